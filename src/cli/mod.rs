@@ -1,0 +1,314 @@
+//! The command line: parses arguments, builds commands, prints results.
+//! Exit codes: 0 success, 1 the command failed (validation or a cluster said
+//! no, or the store is busy), 2 bad usage or unreadable input.
+
+mod output;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::clock::SystemClock;
+use crate::command::kubeconfig::{default_files, split_paths};
+use crate::command::{Command, Executor, FailureKind, JournalEntry, Status, local_actor};
+use crate::model::Cluster;
+use crate::store::{Store, StoreError, default_data_dir};
+use output::{Format, Table, print_data};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kdeck",
+    version,
+    about = "A terminal cockpit for applications on many Kubernetes clusters"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Where the store lives [default: $XDG_DATA_HOME/kdeck or ~/.local/share/kdeck]
+    #[arg(long, env = "KDECK_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Output format
+    #[arg(short = 'o', long = "output", global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Clusters kdeck knows: import them from kubeconfig files, list, remove
+    #[command(subcommand)]
+    Clusters(ClustersCmd),
+    /// The command journal: every change kdeck made or tried, newest last
+    History(HistoryArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClustersCmd {
+    /// Store the contexts of kubeconfig files as clusters (no network needed)
+    Import {
+        /// Kubeconfig files, merged in order as KUBECONFIG does; each may be a
+        /// ':'-separated list [default: $KUBECONFIG, else ~/.kube/config]
+        #[arg(value_name = "FILE")]
+        files: Vec<String>,
+        /// Import only this context (repeatable) [default: all]
+        #[arg(long = "context", value_name = "C")]
+        contexts: Vec<String>,
+        /// Refresh the credentials of contexts imported before
+        #[arg(long)]
+        update: bool,
+    },
+    /// List the stored clusters
+    List,
+    /// Forget a cluster and what is stored for it; changes nothing in the cluster
+    Remove {
+        name: String,
+        /// Also when apps are stored for it
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// Only commands that failed or partly failed
+    #[arg(long)]
+    failed: bool,
+    /// Only the last N entries
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+}
+
+/// A CLI failure: the message for stderr and the exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    fn failed(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        CliError::failed(e.to_string())
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kdeck: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failed(format!("cannot start the async runtime: {e}")))
+}
+
+fn data_dir(global: &Global) -> Result<PathBuf, CliError> {
+    match &global.data_dir {
+        Some(d) if d.as_os_str().is_empty() => Err(CliError::usage("--data-dir is empty; give a directory")),
+        Some(d) => Ok(d.clone()),
+        None => default_data_dir()
+            .ok_or_else(|| CliError::usage("cannot find a data dir: HOME is not set; pass --data-dir DIR")),
+    }
+}
+
+fn open_store(global: &Global) -> Result<Store, CliError> {
+    let dir = data_dir(global)?;
+    Store::open(&dir).map_err(|e| match e {
+        StoreError::Io { .. } => CliError::usage(e.to_string()),
+        _ => CliError::failed(e.to_string()),
+    })
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let store = open_store(&cli.global)?;
+    let format = cli.global.output;
+    let executor = Executor::new(store.clone(), local_actor(), Arc::new(SystemClock));
+    match cli.command {
+        Cmd::Clusters(ClustersCmd::Import {
+            files,
+            contexts,
+            update,
+        }) => {
+            let files = if files.is_empty() {
+                default_files()
+            } else {
+                files.iter().flat_map(|f| split_paths(f)).collect()
+            };
+            let files = files.iter().map(|f| absolute(f)).collect();
+            run_command(
+                &executor,
+                Command::ImportClusters {
+                    files,
+                    contexts,
+                    update,
+                },
+                format,
+            )
+        }
+        Cmd::Clusters(ClustersCmd::List) => {
+            let clusters: Vec<ClusterRow> = store.list::<Cluster>()?.iter().map(ClusterRow::from).collect();
+            print_data(format, &clusters, || {
+                let mut t = Table::new(&["NAME", "CONTEXT", "SERVER", "AUTH", "NAMESPACE"]);
+                for c in &clusters {
+                    t.row([
+                        &c.name,
+                        &c.context,
+                        &c.server,
+                        &c.auth,
+                        c.namespace.as_deref().unwrap_or("-"),
+                    ]);
+                }
+                t
+            })
+        }
+        Cmd::Clusters(ClustersCmd::Remove { name, yes }) => {
+            run_command(&executor, Command::RemoveCluster { name, yes }, format)
+        }
+        Cmd::History(args) => history(&executor, &args, format),
+    }
+}
+
+fn absolute(p: &Path) -> String {
+    std::path::absolute(p)
+        .unwrap_or_else(|_| p.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// Runs one command and prints its outcome; the exit code follows it.
+fn run_command(executor: &Executor, command: Command, format: Format) -> Result<(), CliError> {
+    let entry = runtime()?.block_on(executor.run(command))?;
+    // A failure with nothing per item says it all on stderr; scripts asking
+    // for JSON or YAML always get the journal entry.
+    if format != Format::Table || !entry.items.is_empty() {
+        print_data(format, &entry, || {
+            let mut t = Table::new(&["ITEM", "RESULT"]);
+            for i in &entry.items {
+                t.row([i.item.as_str(), i.message.as_str()]);
+            }
+            t
+        })?;
+    }
+    match &entry.status {
+        Status::Applied => Ok(()),
+        Status::Pending => Err(CliError::failed("the command did not finish")),
+        Status::PartiallyApplied => {
+            let n = entry.items.iter().filter(|i| !i.ok).count();
+            Err(CliError::failed(format!(
+                "{n} of {} items failed (journal entry {}); run it again to finish, `kdeck history --failed` lists them",
+                entry.items.len(),
+                entry.id
+            )))
+        }
+        Status::Failed { reason, kind, code } => {
+            let code_text = code.map(|c| format!(" (HTTP {c})")).unwrap_or_default();
+            let message = format!("{}: {reason}{code_text}", entry.command.verb());
+            Err(match kind {
+                FailureKind::Unreadable | FailureKind::Usage => CliError::usage(message),
+                FailureKind::Invalid | FailureKind::Cluster | FailureKind::Store => CliError::failed(message),
+            })
+        }
+    }
+}
+
+fn history(executor: &Executor, args: &HistoryArgs, format: Format) -> Result<(), CliError> {
+    let mut entries: Vec<JournalEntry> = executor.journal().list()?;
+    if args.failed {
+        entries.retain(|e| e.status.is_failure());
+    }
+    if let Some(n) = args.limit {
+        let skip = entries.len().saturating_sub(n);
+        entries.drain(..skip);
+    }
+    print_data(format, &entries, || {
+        let mut t = Table::new(&["ID", "TIME", "ACTOR", "COMMAND", "TARGET", "STATUS", "REASON"]);
+        for e in &entries {
+            let reason = match &e.status {
+                Status::Failed { reason, code, .. } => {
+                    format!("{}{reason}", code.map(|c| format!("HTTP {c}: ")).unwrap_or_default())
+                }
+                Status::PartiallyApplied => e
+                    .items
+                    .iter()
+                    .filter(|i| !i.ok)
+                    .map(|i| format!("{}: {}", i.item, i.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                Status::Pending => "did not finish".into(),
+                Status::Applied => String::new(),
+            };
+            t.row([
+                e.id.to_string().as_str(),
+                &e.at,
+                &e.actor,
+                e.command.verb(),
+                &e.target,
+                e.status.word(),
+                &reason,
+            ]);
+        }
+        t
+    })
+}
+
+/// What `clusters list` shows: no credentials, only how they work.
+#[derive(Debug, Serialize)]
+struct ClusterRow {
+    name: String,
+    context: String,
+    server: String,
+    auth: String,
+    user: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+    insecure_skip_tls_verify: bool,
+    source: String,
+    imported_at: String,
+}
+
+impl From<&Cluster> for ClusterRow {
+    fn from(c: &Cluster) -> Self {
+        Self {
+            name: c.name.clone(),
+            context: c.context.clone(),
+            server: c.server.clone(),
+            auth: c.auth.method().to_string(),
+            user: c.auth.user.clone(),
+            namespace: c.namespace.clone(),
+            insecure_skip_tls_verify: c.tls.insecure_skip_tls_verify,
+            source: c.source.file.clone(),
+            imported_at: c.source.imported_at.clone(),
+        }
+    }
+}

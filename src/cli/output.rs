@@ -1,0 +1,92 @@
+//! `-o table|json|yaml`: one way to print any result.
+
+use std::io::Write;
+
+use clap::ValueEnum;
+use serde::Serialize;
+
+use super::CliError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Yaml,
+}
+
+/// A plain text table: columns padded to their widest cell, two spaces apart.
+pub struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(header: &[&str]) -> Self {
+        Self {
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) {
+        self.rows
+            .push(cells.into_iter().map(|c| c.replace('\n', " ")).collect());
+    }
+
+    pub fn render(&self) -> String {
+        let cols = self.header.len();
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate().take(cols) {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for r in std::iter::once(&self.header).chain(&self.rows) {
+            let mut line = String::new();
+            for (i, c) in r.iter().enumerate().take(cols) {
+                line.push_str(c);
+                if i + 1 < cols {
+                    line.extend(std::iter::repeat_n(' ', widths[i] - c.chars().count() + 2));
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Prints `data` as JSON or YAML, or the table `table` builds.
+pub fn print_data<T: Serialize>(format: Format, data: &T, table: impl FnOnce() -> Table) -> Result<(), CliError> {
+    let text = match format {
+        Format::Table => table().render(),
+        Format::Json => {
+            let mut s =
+                serde_json::to_string_pretty(data).map_err(|e| CliError::failed(format!("cannot print JSON: {e}")))?;
+            s.push('\n');
+            s
+        }
+        Format::Yaml => {
+            serde_saphyr::to_string(data).map_err(|e| CliError::failed(format!("cannot print YAML: {e}")))?
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_pads_columns_and_trims_line_ends() {
+        let mut t = Table::new(&["NAME", "X"]);
+        t.row(["a", "1"]);
+        t.row(["longer", ""]);
+        assert_eq!(t.render(), "NAME    X\na       1\nlonger\n");
+    }
+}

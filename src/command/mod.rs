@@ -1,0 +1,221 @@
+//! The command layer: the one way anything changes. A [`Command`] is plain
+//! serializable data; the [`Executor`] writes it to the journal (flushed)
+//! before it runs, runs it, and records how it ended, with the store writes
+//! and the outcome landing in one transaction.
+
+pub mod clusters;
+pub mod journal;
+pub mod kubeconfig;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{SharedClock, rfc3339};
+use crate::store::{Batch, Store, StoreError};
+pub use journal::{FailureKind, ItemOutcome, Journal, JournalEntry, Status};
+
+/// Everything kdeck can be asked to change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    /// Store the contexts of kubeconfig files as clusters.
+    ImportClusters {
+        /// Absolute paths, merged in order as `KUBECONFIG` would.
+        files: Vec<String>,
+        /// Contexts to import; all when empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        contexts: Vec<String>,
+        /// Refresh the credentials of contexts imported before.
+        #[serde(default)]
+        update: bool,
+    },
+    /// Forget a cluster and everything stored for it. Changes nothing in it.
+    RemoveCluster {
+        name: String,
+        /// Confirmed: forget the apps stored for it too.
+        #[serde(default)]
+        yes: bool,
+    },
+}
+
+impl Command {
+    /// What the command acts on, in words, for the journal and messages.
+    pub fn target(&self) -> String {
+        match self {
+            Command::ImportClusters { files, contexts, .. } => {
+                let what = if contexts.is_empty() {
+                    "all contexts".to_string()
+                } else {
+                    contexts.join(",")
+                };
+                format!("{what} of {}", files.join(":"))
+            }
+            Command::RemoveCluster { name, .. } => format!("cluster {name}"),
+        }
+    }
+
+    /// The command's name as the CLI spells it.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Command::ImportClusters { .. } => "clusters import",
+            Command::RemoveCluster { .. } => "clusters remove",
+        }
+    }
+
+    /// Commands that lose something unless confirmed.
+    pub fn is_destructive(&self) -> bool {
+        matches!(self, Command::RemoveCluster { .. })
+    }
+}
+
+/// Why a command did not apply: the kind decides the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub reason: String,
+    pub code: Option<u16>,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: reason.into(),
+            code: None,
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::new(FailureKind::Store, e.to_string())
+    }
+}
+
+/// What a command did: per-item outcomes and the store writes to commit
+/// together with its journal entry.
+pub struct Applied {
+    pub items: Vec<ItemOutcome>,
+    pub batch: Batch,
+}
+
+/// Runs commands: journal first, then the work, then the outcome.
+#[derive(Clone, Debug)]
+pub struct Executor {
+    store: Store,
+    journal: Journal,
+    actor: String,
+    clock: SharedClock,
+}
+
+/// `user@host` of whoever runs kdeck.
+pub fn local_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(user_from_passwd)
+        .unwrap_or_else(|| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{user}@{host}")
+}
+
+/// The login name of this process's uid, from /etc/passwd.
+fn user_from_passwd() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let id: u32 = f.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_string())
+    })
+}
+
+impl Executor {
+    pub fn new(store: Store, actor: String, clock: SharedClock) -> Self {
+        Self {
+            journal: Journal::new(store.clone()),
+            store,
+            actor,
+            clock,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    pub fn now(&self) -> String {
+        rfc3339(self.clock.now())
+    }
+
+    /// Journals the command, runs it, journals the outcome. An `Err` means
+    /// the journal itself could not be written; a command that failed is an
+    /// `Ok` entry whose status says so.
+    pub async fn run(&self, command: Command) -> Result<JournalEntry, StoreError> {
+        let mut entry = self.journal.begin(command, &self.actor, self.now())?;
+        let result = match &entry.command {
+            Command::ImportClusters {
+                files,
+                contexts,
+                update,
+            } => clusters::import(self, files, contexts, *update),
+            Command::RemoveCluster { name, yes } => clusters::remove(self, name, *yes),
+        };
+        entry.finished_at = Some(self.now());
+        let batch = match result {
+            Ok(applied) => {
+                let any_failed = applied.items.iter().any(|i| !i.ok);
+                let any_ok = applied.items.iter().any(|i| i.ok);
+                entry.status = match (any_ok, any_failed) {
+                    (_, false) => Status::Applied,
+                    (true, true) => Status::PartiallyApplied,
+                    (false, true) => Status::Failed {
+                        reason: applied
+                            .items
+                            .iter()
+                            .map(|i| format!("{}: {}", i.item, i.message))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        kind: FailureKind::Cluster,
+                        code: applied.items.iter().find_map(|i| i.code),
+                    },
+                };
+                entry.items = applied.items;
+                applied.batch
+            }
+            Err(f) => {
+                entry.status = Status::Failed {
+                    reason: f.reason,
+                    kind: f.kind,
+                    code: f.code,
+                };
+                Batch::new()
+            }
+        };
+        match self.journal.finish(&entry, batch) {
+            Ok(()) => Ok(entry),
+            Err(e) => {
+                // The writes did not land; record that much if the store still takes it.
+                entry.status = Status::Failed {
+                    reason: e.to_string(),
+                    kind: FailureKind::Store,
+                    code: None,
+                };
+                entry.items.clear();
+                self.journal.finish(&entry, Batch::new())?;
+                Ok(entry)
+            }
+        }
+    }
+}

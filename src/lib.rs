@@ -1,0 +1,11 @@
+//! kdeck: a terminal cockpit for running applications on many Kubernetes
+//! clusters at once.
+//!
+//! Layers (see DESIGN.md): `model` (plain data) <- `store` (sled) <-
+//! `command` (journal, validate, apply) <- `cli`.
+
+pub mod cli;
+pub mod clock;
+pub mod command;
+pub mod model;
+pub mod store;

@@ -1,0 +1,19 @@
+//! The vocabulary of kdeck as plain data: serde types and their validation.
+//! No I/O, no Kubernetes client, no terminal.
+
+pub mod app;
+pub mod cluster;
+pub mod paas;
+pub mod space;
+pub mod validate;
+
+pub use app::{
+    App, AppPort, EnvEntry, EnvSource, Mount, MountSource, Probe, ProbeCheck, Probes, Resources, WorkloadKind,
+};
+pub use cluster::{Cluster, ClusterAuth, ExecPlugin, ImportSource, TlsSettings};
+pub use paas::{
+    Binding, BuildSettings, Catalog, Connector, ConnectorValue, Domain, IngressMode, Role, RoleGrant, Route, Solution,
+    SolutionSource, SubjectKind,
+};
+pub use space::{AppRef, Space, SpaceOrigin, SpaceRef};
+pub use validate::{ValidationError, ValidationErrors};
