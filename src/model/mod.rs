@@ -17,3 +17,6 @@ pub use paas::{
 };
 pub use space::{AppRef, Space, SpaceOrigin, SpaceRef};
 pub use validate::{ValidationError, ValidationErrors};
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -632,3 +632,7 @@ pub fn git_url(field: &str, value: &str) -> Result<(), ValidationError> {
         ))
     }
 }
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;

@@ -1,0 +1,206 @@
+//! The real `kdeck` binary: exit codes, messages on stderr, output formats.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::fixture;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn kdeck(data: &Path, args: &[&str]) -> Run {
+    kdeck_env(data, args, &[])
+}
+
+fn kdeck_env(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kdeck"));
+    cmd.arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .env_remove("KDECK_DATA_DIR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let Output { status, stdout, stderr } = cmd.output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+#[test]
+fn import_three_contexts_then_list_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = kdeck(dir.path(), &["clusters", "import", &fixture("three-contexts.yaml")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("imported as cluster eu1-admin"), "{}", r.stdout);
+    let r = kdeck(dir.path(), &["clusters", "list", "-o", "json"]);
+    assert_eq!(r.code, 0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let list = v.as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[1]["name"], "eu1-admin");
+    assert_eq!(list[1]["server"], "https://eu1.k8s.example.com:6443");
+    assert_eq!(list[1]["auth"], "token");
+    // Credentials stay in the store; listings never print them.
+    assert!(!r.stdout.contains("eu1-secret-token"));
+    let table = kdeck(dir.path(), &["clusters", "list"]);
+    assert!(table.stdout.starts_with("NAME "), "{}", table.stdout);
+    assert_eq!(table.stdout.lines().count(), 4);
+    let yaml = kdeck(dir.path(), &["clusters", "list", "-o", "yaml"]);
+    let v: serde_json::Value = serde_saphyr::from_str(&yaml.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn broken_kubeconfig_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = fixture("bad-yaml.yaml");
+    let r = kdeck(dir.path(), &["clusters", "import", &bad]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains(&format!("{bad}:7:")), "{}", r.stderr);
+    assert!(r.stderr.lines().count() <= 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    let r = kdeck(dir.path(), &["clusters", "import", "/nonexistent/kubeconfig"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("/nonexistent/kubeconfig: cannot read: no such file"),
+        "{}",
+        r.stderr
+    );
+    let r = kdeck(
+        dir.path(),
+        &[
+            "clusters",
+            "import",
+            &fixture("three-contexts.yaml"),
+            "--context",
+            "nope",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("context \"nope\" is not in"), "{}", r.stderr);
+    // Nothing was stored; each attempt is in the journal.
+    let r = kdeck(dir.path(), &["clusters", "list", "-o", "json"]);
+    assert_eq!(r.stdout.trim(), "[]");
+    let r = kdeck(dir.path(), &["history", "--failed", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    assert_eq!(v[0]["status"], "failed");
+    assert_eq!(v[0]["kind"], "unreadable");
+}
+
+#[test]
+fn duplicate_import_exits_1_and_update_refreshes() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture("three-contexts.yaml");
+    assert_eq!(kdeck(dir.path(), &["clusters", "import", &f]).code, 0);
+    let r = kdeck(dir.path(), &["clusters", "import", &f, "--context", "dev"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("already imported as cluster \"dev\"") && r.stderr.contains("--update"),
+        "{}",
+        r.stderr
+    );
+    let r = kdeck(dir.path(), &["clusters", "import", &f, "--context", "dev", "--update"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("credentials of cluster dev refreshed"));
+}
+
+#[test]
+fn a_busy_data_dir_gets_the_lock_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let _held = kdeck::store::Store::open(dir.path()).unwrap();
+    let r = kdeck(dir.path(), &["clusters", "list"]);
+    assert_ne!(r.code, 0);
+    assert_eq!(r.code, 1);
+    let line = r.stderr.trim();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.contains(&dir.path().display().to_string()), "{line}");
+    assert!(
+        line.contains("in use by another kdeck") && line.contains("--data-dir"),
+        "{line}"
+    );
+    assert!(line.contains(&format!("pid {}", std::process::id())), "{line}");
+}
+
+#[test]
+fn data_dir_from_the_environment_and_default_kubeconfig() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("env-data");
+    let kubeconfig = format!(
+        "{}:/nonexistent/skipped:{}",
+        fixture("merge-first.yaml"),
+        fixture("merge-second.yaml")
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kdeck"));
+    let out = cmd
+        .args(["clusters", "import"])
+        .env("KDECK_DATA_DIR", &data)
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(data.join("store").is_dir());
+    let r = kdeck(&data, &["clusters", "list", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let servers: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["server"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        servers,
+        ["https://prod.example.com", "https://staging-first.example.com"]
+    );
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = kdeck(dir.path(), &["clusters", "frobnicate"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("frobnicate"), "{}", r.stderr);
+    let r = kdeck(dir.path(), &["clusters", "list", "-o", "xml"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("xml"), "{}", r.stderr);
+}
+
+#[test]
+fn remove_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    kdeck(dir.path(), &["clusters", "import", &fixture("eks-clash.yaml")]);
+    let r = kdeck(dir.path(), &["clusters", "remove", "prod-2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = kdeck(dir.path(), &["clusters", "remove", "prod-2"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no cluster named \"prod-2\" (known: prod)"),
+        "{}",
+        r.stderr
+    );
+    let r = kdeck(dir.path(), &["history"]);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", r.stdout);
+    assert!(lines[0].starts_with("ID "));
+    assert!(lines[1].starts_with("1 ") && lines[1].contains("clusters import") && lines[1].contains("applied"));
+    assert!(
+        lines[2].contains("clusters remove") && lines[2].contains("cluster prod-2") && lines[2].contains("applied")
+    );
+    assert!(lines[3].contains("failed") && lines[3].contains("no cluster named"));
+    let r = kdeck(dir.path(), &["history", "--failed"]);
+    assert_eq!(r.stdout.lines().count(), 2);
+    let r = kdeck(dir.path(), &["history", "--limit", "1", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["id"], 3);
+}
