@@ -204,3 +204,25 @@ fn remove_and_history() {
     assert_eq!(v.as_array().unwrap().len(), 1);
     assert_eq!(v[0]["id"], 3);
 }
+
+#[test]
+fn default_data_dir_follows_xdg() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |env: &[(&str, &std::ffi::OsStr)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kdeck"));
+        cmd.args(["clusters", "import", &fixture("eks-clash.yaml")])
+            .env_remove("KDECK_DATA_DIR")
+            .env_remove("XDG_DATA_HOME");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(&[("HOME", home.path().as_os_str())]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(home.path().join(".local/share/kdeck/store").is_dir());
+    let xdg = home.path().join("xdg");
+    let out = run(&[("HOME", home.path().as_os_str()), ("XDG_DATA_HOME", xdg.as_os_str())]);
+    assert!(out.status.success());
+    assert!(xdg.join("kdeck/store").is_dir());
+}

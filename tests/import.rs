@@ -177,7 +177,8 @@ fn duplicate_import_is_refused_whole_and_update_refreshes() {
 #[test]
 fn bad_input_names_the_file_and_writes_nothing() {
     let (_d, ex) = executor();
-    let cases: &[(&[&str], &[&str], FailureKind, &[&str])] = &[
+    type Case<'a> = (&'a [&'a str], &'a [&'a str], FailureKind, &'a [&'a str]);
+    let cases: &[Case] = &[
         (
             &["bad-yaml.yaml"],
             &[],

@@ -98,6 +98,27 @@ pub struct Applied {
     pub batch: Batch,
 }
 
+/// How a command that ran ended, from its items: all ok is Applied, some
+/// ok is PartiallyApplied, none ok is Failed with every item's reason.
+pub fn status_of(items: &[ItemOutcome]) -> Status {
+    let failed: Vec<&ItemOutcome> = items.iter().filter(|i| !i.ok).collect();
+    if failed.is_empty() {
+        Status::Applied
+    } else if failed.len() < items.len() {
+        Status::PartiallyApplied
+    } else {
+        Status::Failed {
+            reason: failed
+                .iter()
+                .map(|i| format!("{}: {}", i.item, i.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            kind: FailureKind::Cluster,
+            code: failed.iter().find_map(|i| i.code),
+        }
+    }
+}
+
 /// Runs commands: journal first, then the work, then the outcome.
 #[derive(Clone, Debug)]
 pub struct Executor {
@@ -175,22 +196,7 @@ impl Executor {
         entry.finished_at = Some(self.now());
         let batch = match result {
             Ok(applied) => {
-                let any_failed = applied.items.iter().any(|i| !i.ok);
-                let any_ok = applied.items.iter().any(|i| i.ok);
-                entry.status = match (any_ok, any_failed) {
-                    (_, false) => Status::Applied,
-                    (true, true) => Status::PartiallyApplied,
-                    (false, true) => Status::Failed {
-                        reason: applied
-                            .items
-                            .iter()
-                            .map(|i| format!("{}: {}", i.item, i.message))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                        kind: FailureKind::Cluster,
-                        code: applied.items.iter().find_map(|i| i.code),
-                    },
-                };
+                entry.status = status_of(&applied.items);
                 entry.items = applied.items;
                 applied.batch
             }
@@ -217,5 +223,53 @@ impl Executor {
                 Ok(entry)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_follows_the_items() {
+        assert_eq!(status_of(&[]), Status::Applied);
+        assert_eq!(status_of(&[ItemOutcome::ok("a", "done")]), Status::Applied);
+        let mixed = [
+            ItemOutcome::ok("a", "done"),
+            ItemOutcome::failed("b", "forbidden", Some(403)),
+        ];
+        assert_eq!(status_of(&mixed), Status::PartiallyApplied);
+        assert!(status_of(&mixed).is_failure());
+        let none = [
+            ItemOutcome::failed("a", "conflict", None),
+            ItemOutcome::failed("b", "forbidden", Some(403)),
+        ];
+        assert_eq!(
+            status_of(&none),
+            Status::Failed {
+                reason: "a: conflict; b: forbidden".into(),
+                kind: FailureKind::Cluster,
+                code: Some(403)
+            }
+        );
+    }
+
+    #[test]
+    fn commands_serialize_with_a_type_tag() {
+        let c = Command::ImportClusters {
+            files: vec!["/k".into()],
+            contexts: vec![],
+            update: false,
+        };
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, r#"{"type":"import_clusters","files":["/k"],"update":false}"#);
+        assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), c);
+        assert_eq!(c.target(), "all contexts of /k");
+        let r = Command::RemoveCluster {
+            name: "eu1".into(),
+            yes: false,
+        };
+        assert_eq!(r.target(), "cluster eu1");
+        assert!(r.is_destructive() && !c.is_destructive());
     }
 }

@@ -184,15 +184,12 @@ pub fn config_key(field: &str, value: &str) -> Result<(), ValidationError> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && value != "."
         && value != "..";
-    if ok {
-        Ok(())
-    } else {
-        Err(ValidationError::new(
-            field,
-            value,
-            "must be letters, digits, '-', '_' or '.' (at most 253)",
-        ))
-    }
+    super::validate::require(
+        ok,
+        field,
+        value,
+        "must be letters, digits, '-', '_' or '.' (at most 253)",
+    )
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -95,6 +95,15 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
+/// `Ok` when `ok` holds, else the error for `field`.
+pub(crate) fn require(ok: bool, field: &str, value: &str, problem: &str) -> Result<(), ValidationError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new(field, value, problem))
+    }
+}
+
 fn is_lower_alnum(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit()
 }
@@ -601,15 +610,12 @@ pub fn label_value(field: &str, value: &str) -> Result<(), ValidationError> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && value.starts_with(|c: char| c.is_ascii_alphanumeric())
         && value.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if ok {
-        Ok(())
-    } else {
-        Err(ValidationError::new(
-            field,
-            value,
-            "must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
-        ))
-    }
+    require(
+        ok,
+        field,
+        value,
+        "must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+    )
 }
 
 /// A git URL for builds: https://, ssh://, git:// or scp-like git@host:path.
@@ -622,15 +628,12 @@ pub fn git_url(field: &str, value: &str) -> Result<(), ValidationError> {
         .split_once('@')
         .and_then(|(_, r)| r.split_once(':'))
         .is_some_and(|(h, p)| !h.is_empty() && !p.is_empty() && !value.contains(char::is_whitespace));
-    if ok {
-        Ok(())
-    } else {
-        Err(ValidationError::new(
-            field,
-            value,
-            "must be a git URL such as https://github.com/org/repo.git or git@github.com:org/repo.git",
-        ))
-    }
+    require(
+        ok,
+        field,
+        value,
+        "must be a git URL such as https://github.com/org/repo.git or git@github.com:org/repo.git",
+    )
 }
 
 #[cfg(test)]
