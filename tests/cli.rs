@@ -226,3 +226,36 @@ fn default_data_dir_follows_xdg() {
     assert!(out.status.success());
     assert!(xdg.join("kdeck/store").is_dir());
 }
+
+#[test]
+fn unusable_data_dirs_and_inputs_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let r = kdeck(&file, &["clusters", "list"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("a-file as the data dir: it is a file, not a directory"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--data-dir DIR"), "{}", r.stderr);
+    let r = kdeck(&file.join("below"), &["clusters", "list"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("cannot create it (a part of the path is not a directory)"),
+        "{}",
+        r.stderr
+    );
+    let data = dir.path().join("data");
+    let r = kdeck(&data, &["clusters", "import", &fixture("certs")]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("certs: cannot read: is a directory; give a kubeconfig file"),
+        "{}",
+        r.stderr
+    );
+}

@@ -145,7 +145,7 @@ fn data_dir(global: &Global) -> Result<PathBuf, CliError> {
 fn open_store(global: &Global) -> Result<Store, CliError> {
     let dir = data_dir(global)?;
     Store::open(&dir).map_err(|e| match e {
-        StoreError::Io { .. } => CliError::usage(e.to_string()),
+        StoreError::Io { .. } | StoreError::DataDir { .. } => CliError::usage(e.to_string()),
         _ => CliError::failed(e.to_string()),
     })
 }

@@ -93,9 +93,8 @@ fn parse_file(path: &Path) -> Result<Kubeconfig, KubeconfigError> {
         file: file.clone(),
         reason: match e.kind() {
             std::io::ErrorKind::NotFound => "no such file".into(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-            std::io::ErrorKind::InvalidData => "not UTF-8 text".into(),
-            _ => e.to_string(),
+            std::io::ErrorKind::IsADirectory => "is a directory; give a kubeconfig file".into(),
+            _ => crate::store::plain_io(&e),
         },
     })?;
     if text.trim().is_empty() {

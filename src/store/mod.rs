@@ -43,6 +43,8 @@ pub enum StoreError {
     Locked { dir: PathBuf, pid: Option<u32> },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot use {dir} as the data dir: {reason}; pass --data-dir DIR (or set KDECK_DATA_DIR) to use another")]
+    DataDir { dir: PathBuf, reason: String },
     #[error("the store in {dir} cannot be opened: {source}")]
     Sled { dir: PathBuf, source: sled::Error },
     #[error("store error: {0}")]
@@ -57,6 +59,21 @@ pub enum StoreError {
     Encode { tree: String, key: String, reason: String },
     #[error("migrating the store from schema {from}: {reason}")]
     Migration { from: u32, reason: String },
+}
+
+/// An I/O error in words, without the "(os error N)" tail.
+pub fn plain_io(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => "no such file or directory".into(),
+        K::PermissionDenied => "permission denied".into(),
+        K::IsADirectory => "is a directory".into(),
+        K::NotADirectory => "a part of the path is not a directory".into(),
+        K::ReadOnlyFilesystem => "the file system is read-only".into(),
+        K::StorageFull => "no space left on the device".into(),
+        K::InvalidData => "not UTF-8 text".into(),
+        _ => e.to_string(),
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -284,7 +301,19 @@ impl Store {
     /// version reached is `migrations.len()`. For tests of the hook.
     #[doc(hidden)]
     pub fn open_with_migrations(data_dir: &Path, migrations: &[Migration]) -> Result<Self, StoreError> {
-        make_private_dir(data_dir)?;
+        if data_dir.exists() && !data_dir.is_dir() {
+            return Err(StoreError::DataDir {
+                dir: data_dir.to_path_buf(),
+                reason: "it is a file, not a directory".into(),
+            });
+        }
+        make_private_dir(data_dir).map_err(|e| match e {
+            StoreError::Io { source, .. } => StoreError::DataDir {
+                dir: data_dir.to_path_buf(),
+                reason: format!("cannot create it ({})", plain_io(&source)),
+            },
+            other => other,
+        })?;
         let lock = lock_dir(data_dir)?;
         let dir = data_dir.join("store");
         make_private_dir(&dir)?;
