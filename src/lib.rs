@@ -8,4 +8,5 @@ pub mod cli;
 pub mod clock;
 pub mod command;
 pub mod model;
+pub mod sim;
 pub mod store;

@@ -4,6 +4,7 @@
 
 mod output;
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -48,6 +49,45 @@ pub enum Cmd {
     Clusters(ClustersCmd),
     /// The command journal: every change kdeck made or tried, newest last
     History(HistoryArgs),
+    /// Run simulated Kubernetes clusters on loopback until Ctrl-C
+    Sim(SimArgs),
+    /// Try kdeck on simulated clusters, with a separate throw-away store
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SimFleetArgs {
+    /// How many clusters
+    #[arg(long, default_value_t = 3)]
+    clusters: usize,
+    /// Seed data: empty, small (5 spaces x 4 apps per cluster), medium (20 x 10),
+    /// large (100 x 20), or a YAML file `{spaces: N, apps: M}`
+    #[arg(long, default_value = "small")]
+    fleet: String,
+    /// Port of the first cluster; the others follow [default: random ports]
+    #[arg(long, value_name = "PORT")]
+    port_base: Option<u16>,
+    /// Updates per second per cluster, to watch things move
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    churn: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    #[command(flatten)]
+    fleet: SimFleetArgs,
+    /// Where to write a kubeconfig with one context per cluster
+    #[arg(long, value_name = "FILE")]
+    kubeconfig_out: PathBuf,
+    /// Who the kubeconfig logs in as: admin, developer (edit) or auditor (view)
+    #[arg(long, default_value = "admin")]
+    user: String,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    fleet: SimFleetArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -151,6 +191,11 @@ fn open_store(global: &Global) -> Result<Store, CliError> {
 }
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Cmd::Sim(args) => return sim_cmd(args),
+        Cmd::Demo(args) => return demo_cmd(args, cli.global.output),
+        _ => {}
+    }
     let store = open_store(&cli.global)?;
     let format = cli.global.output;
     let executor = Executor::new(store.clone(), local_actor(), Arc::new(SystemClock));
@@ -196,7 +241,143 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             run_command(&executor, Command::RemoveCluster { name, yes }, format)
         }
         Cmd::History(args) => history(&executor, &args, format),
+        Cmd::Sim(_) | Cmd::Demo(_) => Ok(()),
     }
+}
+
+fn sim_options(a: &SimFleetArgs) -> Result<crate::sim::SimOptions, CliError> {
+    if a.clusters == 0 || a.clusters > 200 {
+        return Err(CliError::usage(format!("--clusters {}: give 1 to 200", a.clusters)));
+    }
+    let fleet = crate::sim::FleetSize::parse(&a.fleet).map_err(CliError::usage)?;
+    Ok(crate::sim::SimOptions {
+        clusters: a.clusters,
+        fleet,
+        port_base: a.port_base,
+        churn_per_sec: a.churn,
+        config: crate::sim::SimConfig::default(),
+    })
+}
+
+async fn start_sim(opts: crate::sim::SimOptions) -> Result<Vec<crate::sim::SimHandle>, CliError> {
+    let port = opts.port_base;
+    crate::sim::start(opts).await.map_err(|e| {
+        CliError::failed(match port {
+            Some(p) => format!("cannot start the simulated clusters on ports from {p}: {e}; pick another --port-base"),
+            None => format!("cannot start the simulated clusters: {e}"),
+        })
+    })
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| {
+            CliError::usage(format!(
+                "{}: cannot write: {}",
+                path.display(),
+                crate::store::plain_io(&e)
+            ))
+        })?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| CliError::failed(format!("{}: {}", path.display(), crate::store::plain_io(&e))))
+}
+
+fn sim_cmd(args: SimArgs) -> Result<(), CliError> {
+    let opts = sim_options(&args.fleet)?;
+    if !opts.config.users.iter().any(|u| u.name == args.user) {
+        return Err(CliError::usage(format!(
+            "--user {:?}: use admin, developer or auditor",
+            args.user
+        )));
+    }
+    runtime()?.block_on(async {
+        let handles = start_sim(opts).await?;
+        write_private(&args.kubeconfig_out, &crate::sim::kubeconfig(&handles, &args.user))?;
+        eprintln!(
+            "kdeck sim: {} cluster(s) running; kubeconfig in {}",
+            handles.len(),
+            args.kubeconfig_out.display()
+        );
+        for h in &handles {
+            eprintln!("  {:<12} {}", h.name, h.url());
+        }
+        eprintln!(
+            "try: kubectl --kubeconfig {} get ns    (Ctrl-C stops)",
+            args.kubeconfig_out.display()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        Ok(())
+    })
+}
+
+fn demo_cmd(args: DemoArgs, format: Format) -> Result<(), CliError> {
+    let opts = sim_options(&args.fleet)?;
+    let dir = tempfile_dir()?;
+    let kubeconfig = dir.join("kubeconfig");
+    runtime()?.block_on(async {
+        let handles = start_sim(opts).await?;
+        write_private(&kubeconfig, &crate::sim::kubeconfig(&handles, "admin"))?;
+        let store = Store::open(&dir.join("data")).map_err(|e| CliError::failed(e.to_string()))?;
+        let executor = Executor::new(store, local_actor(), Arc::new(SystemClock));
+        let entry = executor
+            .run(Command::ImportClusters {
+                files: vec![kubeconfig.display().to_string()],
+                contexts: vec![],
+                update: false,
+            })
+            .await?;
+        if entry.status != Status::Applied {
+            return Err(CliError::failed(format!(
+                "demo: importing the simulated clusters failed: {:?}",
+                entry.status
+            )));
+        }
+        let clusters: Vec<ClusterRow> = executor
+            .store()
+            .list::<Cluster>()?
+            .iter()
+            .map(ClusterRow::from)
+            .collect();
+        print_data(format, &clusters, || {
+            let mut t = Table::new(&["NAME", "SERVER"]);
+            for c in &clusters {
+                t.row([c.name.as_str(), c.server.as_str()]);
+            }
+            t
+        })?;
+        eprintln!(
+            "kdeck demo: {} simulated cluster(s) imported into a throw-away store in {}",
+            handles.len(),
+            dir.display()
+        );
+        eprintln!(
+            "the cockpit is not built yet; meanwhile: kubectl --kubeconfig {} get deploy -A",
+            kubeconfig.display()
+        );
+        eprintln!("Ctrl-C stops the demo and removes its store");
+        let _ = tokio::signal::ctrl_c().await;
+        Ok(())
+    })?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A private directory for the demo's store and kubeconfig.
+fn tempfile_dir() -> Result<PathBuf, CliError> {
+    let base = std::env::temp_dir().join(format!("kdeck-demo-{}", std::process::id()));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&base)
+        .map_err(|e| CliError::failed(format!("{}: {}", base.display(), crate::store::plain_io(&e))))?;
+    Ok(base)
 }
 
 fn absolute(p: &Path) -> String {

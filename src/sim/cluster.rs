@@ -1,0 +1,181 @@
+//! One simulated cluster: its state, its users, its faults, and the
+//! notifications that watches and controllers listen to.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{Notify, broadcast};
+
+use super::faults::Faults;
+use super::state::{Event, State};
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Read and write namespaced objects, except RBAC; read namespaces.
+    Edit,
+    /// Read, except secrets.
+    View,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct User {
+    pub name: String,
+    pub token: String,
+    pub role: Role,
+    /// Limited to these namespaces (and denied cluster-wide lists) when set.
+    #[serde(default)]
+    pub namespaces: Option<Vec<String>>,
+}
+
+/// Knobs of a simulated cluster.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Events kept for watch resumption.
+    pub history: usize,
+    /// How long a new pod stays Pending before it is Running and Ready.
+    pub pod_ready_after: Duration,
+    /// Time between two log lines of a pod.
+    pub log_interval: Duration,
+    /// How long a pod stays Terminating, at most (its grace period is shorter when set so).
+    pub pod_termination: Duration,
+    /// A rollout that makes no progress for this long fails with ProgressDeadlineExceeded
+    /// (the Deployment's own progressDeadlineSeconds is used when shorter).
+    pub progress_deadline: Duration,
+    /// How long each Tekton step runs.
+    pub step_duration: Duration,
+    /// Interval of BOOKMARK events on watches that ask for them.
+    pub bookmark_interval: Duration,
+    /// Seed for log lines and fleet data.
+    pub seed: u64,
+    pub users: Vec<User>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            history: 10_000,
+            pod_ready_after: Duration::from_millis(300),
+            log_interval: Duration::from_millis(500),
+            pod_termination: Duration::from_millis(200),
+            progress_deadline: Duration::from_secs(600),
+            step_duration: Duration::from_millis(300),
+            bookmark_interval: Duration::from_secs(5),
+            seed: 42,
+            users: default_users(),
+        }
+    }
+}
+
+/// admin / developer / auditor, with tokens `kdeck-sim-<name>`.
+pub fn default_users() -> Vec<User> {
+    [
+        ("admin", Role::Admin),
+        ("developer", Role::Edit),
+        ("auditor", Role::View),
+    ]
+    .into_iter()
+    .map(|(n, r)| User {
+        name: n.into(),
+        token: format!("kdeck-sim-{n}"),
+        role: r,
+        namespaces: None,
+    })
+    .collect()
+}
+
+pub struct SimCluster {
+    pub name: String,
+    pub config: SimConfig,
+    state: Mutex<State>,
+    pub events: broadcast::Sender<Arc<Event>>,
+    pub faults: Mutex<Faults>,
+    /// Controllers wait on this after writes.
+    pub wake: Notify,
+    up: AtomicBool,
+    pub up_changed: tokio::sync::watch::Sender<bool>,
+}
+
+impl SimCluster {
+    pub fn new(name: &str, config: SimConfig) -> Arc<Self> {
+        let (events, _) = broadcast::channel(65_536);
+        let (up_changed, _) = tokio::sync::watch::channel(true);
+        Arc::new(Self {
+            name: name.to_string(),
+            state: Mutex::new(State::new(config.history)),
+            config,
+            events,
+            faults: Mutex::new(Faults::default()),
+            wake: Notify::new(),
+            up: AtomicBool::new(true),
+            up_changed,
+        })
+    }
+
+    /// Reads the state. Never held across an await.
+    pub fn read(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes the state; the events it made are broadcast before the lock
+    /// is released, so a watch that subscribes under the lock misses none.
+    pub fn write<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut st = self.read();
+        let r = f(&mut st);
+        let pending = std::mem::take(&mut st.pending);
+        let any = !pending.is_empty();
+        for ev in pending {
+            let _ = self.events.send(ev);
+        }
+        drop(st);
+        if any {
+            self.wake.notify_waiters();
+            self.wake.notify_one();
+        }
+        r
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set_faults(&self, f: Faults) {
+        *self.faults.lock().unwrap_or_else(|p| p.into_inner()) = f;
+    }
+
+    /// Counts down a matching failure rule; the code to answer with, if any.
+    pub fn take_failure(&self, path: &str) -> Option<u16> {
+        let mut f = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        let rule = f.fail.iter_mut().find(|r| r.times > 0 && path.contains(&r.path))?;
+        rule.times -= 1;
+        let code = rule.code;
+        f.fail.retain(|r| r.times > 0);
+        Some(code)
+    }
+
+    pub fn set_history(&self, cap: usize) {
+        let mut st = self.read();
+        st.history_cap = cap.max(1);
+        while st.history.len() > st.history_cap {
+            st.history.pop_front();
+        }
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::SeqCst)
+    }
+
+    /// Takes the server down (port closed, connections cut) or brings it back.
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+        let _ = self.up_changed.send(up);
+    }
+
+    pub fn user_by_token(&self, token: &str) -> Option<&User> {
+        self.config.users.iter().find(|u| u.token == token)
+    }
+}

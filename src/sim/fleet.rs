@@ -1,0 +1,242 @@
+//! Seed data for simulated fleets, and churn.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::cluster::SimCluster;
+use super::resources;
+
+/// How much to seed into each cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FleetSize {
+    /// Only `default` and `kube-system`.
+    Empty,
+    /// 5 spaces × 4 apps per cluster.
+    Small,
+    /// 20 spaces × 10 apps.
+    Medium,
+    /// 100 spaces × 20 apps.
+    Large,
+    /// Spaces × apps given in a YAML file: `{spaces: N, apps: M}`.
+    Custom { spaces: usize, apps: usize },
+}
+
+impl FleetSize {
+    /// `small|medium|large|empty` or a YAML file `{spaces: N, apps: M}`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "empty" => Self::Empty,
+            "small" => Self::Small,
+            "medium" => Self::Medium,
+            "large" => Self::Large,
+            path => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    format!("--fleet {path:?}: not small, medium or large, and not a readable file ({e})")
+                })?;
+                let v: Value = serde_saphyr::from_str(&text)
+                    .map_err(|e| format!("{path}: {}", e.to_string().lines().next().unwrap_or("")))?;
+                let num = |k: &str| {
+                    v.get(k)
+                        .and_then(Value::as_u64)
+                        .map(|n| n as usize)
+                        .ok_or_else(|| format!("{path}: needs `{k}: N` (a whole number)"))
+                };
+                Self::Custom {
+                    spaces: num("spaces")?,
+                    apps: num("apps")?,
+                }
+            }
+        })
+    }
+
+    pub fn dims(&self) -> (usize, usize) {
+        match self {
+            Self::Empty => (0, 0),
+            Self::Small => (5, 4),
+            Self::Medium => (20, 10),
+            Self::Large => (100, 20),
+            Self::Custom { spaces, apps } => (*spaces, *apps),
+        }
+    }
+}
+
+const TEAMS: &[&str] = &[
+    "shop", "payments", "search", "identity", "catalog", "checkout", "billing", "ledger", "notify", "media", "ads",
+    "maps", "chat", "reports", "ml", "data", "auth", "edge", "support", "growth",
+];
+const ENVS: &[&str] = &["prod", "stage", "dev", "qa", "perf"];
+const APPS: &[(&str, u16)] = &[
+    ("web", 8080),
+    ("api", 8080),
+    ("worker", 9000),
+    ("cart", 8080),
+    ("orders", 8080),
+    ("gateway", 8443),
+    ("auth", 8080),
+    ("search", 9200),
+    ("notifier", 8080),
+    ("scheduler", 9000),
+    ("inventory", 8080),
+    ("pricing", 8080),
+    ("ledger", 8080),
+    ("reports", 8080),
+    ("thumbnailer", 9000),
+    ("mailer", 2525),
+    ("events", 8080),
+    ("audit", 8080),
+    ("cache", 6379),
+    ("postgres", 5432),
+];
+
+/// Space names: `shop-prod`, `payments-dev`, ... then with a number.
+pub fn space_names(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let team = TEAMS[i % TEAMS.len()];
+            let env = ENVS[(i / TEAMS.len()) % ENVS.len()];
+            let round = i / (TEAMS.len() * ENVS.len());
+            if round == 0 {
+                format!("{team}-{env}")
+            } else {
+                format!("{team}-{env}-{}", round + 1)
+            }
+        })
+        .collect()
+}
+
+fn app_name(j: usize) -> (String, u16) {
+    let (n, p) = APPS[j % APPS.len()];
+    let round = j / APPS.len();
+    (
+        if round == 0 {
+            n.to_string()
+        } else {
+            format!("{n}-{}", round + 1)
+        },
+        p,
+    )
+}
+
+/// Seeds one cluster: namespaces, and in each the apps with their Service,
+/// Ingress, ConfigMap and, for some, a build pipeline.
+pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Result<()> {
+    let of = resources::ids::of;
+    let (spaces, apps) = size.dims();
+    let cluster = c.name.clone();
+    c.write(|s| {
+        for ns in ["default", "kube-system"] {
+            s.put(of("Namespace"), "", json!({"metadata": {"name": ns}}));
+        }
+        s.put(of("IngressClass"), "", json!({"metadata": {"name": "nginx", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+                                              "spec": {"controller": "k8s.io/ingress-nginx"}}));
+        for role in ["admin", "edit", "view"] {
+            s.put(of("ClusterRole"), "", json!({"metadata": {"name": role}, "rules": []}));
+        }
+        for ns in space_names(spaces) {
+            s.put(of("Namespace"), "", json!({"metadata": {"name": ns, "labels": {"team": ns.split('-').next().unwrap_or("")}}}));
+            for j in 0..apps {
+                let (name, port) = app_name(j);
+                let version = format!("1.{}.{}", (index + j) % 9, j % 5);
+                let stateful = name == "postgres" || name == "cache";
+                let image = match name.as_str() {
+                    "postgres" => "postgres:16".to_string(),
+                    "cache" => "redis:7".to_string(),
+                    _ => format!("ghcr.io/acme/{name}:{version}"),
+                };
+                let labels = json!({"app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "kdeck", "app.kubernetes.io/part-of": ns});
+                let template = json!({
+                    "metadata": {"labels": {"app.kubernetes.io/name": name}},
+                    "spec": {"containers": [{"name": name, "image": image, "ports": [{"containerPort": port, "name": "http"}],
+                                             "env": [{"name": "SPACE", "value": ns}, {"name": "CLUSTER", "value": cluster}],
+                                             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]},
+                });
+                let replicas = 1 + (j + index) % 2;
+                let kind = if stateful { "StatefulSet" } else { "Deployment" };
+                let mut spec = json!({"replicas": replicas, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}, "template": template});
+                if stateful {
+                    spec["serviceName"] = json!(name);
+                }
+                s.put(of(kind), &ns, json!({"metadata": {"name": name, "namespace": ns, "labels": labels}, "spec": spec}));
+                s.put(of("Service"), &ns, json!({"metadata": {"name": name, "namespace": ns, "labels": labels},
+                    "spec": {"selector": {"app.kubernetes.io/name": name}, "ports": [{"name": "http", "port": port, "targetPort": port}], "type": "ClusterIP"}}));
+                if !stateful {
+                    let host = format!("{name}-{ns}.apps.{cluster}.example.com");
+                    s.put(of("Ingress"), &ns, json!({"metadata": {"name": name, "namespace": ns, "labels": labels},
+                        "spec": {"ingressClassName": "nginx", "tls": [{"hosts": [host], "secretName": "wildcard-tls"}],
+                                 "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                                    "backend": {"service": {"name": name, "port": {"number": port}}}}]}}]}}));
+                }
+            }
+            if apps > 0 {
+                s.put(of("ConfigMap"), &ns, json!({"metadata": {"name": "settings", "namespace": ns}, "data": {"LOG_LEVEL": "info", "SPACE": ns}}));
+                s.put(of("Pipeline"), &ns, json!({"metadata": {"name": "build", "namespace": ns},
+                    "spec": {"params": [{"name": "revision", "type": "string"}],
+                             "tasks": [{"name": "clone", "taskSpec": {"steps": [{"name": "clone", "image": "alpine/git"}]}},
+                                       {"name": "build", "taskSpec": {"steps": [{"name": "build", "image": "gcr.io/kaniko-project/executor"},
+                                                                                {"name": "push", "image": "gcr.io/kaniko-project/executor"}]}}]}}));
+            }
+        }
+    });
+    Ok(())
+}
+
+/// `per_sec` metadata updates per second on the cluster's deployments, round robin.
+pub async fn churn(c: Arc<SimCluster>, per_sec: u32) {
+    let deploy = resources::ids::of("Deployment");
+    let period = Duration::from_secs_f64(1.0 / f64::from(per_sec.max(1)));
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        n += 1;
+        c.write(|s| {
+            let count = s.iter_kind(deploy, None).count();
+            if count == 0 {
+                return;
+            }
+            let pick = (n as usize).wrapping_mul(2_654_435_761) % count;
+            let target = s.iter_kind(deploy, None).nth(pick).map(|(k, v)| (k.clone(), v.clone()));
+            if let Some(((_, ns, _), v)) = target {
+                let mut obj = (*v).clone();
+                obj["metadata"]["annotations"]["sim.kdeck.dev/churn"] = json!(n.to_string());
+                s.put(deploy, &ns, obj);
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fleet_sizes() {
+        assert_eq!(FleetSize::parse("large").unwrap().dims(), (100, 20));
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f.yaml");
+        std::fs::write(&f, "spaces: 3\napps: 2\n").unwrap();
+        assert_eq!(
+            FleetSize::parse(f.to_str().unwrap()).unwrap(),
+            FleetSize::Custom { spaces: 3, apps: 2 }
+        );
+        std::fs::write(&f, "spaces: x\n").unwrap();
+        assert!(FleetSize::parse(f.to_str().unwrap()).unwrap_err().contains("spaces"));
+        assert!(
+            FleetSize::parse("/nope")
+                .unwrap_err()
+                .contains("not small, medium or large")
+        );
+    }
+
+    #[test]
+    fn space_names_are_unique() {
+        let names = space_names(250);
+        assert_eq!(names[0], "shop-prod");
+        assert_eq!(names[21], "payments-stage");
+        let unique: std::collections::BTreeSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), 250);
+    }
+}

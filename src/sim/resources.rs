@@ -1,0 +1,231 @@
+//! The resource kinds the simulator serves, with what discovery says of them.
+
+/// One kind of object, as discovery describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resource {
+    /// "" for the core group.
+    pub group: &'static str,
+    pub version: &'static str,
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub kind: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    /// Subresources served: "status", "scale", "log".
+    pub subresources: &'static [&'static str],
+}
+
+impl Resource {
+    /// `v1` or `apps/v1`.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// `deployments.apps`, or `pods` for the core group: how error messages name it.
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    /// `Deployment.apps`, or `Pod`: how 422 messages name the kind.
+    pub fn qualified_kind(&self) -> String {
+        if self.group.is_empty() {
+            self.kind.to_string()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
+    }
+}
+
+const RW: &[&str] = &[];
+
+macro_rules! res {
+    ($group:expr, $version:expr, $plural:expr, $singular:expr, $kind:expr, $ns:expr, $short:expr, $sub:expr) => {
+        Resource {
+            group: $group,
+            version: $version,
+            plural: $plural,
+            singular: $singular,
+            kind: $kind,
+            namespaced: $ns,
+            short_names: $short,
+            subresources: $sub,
+        }
+    };
+}
+
+pub const RESOURCES: &[Resource] = &[
+    res!(
+        "",
+        "v1",
+        "namespaces",
+        "namespace",
+        "Namespace",
+        false,
+        &["ns"],
+        &["status"]
+    ),
+    res!("", "v1", "pods", "pod", "Pod", true, &["po"], &["status", "log"]),
+    res!("", "v1", "services", "service", "Service", true, &["svc"], &["status"]),
+    res!("", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], RW),
+    res!("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"], RW),
+    res!("", "v1", "secrets", "secret", "Secret", true, RW, RW),
+    res!(
+        "",
+        "v1",
+        "persistentvolumeclaims",
+        "persistentvolumeclaim",
+        "PersistentVolumeClaim",
+        true,
+        &["pvc"],
+        &["status"]
+    ),
+    res!("", "v1", "events", "event", "Event", true, &["ev"], RW),
+    res!(
+        "",
+        "v1",
+        "serviceaccounts",
+        "serviceaccount",
+        "ServiceAccount",
+        true,
+        &["sa"],
+        RW
+    ),
+    res!(
+        "apps",
+        "v1",
+        "deployments",
+        "deployment",
+        "Deployment",
+        true,
+        &["deploy"],
+        &["status", "scale"]
+    ),
+    res!(
+        "apps",
+        "v1",
+        "replicasets",
+        "replicaset",
+        "ReplicaSet",
+        true,
+        &["rs"],
+        &["status", "scale"]
+    ),
+    res!(
+        "apps",
+        "v1",
+        "statefulsets",
+        "statefulset",
+        "StatefulSet",
+        true,
+        &["sts"],
+        &["status", "scale"]
+    ),
+    res!(
+        "networking.k8s.io",
+        "v1",
+        "ingresses",
+        "ingress",
+        "Ingress",
+        true,
+        &["ing"],
+        &["status"]
+    ),
+    res!(
+        "networking.k8s.io",
+        "v1",
+        "ingressclasses",
+        "ingressclass",
+        "IngressClass",
+        false,
+        RW,
+        RW
+    ),
+    res!("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, RW, RW),
+    res!(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "rolebindings",
+        "rolebinding",
+        "RoleBinding",
+        true,
+        RW,
+        RW
+    ),
+    res!(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterroles",
+        "clusterrole",
+        "ClusterRole",
+        false,
+        RW,
+        RW
+    ),
+    res!("tekton.dev", "v1", "pipelines", "pipeline", "Pipeline", true, RW, RW),
+    res!("tekton.dev", "v1", "tasks", "task", "Task", true, RW, RW),
+    res!(
+        "tekton.dev",
+        "v1",
+        "pipelineruns",
+        "pipelinerun",
+        "PipelineRun",
+        true,
+        &["pr"],
+        &["status"]
+    ),
+    res!(
+        "tekton.dev",
+        "v1",
+        "taskruns",
+        "taskrun",
+        "TaskRun",
+        true,
+        &["tr"],
+        &["status"]
+    ),
+];
+
+/// Index of a resource in [`RESOURCES`]: the key objects are stored under.
+pub type ResId = usize;
+
+pub fn find(group: &str, version: &str, plural: &str) -> Option<ResId> {
+    RESOURCES
+        .iter()
+        .position(|r| r.group == group && r.version == version && r.plural == plural)
+}
+
+pub fn by_kind(kind: &str) -> Option<ResId> {
+    RESOURCES.iter().position(|r| r.kind == kind)
+}
+
+pub fn get(id: ResId) -> &'static Resource {
+    &RESOURCES[id]
+}
+
+/// The groups, in discovery order, each with its one version.
+pub fn groups() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for r in RESOURCES.iter().filter(|r| !r.group.is_empty()) {
+        if !out.iter().any(|(g, _)| *g == r.group) {
+            out.push((r.group, r.version));
+        }
+    }
+    out.push(("autoscaling", "v1"));
+    out
+}
+
+/// Well-known resource ids, for controllers.
+pub mod ids {
+    use super::{ResId, by_kind};
+    pub fn of(kind: &str) -> ResId {
+        by_kind(kind).unwrap_or(0)
+    }
+}
