@@ -88,8 +88,30 @@ pub fn default_users() -> Vec<User> {
     .collect()
 }
 
+/// What the server did, for tests to check that a fault was really hit.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub watches: std::sync::atomic::AtomicU64,
+    pub watch_410: std::sync::atomic::AtomicU64,
+    pub stalled: std::sync::atomic::AtomicU64,
+    pub dropped: std::sync::atomic::AtomicU64,
+    pub continue_410: std::sync::atomic::AtomicU64,
+    pub injected: std::sync::atomic::AtomicU64,
+    pub requests: std::sync::atomic::AtomicU64,
+}
+
+impl Stats {
+    pub fn get(c: &std::sync::atomic::AtomicU64) -> u64 {
+        c.load(Ordering::Relaxed)
+    }
+    pub fn bump(c: &std::sync::atomic::AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 pub struct SimCluster {
     pub name: String,
+    pub stats: Stats,
     pub config: SimConfig,
     state: Mutex<State>,
     pub events: broadcast::Sender<Arc<Event>>,
@@ -106,6 +128,7 @@ impl SimCluster {
         let (up_changed, _) = tokio::sync::watch::channel(true);
         Arc::new(Self {
             name: name.to_string(),
+            stats: Stats::default(),
             state: Mutex::new(State::new(config.history)),
             config,
             events,
@@ -152,6 +175,7 @@ impl SimCluster {
         let mut f = self.faults.lock().unwrap_or_else(|p| p.into_inner());
         let rule = f.fail.iter_mut().find(|r| r.times > 0 && path.contains(&r.path))?;
         rule.times -= 1;
+        Stats::bump(&self.stats.injected);
         let code = rule.code;
         f.fail.retain(|r| r.times > 0);
         Some(code)

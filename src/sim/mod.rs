@@ -10,6 +10,7 @@ pub mod faults;
 pub mod fleet;
 pub mod logs;
 pub mod patch;
+pub mod proto;
 pub mod resources;
 pub mod select;
 pub mod server;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use super::cluster::{Role, SimCluster, User};
+use super::cluster::{Role, SimCluster, Stats, User};
 use super::error::ApiError;
 use super::faults::FaultRequest;
 use super::logs;
@@ -262,6 +262,7 @@ async fn accept_loop(cluster: Arc<SimCluster>, first: TcpListener, addr: SocketA
 }
 
 async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
+    Stats::bump(&c.stats.requests);
     let faults = c.faults();
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
@@ -347,6 +348,12 @@ async fn read_body(req: Request<Incoming>) -> Result<(String, Bytes), ApiError> 
 }
 
 fn parse_body(ct: &str, bytes: &[u8]) -> Result<Value, ApiError> {
+    if ct.contains("protobuf") {
+        return super::proto::decode(bytes).map_err(|e| ApiError::new(415, "UnsupportedMediaType", e));
+    }
+    if ct.contains("cbor") {
+        return Err(ApiError::unsupported_media(ct));
+    }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("the request body is empty"));
     }
@@ -732,6 +739,7 @@ fn list(c: &SimCluster, t: &Target, q: &Query, meta_only: bool) -> Result<Value,
         Some(token) => {
             let (rv, key) = decode_continue(t.res, token)?;
             if c.faults().expire_continue || rv < st.oldest_rv() {
+                Stats::bump(&c.stats.continue_410);
                 return Err(ApiError::expired(
                     "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
                 ));
@@ -847,7 +855,6 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
     let send_initial = q.flag("sendInitialEvents");
     let rv_param = q.get("resourceVersion").unwrap_or("").to_string();
     let ns = if res.namespaced { t.ns.clone() } else { None };
-    let faults = c.faults();
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     let conv = move |v: &Value| if meta_only { as_metadata(v) } else { v.clone() };
     let matches = {
@@ -904,41 +911,63 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
         )
     };
     let bookmark_every = c.config.bookmark_interval;
+    Stats::bump(&c.stats.watches);
     tokio::spawn(async move {
         if let Some(msg) = expired {
+            Stats::bump(&c.stats.watch_410);
             let status = ApiError::expired(msg).to_status();
             let _ = tx.send(event_line("ERROR", &status)).await;
             return;
         }
-        if faults.stall_watches {
-            // Hold the connection open and say nothing until the client gives up.
-            tx.closed().await;
-            return;
-        }
-        let deadline = timeout.map(|d| tokio::time::Instant::now() + d);
-        let drop_at = faults
-            .drop_watch_after_ms
-            .map(|ms| tokio::time::Instant::now() + Duration::from_millis(ms));
+        let started = tokio::time::Instant::now();
+        let deadline = timeout.map(|d| started + d);
         let mut sent: u32 = 0;
-        for (etype, obj) in initial {
-            if tx.send(event_line(&etype, &obj)).await.is_err() {
-                return;
-            }
-            sent += 1;
-        }
-        if send_initial && bookmarks {
-            let _ = tx.send(bookmark(last_rv, true)).await;
-        }
-        let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
-        let mut next_bookmark = tokio::time::Instant::now() + bookmark_every;
+        let mut initial = initial.into_iter();
+        let mut initial_done = false;
+        let far = started + Duration::from_secs(86_400 * 365);
+        let mut next_bookmark = started + bookmark_every;
         loop {
-            if faults.drop_watch_after_events.is_some_and(|n| sent >= n) {
+            // Faults are read as the watch goes, so switching one on reaches open watches too.
+            let faults = c.faults();
+            if faults.stall_watches {
+                // Say nothing more and hold the connection until the client gives up.
+                Stats::bump(&c.stats.stalled);
+                tx.closed().await;
                 return;
             }
-            let wake = [deadline.unwrap_or(far), drop_at.unwrap_or(far), next_bookmark]
-                .into_iter()
-                .min()
-                .unwrap_or(far);
+            let drop_at = faults.drop_watch_after_ms.map(|ms| started + Duration::from_millis(ms));
+            if faults.drop_watch_after_events.is_some_and(|n| sent >= n)
+                || drop_at.is_some_and(|d| tokio::time::Instant::now() >= d)
+            {
+                Stats::bump(&c.stats.dropped);
+                return;
+            }
+            if !initial_done {
+                match initial.next() {
+                    Some((etype, obj)) => {
+                        if tx.send(event_line(&etype, &obj)).await.is_err() {
+                            return;
+                        }
+                        sent += 1;
+                        continue;
+                    }
+                    None => {
+                        initial_done = true;
+                        if send_initial && bookmarks && tx.send(bookmark(last_rv, true)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            let wake = [
+                deadline.unwrap_or(far),
+                drop_at.unwrap_or(far),
+                next_bookmark,
+                tokio::time::Instant::now() + Duration::from_millis(250),
+            ]
+            .into_iter()
+            .min()
+            .unwrap_or(far);
             tokio::select! {
                 ev = live.recv() => match ev {
                     Ok(ev) => {
@@ -952,6 +981,7 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
                         sent += 1;
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        Stats::bump(&c.stats.watch_410);
                         let status = ApiError::expired(format!("too old resource version: {last_rv}")).to_status();
                         let _ = tx.send(event_line("ERROR", &status)).await;
                         return;
@@ -960,16 +990,43 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
                 },
                 _ = tokio::time::sleep_until(wake) => {
                     let now = tokio::time::Instant::now();
-                    if deadline.is_some_and(|d| now >= d) || drop_at.is_some_and(|d| now >= d) {
+                    if deadline.is_some_and(|d| now >= d) {
                         return;
                     }
                     if now >= next_bookmark {
                         next_bookmark = now + bookmark_every;
-                        let disabled = c.faults().disable_bookmarks;
-                        if bookmarks && !disabled {
-                            let rv = c.read().rv.max(last_rv);
-                            last_rv = rv;
-                            if tx.send(bookmark(rv, false)).await.is_err() {
+                        if bookmarks && !faults.disable_bookmarks {
+                            // Events are broadcast under the state lock: holding it, drain what
+                            // is queued for this watch, so the bookmark never jumps past one.
+                            let (pending, rv) = {
+                                let st = c.read();
+                                let mut pending = Vec::new();
+                                loop {
+                                    match live.try_recv() {
+                                        Ok(ev) => {
+                                            if ev.rv > last_rv && matches(ev.res, &ev.ns, &ev.object) {
+                                                pending.push(event_line(ev.etype.as_str(), &conv(&ev.object)));
+                                            }
+                                        }
+                                        Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {
+                                            Stats::bump(&c.stats.watch_410);
+                                            let status = ApiError::expired(format!("too old resource version: {last_rv}")).to_status();
+                                            pending.push(event_line("ERROR", &status));
+                                            break;
+                                        }
+                                        Err(_) => break,
+                                    }
+                                }
+                                (pending, st.rv)
+                            };
+                            for line in pending {
+                                if tx.send(line).await.is_err() {
+                                    return;
+                                }
+                                sent += 1;
+                            }
+                            last_rv = last_rv.max(rv);
+                            if tx.send(bookmark(last_rv, false)).await.is_err() {
                                 return;
                             }
                         }
