@@ -405,3 +405,34 @@ fn kdeck_sim_command_serves_kubectl_until_interrupted() {
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&kc).unwrap().permissions()) & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+#[test]
+fn kdeck_demo_imports_the_simulated_clusters_and_cleans_up() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kdeck"))
+        .args(["demo", "--clusters", "2", "-o", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = err.next().unwrap().unwrap();
+    assert!(
+        line.contains("2 simulated cluster(s) imported into a throw-away store in "),
+        "{line}"
+    );
+    let dir = PathBuf::from(line.rsplit(" in ").next().unwrap());
+    assert!(dir.join("data/store").is_dir());
+    let _ = Command::new("kill").arg("-INT").arg(child.id().to_string()).status();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["prod-eu1", "stage-eu1"]);
+    assert!(v[0]["server"].as_str().unwrap().starts_with("https://127.0.0.1:"));
+    assert!(!dir.exists(), "the demo store is removed on exit");
+}

@@ -24,6 +24,8 @@ pub fn unpullable(image: &str) -> bool {
 }
 
 struct Ids {
+    /// Settling seed data: no Events, pods ready at once.
+    quiet: bool,
     ns: ResId,
     pod: ResId,
     deploy: ResId,
@@ -36,9 +38,10 @@ struct Ids {
     tr: ResId,
 }
 
-fn ids() -> Ids {
+fn ids(quiet: bool) -> Ids {
     let of = resources::ids::of;
     Ids {
+        quiet,
         ns: of("Namespace"),
         pod: of("Pod"),
         deploy: of("Deployment"),
@@ -117,7 +120,7 @@ pub fn short_hash(v: &Value) -> String {
 
 fn emit(s: &mut State, ids: &Ids, involved: &Value, etype: &str, reason: &str, message: &str) {
     let ns = ns_of(involved);
-    if ns.is_empty() {
+    if ns.is_empty() || ids.quiet {
         return;
     }
     let now = now_rfc3339();
@@ -157,7 +160,8 @@ impl Timers {
 
 /// Runs the controllers of one cluster until the process ends.
 pub async fn run(c: Arc<SimCluster>) {
-    let ids = ids();
+    let ids = ids(false);
+    let mut cx = Ctx::default();
     let mut rx = c.events.subscribe();
     let mut timers = Timers::default();
     let mut dirty: BTreeSet<Obj> = BTreeSet::new();
@@ -191,18 +195,47 @@ pub async fn run(c: Arc<SimCluster>) {
         }
         let work: Vec<Obj> = std::mem::take(&mut dirty).into_iter().collect();
         let cfg = c.config.clone();
-        let new_timers = c.write(|s| {
-            let mut later = Vec::new();
+        c.write(|s| {
             for o in &work {
-                reconcile(s, &ids, &cfg, o, &mut later);
+                reconcile(s, &ids, &cfg, o, &mut cx);
             }
-            later
         });
-        for (when, o) in new_timers {
+        for (when, o) in cx.later.drain(..) {
             timers.add(when, o);
         }
         // Our own writes come back as events; let them settle into the next batch.
         tokio::task::yield_now().await;
+    }
+}
+
+/// Runs the controllers to a standstill right now, quietly: seed data starts
+/// out as a settled cluster (ReplicaSets, ready pods, statuses), without a
+/// storm of Events and start-up delays.
+pub fn settle(c: &SimCluster) {
+    let ids = ids(true);
+    let mut cx = Ctx::default();
+    let mut rx = c.events.subscribe();
+    let mut dirty = BTreeSet::new();
+    resync(c, &ids, &mut dirty);
+    for _ in 0..50 {
+        if dirty.is_empty() {
+            return;
+        }
+        let work: Vec<Obj> = std::mem::take(&mut dirty).into_iter().collect();
+        let cfg = c.config.clone();
+        c.write(|s| {
+            for o in &work {
+                reconcile(s, &ids, &cfg, o, &mut cx);
+            }
+        });
+        cx.later.clear();
+        loop {
+            match rx.try_recv() {
+                Ok(ev) => mark(&ids, &ev.object, ev.res, ev.etype, &mut dirty),
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => resync(c, &ids, &mut dirty),
+                Err(_) => break,
+            }
+        }
     }
 }
 
@@ -253,27 +286,34 @@ fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet
     }
 }
 
-type Later = Vec<(Instant, Obj)>;
+/// The controllers' own memory, kept across batches.
+#[derive(Default)]
+struct Ctx {
+    /// Work to look at again at a time.
+    later: Vec<(Instant, Obj)>,
+    /// When each pending pod was first seen, for its start-up delay.
+    seen: std::collections::HashMap<(String, String), Instant>,
+}
 
-fn reconcile(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, o: &Obj, later: &mut Later) {
+fn reconcile(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, o: &Obj, cx: &mut Ctx) {
     let (r, ns, name) = o;
     let Some(obj) = s.get(*r, ns, name).cloned() else {
         return;
     };
     if *r == ids.deploy {
-        deployment(s, ids, cfg, &obj, later);
+        deployment(s, ids, cfg, &obj, cx);
     } else if *r == ids.rs {
         replicaset(s, ids, &obj);
     } else if *r == ids.sts {
         statefulset(s, ids, &obj);
     } else if *r == ids.pod {
-        pod(s, ids, cfg, &obj, later);
+        pod(s, ids, cfg, &obj, cx);
     } else if *r == ids.ns {
         namespace(s, ids, &obj);
     } else if *r == ids.pr {
-        pipelinerun(s, ids, cfg, &obj, later);
+        pipelinerun(s, ids, cfg, &obj, cx);
     } else if *r == ids.tr {
-        taskrun(s, ids, cfg, &obj, later);
+        taskrun(s, ids, cfg, &obj, cx);
     }
 }
 
@@ -315,7 +355,7 @@ fn new_pod(owner: &Value, name: &str, template: &Value, extra_labels: &[(&str, S
     })
 }
 
-fn pod(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, p: &Value, later: &mut Later) {
+fn pod(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, p: &Value, cx: &mut Ctx) {
     let ns = ns_of(p);
     let name = name_of(p).to_string();
     if is_terminating(p) {
@@ -332,9 +372,10 @@ fn pod(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, p: &Value, lat
             .map(|t| (time::OffsetDateTime::now_utc() - t).whole_milliseconds().max(0) as u64)
             .unwrap_or(0);
         if grace == 0 || Duration::from_millis(elapsed) >= wait {
+            cx.seen.remove(&(ns.clone(), name.clone()));
             s.remove(ids.pod, &ns, &name);
         } else {
-            later.push((
+            cx.later.push((
                 Instant::now() + wait - Duration::from_millis(elapsed),
                 (ids.pod, ns, name),
             ));
@@ -376,36 +417,15 @@ fn pod(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, p: &Value, lat
         }
         return;
     }
-    let created = p
-        .pointer("/metadata/creationTimestamp")
-        .and_then(Value::as_str)
-        .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok());
-    let age = created
-        .map(|t| (time::OffsetDateTime::now_utc() - t).whole_milliseconds().max(0) as u64)
-        .unwrap_or(u64::MAX);
-    // creationTimestamp has whole seconds: count from the later of it and our first sight.
-    let ready_after = cfg.pod_ready_after;
-    let seen_key = "sim.kdeck.dev/seen";
-    let seen = p
-        .pointer("/metadata/annotations")
-        .and_then(|a| a.get(seen_key))
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let Some(seen) = seen else {
-        let mut v = p.clone();
-        v["metadata"]["annotations"][seen_key] = json!(now_millis().to_string());
-        s.put(ids.pod, &ns, v);
-        later.push((Instant::now() + ready_after, (ids.pod, ns, name)));
-        let _ = age;
-        return;
-    };
-    let since_seen = now_millis().saturating_sub(seen.parse().unwrap_or(0));
-    if Duration::from_millis(since_seen) < ready_after {
-        later.push((
-            Instant::now() + ready_after - Duration::from_millis(since_seen),
-            (ids.pod, ns, name),
-        ));
-        return;
+    // A pod starts after the configured delay from when the controller first saw it.
+    if !ids.quiet {
+        let first = *cx.seen.entry((ns.clone(), name.clone())).or_insert_with(Instant::now);
+        let due = first + cfg.pod_ready_after;
+        if Instant::now() < due {
+            cx.later.push((due, (ids.pod, ns, name)));
+            return;
+        }
+        cx.seen.remove(&(ns.clone(), name.clone()));
     }
     let now = now_rfc3339();
     let step_lines = p.pointer("/metadata/labels/tekton.dev~1taskRun").is_some();
@@ -509,7 +529,7 @@ fn condition(t: &str, status: &str, reason: &str, message: &str, prev: Option<&V
     json!({"type": t, "status": status, "reason": reason, "message": message, "lastUpdateTime": update, "lastTransitionTime": transition})
 }
 
-fn deployment(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, d: &Value, later: &mut Later) {
+fn deployment(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, d: &Value, cx: &mut Ctx) {
     if is_terminating(d) {
         return;
     }
@@ -689,7 +709,7 @@ fn deployment(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, d: &Val
             )
         } else {
             let left = deadline.saturating_sub(Duration::from_millis(elapsed));
-            later.push((
+            cx.later.push((
                 Instant::now() + left + Duration::from_millis(50),
                 (ids.deploy, ns.clone(), dname.clone()),
             ));
@@ -881,7 +901,7 @@ fn steps_of(s: &State, ids: &Ids, ns: &str, task: &Value) -> Vec<Value> {
         .unwrap_or_else(|| vec![json!({"name": "build", "image": "sim/builder"})])
 }
 
-fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &super::cluster::SimConfig, pr: &Value, _later: &mut Later) {
+fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &super::cluster::SimConfig, pr: &Value, _cx: &mut Ctx) {
     let ns = ns_of(pr);
     let prname = name_of(pr).to_string();
     let done = pr.pointer("/status/completionTime").is_some();
@@ -993,7 +1013,7 @@ fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &super::cluster::SimConfig, pr: &
     }
 }
 
-fn taskrun(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, tr: &Value, later: &mut Later) {
+fn taskrun(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, tr: &Value, cx: &mut Ctx) {
     let ns = ns_of(tr);
     let trname = name_of(tr).to_string();
     if tr.pointer("/status/completionTime").is_some() || is_terminating(tr) {
@@ -1111,7 +1131,7 @@ fn taskrun(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, tr: &Value
         s.put(ids.pod, &ns, p);
     } else {
         let next = step_ms * (finished as u64 + 1);
-        later.push((
+        cx.later.push((
             Instant::now() + Duration::from_millis(next.saturating_sub(elapsed) + 20),
             (ids.tr, ns.clone(), trname.clone()),
         ));

@@ -87,7 +87,7 @@ const APPS: &[(&str, u16)] = &[
     ("events", 8080),
     ("audit", 8080),
     ("cache", 6379),
-    ("postgres", 5432),
+    ("search-index", 9200),
 ];
 
 /// Space names: `shop-prod`, `payments-dev`, ... then with a number.
@@ -139,7 +139,7 @@ pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Resu
             for j in 0..apps {
                 let (name, port) = app_name(j);
                 let version = format!("1.{}.{}", (index + j) % 9, j % 5);
-                let stateful = name == "postgres" || name == "cache";
+                let stateful = false;
                 let image = match name.as_str() {
                     "postgres" => "postgres:16".to_string(),
                     "cache" => "redis:7".to_string(),
@@ -168,6 +168,17 @@ pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Resu
                                  "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix",
                                     "backend": {"service": {"name": name, "port": {"number": port}}}}]}}]}}));
                 }
+            }
+            if apps >= 4 {
+                // A database per space, as a StatefulSet with its headless Service.
+                let labels = json!({"app.kubernetes.io/name": "postgres", "app.kubernetes.io/managed-by": "kdeck", "app.kubernetes.io/part-of": ns});
+                s.put(of("StatefulSet"), &ns, json!({"metadata": {"name": "postgres", "namespace": ns, "labels": labels},
+                    "spec": {"replicas": 1, "serviceName": "postgres", "selector": {"matchLabels": {"app.kubernetes.io/name": "postgres"}},
+                             "template": {"metadata": {"labels": {"app.kubernetes.io/name": "postgres"}},
+                                          "spec": {"containers": [{"name": "postgres", "image": "postgres:16", "ports": [{"containerPort": 5432, "name": "pg"}]}]}},
+                             "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}}]}}));
+                s.put(of("Service"), &ns, json!({"metadata": {"name": "postgres", "namespace": ns, "labels": labels},
+                    "spec": {"clusterIP": "None", "selector": {"app.kubernetes.io/name": "postgres"}, "ports": [{"name": "pg", "port": 5432}]}}));
             }
             if apps > 0 {
                 s.put(of("ConfigMap"), &ns, json!({"metadata": {"name": "settings", "namespace": ns}, "data": {"LOG_LEVEL": "info", "SPACE": ns}}));

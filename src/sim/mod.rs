@@ -152,6 +152,9 @@ pub async fn start(opts: SimOptions) -> std::io::Result<Vec<SimHandle>> {
         config.seed = config.seed.wrapping_add(i as u64);
         let cluster = SimCluster::new(name, config);
         fleet::seed(&cluster, opts.fleet.clone(), i)?;
+        controllers::settle(&cluster);
+        // Like a fresh API server, watches can resume from now on, not from the seeding.
+        cluster.read().history.clear();
         let port = opts
             .port_base
             .map_or(0, |b| b.saturating_add(u16::try_from(i).unwrap_or(u16::MAX)));

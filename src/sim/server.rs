@@ -232,6 +232,11 @@ async fn accept_loop(cluster: Arc<SimCluster>, first: TcpListener, addr: SocketA
         tokio::select! {
             accepted = l.accept() => {
                 if let Ok((stream, _)) = accepted {
+                    if !cluster.is_up() {
+                        // Accepted in the moment the cluster went down: refuse it.
+                        drop(stream);
+                        continue;
+                    }
                     let c = cluster.clone();
                     let mut down = cluster.up_changed.subscribe();
                     let acceptor = tls.acceptor.clone();
@@ -248,7 +253,15 @@ async fn accept_loop(cluster: Arc<SimCluster>, first: TcpListener, addr: SocketA
                         let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, svc);
                         tokio::select! {
                             _ = conn => {}
-                            _ = async { loop { if down.changed().await.is_err() || !*down.borrow() { break; } } } => {}
+                            _ = async {
+                                // Look at the current state first: a change made before this
+                                // connection subscribed would not wake `changed()`.
+                                while *down.borrow_and_update() {
+                                    if down.changed().await.is_err() {
+                                        break;
+                                    }
+                                }
+                            } => {}
                         }
                     });
                 }
@@ -535,7 +548,19 @@ async fn resource(c: Arc<SimCluster>, user: User, req: Request<Incoming>, t: Tar
     let ns = t.ns.clone().unwrap_or_default();
     let meta_only = wants_metadata_only(&req);
     let result = match (verb, t.sub.as_deref()) {
-        ("list", _) => list(&c, &t, &q, meta_only),
+        ("list", _) => {
+            return match list(&c, &t, &q, meta_only) {
+                Ok(bytes) => {
+                    let mut r = Response::new(full(bytes));
+                    r.headers_mut().insert(
+                        "content-type",
+                        hyper::header::HeaderValue::from_static("application/json"),
+                    );
+                    r
+                }
+                Err(e) => error_response(&e),
+            };
+        }
         ("watch", _) => return watch(c, t, q, meta_only),
         ("get", Some("log")) => return logs::serve(c, &ns, t.name.as_deref().unwrap_or(""), &q.0).await,
         ("get", Some("scale")) => scale_of(&c, &t),
@@ -729,7 +754,8 @@ fn get(c: &SimCluster, t: &Target) -> Result<Arc<Value>, ApiError> {
         .ok_or_else(|| ApiError::not_found(res, name))
 }
 
-fn list(c: &SimCluster, t: &Target, q: &Query, meta_only: bool) -> Result<Value, ApiError> {
+/// A list answer, serialized straight from the stored objects (no copies).
+fn list(c: &SimCluster, t: &Target, q: &Query, meta_only: bool) -> Result<Vec<u8>, ApiError> {
     let res = resources::get(t.res);
     let labels = LabelSelector::parse(q.get("labelSelector").unwrap_or(""))?;
     let fields = FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), res.kind)?;
@@ -751,10 +777,6 @@ fn list(c: &SimCluster, t: &Target, q: &Query, meta_only: bool) -> Result<Value,
     let ns = if res.namespaced { t.ns.as_deref() } else { None };
     let (items, last) = st.list(t.res, ns, &labels, &fields, after.as_ref(), limit);
     drop(st);
-    let items: Vec<Value> = items
-        .iter()
-        .map(|v| if meta_only { as_metadata(v) } else { (**v).clone() })
-        .collect();
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
     if let Some(k) = last {
         meta["continue"] = json!(encode_continue(list_rv, &k));
@@ -764,7 +786,23 @@ fn list(c: &SimCluster, t: &Target, q: &Query, meta_only: bool) -> Result<Value,
     } else {
         (format!("{}List", res.kind), res.api_version())
     };
-    Ok(json!({"kind": kind, "apiVersion": api_version, "metadata": meta, "items": items}))
+    let mut out = Vec::with_capacity(64 + items.len() * 1024);
+    let head = json!({"kind": kind, "apiVersion": api_version, "metadata": meta}).to_string();
+    out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    out.extend_from_slice(b",\"items\":[");
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let written = if meta_only {
+            serde_json::to_writer(&mut out, &as_metadata(v))
+        } else {
+            serde_json::to_writer(&mut out, &**v)
+        };
+        written.map_err(|e| ApiError::internal(format!("encoding the list: {e}")))?;
+    }
+    out.extend_from_slice(b"]}");
+    Ok(out)
 }
 
 fn scale_of(c: &SimCluster, t: &Target) -> Result<Value, ApiError> {
