@@ -134,7 +134,7 @@ pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Resu
         for role in ["admin", "edit", "view"] {
             s.put(of("ClusterRole"), "", json!({"metadata": {"name": role}, "rules": []}));
         }
-        for ns in space_names(spaces) {
+        for (space_index, ns) in space_names(spaces).into_iter().enumerate() {
             s.put(of("Namespace"), "", json!({"metadata": {"name": ns, "labels": {"team": ns.split('-').next().unwrap_or("")}}}));
             for j in 0..apps {
                 let (name, port) = app_name(j);
@@ -179,6 +179,13 @@ pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Resu
                              "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}}]}}));
                 s.put(of("Service"), &ns, json!({"metadata": {"name": "postgres", "namespace": ns, "labels": labels},
                     "spec": {"clusterIP": "None", "selector": {"app.kubernetes.io/name": "postgres"}, "ports": [{"name": "pg", "port": 5432}]}}));
+                // What a connector offers: host, port, user and a password in a Secret.
+                use base64::Engine;
+                let b64 = |v: &str| base64::engine::general_purpose::STANDARD.encode(v);
+                s.put(of("Secret"), &ns, json!({"metadata": {"name": "postgres-credentials", "namespace": ns, "labels": labels},
+                    "type": "Opaque",
+                    "data": {"host": b64(&format!("postgres.{ns}.svc")), "port": b64("5432"), "user": b64("app"),
+                             "password": b64(&format!("pw-{}-{index}-{space_index}", c.config.seed))}}));
             }
             if apps > 0 {
                 s.put(of("ConfigMap"), &ns, json!({"metadata": {"name": "settings", "namespace": ns}, "data": {"LOG_LEVEL": "info", "SPACE": ns}}));
@@ -187,6 +194,14 @@ pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Resu
                              "tasks": [{"name": "clone", "taskSpec": {"steps": [{"name": "clone", "image": "alpine/git"}]}},
                                        {"name": "build", "taskSpec": {"steps": [{"name": "build", "image": "gcr.io/kaniko-project/executor"},
                                                                                 {"name": "push", "image": "gcr.io/kaniko-project/executor"}]}}]}}));
+                // Builds that ran: the first spaces of each cluster have a few.
+                if space_index < 3 {
+                    for (k, app) in ["web", "api"].iter().enumerate() {
+                        s.put(of("PipelineRun"), &ns, json!({"metadata": {"name": format!("build-{app}-{}", k + 1), "namespace": ns,
+                                                                         "labels": {"tekton.dev/pipeline": "build", "app.kubernetes.io/name": app}},
+                            "spec": {"pipelineRef": {"name": "build"}, "params": [{"name": "revision", "value": "main"}]}}));
+                    }
+                }
             }
         }
     });
