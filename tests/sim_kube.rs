@@ -401,7 +401,10 @@ async fn logs_follow_and_errors_are_statuses() {
     // Wait for the seeded app's pod to run.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let pod = loop {
-        let list = pods.list(&ListParams::default().labels("app.kubernetes.io/name=web")).await.unwrap();
+        let list = pods
+            .list(&ListParams::default().labels("app.kubernetes.io/name=web"))
+            .await
+            .unwrap();
         if let Some(p) = list
             .items
             .iter()
