@@ -182,24 +182,12 @@ pub async fn run(c: Arc<SimCluster>) {
             }
         }
         // Drain what else is pending, then work in one batch.
-        loop {
-            match rx.try_recv() {
-                Ok(ev) => mark(&ids, &ev.object, ev.res, ev.etype, &mut dirty),
-                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => resync(&c, &ids, &mut dirty),
-                Err(_) => break,
-            }
-        }
+        drain(&c, &ids, &mut rx, &mut dirty);
         dirty.extend(timers.due(Instant::now()));
         if dirty.is_empty() {
             continue;
         }
-        let work: Vec<Obj> = std::mem::take(&mut dirty).into_iter().collect();
-        let cfg = c.config.clone();
-        c.write(|s| {
-            for o in &work {
-                reconcile(s, &ids, &cfg, o, &mut cx);
-            }
-        });
+        batch(&c, &ids, &mut cx, &mut dirty);
         for (when, o) in cx.later.drain(..) {
             timers.add(when, o);
         }
@@ -221,22 +209,37 @@ pub fn settle(c: &SimCluster) {
         if dirty.is_empty() {
             return;
         }
-        let work: Vec<Obj> = std::mem::take(&mut dirty).into_iter().collect();
-        let cfg = c.config.clone();
-        c.write(|s| {
-            for o in &work {
-                reconcile(s, &ids, &cfg, o, &mut cx);
-            }
-        });
+        batch(c, &ids, &mut cx, &mut dirty);
         cx.later.clear();
-        loop {
-            match rx.try_recv() {
-                Ok(ev) => mark(&ids, &ev.object, ev.res, ev.etype, &mut dirty),
-                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => resync(c, &ids, &mut dirty),
-                Err(_) => break,
-            }
+        drain(c, &ids, &mut rx, &mut dirty);
+    }
+}
+
+/// Marks what the queued events touch; a lagged receiver means look at everything.
+fn drain(
+    c: &SimCluster,
+    ids: &Ids,
+    rx: &mut tokio::sync::broadcast::Receiver<Arc<super::state::Event>>,
+    dirty: &mut BTreeSet<Obj>,
+) {
+    loop {
+        match rx.try_recv() {
+            Ok(ev) => mark(ids, &ev.object, ev.res, ev.etype, dirty),
+            Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => resync(c, ids, dirty),
+            Err(_) => break,
         }
     }
+}
+
+/// Reconciles everything dirty under one write lock.
+fn batch(c: &SimCluster, ids: &Ids, cx: &mut Ctx, dirty: &mut BTreeSet<Obj>) {
+    let work: Vec<Obj> = std::mem::take(dirty).into_iter().collect();
+    let cfg = c.config.clone();
+    c.write(|s| {
+        for o in &work {
+            reconcile(s, ids, &cfg, o, cx);
+        }
+    });
 }
 
 fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {

@@ -611,29 +611,20 @@ impl State {
             return Err(ApiError::not_found(res, name));
         };
         let m = meta(&old);
-        if let Some(uid) = &opts.precondition_uid
-            && Some(uid.as_str()) != m.get("uid").and_then(Value::as_str)
-        {
-            return Err(ApiError::new(
-                409,
-                "Conflict",
-                format!(
-                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                    m.get("uid").and_then(Value::as_str).unwrap_or("")
-                ),
-            ));
-        }
-        if let Some(rv) = &opts.precondition_rv
-            && Some(rv.as_str()) != m.get("resourceVersion").and_then(Value::as_str)
-        {
-            return Err(ApiError::new(
-                409,
-                "Conflict",
-                format!(
-                    "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
-                    m.get("resourceVersion").and_then(Value::as_str).unwrap_or("")
-                ),
-            ));
+        for (wanted, field, what) in [
+            (&opts.precondition_uid, "uid", "UID"),
+            (&opts.precondition_rv, "resourceVersion", "ResourceVersion"),
+        ] {
+            let actual = m.get(field).and_then(Value::as_str).unwrap_or("");
+            if let Some(w) = wanted
+                && w != actual
+            {
+                return Err(ApiError::new(
+                    409,
+                    "Conflict",
+                    format!("Precondition failed: {what} in precondition: {w}, {what} in object meta: {actual}"),
+                ));
+            }
         }
         let uid = m.get("uid").and_then(Value::as_str).unwrap_or("").to_string();
         let policy = opts.propagation.as_deref().unwrap_or("Background");
