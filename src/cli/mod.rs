@@ -49,6 +49,12 @@ pub enum Cmd {
     Clusters(ClustersCmd),
     /// The command journal: every change kdeck made or tried, newest last
     History(HistoryArgs),
+    /// Spaces: every namespace on every cluster, and the ones kdeck knows
+    #[command(subcommand)]
+    Spaces(SpacesCmd),
+    /// Apps: Deployments and StatefulSets, with their routes
+    #[command(subcommand)]
+    Apps(AppsCmd),
     /// Run simulated Kubernetes clusters on loopback until Ctrl-C
     Sim(SimArgs),
     /// Try kdeck on simulated clusters, with a separate throw-away store
@@ -113,6 +119,25 @@ pub enum ClustersCmd {
         /// Also when apps are stored for it
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SpacesCmd {
+    /// Every namespace on every cluster, marked when kdeck created or attached it
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppsCmd {
+    /// The apps of every cluster (default) or of some spaces, from one pass over the clusters
+    List {
+        /// Only this space, CLUSTER/NAMESPACE (repeatable)
+        #[arg(long = "space", value_name = "SPACE", conflicts_with = "all")]
+        spaces: Vec<String>,
+        /// Every space on every cluster (the default)
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -241,8 +266,154 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             run_command(&executor, Command::RemoveCluster { name, yes }, format)
         }
         Cmd::History(args) => history(&executor, &args, format),
+        Cmd::Spaces(SpacesCmd::List) => spaces_list(&store, format),
+        Cmd::Apps(AppsCmd::List { spaces, all: _ }) => apps_list(&store, &spaces, format),
         Cmd::Sim(_) | Cmd::Demo(_) => Ok(()),
     }
+}
+
+/// How long one cluster may take to answer a CLI pass.
+const PASS_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reports the clusters that did not answer; exit 3 says the answer is partial.
+fn partial(problems: &[crate::fleet::Problem]) -> Result<(), CliError> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for p in problems {
+        eprintln!("kdeck: {p}");
+    }
+    Err(CliError {
+        code: 3,
+        message: format!(
+            "the answer is partial: {} cluster(s) did not answer fully (see above)",
+            problems.len()
+        ),
+    })
+}
+
+fn apps_list(store: &Store, spaces: &[String], format: Format) -> Result<(), CliError> {
+    let only = spaces
+        .iter()
+        .map(|s| crate::model::SpaceRef::parse("--space", s).map_err(|e| CliError::usage(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let clusters = store.list::<Cluster>()?;
+    for s in &only {
+        if !clusters.iter().any(|c| c.name == s.cluster) {
+            return Err(CliError::usage(format!(
+                "--space {s}: no cluster named {:?}; `kdeck clusters list` shows them",
+                s.cluster
+            )));
+        }
+    }
+    let attached: Vec<crate::model::SpaceRef> = store
+        .list::<crate::model::Space>()?
+        .into_iter()
+        .map(|s| s.space)
+        .collect();
+    let pass = runtime()?.block_on(crate::fleet::apps::list_apps(
+        &clusters,
+        if only.is_empty() { None } else { Some(&only) },
+        &attached,
+        PASS_LIMIT,
+    ));
+    let now = time::OffsetDateTime::now_utc();
+    print_data(format, &pass.rows, || {
+        let mut t = Table::new(&["NAME", "SPACE", "KIND", "READY", "IMAGE", "ROUTES", "AGE"]);
+        for r in &pass.rows {
+            let ready = format!("{}/{}", r.ready, r.desired);
+            let routes = if r.routes.is_empty() {
+                "-".to_string()
+            } else {
+                r.routes.join(",")
+            };
+            t.row([
+                r.name.as_str(),
+                &r.space,
+                &r.kind,
+                &ready,
+                &r.image,
+                &routes,
+                &output::age(&r.created, now),
+            ]);
+        }
+        t
+    })?;
+    partial(&pass.problems)
+}
+
+/// A space as `spaces list` shows it: live state joined with what kdeck stored.
+#[derive(Debug, Serialize)]
+struct SpaceRow {
+    space: String,
+    /// Active, Terminating, missing (stored but gone), unknown (the cluster did not say).
+    status: String,
+    /// created / attached, when kdeck knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kdeck: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<String>,
+}
+
+fn spaces_list(store: &Store, format: Format) -> Result<(), CliError> {
+    let clusters = store.list::<Cluster>()?;
+    let stored = store.list::<crate::model::Space>()?;
+    let pass = runtime()?.block_on(crate::fleet::apps::list_namespaces(&clusters, PASS_LIMIT));
+    let failed: Vec<&str> = clusters
+        .iter()
+        .filter(|c| pass.problems.iter().any(|p| p.cluster == c.name))
+        .map(|c| c.name.as_str())
+        .collect();
+    let origin = |space: &str| {
+        stored
+            .iter()
+            .find(|s| s.space.to_string() == space)
+            .map(|s| match s.origin {
+                crate::model::SpaceOrigin::Created => "created".to_string(),
+                crate::model::SpaceOrigin::Attached => "attached".to_string(),
+            })
+    };
+    let mut rows: Vec<SpaceRow> = pass
+        .rows
+        .iter()
+        .map(|n| SpaceRow {
+            space: n.space.clone(),
+            status: n.phase.clone(),
+            kdeck: origin(&n.space),
+            created: Some(n.created.clone()),
+        })
+        .collect();
+    for s in &stored {
+        let name = s.space.to_string();
+        if !rows.iter().any(|r| r.space == name) {
+            let status = if failed.contains(&s.space.cluster.as_str()) {
+                "unknown"
+            } else {
+                "missing"
+            };
+            rows.push(SpaceRow {
+                space: name.clone(),
+                status: status.into(),
+                kdeck: origin(&name),
+                created: None,
+            });
+        }
+    }
+    rows.sort_by(|a, b| a.space.cmp(&b.space));
+    let now = time::OffsetDateTime::now_utc();
+    print_data(format, &rows, || {
+        let mut t = Table::new(&["SPACE", "STATUS", "KDECK", "AGE"]);
+        for r in &rows {
+            let age = r
+                .created
+                .as_deref()
+                .map(|c| output::age(c, now))
+                .unwrap_or_else(|| "-".into());
+            t.row([r.space.as_str(), &r.status, r.kdeck.as_deref().unwrap_or("-"), &age]);
+        }
+        t
+    })?;
+    partial(&pass.problems)
 }
 
 fn sim_options(a: &SimFleetArgs) -> Result<crate::sim::SimOptions, CliError> {

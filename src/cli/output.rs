@@ -78,9 +78,33 @@ pub fn print_data<T: Serialize>(format: Format, data: &T, table: impl FnOnce() -
     Ok(())
 }
 
+/// Age as kubectl prints it: 45s, 12m, 5h, 3d, from an RFC 3339 time.
+pub fn age(created: &str, now: time::OffsetDateTime) -> String {
+    let Ok(t) = time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339) else {
+        return "-".into();
+    };
+    let secs = (now - t).whole_seconds().max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_read_like_kubectl() {
+        let now = time::macros::datetime!(2026-11-22 10:00:00 UTC);
+        assert_eq!(age("2026-11-22T09:59:15Z", now), "45s");
+        assert_eq!(age("2026-11-22T09:48:00Z", now), "12m");
+        assert_eq!(age("2026-11-22T05:00:00Z", now), "5h");
+        assert_eq!(age("2026-11-19T10:00:00Z", now), "3d");
+        assert_eq!(age("garbage", now), "-");
+    }
 
     #[test]
     fn table_pads_columns_and_trims_line_ends() {

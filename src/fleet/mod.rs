@@ -1,0 +1,7 @@
+//! The fleet: one kube client per stored cluster, and what the clusters say.
+//! Nothing here knows about the terminal; the CLI and the cockpit read it.
+
+pub mod apps;
+pub mod client;
+
+pub use client::{Problem, ProblemKind, client_for, describe};
