@@ -126,3 +126,147 @@ fn a_dead_cluster_makes_a_partial_answer_not_a_slow_one() {
             .any(|r| r["space"] == "stage-eu1/shop-prod" && r["status"] == "Active")
     );
 }
+
+#[test]
+fn spaces_create_attach_detach_delete_go_through_the_journal() {
+    let s = setup(2);
+    let ok = |args: &[&str]| {
+        let out = s.kdeck(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(ok(&["spaces", "create", "prod-eu1/team-new"]).contains("namespace created, labelled managed-by kdeck"));
+    let ns = s.handles[0].truth("Namespace");
+    let made = ns.iter().find(|n| n["metadata"]["name"] == "team-new").unwrap();
+    assert_eq!(made["metadata"]["labels"]["app.kubernetes.io/managed-by"], "kdeck");
+    // Creating what exists says how to adopt it instead.
+    let out = s.kdeck(&["spaces", "create", "prod-eu1/shop-prod"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("already exists on cluster prod-eu1")
+            && err.contains("spaces attach prod-eu1/shop-prod")
+            && err.contains("HTTP 409"),
+        "{err}"
+    );
+    assert!(ok(&["spaces", "attach", "prod-eu1/shop-prod"]).contains("attached as it is"));
+    let out = s.kdeck(&["spaces", "attach", "prod-eu1/nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("spaces create prod-eu1/nope"));
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_slice(&s.kdeck(&["spaces", "list", "-o", "json"]).stdout).unwrap();
+    let kdeck_of = |space: &str| {
+        rows.iter()
+            .find(|r| r["space"] == space)
+            .and_then(|r| r["kdeck"].as_str())
+            .map(str::to_string)
+    };
+    assert_eq!(kdeck_of("prod-eu1/team-new").as_deref(), Some("created"));
+    assert_eq!(kdeck_of("prod-eu1/shop-prod").as_deref(), Some("attached"));
+    assert_eq!(kdeck_of("prod-eu1/payments-prod"), None);
+    // Detach forgets; the namespace stays.
+    ok(&["spaces", "detach", "prod-eu1/shop-prod"]);
+    assert!(
+        s.handles[0]
+            .truth("Namespace")
+            .iter()
+            .any(|n| n["metadata"]["name"] == "shop-prod")
+    );
+    let out = s.kdeck(&["spaces", "detach", "prod-eu1/shop-prod"]);
+    assert_eq!(out.status.code(), Some(2));
+    // Delete needs --yes, and then removes the namespace with its contents.
+    let out = s.kdeck(&["spaces", "delete", "prod-eu1/team-new"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --yes"));
+    ok(&["spaces", "delete", "prod-eu1/team-new", "--yes"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !s.handles[0]
+            .truth("Namespace")
+            .iter()
+            .any(|n| n["metadata"]["name"] == "team-new")
+    );
+    let hist: Vec<serde_json::Value> = serde_json::from_slice(&s.kdeck(&["history", "-o", "json"]).stdout).unwrap();
+    let verbs: Vec<(String, String)> = hist
+        .iter()
+        .map(|e| {
+            (
+                e["command"]["type"].as_str().unwrap().to_string(),
+                e["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verbs,
+        [
+            ("import_clusters", "applied"),
+            ("create_space", "applied"),
+            ("create_space", "failed"),
+            ("attach_space", "applied"),
+            ("attach_space", "failed"),
+            ("detach_space", "applied"),
+            ("detach_space", "failed"),
+            ("delete_space", "applied"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert_eq!(hist[2]["code"], 409);
+}
+
+#[test]
+fn a_user_who_may_not_list_namespaces_still_works_in_attached_spaces() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut config = kdeck::sim::SimConfig::default();
+    config.users.push(kdeck::sim::User {
+        name: "restricted".into(),
+        token: "kdeck-sim-restricted".into(),
+        role: kdeck::sim::Role::Edit,
+        namespaces: Some(vec!["shop-prod".into()]),
+    });
+    let handles = rt
+        .block_on(kdeck::sim::start(SimOptions {
+            clusters: 1,
+            fleet: FleetSize::Small,
+            config,
+            ..Default::default()
+        }))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(&kc, kdeck::sim::kubeconfig(&handles, "restricted")).unwrap();
+    let s = Setup { _rt: rt, handles, dir };
+    assert!(s.kdeck(&["clusters", "import", kc.to_str().unwrap()]).status.success());
+    let out = s.kdeck(&["spaces", "attach", "prod-eu1/shop-prod"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Listing across namespaces is forbidden: the attached space answers anyway.
+    let out = s.kdeck(&["apps", "list", "--all", "-o", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    assert!(rows.iter().all(|r| r["space"] == "prod-eu1/shop-prod"));
+    let out = s.kdeck(&["spaces", "list"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "listing namespaces is forbidden: the answer is partial"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("forbidden to list namespaces")
+            && err.contains("User \"restricted\" cannot list resource \"namespaces\""),
+        "{err}"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("prod-eu1/shop-prod") && text.contains("attached"),
+        "{text}"
+    );
+}

@@ -126,6 +126,29 @@ pub enum ClustersCmd {
 pub enum SpacesCmd {
     /// Every namespace on every cluster, marked when kdeck created or attached it
     List,
+    /// Create namespace NS on CLUSTER, labelled managed-by kdeck
+    Create {
+        #[arg(value_name = "CLUSTER/NS")]
+        space: String,
+    },
+    /// Adopt an existing namespace as a space, changing nothing in it
+    Attach {
+        #[arg(value_name = "CLUSTER/NS")]
+        space: String,
+    },
+    /// Forget a space; the namespace stays as it is
+    Detach {
+        #[arg(value_name = "SPACE")]
+        space: String,
+    },
+    /// Delete the namespace with everything in it
+    Delete {
+        #[arg(value_name = "SPACE")]
+        space: String,
+        /// Yes, delete it
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -267,6 +290,15 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Cmd::History(args) => history(&executor, &args, format),
         Cmd::Spaces(SpacesCmd::List) => spaces_list(&store, format),
+        Cmd::Spaces(SpacesCmd::Create { space }) => run_command(&executor, Command::CreateSpace { space }, format),
+        Cmd::Spaces(SpacesCmd::Attach { space }) => run_command(&executor, Command::AttachSpace { space }, format),
+        Cmd::Spaces(SpacesCmd::Detach { space }) => run_command(&executor, Command::DetachSpace { space }, format),
+        Cmd::Spaces(SpacesCmd::Delete { space, yes: false }) => Err(CliError::usage(format!(
+            "spaces delete {space}: this deletes the namespace and everything in it; pass --yes to do it"
+        ))),
+        Cmd::Spaces(SpacesCmd::Delete { space, yes }) => {
+            run_command(&executor, Command::DeleteSpace { space, yes }, format)
+        }
         Cmd::Apps(AppsCmd::List { spaces, all: _ }) => apps_list(&store, &spaces, format),
         Cmd::Sim(_) | Cmd::Demo(_) => Ok(()),
     }

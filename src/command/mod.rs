@@ -6,6 +6,7 @@
 pub mod clusters;
 pub mod journal;
 pub mod kubeconfig;
+pub mod spaces;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +36,18 @@ pub enum Command {
         #[serde(default)]
         yes: bool,
     },
+    /// Create a namespace labelled managed-by kdeck, and store it as a space.
+    CreateSpace { space: String },
+    /// Store an existing namespace as a space, changing nothing in it.
+    AttachSpace { space: String },
+    /// Forget a space; the namespace stays as it is.
+    DetachSpace { space: String },
+    /// Delete the namespace, with everything in it, and forget the space.
+    DeleteSpace {
+        space: String,
+        #[serde(default)]
+        yes: bool,
+    },
 }
 
 impl Command {
@@ -50,6 +63,10 @@ impl Command {
                 format!("{what} of {}", files.join(":"))
             }
             Command::RemoveCluster { name, .. } => format!("cluster {name}"),
+            Command::CreateSpace { space }
+            | Command::AttachSpace { space }
+            | Command::DetachSpace { space }
+            | Command::DeleteSpace { space, .. } => format!("space {space}"),
         }
     }
 
@@ -58,12 +75,16 @@ impl Command {
         match self {
             Command::ImportClusters { .. } => "clusters import",
             Command::RemoveCluster { .. } => "clusters remove",
+            Command::CreateSpace { .. } => "spaces create",
+            Command::AttachSpace { .. } => "spaces attach",
+            Command::DetachSpace { .. } => "spaces detach",
+            Command::DeleteSpace { .. } => "spaces delete",
         }
     }
 
     /// Commands that lose something unless confirmed.
     pub fn is_destructive(&self) -> bool {
-        matches!(self, Command::RemoveCluster { .. })
+        matches!(self, Command::RemoveCluster { .. } | Command::DeleteSpace { .. })
     }
 }
 
@@ -192,6 +213,10 @@ impl Executor {
                 update,
             } => clusters::import(self, files, contexts, *update),
             Command::RemoveCluster { name, yes } => clusters::remove(self, name, *yes),
+            Command::CreateSpace { space } => spaces::create(self, space).await,
+            Command::AttachSpace { space } => spaces::attach(self, space).await,
+            Command::DetachSpace { space } => spaces::detach(self, space),
+            Command::DeleteSpace { space, yes } => spaces::delete(self, space, *yes).await,
         };
         entry.finished_at = Some(self.now());
         let batch = match result {
