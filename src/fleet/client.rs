@@ -147,6 +147,11 @@ pub fn describe(cluster: &Cluster, verb: &str, e: &kube::Error) -> Problem {
             ProblemKind::Refused,
             format!("nothing answers at {} (connection refused)", cluster.server),
         )
+    } else if lower.contains("unexpected eof") || lower.contains("connection reset") || lower.contains("broken pipe") {
+        (
+            ProblemKind::Refused,
+            format!("the connection to {} was cut", cluster.server),
+        )
     } else if lower.contains("dns error")
         || lower.contains("failed to lookup address")
         || lower.contains("name or service not known")

@@ -3,5 +3,6 @@
 
 pub mod apps;
 pub mod client;
+pub mod live;
 
 pub use client::{Problem, ProblemKind, client_for, describe};
