@@ -111,7 +111,7 @@ pub struct ClusterSnapshot {
     /// Bumped on every publish.
     pub version: u64,
     pub namespaces: Arc<BTreeMap<String, NamespaceView>>,
-    pub apps: Arc<BTreeMap<AppKey, AppView>>,
+    pub apps: Arc<BTreeMap<AppKey, Arc<AppView>>>,
     pub services: Arc<BTreeMap<NsKey, ServiceView>>,
     pub routes: Arc<BTreeMap<NsKey, RouteView>>,
 }
@@ -135,13 +135,14 @@ impl ClusterSnapshot {
         self.apps
             .range(start..)
             .take_while(move |((ns, _, _), _)| ns == namespace)
-            .map(|(_, v)| v)
+            .map(|(_, v)| &**v)
     }
 
     /// Apps whose label `key` is `value`.
     pub fn apps_labelled<'a>(&'a self, key: &'a str, value: &'a str) -> impl Iterator<Item = &'a AppView> + 'a {
         self.apps
             .values()
+            .map(|a| &**a)
             .filter(move |a| a.labels.get(key).map(String::as_str) == Some(value))
     }
 }
@@ -487,7 +488,7 @@ async fn run_cluster(
     let per_kind = scope.as_ref().map_or(1, Vec::len);
     let mut namespaces: Mirror<String, NamespaceView> = Mirror::new();
     // Deployment streams first, then StatefulSet streams.
-    let mut apps: Group<AppKey, AppView> = Group::new(2 * per_kind);
+    let mut apps: Group<AppKey, Arc<AppView>> = Group::new(2 * per_kind);
     let mut services: Group<NsKey, ServiceView> = Group::new(per_kind);
     let mut routes: Group<NsKey, RouteView> = Group::new(per_kind);
     // Watch standing by kind: namespaces, apps (both kinds), services, routes.
@@ -523,8 +524,11 @@ async fn run_cluster(
                 Update::Deployment(i, r) => (
                     "list deployments",
                     r.map(|ev| {
-                        apps.mirror(i)
-                            .apply(ev, |d| (strip(d).0, strip(d).1, "Deployment"), deployment_view)
+                        apps.mirror(i).apply(
+                            ev,
+                            |d| (strip(d).0, strip(d).1, "Deployment"),
+                            |d| Arc::new(deployment_view(d)),
+                        )
                     }),
                 ),
                 Update::StatefulSet(i, r) => (
@@ -533,7 +537,7 @@ async fn run_cluster(
                         apps.mirror(per_kind + i).apply(
                             ev,
                             |s| (strip(s).0, strip(s).1, "StatefulSet"),
-                            statefulset_view,
+                            |s| Arc::new(statefulset_view(s)),
                         )
                     }),
                 ),
