@@ -13,6 +13,7 @@ use kube::api::{Api, ListParams};
 use serde::{Deserialize, Serialize};
 
 use super::client::{Problem, ProblemKind, client_for, describe, timed_out};
+use super::live::created;
 use crate::model::{Cluster, SpaceRef};
 
 /// One app as the cluster has it.
@@ -73,13 +74,6 @@ where
         }
     }
     pass
-}
-
-fn created(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
-    meta.creation_timestamp
-        .as_ref()
-        .map(|t| t.0.to_string())
-        .unwrap_or_default()
 }
 
 /// Lists a kind in every namespace; a user who may not do that gets the
@@ -169,51 +163,25 @@ pub async fn list_apps(
             let (deploys, sets) = (deploys?, sets?);
             // Routes are optional: a user who may not read Ingresses still gets the apps.
             let routes = routes_by_service(&ings.unwrap_or_default());
-            let mut rows = Vec::new();
-            for d in deploys {
-                let ns = d.metadata.namespace.clone().unwrap_or_default();
-                let name = d.metadata.name.clone().unwrap_or_default();
-                let spec = &d.spec;
-                let image = spec
-                    .template
-                    .spec
-                    .as_ref()
-                    .and_then(|p| p.containers.first())
-                    .and_then(|c| c.image.clone())
-                    .unwrap_or_default();
-                rows.push(AppRow {
-                    routes: routes.get(&(ns.clone(), name.clone())).cloned().unwrap_or_default(),
-                    space: format!("{}/{ns}", c.name),
-                    kind: "Deployment".into(),
-                    ready: d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
-                    desired: spec.replicas.unwrap_or(1),
-                    image,
-                    created: created(&d.metadata),
-                    name,
-                });
-            }
-            for s in sets {
-                let ns = s.metadata.namespace.clone().unwrap_or_default();
-                let name = s.metadata.name.clone().unwrap_or_default();
-                let spec = &s.spec;
-                let image = spec
-                    .template
-                    .spec
-                    .as_ref()
-                    .and_then(|p| p.containers.first())
-                    .and_then(|c| c.image.clone())
-                    .unwrap_or_default();
-                rows.push(AppRow {
-                    routes: routes.get(&(ns.clone(), name.clone())).cloned().unwrap_or_default(),
-                    space: format!("{}/{ns}", c.name),
-                    kind: "StatefulSet".into(),
-                    ready: s.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
-                    desired: spec.replicas.unwrap_or(1),
-                    image,
-                    created: created(&s.metadata),
-                    name,
-                });
-            }
+            let views = deploys
+                .iter()
+                .map(super::live::deployment_view)
+                .chain(sets.iter().map(super::live::statefulset_view));
+            let rows = views
+                .map(|v| AppRow {
+                    routes: routes
+                        .get(&(v.namespace.clone(), v.name.clone()))
+                        .cloned()
+                        .unwrap_or_default(),
+                    space: format!("{}/{}", c.name, v.namespace),
+                    kind: v.kind.to_string(),
+                    ready: v.ready,
+                    desired: v.desired,
+                    image: v.image,
+                    created: v.created,
+                    name: v.name,
+                })
+                .collect();
             Ok(rows)
         }
     })

@@ -279,55 +279,57 @@ fn strip<K: kube::Resource>(o: &K) -> (String, String, String) {
     )
 }
 
-fn created(m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
+pub(super) fn created(m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
     m.creation_timestamp
         .as_ref()
         .map(|t| t.0.to_string())
         .unwrap_or_default()
 }
 
-fn deployment_view(d: &Deployment) -> AppView {
-    let (namespace, name, resource_version) = strip(d);
+/// An app row from what Deployments and StatefulSets have alike.
+fn app_view(
+    kind: &'static str,
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    desired: Option<i32>,
+    ready: Option<i32>,
+    pod: Option<&k8s_openapi::api::core::v1::PodSpec>,
+) -> AppView {
     AppView {
-        kind: "Deployment",
-        ready: d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
-        desired: d.spec.replicas.unwrap_or(1),
-        image: d
-            .spec
-            .template
-            .spec
-            .as_ref()
+        kind,
+        namespace: meta.namespace.clone().unwrap_or_default(),
+        name: meta.name.clone().unwrap_or_default(),
+        ready: ready.unwrap_or(0),
+        desired: desired.unwrap_or(1),
+        image: pod
             .and_then(|p| p.containers.first())
             .and_then(|c| c.image.clone())
             .unwrap_or_default(),
-        created: created(&d.metadata),
-        labels: d.metadata.labels.clone().unwrap_or_default(),
-        namespace,
-        name,
-        resource_version,
+        created: created(meta),
+        resource_version: meta.resource_version.clone().unwrap_or_default(),
+        labels: meta.labels.clone().unwrap_or_default(),
     }
 }
 
-fn statefulset_view(s: &StatefulSet) -> AppView {
-    let (namespace, name, resource_version) = strip(s);
-    AppView {
-        kind: "StatefulSet",
-        ready: s.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
-        desired: s.spec.replicas.unwrap_or(1),
-        image: s
-            .spec
-            .template
-            .spec
-            .as_ref()
-            .and_then(|p| p.containers.first())
-            .and_then(|c| c.image.clone())
-            .unwrap_or_default(),
-        created: created(&s.metadata),
-        labels: s.metadata.labels.clone().unwrap_or_default(),
-        namespace,
-        name,
-        resource_version,
-    }
+pub fn deployment_view(d: &Deployment) -> AppView {
+    let ready = d.status.as_ref().and_then(|s| s.ready_replicas);
+    app_view(
+        "Deployment",
+        &d.metadata,
+        d.spec.replicas,
+        ready,
+        d.spec.template.spec.as_ref(),
+    )
+}
+
+pub fn statefulset_view(s: &StatefulSet) -> AppView {
+    let ready = s.status.as_ref().and_then(|s| s.ready_replicas);
+    app_view(
+        "StatefulSet",
+        &s.metadata,
+        s.spec.replicas,
+        ready,
+        s.spec.template.spec.as_ref(),
+    )
 }
 
 fn route_view(i: &Ingress) -> RouteView {
