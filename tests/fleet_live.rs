@@ -316,3 +316,63 @@ async fn forbidden_namespaces_leave_attached_spaces_working() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials_tls_and_dns_are_said_in_words() {
+    let handles = kdeck::sim::start(SimOptions {
+        clusters: 1,
+        fleet: FleetSize::Small,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let good = stored_clusters(&handles, "admin", dir.path()).await.remove(0);
+    let mut expired = good.clone();
+    expired.name = "expired".into();
+    expired.auth.token = Some("an-expired-token".into());
+    let mut wrong_ca = good.clone();
+    wrong_ca.name = "wrong-ca".into();
+    {
+        use base64::Engine;
+        let other = kdeck::sim::tls::generate().unwrap();
+        wrong_ca.tls.ca_data = Some(base64::engine::general_purpose::STANDARD.encode(other.ca_pem));
+    }
+    let mut no_dns = good.clone();
+    no_dns.name = "no-dns".into();
+    no_dns.server = "https://cluster.does-not-exist.invalid:6443".into();
+    let (tx, _rx) = tokio::sync::mpsc::channel(64);
+    let fleet = Fleet::start(&[good.clone(), expired, wrong_ca, no_dns], &[], tx);
+    let why = |name: &str| match &fleet.cluster(name).unwrap().health {
+        Health::Unreachable { why, .. } => Some(why.clone()),
+        _ => None,
+    };
+    until("all three unreachable", Duration::from_secs(10), || {
+        why("expired").is_some() && why("wrong-ca").is_some() && why("no-dns").is_some()
+    })
+    .await;
+    assert!(
+        why("expired")
+            .unwrap()
+            .contains("rejected the credentials (401 Unauthorized)"),
+        "{:?}",
+        why("expired")
+    );
+    assert!(why("expired").unwrap().contains("clusters import --update"));
+    assert!(
+        why("wrong-ca")
+            .unwrap()
+            .starts_with("cluster wrong-ca: TLS with https://127.0.0.1:"),
+        "{:?}",
+        why("wrong-ca")
+    );
+    assert!(
+        why("no-dns").unwrap().contains("does not resolve (DNS)"),
+        "{:?}",
+        why("no-dns")
+    );
+    until("the good one live", Duration::from_secs(10), || {
+        fleet.cluster(&good.name).unwrap().health == Health::Live
+    })
+    .await;
+}
