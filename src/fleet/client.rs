@@ -147,7 +147,17 @@ pub fn describe(cluster: &Cluster, verb: &str, e: &kube::Error) -> Problem {
             ProblemKind::Refused,
             format!("nothing answers at {} (connection refused)", cluster.server),
         )
-    } else if lower.contains("unexpected eof") || lower.contains("connection reset") || lower.contains("broken pipe") {
+    } else if [
+        "unexpected eof",
+        "unexpected-eof",
+        "close_notify",
+        "peer closed connection",
+        "connection reset",
+        "broken pipe",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+    {
         (
             ProblemKind::Refused,
             format!("the connection to {} was cut", cluster.server),
