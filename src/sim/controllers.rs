@@ -367,12 +367,10 @@ fn pod(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, p: &Value, cx:
             .and_then(Value::as_u64)
             .unwrap_or(0);
         let wait = cfg.pod_termination.min(Duration::from_secs(grace));
-        let since = p
+        let elapsed = p
             .pointer("/metadata/deletionTimestamp")
             .and_then(Value::as_str)
-            .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok());
-        let elapsed = since
-            .map(|t| (time::OffsetDateTime::now_utc() - t).whole_milliseconds().max(0) as u64)
+            .and_then(ms_since)
             .unwrap_or(0);
         if grace == 0 || Duration::from_millis(elapsed) >= wait {
             cx.seen.remove(&(ns.clone(), name.clone()));
@@ -461,6 +459,12 @@ fn pod(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, p: &Value, cx:
     if let Some(updated) = s.get(ids.pod, &ns, &name).cloned() {
         emit(s, ids, &updated, "Normal", "Started", "Started container");
     }
+}
+
+/// Milliseconds from an RFC 3339 time until now (0 for a time in the future).
+fn ms_since(t: &str) -> Option<u64> {
+    let t = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((time::OffsetDateTime::now_utc() - t).whole_milliseconds().max(0) as u64)
 }
 
 fn now_millis() -> u64 {
@@ -698,10 +702,8 @@ fn deployment(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, d: &Val
                     .is_some_and(|m| m.contains(&new_name))
             })
             .and_then(|p| p.get("lastTransitionTime").and_then(Value::as_str))
-            .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok());
-        let elapsed = started
-            .map(|t| (time::OffsetDateTime::now_utc() - t).whole_milliseconds().max(0) as u64)
-            .unwrap_or(0);
+            .and_then(ms_since);
+        let elapsed = started.unwrap_or(0);
         if started.is_some() && Duration::from_millis(elapsed) >= deadline {
             condition(
                 "Progressing",
@@ -1064,13 +1066,12 @@ fn taskrun(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, tr: &Value
         return;
     }
     // Steps run one after another from the pod's start, each for step_duration.
-    let started = pod
+    let step_ms = (cfg.step_duration.as_millis() as u64).max(cfg.log_interval.as_millis() as u64 * lines_per_step);
+    let elapsed = pod
         .pointer("/status/startTime")
         .and_then(Value::as_str)
-        .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(time::OffsetDateTime::now_utc);
-    let step_ms = (cfg.step_duration.as_millis() as u64).max(cfg.log_interval.as_millis() as u64 * lines_per_step);
-    let elapsed = (time::OffsetDateTime::now_utc() - started).whole_milliseconds().max(0) as u64;
+        .and_then(ms_since)
+        .unwrap_or(0);
     let mut step_status = Vec::new();
     let mut failed = None;
     let mut finished = 0;
