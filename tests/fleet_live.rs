@@ -110,7 +110,15 @@ async fn the_model_equals_the_truth_after_each_storm() {
     let clusters = stored_clusters(&handles, "admin", dir.path()).await;
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     // A short watch timeout, so a stalled watch is given up within the test's time.
-    let fleet = Fleet::start_with(&clusters, &[], tx, FleetOptions { watch_timeout_secs: 2 });
+    let fleet = Fleet::start_with(
+        &clusters,
+        &[],
+        tx,
+        FleetOptions {
+            watch_timeout_secs: 2,
+            ..Default::default()
+        },
+    );
     until("both live and equal", Duration::from_secs(15), || {
         fleet
             .snapshot()

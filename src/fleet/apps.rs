@@ -13,7 +13,7 @@ use kube::api::{Api, ListParams};
 use serde::{Deserialize, Serialize};
 
 use super::client::{Problem, ProblemKind, client_for, describe, timed_out};
-use super::live::created;
+use super::live::views::created;
 use crate::model::{Cluster, SpaceRef};
 
 /// One app as the cluster has it.

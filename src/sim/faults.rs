@@ -12,6 +12,10 @@ pub struct Faults {
     pub drop_watch_after_ms: Option<u64>,
     /// Watches send headers, then nothing, and stay open.
     pub stall_watches: bool,
+    /// The server goes silent, as behind a blackholed network or when it
+    /// hangs: requests get no answer while this lasts, and watches open at
+    /// the time never say anything again.
+    pub silent: bool,
     /// Continue tokens are refused with 410 Expired.
     pub expire_continue: bool,
     /// Added before every answer.

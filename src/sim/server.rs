@@ -288,6 +288,12 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
     if matches!(r, Route::Health) {
         return Response::new(full("ok"));
     }
+    if !matches!(r, Route::Faults) {
+        // A silent server: nothing comes back while it lasts.
+        while c.faults().silent {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     let token = req
         .headers()
         .get("authorization")
@@ -967,7 +973,7 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
         loop {
             // Faults are read as the watch goes, so switching one on reaches open watches too.
             let faults = c.faults();
-            if faults.stall_watches {
+            if faults.stall_watches || faults.silent {
                 // Say nothing more and hold the connection until the client gives up.
                 Stats::bump(&c.stats.stalled);
                 tx.closed().await;

@@ -1,0 +1,472 @@
+//! Compact rows built from Kubernetes objects as they arrive: what the panes
+//! show, without the rest of the object (managedFields, specs, statuses the
+//! views never read). Pure functions, tested on their own.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Pod, PodSpec, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::DynamicObject;
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppView {
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+    pub ready: i32,
+    pub desired: i32,
+    pub image: String,
+    pub created: String,
+    pub resource_version: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteView {
+    pub namespace: String,
+    pub ingress: String,
+    /// `host[/path]` → backend service.
+    pub rules: Vec<(String, String)>,
+    pub resource_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceView {
+    pub namespace: String,
+    pub name: String,
+    pub ports: Vec<i32>,
+    pub resource_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamespaceView {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub terminating: bool,
+    pub resource_version: String,
+}
+
+/// A pod, as `kubectl get pods` and k9s show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PodView {
+    pub namespace: String,
+    pub name: String,
+    /// The app that owns it (through its ReplicaSet for a Deployment).
+    pub app: Option<(&'static str, String)>,
+    /// The TaskRun that owns it, for build step pods.
+    pub task_run: Option<String>,
+    pub phase: String,
+    /// What `kubectl get pods` prints under STATUS: the phase, or the
+    /// reason that matters more (CrashLoopBackOff, Terminating, …).
+    pub status: String,
+    pub ready: u32,
+    pub total: u32,
+    pub restarts: u32,
+    pub containers: Vec<String>,
+    pub node: String,
+    pub created: String,
+    pub resource_version: String,
+}
+
+/// Where a build (or one of its tasks or steps) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildState {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl BuildState {
+    pub fn word(self) -> &'static str {
+        match self {
+            BuildState::Pending => "pending",
+            BuildState::Running => "running",
+            BuildState::Succeeded => "succeeded",
+            BuildState::Failed => "failed",
+            BuildState::Cancelled => "cancelled",
+        }
+    }
+    pub fn finished(self) -> bool {
+        matches!(self, BuildState::Succeeded | BuildState::Failed | BuildState::Cancelled)
+    }
+}
+
+/// A Tekton PipelineRun.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildView {
+    pub namespace: String,
+    pub name: String,
+    pub pipeline: String,
+    /// The app it builds (`app.kubernetes.io/name`), when labelled.
+    pub app: Option<String>,
+    pub state: BuildState,
+    pub reason: String,
+    pub message: String,
+    pub started: String,
+    pub finished: String,
+    pub created: String,
+    pub resource_version: String,
+}
+
+/// One step of a TaskRun: a container of its pod.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepView {
+    pub name: String,
+    pub container: String,
+    pub state: BuildState,
+    pub exit_code: Option<i32>,
+    pub reason: String,
+}
+
+/// A Tekton TaskRun, with its steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskRunView {
+    pub namespace: String,
+    pub name: String,
+    pub pipeline_run: Option<String>,
+    pub task: String,
+    pub state: BuildState,
+    pub reason: String,
+    pub message: String,
+    pub pod: String,
+    pub steps: Vec<StepView>,
+    pub started: String,
+    pub finished: String,
+    pub resource_version: String,
+}
+
+impl TaskRunView {
+    /// The first step that exited non-zero.
+    pub fn failed_step(&self) -> Option<&StepView> {
+        self.steps.iter().find(|s| s.exit_code.is_some_and(|c| c != 0))
+    }
+}
+
+pub(crate) fn created(m: &ObjectMeta) -> String {
+    m.creation_timestamp
+        .as_ref()
+        .map(|t| t.0.to_string())
+        .unwrap_or_default()
+}
+
+fn ns_name_rv(m: &ObjectMeta) -> (String, String, String) {
+    (
+        m.namespace.clone().unwrap_or_default(),
+        m.name.clone().unwrap_or_default(),
+        m.resource_version.clone().unwrap_or_default(),
+    )
+}
+
+/// An app row from what Deployments and StatefulSets have alike.
+fn app_view(
+    kind: &'static str,
+    meta: &ObjectMeta,
+    desired: Option<i32>,
+    ready: Option<i32>,
+    pod: Option<&PodSpec>,
+) -> AppView {
+    let (namespace, name, resource_version) = ns_name_rv(meta);
+    AppView {
+        kind,
+        namespace,
+        name,
+        ready: ready.unwrap_or(0),
+        desired: desired.unwrap_or(1),
+        image: pod
+            .and_then(|p| p.containers.first())
+            .and_then(|c| c.image.clone())
+            .unwrap_or_default(),
+        created: created(meta),
+        resource_version,
+        labels: meta.labels.clone().unwrap_or_default(),
+    }
+}
+
+pub fn deployment_view(d: &Deployment) -> AppView {
+    let ready = d.status.as_ref().and_then(|s| s.ready_replicas);
+    app_view(
+        "Deployment",
+        &d.metadata,
+        d.spec.replicas,
+        ready,
+        d.spec.template.spec.as_ref(),
+    )
+}
+
+pub fn statefulset_view(s: &StatefulSet) -> AppView {
+    let ready = s.status.as_ref().and_then(|s| s.ready_replicas);
+    app_view(
+        "StatefulSet",
+        &s.metadata,
+        s.spec.replicas,
+        ready,
+        s.spec.template.spec.as_ref(),
+    )
+}
+
+pub fn service_view(s: &Service) -> ServiceView {
+    let (namespace, name, resource_version) = ns_name_rv(&s.metadata);
+    ServiceView {
+        namespace,
+        name,
+        ports: s
+            .spec
+            .as_ref()
+            .and_then(|sp| sp.ports.as_ref())
+            .map(|ps| ps.iter().map(|p| p.port).collect())
+            .unwrap_or_default(),
+        resource_version,
+    }
+}
+
+pub fn route_view(i: &Ingress) -> RouteView {
+    let (namespace, ingress, resource_version) = ns_name_rv(&i.metadata);
+    let mut rules = Vec::new();
+    for r in i.spec.as_ref().and_then(|s| s.rules.as_ref()).into_iter().flatten() {
+        let host = r.host.clone().unwrap_or_else(|| "*".into());
+        for p in r.http.as_ref().map(|h| h.paths.as_slice()).unwrap_or_default() {
+            let path = p.path.as_deref().filter(|p| *p != "/").unwrap_or("");
+            let svc = p.backend.service.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+            rules.push((format!("{host}{path}"), svc));
+        }
+    }
+    RouteView {
+        namespace,
+        ingress,
+        rules,
+        resource_version,
+    }
+}
+
+pub fn namespace_view(m: &ObjectMeta) -> NamespaceView {
+    NamespaceView {
+        name: m.name.clone().unwrap_or_default(),
+        labels: m.labels.clone().unwrap_or_default(),
+        terminating: m.deletion_timestamp.is_some(),
+        resource_version: m.resource_version.clone().unwrap_or_default(),
+    }
+}
+
+pub fn pod_view(p: &Pod) -> PodView {
+    let m = &p.metadata;
+    let (namespace, name, resource_version) = ns_name_rv(m);
+    let owner = m
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+        .or_else(|| m.owner_references.as_ref().and_then(|os| os.first()));
+    let labels = m.labels.as_ref();
+    let app = owner.and_then(|o| match o.kind.as_str() {
+        // A ReplicaSet is named `<deployment>-<pod-template-hash>`.
+        "ReplicaSet" => {
+            let hash = labels.and_then(|l| l.get("pod-template-hash"));
+            let base = match hash {
+                Some(h) => o.name.strip_suffix(h.as_str()).and_then(|b| b.strip_suffix('-')),
+                None => o.name.rsplit_once('-').map(|(b, _)| b),
+            };
+            base.map(|b| ("Deployment", b.to_string()))
+        }
+        "StatefulSet" => Some(("StatefulSet", o.name.clone())),
+        _ => None,
+    });
+    let task_run = labels
+        .and_then(|l| l.get("tekton.dev/taskRun"))
+        .cloned()
+        .or_else(|| owner.filter(|o| o.kind == "TaskRun").map(|o| o.name.clone()));
+    let spec = p.spec.as_ref();
+    let status = p.status.as_ref();
+    let phase = status.and_then(|s| s.phase.clone()).unwrap_or_else(|| "Pending".into());
+    let statuses = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+    let ready = statuses.iter().filter(|c| c.ready).count() as u32;
+    let restarts = statuses
+        .iter()
+        .map(|c| u32::try_from(c.restart_count).unwrap_or(0))
+        .sum();
+    let containers: Vec<String> = spec
+        .map(|s| s.containers.iter().map(|c| c.name.clone()).collect())
+        .unwrap_or_default();
+    // The STATUS column, the way kubectl works it out: a waiting or
+    // terminated container's reason beats the phase, deletion beats all.
+    let mut shown = status.and_then(|s| s.reason.clone()).unwrap_or_else(|| phase.clone());
+    let init = status
+        .and_then(|s| s.init_container_statuses.as_deref())
+        .unwrap_or_default();
+    let mut in_init = false;
+    for (i, c) in init.iter().enumerate() {
+        let st = c.state.as_ref();
+        if let Some(t) = st.and_then(|s| s.terminated.as_ref()) {
+            if t.exit_code == 0 {
+                continue;
+            }
+            shown = format!("Init:{}", t.reason.clone().unwrap_or_else(|| "Error".into()));
+        } else if let Some(r) = st.and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_ref()) {
+            shown = if r == "PodInitializing" {
+                format!("Init:{i}/{}", init.len())
+            } else {
+                format!("Init:{r}")
+            };
+        } else {
+            shown = format!("Init:{i}/{}", init.len());
+        }
+        in_init = true;
+        break;
+    }
+    if !in_init {
+        for c in statuses.iter().rev() {
+            let st = c.state.as_ref();
+            if let Some(r) = st.and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.as_ref()) {
+                shown = r.clone();
+            } else if let Some(t) = st.and_then(|s| s.terminated.as_ref()) {
+                shown = t.reason.clone().unwrap_or_else(|| {
+                    if t.exit_code == 0 {
+                        "Completed".into()
+                    } else {
+                        format!("ExitCode:{}", t.exit_code)
+                    }
+                });
+            }
+        }
+    }
+    if m.deletion_timestamp.is_some() {
+        shown = "Terminating".into();
+    }
+    PodView {
+        namespace,
+        name,
+        app,
+        task_run,
+        phase,
+        status: shown,
+        ready,
+        total: containers.len() as u32,
+        restarts,
+        containers,
+        node: spec.and_then(|s| s.node_name.clone()).unwrap_or_default(),
+        created: created(m),
+        resource_version,
+    }
+}
+
+fn text(v: &Value, pointer: &str) -> String {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A Tekton object's standing, from its `Succeeded` condition.
+fn tekton_state(status: &Value) -> (BuildState, String, String) {
+    let cond = status.get("conditions").and_then(Value::as_array).and_then(|cs| {
+        cs.iter()
+            .find(|c| c.get("type").and_then(Value::as_str) == Some("Succeeded"))
+    });
+    let Some(c) = cond else {
+        return (BuildState::Pending, String::new(), String::new());
+    };
+    let reason = text(c, "/reason");
+    let message = text(c, "/message");
+    let state = match c.get("status").and_then(Value::as_str) {
+        Some("True") => BuildState::Succeeded,
+        Some("False") if reason.contains("Cancelled") => BuildState::Cancelled,
+        Some("False") => BuildState::Failed,
+        _ if reason == "Pending" || reason.is_empty() => BuildState::Pending,
+        _ => BuildState::Running,
+    };
+    (state, reason, message)
+}
+
+pub fn build_view(pr: &DynamicObject) -> BuildView {
+    let m = &pr.metadata;
+    let (namespace, name, resource_version) = ns_name_rv(m);
+    let labels = m.labels.as_ref();
+    let status = pr.data.get("status").cloned().unwrap_or(Value::Null);
+    let (state, reason, message) = tekton_state(&status);
+    let pipeline = labels
+        .and_then(|l| l.get("tekton.dev/pipeline"))
+        .cloned()
+        .unwrap_or_else(|| text(&pr.data, "/spec/pipelineRef/name"));
+    BuildView {
+        namespace,
+        name,
+        pipeline,
+        app: labels.and_then(|l| l.get("app.kubernetes.io/name")).cloned(),
+        state,
+        reason,
+        message,
+        started: text(&status, "/startTime"),
+        finished: text(&status, "/completionTime"),
+        created: created(m),
+        resource_version,
+    }
+}
+
+pub fn task_run_view(tr: &DynamicObject) -> TaskRunView {
+    let m = &tr.metadata;
+    let (namespace, name, resource_version) = ns_name_rv(m);
+    let labels = m.labels.as_ref();
+    let status = tr.data.get("status").cloned().unwrap_or(Value::Null);
+    let (state, reason, message) = tekton_state(&status);
+    let steps = status
+        .get("steps")
+        .and_then(Value::as_array)
+        .map(|ss| {
+            ss.iter()
+                .map(|s| {
+                    let exit_code = s
+                        .pointer("/terminated/exitCode")
+                        .and_then(Value::as_i64)
+                        .and_then(|c| i32::try_from(c).ok());
+                    let state = match exit_code {
+                        Some(0) => BuildState::Succeeded,
+                        Some(_) if text(s, "/terminated/reason").contains("Cancelled") => BuildState::Cancelled,
+                        Some(_) => BuildState::Failed,
+                        None if s.get("running").is_some() => BuildState::Running,
+                        None => BuildState::Pending,
+                    };
+                    let reason = match text(s, "/terminated/reason") {
+                        r if !r.is_empty() => r,
+                        _ => text(s, "/waiting/reason"),
+                    };
+                    let name = text(s, "/name");
+                    let container = match text(s, "/container") {
+                        c if !c.is_empty() => c,
+                        _ => format!("step-{name}"),
+                    };
+                    StepView {
+                        name,
+                        container,
+                        state,
+                        exit_code,
+                        reason,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    TaskRunView {
+        namespace,
+        name,
+        pipeline_run: labels.and_then(|l| l.get("tekton.dev/pipelineRun")).cloned(),
+        task: labels
+            .and_then(|l| l.get("tekton.dev/pipelineTask"))
+            .or_else(|| labels.and_then(|l| l.get("tekton.dev/task")))
+            .cloned()
+            .unwrap_or_default(),
+        state,
+        reason,
+        message,
+        pod: text(&status, "/podName"),
+        steps,
+        started: text(&status, "/startTime"),
+        finished: text(&status, "/completionTime"),
+        resource_version,
+    }
+}
