@@ -4,31 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
-use kdeck::clock::SystemClock;
-use kdeck::command::{Command, Executor};
 use kdeck::fleet::live::{ClusterSnapshot, Fleet, FleetOptions, Health};
-use kdeck::model::{Cluster, SpaceRef};
+use kdeck::model::SpaceRef;
 use kdeck::sim::{Faults, FleetSize, SimHandle, SimOptions};
-use kdeck::store::Store;
 use serde_json::json;
 
-async fn stored_clusters(handles: &[SimHandle], user: &str, dir: &std::path::Path) -> Vec<Cluster> {
-    let kc = dir.join("kubeconfig");
-    std::fs::write(&kc, kdeck::sim::kubeconfig(handles, user)).unwrap();
-    let store = Store::open(&dir.join("data")).unwrap();
-    let ex = Executor::new(store.clone(), "t@h".into(), Arc::new(SystemClock));
-    ex.run(Command::ImportClusters {
-        files: vec![kc.display().to_string()],
-        contexts: vec![],
-        update: false,
-    })
-    .await
-    .unwrap();
-    store.list::<Cluster>().unwrap()
-}
+mod common;
+use common::{stored_clusters, until};
 
 type Keys = BTreeSet<(String, String, String)>;
 
@@ -71,14 +55,6 @@ fn equal(h: &SimHandle, s: &ClusterSnapshot) -> bool {
         && ns_truth == ns_model
         && routes_truth == routes_model
         && s.services.len() == h.truth("Service").len()
-}
-
-async fn until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + within;
-    while !f() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 fn storm(h: &SimHandle, round: usize) {

@@ -52,6 +52,8 @@ pub struct SimConfig {
     pub bookmark_interval: Duration,
     /// Seed for log lines and fleet data.
     pub seed: u64,
+    /// Tekton Pipelines is installed (its `tekton.dev` API is served).
+    pub tekton: bool,
     pub users: Vec<User>,
 }
 
@@ -66,6 +68,7 @@ impl Default for SimConfig {
             step_duration: Duration::from_millis(300),
             bookmark_interval: Duration::from_secs(5),
             seed: 42,
+            tekton: true,
             users: default_users(),
         }
     }
@@ -98,6 +101,8 @@ pub struct Stats {
     pub continue_410: std::sync::atomic::AtomicU64,
     pub injected: std::sync::atomic::AtomicU64,
     pub requests: std::sync::atomic::AtomicU64,
+    /// Watches open now, by `namespace/plural` (`*/plural` across namespaces).
+    pub open_watches: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Stats {
@@ -106,6 +111,38 @@ impl Stats {
     }
     pub fn bump(c: &std::sync::atomic::AtomicU64) {
         c.fetch_add(1, Ordering::Relaxed);
+    }
+    /// The watches open now, by `namespace/plural`.
+    pub fn open_watches(&self) -> std::collections::BTreeMap<String, u64> {
+        self.open_watches.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+/// Counts one open watch in [`Stats::open_watches`] while it lives.
+pub struct OpenWatch {
+    cluster: Arc<SimCluster>,
+    key: String,
+}
+
+impl OpenWatch {
+    pub fn new(cluster: Arc<SimCluster>, key: String) -> Self {
+        if let Ok(mut m) = cluster.stats.open_watches.lock() {
+            *m.entry(key.clone()).or_default() += 1;
+        }
+        Self { cluster, key }
+    }
+}
+
+impl Drop for OpenWatch {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.cluster.stats.open_watches.lock()
+            && let Some(n) = m.get_mut(&self.key)
+        {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.key);
+            }
+        }
     }
 }
 

@@ -305,6 +305,14 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
     let Some(user) = c.user_by_token(&token).cloned() else {
         return error_response(&ApiError::unauthorized());
     };
+    let tekton_route = match &r {
+        Route::GroupVersion(g, _) => g == "tekton.dev",
+        Route::Resource(t) => resources::get(t.res).group == "tekton.dev",
+        _ => false,
+    };
+    if tekton_route && !c.config.tekton {
+        return error_response(&ApiError::no_route());
+    }
     if let Some(code) = c.take_failure(&path) {
         let reason = match code {
             429 => "TooManyRequests",
@@ -330,7 +338,7 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
             200,
             &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
         ),
-        Route::Apis => json_response(200, &api_group_list()),
+        Route::Apis => json_response(200, &api_group_list(c.config.tekton)),
         Route::GroupVersion(g, v) => match resource_list(&g, &v) {
             Some(l) => json_response(200, &l),
             None => error_response(&ApiError::no_route()),
@@ -418,9 +426,10 @@ async fn faults_endpoint(c: &Arc<SimCluster>, user: &User, req: Request<Incoming
     json_response(200, &serde_json::to_value(fr.faults).unwrap_or_default())
 }
 
-fn api_group_list() -> Value {
+fn api_group_list(tekton: bool) -> Value {
     let groups: Vec<Value> = resources::groups()
         .into_iter()
+        .filter(|(g, _)| tekton || *g != "tekton.dev")
         .map(|(g, v)| {
             let gv = format!("{g}/{v}");
             json!({"name": g, "versions": [{"groupVersion": gv, "version": v}], "preferredVersion": {"groupVersion": gv, "version": v}})
@@ -956,7 +965,9 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
     };
     let bookmark_every = c.config.bookmark_interval;
     Stats::bump(&c.stats.watches);
+    let open = super::cluster::OpenWatch::new(c.clone(), format!("{}/{}", ns.as_deref().unwrap_or("*"), res.plural));
     tokio::spawn(async move {
+        let _open = open;
         if let Some(msg) = expired {
             Stats::bump(&c.stats.watch_410);
             let status = ApiError::expired(msg).to_status();
@@ -1013,6 +1024,8 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
             .min()
             .unwrap_or(far);
             tokio::select! {
+                // The client hung up.
+                _ = tx.closed() => return,
                 ev = live.recv() => match ev {
                     Ok(ev) => {
                         if ev.rv <= last_rv || !matches(ev.res, &ev.ns, &ev.object) {

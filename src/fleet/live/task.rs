@@ -510,12 +510,6 @@ impl Task {
                 why: p.message.clone(),
             };
         }
-        if let Some((kind, (p, _))) = problems.iter().find(|(_, (p, _))| p.kind == ProblemKind::Forbidden) {
-            return Health::Forbidden {
-                verb: kind.verb().to_string(),
-                why: p.message.clone(),
-            };
-        }
         if self.restricted
             && self.attached.is_empty()
             && let Some((verb, why)) = &self.forbidden_wide
@@ -526,6 +520,12 @@ impl Task {
                     "{why}; attach the spaces you may use by name: kdeck spaces attach {}/NAMESPACE",
                     self.c.name
                 ),
+            };
+        }
+        if let Some((kind, (p, _))) = problems.iter().find(|(_, (p, _))| p.kind == ProblemKind::Forbidden) {
+            return Health::Forbidden {
+                verb: kind.verb().to_string(),
+                why: p.message.clone(),
             };
         }
         if let Some((_, (p, since))) = problems.first() {
