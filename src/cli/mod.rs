@@ -2,6 +2,7 @@
 //! Exit codes: 0 success, 1 the command failed (validation or a cluster said
 //! no, or the store is busy), 2 bad usage or unreadable input.
 
+mod logs;
 mod output;
 
 use std::os::unix::fs::DirBuilderExt;
@@ -55,6 +56,8 @@ pub enum Cmd {
     /// Apps: Deployments and StatefulSets, with their routes
     #[command(subcommand)]
     Apps(AppsCmd),
+    /// Logs of an app's pods (merged, with a prefix) or of named pods
+    Logs(logs::LogsArgs),
     /// Run simulated Kubernetes clusters on loopback until Ctrl-C
     Sim(SimArgs),
     /// Try kdeck on simulated clusters, with a separate throw-away store
@@ -300,6 +303,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             run_command(&executor, Command::DeleteSpace { space, yes }, format)
         }
         Cmd::Apps(AppsCmd::List { spaces, all: _ }) => apps_list(&store, &spaces, format),
+        Cmd::Logs(args) => logs::logs(&store, &args, format),
         Cmd::Sim(_) | Cmd::Demo(_) => Ok(()),
     }
 }

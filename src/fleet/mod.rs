@@ -4,5 +4,6 @@
 pub mod apps;
 pub mod client;
 pub mod live;
+pub mod logs;
 
 pub use client::{Problem, ProblemKind, client_for, describe};

@@ -191,8 +191,12 @@ pub async fn serve(c: Arc<SimCluster>, ns: &str, name: &str, q: &[(String, Strin
     let now = OffsetDateTime::now_utc();
     let total = src.count(now);
     let mut first = 0;
-    if let Some(since) = get("sinceSeconds").and_then(|s| s.parse::<i64>().ok()) {
-        let from = now - time::Duration::seconds(since);
+    // sinceSeconds wins when both are given, as in the real API.
+    let from = match get("sinceSeconds").and_then(|s| s.parse::<i64>().ok()) {
+        Some(since) => Some(now - time::Duration::seconds(since)),
+        None => get("sinceTime").and_then(parse_time),
+    };
+    if let Some(from) = from {
         while first < total && src.at(first) < from {
             first += 1;
         }

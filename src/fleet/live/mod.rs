@@ -265,6 +265,7 @@ enum Control {
 }
 
 struct Member {
+    cluster: Cluster,
     snapshot: watch::Receiver<Arc<ClusterSnapshot>>,
     client: watch::Receiver<Option<kube::Client>>,
     control: mpsc::UnboundedSender<Control>,
@@ -322,6 +323,7 @@ impl Fleet {
             members.insert(
                 c.name.clone(),
                 Member {
+                    cluster: c.clone(),
                     snapshot,
                     client,
                     control,
@@ -360,6 +362,14 @@ impl Fleet {
     /// and one-off reads), sharing its connections and credentials.
     pub fn client(&self, cluster: &str) -> Option<kube::Client> {
         self.members.get(cluster).and_then(|m| m.client.borrow().clone())
+    }
+
+    /// Starts a log request on a cluster, over its task's client. `None`
+    /// while the cluster has no client (its settings cannot make one yet).
+    pub fn logs(&self, cluster: &str, req: super::logs::LogRequest) -> Option<super::logs::LogStream> {
+        let m = self.members.get(cluster)?;
+        let client = m.client.borrow().clone()?;
+        Some(super::logs::LogStream::open(client, &m.cluster, req))
     }
 
     /// Waits up to `within` for the cluster's client.
