@@ -107,7 +107,12 @@ pub struct ClusterSnapshot {
     pub pods: Arc<BTreeMap<NsKey, PodView>>,
     pub builds: Arc<BTreeMap<NsKey, BuildView>>,
     pub task_runs: Arc<BTreeMap<NsKey, TaskRunView>>,
+    /// Apps by label, built on first use and dropped when the apps change.
+    label_index: Arc<std::sync::OnceLock<LabelIndex>>,
 }
+
+/// (label key, label value) → the apps that carry it.
+type LabelIndex = BTreeMap<(String, String), Vec<AppKey>>;
 
 /// The rows of one namespace in a map keyed by (namespace, name, …), by key
 /// range: no scan of the other namespaces.
@@ -158,6 +163,7 @@ impl ClusterSnapshot {
             pods: Arc::default(),
             builds: Arc::default(),
             task_runs: Arc::default(),
+            label_index: Arc::default(),
         }
     }
 
@@ -166,12 +172,23 @@ impl ClusterSnapshot {
         in_namespace(&self.apps, namespace).map(|a| &**a)
     }
 
-    /// Apps whose label `key` is `value`.
-    pub fn apps_labelled<'a>(&'a self, key: &'a str, value: &'a str) -> impl Iterator<Item = &'a AppView> + 'a {
-        self.apps
-            .values()
-            .map(|a| &**a)
-            .filter(move |a| a.labels.get(key).map(String::as_str) == Some(value))
+    /// Apps whose label `key` is `value`, through an index built on the
+    /// first such lookup of this snapshot (memory is spent only when asked).
+    pub fn apps_labelled<'a>(&'a self, key: &str, value: &str) -> impl Iterator<Item = &'a AppView> + 'a {
+        let index = self.label_index.get_or_init(|| {
+            let mut ix: LabelIndex = BTreeMap::new();
+            for (k, a) in self.apps.iter() {
+                for (lk, lv) in &a.labels {
+                    ix.entry((lk.clone(), lv.clone())).or_default().push(k.clone());
+                }
+            }
+            ix
+        });
+        index
+            .get(&(key.to_string(), value.to_string()))
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.apps.get(k).map(|a| &**a))
     }
 
     pub fn routes_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a RouteView> + 'a {

@@ -563,7 +563,11 @@ impl Task {
         snap.health = self.health(&snap.health);
         snap.restricted = self.restricted;
         snap.namespaces = self.namespaces.rows();
-        snap.apps = self.apps.rows();
+        let apps = self.apps.rows();
+        if !Arc::ptr_eq(&apps, &snap.apps) {
+            snap.label_index = Arc::default();
+        }
+        snap.apps = apps;
         snap.services = self.services.rows();
         snap.routes = self.routes.rows();
         snap.pods = self.pods.rows();
