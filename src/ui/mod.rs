@@ -1,0 +1,7 @@
+//! The cockpit: a full-screen terminal UI over the live fleet model.
+//! Keys map to actions through [`keymap`]; colours come by role from
+//! [`theme`]; the state is plain data changed by actions; drawing is a pure
+//! function of the state.
+
+pub mod keymap;
+pub mod theme;
