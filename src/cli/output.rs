@@ -79,18 +79,7 @@ pub fn print_data<T: Serialize>(format: Format, data: &T, table: impl FnOnce() -
 }
 
 /// Age as kubectl prints it: 45s, 12m, 5h, 3d, from an RFC 3339 time.
-pub fn age(created: &str, now: time::OffsetDateTime) -> String {
-    let Ok(t) = time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339) else {
-        return "-".into();
-    };
-    let secs = (now - t).whole_seconds().max(0);
-    match secs {
-        s if s < 120 => format!("{s}s"),
-        s if s < 7200 => format!("{}m", s / 60),
-        s if s < 172_800 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
-    }
-}
+pub use crate::clock::age;
 
 #[cfg(test)]
 mod tests {

@@ -98,6 +98,10 @@ impl LogBuffer {
     pub fn len(&self) -> usize {
         self.lines.len()
     }
+    /// How many lines it keeps.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }

@@ -3,5 +3,8 @@
 //! [`theme`]; the state is plain data changed by actions; drawing is a pure
 //! function of the state.
 
+pub mod draw;
 pub mod keymap;
+pub mod rows;
+pub mod state;
 pub mod theme;

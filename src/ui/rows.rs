@@ -1,0 +1,585 @@
+//! The rows of the tree and the panes, built from snapshots when something
+//! changed (never per frame), and a table that filters, sorts and keeps the
+//! selection on the same row while rows move.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::keymap::Action;
+use super::state::Scope;
+use crate::fleet::live::{AppView, BuildView, ClusterSnapshot, Health, PodView};
+use crate::model::{AppRef, SpaceRef};
+
+/// What a table needs of its rows.
+pub trait Row: Clone {
+    const COLUMNS: &'static [&'static str];
+    /// The text the filter matches against.
+    fn haystack(&self, buf: &mut String);
+    /// The same object (for keeping the selection), whatever changed in it.
+    fn same(&self, other: &Self) -> bool;
+    fn cmp_by(&self, other: &Self, column: usize) -> Ordering;
+    /// Shown whatever the filter says (group headers).
+    fn always_shown(&self) -> bool {
+        false
+    }
+}
+
+/// Smart-case subsequence match: every character of `pattern` in order.
+/// Upper case in the pattern makes it case-sensitive. This is the fuzzy
+/// filter's acceptance test, cheap enough for 100,000 rows per keystroke.
+pub fn fuzzy_contains(hay: &str, pattern: &str) -> bool {
+    let sensitive = pattern.chars().any(char::is_uppercase);
+    let mut p = pattern.chars().peekable();
+    for h in hay.chars() {
+        let Some(&want) = p.peek() else {
+            return true;
+        };
+        let hit = if sensitive {
+            h == want
+        } else {
+            h.to_lowercase().eq(want.to_lowercase())
+        };
+        if hit {
+            p.next();
+        }
+    }
+    p.peek().is_none()
+}
+
+/// A filtered, sorted list with a cursor and a scroll offset.
+#[derive(Debug, Clone)]
+pub struct Table<R> {
+    all: Vec<R>,
+    /// Indexes into `all`: what passes the filter, in sort order.
+    shown: Vec<usize>,
+    pub cursor: usize,
+    pub offset: usize,
+    filter: String,
+    /// Column and reversed; `None` is the natural order.
+    pub sort: Option<(usize, bool)>,
+}
+
+impl<R> Default for Table<R> {
+    fn default() -> Self {
+        Self {
+            all: Vec::new(),
+            shown: Vec::new(),
+            cursor: 0,
+            offset: 0,
+            filter: String::new(),
+            sort: None,
+        }
+    }
+}
+
+impl<R: Row> Table<R> {
+    /// New rows; the cursor stays on the row it was on when that row is still there.
+    pub fn set_rows(&mut self, rows: Vec<R>) {
+        let selected = self.current().cloned();
+        self.all = rows;
+        self.reshape();
+        if let Some(s) = selected
+            && let Some(i) = self.shown.iter().position(|&i| self.all[i].same(&s))
+        {
+            self.cursor = i;
+        }
+        self.clamp();
+    }
+
+    fn reshape(&mut self) {
+        let mut buf = String::new();
+        let f = self.filter.as_str();
+        self.shown = (0..self.all.len())
+            .filter(|&i| {
+                let r = &self.all[i];
+                if f.is_empty() || r.always_shown() {
+                    return true;
+                }
+                buf.clear();
+                r.haystack(&mut buf);
+                fuzzy_contains(&buf, f)
+            })
+            .collect();
+        if let Some((col, rev)) = self.sort {
+            let all = &self.all;
+            self.shown.sort_by(|a, b| {
+                let o = all[*a].cmp_by(&all[*b], col);
+                if rev { o.reverse() } else { o }
+            });
+        }
+    }
+
+    fn clamp(&mut self) {
+        if self.cursor >= self.shown.len() {
+            self.cursor = self.shown.len().saturating_sub(1);
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.cursor = 0;
+        self.offset = 0;
+        self.filter.clear();
+    }
+
+    pub fn current(&self) -> Option<&R> {
+        self.shown.get(self.cursor).map(|i| &self.all[*i])
+    }
+
+    pub fn visible(&self) -> impl Iterator<Item = &R> {
+        self.shown.iter().map(|i| &self.all[*i])
+    }
+
+    pub fn len(&self) -> usize {
+        self.shown.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.shown.is_empty()
+    }
+
+    pub fn total(&self) -> usize {
+        self.all.len()
+    }
+
+    /// Rows `offset..offset+height`, the scroll window drawn.
+    pub fn window(&self, height: usize) -> (usize, impl Iterator<Item = (usize, &R)>) {
+        // Keep the cursor in view even if the height changed since the last key.
+        let mut offset = self.offset.min(self.cursor);
+        if height > 0 && self.cursor >= offset + height {
+            offset = self.cursor + 1 - height;
+        }
+        (
+            offset,
+            self.shown
+                .iter()
+                .enumerate()
+                .skip(offset)
+                .take(height)
+                .map(|(pos, i)| (pos, &self.all[*i])),
+        )
+    }
+
+    pub fn select_where(&mut self, f: impl Fn(&R) -> bool) {
+        if let Some(i) = self.shown.iter().position(|&i| f(&self.all[i])) {
+            self.cursor = i;
+        }
+    }
+}
+
+/// Navigation, filter and sort, the same for every list (object-safe so the
+/// state can hand out whichever list has the keys).
+pub trait Nav {
+    fn navigate(&mut self, a: Action, page: usize);
+    fn set_filter(&mut self, text: String);
+    fn filter(&self) -> &str;
+    fn sort(&mut self, reverse: bool);
+}
+
+impl<R: Row> Nav for Table<R> {
+    fn navigate(&mut self, a: Action, page: usize) {
+        let n = self.shown.len();
+        if n == 0 {
+            return;
+        }
+        let last = n - 1;
+        let c = self.cursor;
+        self.cursor = match a {
+            Action::Up => c.saturating_sub(1),
+            Action::Down => (c + 1).min(last),
+            Action::Top => 0,
+            Action::Bottom => last,
+            Action::PageUp => c.saturating_sub(page),
+            Action::PageDown => (c + page).min(last),
+            Action::HalfPageUp => c.saturating_sub(page / 2),
+            Action::HalfPageDown => (c + page / 2).min(last),
+            _ => c,
+        };
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + page {
+            self.offset = self.cursor + 1 - page;
+        }
+    }
+
+    fn set_filter(&mut self, text: String) {
+        if text == self.filter {
+            return;
+        }
+        let selected = self.current().cloned();
+        self.filter = text;
+        self.reshape();
+        self.cursor = selected
+            .and_then(|s| self.shown.iter().position(|&i| self.all[i].same(&s)))
+            .unwrap_or(0);
+        self.offset = 0;
+        self.clamp();
+    }
+
+    fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    /// `sort_next` walks the columns (then back to the natural order);
+    /// `sort_reverse` flips the direction.
+    fn sort(&mut self, reverse: bool) {
+        self.sort = match (self.sort, reverse) {
+            (None, false) => Some((0, false)),
+            (Some((c, r)), false) if c + 1 < R::COLUMNS.len() => Some((c + 1, r)),
+            (Some(_), false) => None,
+            (None, true) => Some((0, true)),
+            (Some((c, r)), true) => Some((c, !r)),
+        };
+        let selected = self.current().cloned();
+        self.reshape();
+        if let Some(s) = selected
+            && let Some(i) = self.shown.iter().position(|&i| self.all[i].same(&s))
+        {
+            self.cursor = i;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the tree
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeRow {
+    All {
+        spaces: usize,
+        clusters: usize,
+    },
+    Cluster {
+        name: String,
+        health: Health,
+        spaces: usize,
+        collapsed: bool,
+        restricted: bool,
+    },
+    Space {
+        space: SpaceRef,
+        terminating: bool,
+        attached: bool,
+    },
+}
+
+impl Row for TreeRow {
+    const COLUMNS: &'static [&'static str] = &["SPACE"];
+    fn haystack(&self, buf: &mut String) {
+        if let TreeRow::Space { space, .. } = self {
+            buf.push_str(&space.cluster);
+            buf.push('/');
+            buf.push_str(&space.namespace);
+        }
+    }
+    fn same(&self, other: &Self) -> bool {
+        match (self, other) {
+            (TreeRow::All { .. }, TreeRow::All { .. }) => true,
+            (TreeRow::Cluster { name: a, .. }, TreeRow::Cluster { name: b, .. }) => a == b,
+            (TreeRow::Space { space: a, .. }, TreeRow::Space { space: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+    fn cmp_by(&self, _: &Self, _: usize) -> Ordering {
+        // The tree keeps its order: clusters, then their spaces.
+        Ordering::Equal
+    }
+    fn always_shown(&self) -> bool {
+        !matches!(self, TreeRow::Space { .. })
+    }
+}
+
+pub fn tree_rows(
+    clusters: &[Arc<ClusterSnapshot>],
+    attached: &BTreeSet<SpaceRef>,
+    collapsed: &BTreeSet<String>,
+) -> Vec<TreeRow> {
+    let mut out = Vec::new();
+    let total: usize = clusters.iter().map(|c| c.namespaces.len()).sum();
+    out.push(TreeRow::All {
+        spaces: total,
+        clusters: clusters.len(),
+    });
+    for c in clusters {
+        // Namespaces the cluster lists, and attached spaces it may not list.
+        let mut names: BTreeSet<&str> = c.namespaces.keys().map(String::as_str).collect();
+        for s in attached.iter().filter(|s| s.cluster == c.cluster) {
+            names.insert(&s.namespace);
+        }
+        let is_collapsed = collapsed.contains(&c.cluster);
+        out.push(TreeRow::Cluster {
+            name: c.cluster.clone(),
+            health: c.health.clone(),
+            spaces: names.len(),
+            collapsed: is_collapsed,
+            restricted: c.restricted,
+        });
+        if is_collapsed {
+            continue;
+        }
+        for n in names {
+            let space = SpaceRef::new(&c.cluster, n);
+            out.push(TreeRow::Space {
+                terminating: c.namespaces.get(n).is_some_and(|v| v.terminating),
+                attached: attached.contains(&space),
+                space,
+            });
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- apps
+
+#[derive(Debug, Clone)]
+pub struct AppRow {
+    pub cluster: Arc<str>,
+    pub app: Arc<AppView>,
+}
+
+impl AppRow {
+    pub fn app_ref(&self) -> AppRef {
+        AppRef::new(SpaceRef::new(&*self.cluster, &self.app.namespace), &self.app.name)
+    }
+}
+
+fn ready_ratio(ready: i32, desired: i32) -> f64 {
+    if desired <= 0 {
+        1.0
+    } else {
+        f64::from(ready) / f64::from(desired)
+    }
+}
+
+impl Row for AppRow {
+    const COLUMNS: &'static [&'static str] = &["NAME", "SPACE", "KIND", "READY", "IMAGE", "AGE"];
+    fn haystack(&self, buf: &mut String) {
+        buf.push_str(&self.app.name);
+        buf.push(' ');
+        buf.push_str(&self.cluster);
+        buf.push('/');
+        buf.push_str(&self.app.namespace);
+    }
+    fn same(&self, o: &Self) -> bool {
+        self.cluster == o.cluster
+            && self.app.namespace == o.app.namespace
+            && self.app.name == o.app.name
+            && self.app.kind == o.app.kind
+    }
+    fn cmp_by(&self, o: &Self, column: usize) -> Ordering {
+        let (a, b) = (&self.app, &o.app);
+        let space = || (&*self.cluster, &a.namespace).cmp(&(&*o.cluster, &b.namespace));
+        match column {
+            0 => a.name.cmp(&b.name).then_with(space),
+            1 => space().then_with(|| a.name.cmp(&b.name)),
+            2 => a.kind.cmp(b.kind).then_with(|| a.name.cmp(&b.name)),
+            3 => ready_ratio(a.ready, a.desired)
+                .total_cmp(&ready_ratio(b.ready, b.desired))
+                .then_with(|| a.name.cmp(&b.name)),
+            4 => a.image.cmp(&b.image),
+            // Newest first reads best for AGE.
+            _ => b.created.cmp(&a.created).then_with(|| a.name.cmp(&b.name)),
+        }
+    }
+}
+
+pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<AppRow> {
+    let mut out = Vec::new();
+    for c in clusters.iter().filter(|c| scope.covers_cluster(&c.cluster)) {
+        let name: Arc<str> = Arc::from(c.cluster.as_str());
+        match scope {
+            Scope::Spaces(spaces) => {
+                for s in spaces.iter().filter(|s| s.cluster == c.cluster) {
+                    for ((_, _, _), a) in c
+                        .apps
+                        .range((s.namespace.clone(), String::new(), "")..)
+                        .take_while(|((ns, _, _), _)| *ns == s.namespace)
+                    {
+                        out.push(AppRow {
+                            cluster: name.clone(),
+                            app: a.clone(),
+                        });
+                    }
+                }
+            }
+            _ => out.extend(c.apps.values().map(|a| AppRow {
+                cluster: name.clone(),
+                app: a.clone(),
+            })),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- pods
+
+#[derive(Debug, Clone)]
+pub struct PodRow {
+    pub pod: PodView,
+}
+
+impl Row for PodRow {
+    const COLUMNS: &'static [&'static str] = &["NAME", "READY", "STATUS", "RESTARTS", "NODE", "AGE"];
+    fn haystack(&self, buf: &mut String) {
+        buf.push_str(&self.pod.name);
+        buf.push(' ');
+        buf.push_str(&self.pod.status);
+    }
+    fn same(&self, o: &Self) -> bool {
+        self.pod.name == o.pod.name
+    }
+    fn cmp_by(&self, o: &Self, column: usize) -> Ordering {
+        let (a, b) = (&self.pod, &o.pod);
+        match column {
+            0 => a.name.cmp(&b.name),
+            1 => (a.ready, a.total).cmp(&(b.ready, b.total)),
+            2 => a.status.cmp(&b.status),
+            3 => b.restarts.cmp(&a.restarts),
+            4 => a.node.cmp(&b.node),
+            _ => b.created.cmp(&a.created),
+        }
+    }
+}
+
+pub fn pod_rows(clusters: &[Arc<ClusterSnapshot>], app: &AppRef, kind: &str) -> Vec<PodRow> {
+    clusters
+        .iter()
+        .filter(|c| c.cluster == app.space.cluster)
+        .flat_map(|c| {
+            c.pods_of(&app.space.namespace, kind, &app.name)
+                .map(|p| PodRow { pod: p.clone() })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- routes
+
+#[derive(Debug, Clone)]
+pub struct RouteRow {
+    pub cluster: Arc<str>,
+    pub namespace: String,
+    pub ingress: String,
+    pub host: String,
+    pub service: String,
+}
+
+impl Row for RouteRow {
+    const COLUMNS: &'static [&'static str] = &["HOST", "SPACE", "INGRESS", "SERVICE"];
+    fn haystack(&self, buf: &mut String) {
+        buf.push_str(&self.host);
+        buf.push(' ');
+        buf.push_str(&self.cluster);
+        buf.push('/');
+        buf.push_str(&self.namespace);
+    }
+    fn same(&self, o: &Self) -> bool {
+        self.cluster == o.cluster && self.namespace == o.namespace && self.ingress == o.ingress && self.host == o.host
+    }
+    fn cmp_by(&self, o: &Self, column: usize) -> Ordering {
+        match column {
+            0 => self.host.cmp(&o.host),
+            1 => (&*self.cluster, &self.namespace).cmp(&(&*o.cluster, &o.namespace)),
+            2 => self.ingress.cmp(&o.ingress),
+            _ => self.service.cmp(&o.service),
+        }
+    }
+}
+
+pub fn route_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<RouteRow> {
+    let mut out = Vec::new();
+    for c in clusters.iter().filter(|c| scope.covers_cluster(&c.cluster)) {
+        let name: Arc<str> = Arc::from(c.cluster.as_str());
+        for r in c.routes.values().filter(|r| scope.contains(&c.cluster, &r.namespace)) {
+            for (host, svc) in &r.rules {
+                out.push(RouteRow {
+                    cluster: name.clone(),
+                    namespace: r.namespace.clone(),
+                    ingress: r.ingress.clone(),
+                    host: host.clone(),
+                    service: svc.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- builds
+
+#[derive(Debug, Clone)]
+pub struct BuildRow {
+    pub cluster: Arc<str>,
+    pub build: BuildView,
+    /// `task/step (exit N)` of the step that failed it.
+    pub failing: Option<String>,
+}
+
+impl Row for BuildRow {
+    const COLUMNS: &'static [&'static str] = &["NAME", "SPACE", "APP", "STATE", "DURATION", "FAILED STEP", "AGE"];
+    fn haystack(&self, buf: &mut String) {
+        buf.push_str(&self.build.name);
+        buf.push(' ');
+        buf.push_str(&self.cluster);
+        buf.push('/');
+        buf.push_str(&self.build.namespace);
+        buf.push(' ');
+        buf.push_str(self.build.state.word());
+    }
+    fn same(&self, o: &Self) -> bool {
+        self.cluster == o.cluster && self.build.namespace == o.build.namespace && self.build.name == o.build.name
+    }
+    fn cmp_by(&self, o: &Self, column: usize) -> Ordering {
+        let (a, b) = (&self.build, &o.build);
+        match column {
+            0 => a.name.cmp(&b.name),
+            1 => (&*self.cluster, &a.namespace).cmp(&(&*o.cluster, &b.namespace)),
+            2 => a.app.cmp(&b.app),
+            3 => a.state.cmp(&b.state),
+            4 => a.started.cmp(&b.started),
+            5 => self.failing.cmp(&o.failing),
+            _ => b.created.cmp(&a.created),
+        }
+    }
+}
+
+pub fn build_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<BuildRow> {
+    let mut out = Vec::new();
+    for c in clusters.iter().filter(|c| scope.covers_cluster(&c.cluster)) {
+        let name: Arc<str> = Arc::from(c.cluster.as_str());
+        let mut rows: Vec<BuildRow> = c
+            .builds
+            .values()
+            .filter(|b| scope.contains(&c.cluster, &b.namespace))
+            .map(|b| BuildRow {
+                cluster: name.clone(),
+                failing: c
+                    .failing_step(&b.namespace, &b.name)
+                    .map(|(t, s)| format!("{}/{} (exit {})", t.task, s.name, s.exit_code.unwrap_or_default())),
+                build: b.clone(),
+            })
+            .collect();
+        // Newest first within a cluster.
+        rows.sort_by(|a, b| {
+            b.build
+                .created
+                .cmp(&a.build.created)
+                .then_with(|| a.build.name.cmp(&b.build.name))
+        });
+        out.extend(rows);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fuzzy_contains_is_smart_case_subsequence() {
+        assert!(fuzzy_contains("prod-eu1/shop-prod web", "shpweb"));
+        assert!(fuzzy_contains("Web", "web"));
+        assert!(!fuzzy_contains("web", "Web"), "upper case in the pattern is exact");
+        assert!(!fuzzy_contains("web", "wbe"));
+        assert!(fuzzy_contains("anything", ""));
+    }
+}

@@ -1,0 +1,1091 @@
+//! The cockpit's state: plain data, changed only by [`Cockpit::key`],
+//! [`Cockpit::set_fleet`] and the other inputs of the event loop. Anything
+//! that needs the network comes back as an [`Effect`] for the loop to run.
+//! Drawing reads this state and nothing else.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+use time::OffsetDateTime;
+
+use super::keymap::{Action, Context, Key, KeyName, Keymap};
+use super::rows::{self, AppRow, BuildRow, Nav, PodRow, RouteRow, Table, TreeRow};
+use crate::fleet::live::{ClusterSnapshot, Health};
+use crate::fleet::logs::{LineKind, LogBuffer, LogLine, LogRequest, LogSource};
+use crate::model::{AppRef, SpaceRef};
+
+/// Above this many spaces in view, pods and builds are not watched (the
+/// builds pane asks for a narrower view instead).
+pub const FOCUS_LIMIT: usize = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Apps,
+    Routes,
+    Builds,
+    Logs,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Apps, Pane::Routes, Pane::Builds, Pane::Logs];
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Apps => "apps",
+            Pane::Routes => "routes",
+            Pane::Builds => "builds",
+            Pane::Logs => "logs",
+        }
+    }
+}
+
+/// Which spaces the panes show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Cluster(String),
+    Spaces(BTreeSet<SpaceRef>),
+}
+
+impl Scope {
+    pub fn contains(&self, cluster: &str, ns: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Cluster(c) => c == cluster,
+            Scope::Spaces(s) => s.iter().any(|r| r.cluster == cluster && r.namespace == ns),
+        }
+    }
+    pub fn covers_cluster(&self, cluster: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Cluster(c) => c == cluster,
+            Scope::Spaces(s) => s.iter().any(|r| r.cluster == cluster),
+        }
+    }
+    pub fn describe(&self) -> String {
+        match self {
+            Scope::All => "all spaces".into(),
+            Scope::Cluster(c) => format!("{c} (all its spaces)"),
+            Scope::Spaces(s) if s.len() == 1 => s.iter().next().map(ToString::to_string).unwrap_or_default(),
+            Scope::Spaces(s) => format!("{} marked spaces", s.len()),
+        }
+    }
+}
+
+/// Where keys go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Tree,
+    Pane,
+}
+
+/// Text being typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputKind {
+    /// The filter of the focused list.
+    Filter,
+    Palette,
+    LogSearch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub kind: InputKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaletteItem {
+    Command(&'static str, &'static str),
+    Theme(&'static str),
+    Space(SpaceRef),
+    App(AppRef, &'static str),
+}
+
+impl PaletteItem {
+    pub fn label(&self) -> String {
+        match self {
+            PaletteItem::Command(c, _) => (*c).to_string(),
+            PaletteItem::Theme(t) => format!("theme {t}"),
+            PaletteItem::Space(s) => format!("space {s}"),
+            PaletteItem::App(a, _) => format!("app {a}"),
+        }
+    }
+    pub fn help(&self) -> String {
+        match self {
+            PaletteItem::Command(_, h) => (*h).to_string(),
+            PaletteItem::Theme(_) => "switch the colours".into(),
+            PaletteItem::Space(_) => "show this space".into(),
+            PaletteItem::App(_, kind) => format!("{kind}: show it in its space"),
+        }
+    }
+}
+
+const COMMANDS: &[(&str, &str)] = &[
+    ("apps", "the apps pane"),
+    ("routes", "the routes pane"),
+    ("builds", "the builds pane"),
+    ("logs", "the logs pane"),
+    ("all", "every space on every cluster"),
+    ("marks clear", "unmark every row"),
+    ("help", "keys and what they do"),
+    ("quit", "leave kdeck"),
+];
+
+/// A popup over the panes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help {
+        scroll: usize,
+    },
+    /// YAML or a description, fetched from the cluster.
+    Text {
+        title: String,
+        lines: Vec<String>,
+        scroll: usize,
+        loading: bool,
+    },
+    Palette {
+        items: Vec<PaletteItem>,
+        shown: Vec<usize>,
+        selected: usize,
+    },
+    ConfirmQuit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub text: String,
+    pub error: bool,
+    pub until: OffsetDateTime,
+}
+
+/// What the object under the cursor is, for YAML, describe and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub cluster: String,
+    pub namespace: String,
+    pub kind: &'static str,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchKind {
+    Yaml,
+    Describe,
+}
+
+/// Work for the event loop: it owns the network.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    OpenLogs { cluster: String, req: LogRequest },
+    Fetch { what: FetchKind, object: ObjectRef },
+}
+
+/// The logs pane: what is shown and how.
+#[derive(Debug, Clone)]
+pub struct LogsPane {
+    pub title: String,
+    pub buffer: LogBuffer,
+    pub follow: bool,
+    pub wrap: bool,
+    pub timestamps: bool,
+    pub search: String,
+    /// Lines from the end when not following.
+    pub scroll: usize,
+    /// Only this container (`pod/container` sources); all when `None`.
+    pub container: Option<String>,
+    pub open: bool,
+}
+
+impl LogsPane {
+    fn new(cap: usize) -> Self {
+        Self {
+            title: String::new(),
+            buffer: LogBuffer::new(cap),
+            follow: true,
+            wrap: false,
+            timestamps: false,
+            search: String::new(),
+            scroll: 0,
+            container: None,
+            open: false,
+        }
+    }
+
+    /// The lines shown: the container filter applied.
+    pub fn visible(&self) -> impl DoubleEndedIterator<Item = &LogLine> {
+        let only = self.container.clone();
+        self.buffer.iter().filter(move |l| match &only {
+            Some(c) => l.kind != LineKind::Out || l.source.rsplit('/').next() == Some(c.as_str()),
+            None => true,
+        })
+    }
+
+    /// The containers seen so far, in first-seen order.
+    pub fn containers(&self) -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        for l in self.buffer.iter() {
+            if let Some((_, c)) = l.source.rsplit_once('/')
+                && !seen.iter().any(|s| s == c)
+            {
+                seen.push(c.to_string());
+            }
+        }
+        seen
+    }
+}
+
+/// The whole cockpit.
+#[derive(Debug, Clone)]
+pub struct Cockpit {
+    pub clusters: Vec<Arc<ClusterSnapshot>>,
+    pub attached: BTreeSet<SpaceRef>,
+    pub keymap: Keymap,
+    pub focus: Focus,
+    pub pane: Pane,
+    pub scope: Scope,
+    pub tree: Table<TreeRow>,
+    pub collapsed: BTreeSet<String>,
+    /// Spaces marked in the tree.
+    pub marked_spaces: BTreeSet<SpaceRef>,
+    pub apps: Table<AppRow>,
+    /// The app whose pods the apps pane shows (drilled in with enter).
+    pub pods_of: Option<(AppRef, &'static str)>,
+    pub pods: Table<PodRow>,
+    pub routes: Table<RouteRow>,
+    pub builds: Table<BuildRow>,
+    /// Marked app rows, across spaces, for bulk actions.
+    pub marks: BTreeSet<AppRef>,
+    pub logs: LogsPane,
+    pub input: Option<Input>,
+    pub overlay: Option<Overlay>,
+    pub toasts: Vec<Toast>,
+    /// Commands running now: quitting asks first while there are any.
+    pub running: usize,
+    pub read_only: bool,
+    pub now: OffsetDateTime,
+    pub quit: bool,
+    /// Set when the theme should change (the loop owns the theme).
+    pub theme_request: Option<String>,
+    /// Rows need rebuilding from the snapshots.
+    stale_rows: bool,
+    /// Rows visible in the focused list, set by the loop from the terminal size.
+    pub page: usize,
+    /// What was wrong with the user's keymap or theme files.
+    pub warnings: Vec<String>,
+}
+
+fn matcher() -> SkimMatcherV2 {
+    SkimMatcherV2::default().smart_case()
+}
+
+impl Cockpit {
+    pub fn new(keymap: Keymap, now: OffsetDateTime, log_lines: usize) -> Self {
+        Self {
+            clusters: Vec::new(),
+            attached: BTreeSet::new(),
+            keymap,
+            focus: Focus::Tree,
+            pane: Pane::Apps,
+            scope: Scope::All,
+            tree: Table::default(),
+            collapsed: BTreeSet::new(),
+            marked_spaces: BTreeSet::new(),
+            apps: Table::default(),
+            pods_of: None,
+            pods: Table::default(),
+            routes: Table::default(),
+            builds: Table::default(),
+            marks: BTreeSet::new(),
+            logs: LogsPane::new(log_lines),
+            input: None,
+            overlay: None,
+            toasts: Vec::new(),
+            running: 0,
+            read_only: false,
+            now,
+            quit: false,
+            theme_request: None,
+            stale_rows: true,
+            page: 20,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn tree_filter(&self) -> &str {
+        self.tree.filter()
+    }
+
+    /// New snapshots from the fleet.
+    pub fn set_fleet(&mut self, clusters: Vec<Arc<ClusterSnapshot>>) {
+        self.clusters = clusters;
+        self.stale_rows = true;
+    }
+
+    pub fn toast(&mut self, text: impl Into<String>, error: bool) {
+        self.toasts.push(Toast {
+            text: text.into(),
+            error,
+            until: self.now + time::Duration::seconds(if error { 8 } else { 4 }),
+        });
+    }
+
+    /// Drops toasts whose time is up; true when one went.
+    pub fn expire_toasts(&mut self) -> bool {
+        let before = self.toasts.len();
+        let now = self.now;
+        self.toasts.retain(|t| t.until > now);
+        self.toasts.len() != before
+    }
+
+    /// The spaces whose pods and builds should be watched.
+    pub fn focus_spaces(&self) -> Vec<SpaceRef> {
+        let mut out: BTreeSet<SpaceRef> = BTreeSet::new();
+        match &self.scope {
+            Scope::Spaces(s) => out.extend(s.iter().cloned()),
+            scope => {
+                let all: Vec<SpaceRef> = self
+                    .clusters
+                    .iter()
+                    .filter(|c| scope.covers_cluster(&c.cluster))
+                    .flat_map(|c| c.namespaces.keys().map(|n| SpaceRef::new(&c.cluster, n)))
+                    .collect();
+                if all.len() <= FOCUS_LIMIT {
+                    out.extend(all);
+                }
+            }
+        }
+        if let Some((a, _)) = &self.pods_of {
+            out.insert(a.space.clone());
+        }
+        out.into_iter().collect()
+    }
+
+    /// True when the scope is too wide for pods and builds to be watched.
+    pub fn focus_too_wide(&self) -> Option<usize> {
+        if matches!(self.scope, Scope::Spaces(_)) {
+            return None;
+        }
+        let n: usize = self
+            .clusters
+            .iter()
+            .filter(|c| self.scope.covers_cluster(&c.cluster))
+            .map(|c| c.namespaces.len())
+            .sum();
+        (n > FOCUS_LIMIT).then_some(n)
+    }
+
+    /// Rebuilds the rows that depend on the snapshots, scope or filters.
+    pub fn refresh(&mut self) {
+        if !self.stale_rows {
+            return;
+        }
+        self.stale_rows = false;
+        let tree = rows::tree_rows(&self.clusters, &self.attached, &self.collapsed);
+        self.tree.set_rows(tree);
+        self.apps.set_rows(rows::app_rows(&self.clusters, &self.scope));
+        self.routes.set_rows(rows::route_rows(&self.clusters, &self.scope));
+        self.builds.set_rows(rows::build_rows(&self.clusters, &self.scope));
+        let pods = match &self.pods_of {
+            Some((a, kind)) => rows::pod_rows(&self.clusters, a, kind),
+            None => Vec::new(),
+        };
+        self.pods.set_rows(pods);
+    }
+
+    /// The keymap context of what has the keys now.
+    pub fn context(&self) -> Context {
+        match (self.focus, self.pane) {
+            (Focus::Tree, _) => Context::Tree,
+            (Focus::Pane, Pane::Logs) => Context::Logs,
+            (Focus::Pane, _) => Context::List,
+        }
+    }
+
+    /// The focused list, when a list has the keys.
+    fn list_mut(&mut self) -> Option<&mut dyn rows::Nav> {
+        match (self.focus, self.pane) {
+            (Focus::Tree, _) => Some(&mut self.tree),
+            (Focus::Pane, Pane::Apps) if self.pods_of.is_some() => Some(&mut self.pods),
+            (Focus::Pane, Pane::Apps) => Some(&mut self.apps),
+            (Focus::Pane, Pane::Routes) => Some(&mut self.routes),
+            (Focus::Pane, Pane::Builds) => Some(&mut self.builds),
+            (Focus::Pane, Pane::Logs) => None,
+        }
+    }
+
+    /// A key pressed. Returns the work the loop must do for it.
+    pub fn key(&mut self, key: Key) -> Vec<Effect> {
+        if self.input.is_some() {
+            return self.input_key(key);
+        }
+        if let Some(o) = &self.overlay {
+            return self.overlay_key(key, o.clone());
+        }
+        match self.keymap.action(self.context(), key) {
+            Some(a) => self.action(a),
+            None => Vec::new(),
+        }
+    }
+
+    fn overlay_key(&mut self, key: Key, o: Overlay) -> Vec<Effect> {
+        let action = self.keymap.action(Context::List, key);
+        match o {
+            Overlay::ConfirmQuit => {
+                if matches!(key.code, KeyName::Char('y') | KeyName::Char('Y') | KeyName::Enter) {
+                    self.quit = true;
+                } else {
+                    self.overlay = None;
+                }
+            }
+            Overlay::Help { scroll } | Overlay::Text { scroll, .. } => {
+                let page = self.page.max(1);
+                let next = match action {
+                    Some(Action::Down) => Some(scroll + 1),
+                    Some(Action::Up) => Some(scroll.saturating_sub(1)),
+                    Some(Action::PageDown | Action::HalfPageDown) => Some(scroll + page),
+                    Some(Action::PageUp | Action::HalfPageUp) => Some(scroll.saturating_sub(page)),
+                    Some(Action::Top) => Some(0),
+                    Some(Action::Bottom) => Some(usize::MAX / 2),
+                    _ => None,
+                };
+                match (next, &mut self.overlay) {
+                    (Some(n), Some(Overlay::Help { scroll } | Overlay::Text { scroll, .. })) => *scroll = n,
+                    _ => {
+                        let quit = self.keymap.action(Context::Global, key) == Some(Action::Quit);
+                        if quit && key.code == KeyName::Char('c') && key.ctrl {
+                            return self.action(Action::Quit);
+                        }
+                        // Any other key closes it.
+                        self.overlay = None;
+                    }
+                }
+            }
+            Overlay::Palette { .. } => {}
+        }
+        Vec::new()
+    }
+
+    fn input_key(&mut self, key: Key) -> Vec<Effect> {
+        let Some(input) = self.input.as_mut() else {
+            return Vec::new();
+        };
+        let kind = input.kind.clone();
+        match key.code {
+            KeyName::Esc => {
+                self.input = None;
+                match kind {
+                    InputKind::Filter => self.set_filter(String::new()),
+                    InputKind::Palette => self.overlay = None,
+                    InputKind::LogSearch => self.logs.search.clear(),
+                }
+                return Vec::new();
+            }
+            KeyName::Enter => {
+                self.input = None;
+                if kind == InputKind::Palette {
+                    return self.run_palette();
+                }
+                if kind == InputKind::LogSearch {
+                    self.jump_match(true);
+                }
+                return Vec::new();
+            }
+            KeyName::Backspace => {
+                input.text.pop();
+            }
+            KeyName::Up | KeyName::Down if kind == InputKind::Palette => {
+                if let Some(Overlay::Palette { shown, selected, .. }) = &mut self.overlay {
+                    if key.code == KeyName::Up {
+                        *selected = selected.saturating_sub(1);
+                    } else if *selected + 1 < shown.len() {
+                        *selected += 1;
+                    }
+                }
+                return Vec::new();
+            }
+            KeyName::Char(c) if !key.ctrl && !key.alt => input.text.push(c),
+            KeyName::Char('u') if key.ctrl => input.text.clear(),
+            KeyName::Char('c') if key.ctrl => {
+                self.input = None;
+                return self.action(Action::Quit);
+            }
+            _ => return Vec::new(),
+        }
+        let text = input.text.clone();
+        match kind {
+            InputKind::Filter => self.set_filter(text),
+            InputKind::Palette => self.palette_filter(&text),
+            InputKind::LogSearch => self.logs.search = text,
+        }
+        Vec::new()
+    }
+
+    fn set_filter(&mut self, text: String) {
+        if let Some(l) = self.list_mut() {
+            l.set_filter(text);
+        }
+    }
+
+    /// The action behind a key, or one run from the palette or a test.
+    pub fn action(&mut self, a: Action) -> Vec<Effect> {
+        let ctx = self.context();
+        match a {
+            Action::Quit => {
+                if self.running > 0 {
+                    self.overlay = Some(Overlay::ConfirmQuit);
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::Palette => self.open_palette(),
+            Action::NextPane | Action::PrevPane => {
+                // The tree, then each pane, round.
+                let stops = 1 + Pane::ALL.len();
+                let at = match self.focus {
+                    Focus::Tree => 0,
+                    Focus::Pane => 1 + Pane::ALL.iter().position(|p| *p == self.pane).unwrap_or(0),
+                };
+                let next = if a == Action::NextPane {
+                    (at + 1) % stops
+                } else {
+                    (at + stops - 1) % stops
+                };
+                if next == 0 {
+                    self.focus = Focus::Tree;
+                } else {
+                    self.focus = Focus::Pane;
+                    self.pane = Pane::ALL[next - 1];
+                }
+            }
+            Action::AllSpaces => self.set_scope(Scope::All),
+            Action::AppsPane => self.show(Pane::Apps),
+            Action::RoutesPane => self.show(Pane::Routes),
+            Action::BuildsPane => self.show(Pane::Builds),
+            Action::LogsPane => self.show(Pane::Logs),
+            Action::Up
+            | Action::Down
+            | Action::Top
+            | Action::Bottom
+            | Action::PageUp
+            | Action::PageDown
+            | Action::HalfPageUp
+            | Action::HalfPageDown => {
+                let page = self.page.max(1);
+                if ctx == Context::Logs {
+                    self.scroll_logs(a, page);
+                } else if let Some(l) = self.list_mut() {
+                    l.navigate(a, page);
+                }
+            }
+            Action::Filter => {
+                if ctx != Context::Logs {
+                    let current = self.list_mut().map(|l| l.filter().to_string()).unwrap_or_default();
+                    self.input = Some(Input {
+                        kind: InputKind::Filter,
+                        text: current,
+                    });
+                }
+            }
+            Action::Back => return self.back(),
+            Action::Enter => return self.enter(),
+            Action::Mark => self.mark(false),
+            Action::MarkAll => self.mark(true),
+            Action::SortNext | Action::SortReverse => {
+                if let Some(l) = self.list_mut() {
+                    l.sort(a == Action::SortReverse);
+                }
+            }
+            Action::Yaml | Action::Describe => {
+                if let Some(object) = self.object_under_cursor() {
+                    let what = if a == Action::Yaml {
+                        FetchKind::Yaml
+                    } else {
+                        FetchKind::Describe
+                    };
+                    self.overlay = Some(Overlay::Text {
+                        title: format!(
+                            "{} {} {}/{}/{}",
+                            if a == Action::Yaml { "yaml" } else { "describe" },
+                            object.kind,
+                            object.cluster,
+                            object.namespace,
+                            object.name
+                        ),
+                        lines: vec!["loading…".into()],
+                        scroll: 0,
+                        loading: true,
+                    });
+                    return vec![Effect::Fetch { what, object }];
+                }
+            }
+            Action::Logs => return self.open_logs(),
+            Action::Expand | Action::Collapse => {
+                if let Some(TreeRow::Cluster { name, .. }) = self.tree.current().cloned() {
+                    if a == Action::Collapse {
+                        self.collapsed.insert(name);
+                    } else {
+                        self.collapsed.remove(&name);
+                    }
+                    self.stale_rows = true;
+                    self.refresh();
+                }
+            }
+            Action::Follow => {
+                self.logs.follow = !self.logs.follow;
+                self.logs.scroll = 0;
+            }
+            Action::Wrap => self.logs.wrap = !self.logs.wrap,
+            Action::Timestamps => self.logs.timestamps = !self.logs.timestamps,
+            Action::Search => {
+                self.input = Some(Input {
+                    kind: InputKind::LogSearch,
+                    text: self.logs.search.clone(),
+                })
+            }
+            Action::NextMatch => self.jump_match(true),
+            Action::PrevMatch => self.jump_match(false),
+            Action::Container => {
+                let cs = self.logs.containers();
+                self.logs.container = match &self.logs.container {
+                    None => cs.first().cloned(),
+                    Some(c) => cs.iter().skip_while(|x| *x != c).nth(1).cloned(),
+                };
+            }
+            Action::Clear => self.logs.buffer.clear(),
+        }
+        Vec::new()
+    }
+
+    fn show(&mut self, p: Pane) {
+        self.pane = p;
+        self.focus = Focus::Pane;
+    }
+
+    pub fn set_scope(&mut self, scope: Scope) {
+        self.scope = scope;
+        self.pods_of = None;
+        self.stale_rows = true;
+        self.refresh();
+        if self.focus == Focus::Tree {
+            self.focus = Focus::Pane;
+            if self.pane == Pane::Logs && !self.logs.open {
+                self.pane = Pane::Apps;
+            }
+        }
+    }
+
+    fn back(&mut self) -> Vec<Effect> {
+        if let Some(l) = self.list_mut()
+            && !l.filter().is_empty()
+        {
+            l.set_filter(String::new());
+            return Vec::new();
+        }
+        if self.focus == Focus::Pane && self.pane == Pane::Logs && !self.logs.search.is_empty() {
+            self.logs.search.clear();
+            return Vec::new();
+        }
+        if self.focus == Focus::Pane && self.pane == Pane::Apps && self.pods_of.is_some() {
+            self.pods_of = None;
+            self.stale_rows = true;
+            self.refresh();
+            return Vec::new();
+        }
+        if self.focus == Focus::Pane && self.pane == Pane::Logs {
+            self.pane = Pane::Apps;
+            return Vec::new();
+        }
+        self.focus = Focus::Tree;
+        Vec::new()
+    }
+
+    fn enter(&mut self) -> Vec<Effect> {
+        match (self.focus, self.pane) {
+            (Focus::Tree, _) => {
+                let scope = match self.tree.current() {
+                    Some(TreeRow::All { .. }) => Scope::All,
+                    Some(TreeRow::Cluster { name, .. }) => Scope::Cluster(name.clone()),
+                    Some(TreeRow::Space { space, .. }) => {
+                        if !self.marked_spaces.is_empty() && self.marked_spaces.contains(space) {
+                            Scope::Spaces(self.marked_spaces.clone())
+                        } else {
+                            Scope::Spaces(BTreeSet::from([space.clone()]))
+                        }
+                    }
+                    None => return Vec::new(),
+                };
+                self.set_scope(scope);
+            }
+            (Focus::Pane, Pane::Apps) if self.pods_of.is_none() => {
+                if let Some(r) = self.apps.current() {
+                    let a = AppRef::new(SpaceRef::new(&*r.cluster, &r.app.namespace), &r.app.name);
+                    self.pods_of = Some((a, r.app.kind));
+                    self.pods.reset();
+                    self.stale_rows = true;
+                    self.refresh();
+                }
+            }
+            (Focus::Pane, Pane::Apps) => return self.open_logs(),
+            (Focus::Pane, Pane::Builds) => return self.open_logs(),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn mark(&mut self, all: bool) {
+        match (self.focus, self.pane) {
+            (Focus::Tree, _) => {
+                let rows: Vec<TreeRow> = if all {
+                    self.tree.visible().cloned().collect()
+                } else {
+                    self.tree.current().cloned().into_iter().collect()
+                };
+                for r in rows {
+                    if let TreeRow::Space { space, .. } = r
+                        && !self.marked_spaces.remove(&space)
+                    {
+                        self.marked_spaces.insert(space);
+                    }
+                }
+                if !all {
+                    self.tree.navigate(Action::Down, self.page.max(1));
+                }
+            }
+            (Focus::Pane, Pane::Apps) if self.pods_of.is_none() => {
+                let rows: Vec<AppRef> = if all {
+                    self.apps.visible().map(AppRow::app_ref).collect()
+                } else {
+                    self.apps.current().map(AppRow::app_ref).into_iter().collect()
+                };
+                if all && rows.iter().all(|r| self.marks.contains(r)) {
+                    for r in &rows {
+                        self.marks.remove(r);
+                    }
+                } else {
+                    for r in rows {
+                        if all || !self.marks.remove(&r) {
+                            self.marks.insert(r);
+                        }
+                    }
+                }
+                if !all {
+                    self.apps.navigate(Action::Down, self.page.max(1));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn object_under_cursor(&self) -> Option<ObjectRef> {
+        let obj = |cluster: &str, namespace: &str, kind: &'static str, name: &str| ObjectRef {
+            cluster: cluster.to_string(),
+            namespace: namespace.to_string(),
+            kind,
+            name: name.to_string(),
+        };
+        match (self.focus, self.pane) {
+            (Focus::Tree, _) => match self.tree.current()? {
+                TreeRow::Space { space, .. } => Some(obj(&space.cluster, "", "Namespace", &space.namespace)),
+                _ => None,
+            },
+            (Focus::Pane, Pane::Apps) => match &self.pods_of {
+                Some((a, _)) => self
+                    .pods
+                    .current()
+                    .map(|p| obj(&a.space.cluster, &a.space.namespace, "Pod", &p.pod.name)),
+                None => self
+                    .apps
+                    .current()
+                    .map(|r| obj(&r.cluster, &r.app.namespace, r.app.kind, &r.app.name)),
+            },
+            (Focus::Pane, Pane::Routes) => self
+                .routes
+                .current()
+                .map(|r| obj(&r.cluster, &r.namespace, "Ingress", &r.ingress)),
+            (Focus::Pane, Pane::Builds) => self
+                .builds
+                .current()
+                .map(|b| obj(&b.cluster, &b.build.namespace, "PipelineRun", &b.build.name)),
+            (Focus::Pane, Pane::Logs) => None,
+        }
+    }
+
+    fn open_logs(&mut self) -> Vec<Effect> {
+        let (cluster, title, req) = match (self.focus, self.pane) {
+            (Focus::Pane, Pane::Apps) => match &self.pods_of {
+                Some((a, _)) => {
+                    let Some(p) = self.pods.current() else {
+                        return Vec::new();
+                    };
+                    (
+                        a.space.cluster.clone(),
+                        format!("pod {}/{}", a.space, p.pod.name),
+                        LogRequest {
+                            namespace: a.space.namespace.clone(),
+                            source: LogSource::Pods(vec![p.pod.name.clone()]),
+                            container: None,
+                            follow: true,
+                            tail: Some(500),
+                            previous: false,
+                        },
+                    )
+                }
+                None => {
+                    let Some(r) = self.apps.current() else {
+                        return Vec::new();
+                    };
+                    (
+                        r.cluster.to_string(),
+                        format!("app {}/{}/{}", r.cluster, r.app.namespace, r.app.name),
+                        LogRequest {
+                            namespace: r.app.namespace.clone(),
+                            source: LogSource::App(r.app.name.clone()),
+                            container: None,
+                            follow: true,
+                            tail: Some(200),
+                            previous: false,
+                        },
+                    )
+                }
+            },
+            (Focus::Pane, Pane::Builds) => {
+                let Some(b) = self.builds.current() else {
+                    return Vec::new();
+                };
+                let snap = self.clusters.iter().find(|c| *c.cluster == *b.cluster);
+                let pods: Vec<String> = snap
+                    .map(|s| {
+                        s.task_runs_of(&b.build.namespace, &b.build.name)
+                            .iter()
+                            .filter(|t| !t.pod.is_empty())
+                            .map(|t| t.pod.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if pods.is_empty() {
+                    self.toast(format!("build {} has no step pods yet", b.build.name), false);
+                    return Vec::new();
+                }
+                (
+                    b.cluster.to_string(),
+                    format!("build {}/{}/{}", b.cluster, b.build.namespace, b.build.name),
+                    LogRequest {
+                        namespace: b.build.namespace.clone(),
+                        source: LogSource::Pods(pods),
+                        container: None,
+                        follow: true,
+                        tail: None,
+                        previous: false,
+                    },
+                )
+            }
+            _ => return Vec::new(),
+        };
+        self.logs.buffer = LogBuffer::new(self.logs.buffer.capacity());
+        self.logs.title = title;
+        self.logs.open = true;
+        self.logs.follow = true;
+        self.logs.scroll = 0;
+        self.logs.container = None;
+        self.logs.search.clear();
+        self.pane = Pane::Logs;
+        self.focus = Focus::Pane;
+        vec![Effect::OpenLogs { cluster, req }]
+    }
+
+    fn scroll_logs(&mut self, a: Action, page: usize) {
+        let total = self.logs.visible().count();
+        let max = total.saturating_sub(1);
+        let s = &mut self.logs.scroll;
+        match a {
+            Action::Up => *s = (*s + 1).min(max),
+            Action::Down => *s = s.saturating_sub(1),
+            Action::PageUp | Action::HalfPageUp => *s = (*s + page).min(max),
+            Action::PageDown | Action::HalfPageDown => *s = s.saturating_sub(page),
+            Action::Top => *s = max,
+            Action::Bottom => *s = 0,
+            _ => {}
+        }
+        // Scrolled up: hold still; back at the bottom: follow again.
+        self.logs.follow = self.logs.scroll == 0;
+    }
+
+    /// Moves to the next (or previous) line matching the search.
+    fn jump_match(&mut self, forward: bool) {
+        if self.logs.search.is_empty() {
+            return;
+        }
+        let lines: Vec<&LogLine> = self.logs.visible().collect();
+        let n = lines.len();
+        if n == 0 {
+            return;
+        }
+        // Index from the top of the line at the bottom of the view now.
+        let at = n - 1 - self.logs.scroll.min(n - 1);
+        let hit = |i: &usize| lines[*i].text.contains(self.logs.search.as_str());
+        let found = if forward {
+            (at + 1..n).find(hit).or_else(|| (0..=at).find(hit))
+        } else {
+            (0..at).rev().find(hit).or_else(|| (at..n).rev().find(hit))
+        };
+        match found {
+            Some(i) => {
+                self.logs.scroll = n - 1 - i;
+                self.logs.follow = self.logs.scroll == 0;
+            }
+            None => {
+                let s = self.logs.search.clone();
+                self.toast(format!("no line matches {s:?}"), false);
+            }
+        }
+    }
+
+    /// A line arrived for the logs pane. Scrolled up, the view holds still.
+    pub fn log_line(&mut self, l: LogLine) {
+        if !self.logs.follow && self.logs.scroll > 0 {
+            self.logs.scroll += 1;
+        }
+        self.logs.buffer.push(l);
+    }
+
+    fn open_palette(&mut self) {
+        let mut items: Vec<PaletteItem> = COMMANDS.iter().map(|(c, h)| PaletteItem::Command(c, h)).collect();
+        items.extend(["dark", "light", "mono"].map(PaletteItem::Theme));
+        for c in &self.clusters {
+            for ns in c.namespaces.keys() {
+                items.push(PaletteItem::Space(SpaceRef::new(&c.cluster, ns)));
+            }
+            for a in c.apps.values() {
+                items.push(PaletteItem::App(
+                    AppRef::new(SpaceRef::new(&c.cluster, &a.namespace), &a.name),
+                    a.kind,
+                ));
+            }
+        }
+        for s in &self.attached {
+            if !items.iter().any(|i| matches!(i, PaletteItem::Space(x) if x == s)) {
+                items.push(PaletteItem::Space(s.clone()));
+            }
+        }
+        self.overlay = Some(Overlay::Palette {
+            items,
+            shown: Vec::new(),
+            selected: 0,
+        });
+        self.input = Some(Input {
+            kind: InputKind::Palette,
+            text: String::new(),
+        });
+        self.palette_filter("");
+    }
+
+    /// Ranks the palette's items by fuzzy score; the best 50 are shown.
+    fn palette_filter(&mut self, text: &str) {
+        let Some(Overlay::Palette { items, shown, selected }) = &mut self.overlay else {
+            return;
+        };
+        *selected = 0;
+        if text.is_empty() {
+            *shown = (0..items.len().min(COMMANDS.len() + 3)).collect();
+            return;
+        }
+        let m = matcher();
+        let mut scored: Vec<(i64, usize)> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, it)| m.fuzzy_match(&it.label(), text).map(|s| (s, i)))
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        *shown = scored.into_iter().take(50).map(|(_, i)| i).collect();
+    }
+
+    fn run_palette(&mut self) -> Vec<Effect> {
+        let Some(Overlay::Palette { items, shown, selected }) = self.overlay.take() else {
+            return Vec::new();
+        };
+        let Some(item) = shown.get(selected).and_then(|i| items.get(*i)).cloned() else {
+            return Vec::new();
+        };
+        match item {
+            PaletteItem::Command(c, _) => match c {
+                "apps" => self.show(Pane::Apps),
+                "routes" => self.show(Pane::Routes),
+                "builds" => self.show(Pane::Builds),
+                "logs" => self.show(Pane::Logs),
+                "all" => self.set_scope(Scope::All),
+                "marks clear" => {
+                    self.marks.clear();
+                    self.marked_spaces.clear();
+                }
+                "help" => self.overlay = Some(Overlay::Help { scroll: 0 }),
+                "quit" => return self.action(Action::Quit),
+                _ => {}
+            },
+            PaletteItem::Theme(t) => self.theme_request = Some(t.to_string()),
+            PaletteItem::Space(s) => self.set_scope(Scope::Spaces(BTreeSet::from([s]))),
+            PaletteItem::App(a, kind) => {
+                self.set_scope(Scope::Spaces(BTreeSet::from([a.space.clone()])));
+                self.show(Pane::Apps);
+                self.apps
+                    .select_where(|r| *r.cluster == *a.space.cluster && r.app.name == a.name && r.app.kind == kind);
+            }
+        }
+        Vec::new()
+    }
+
+    /// The text of a fetched object, or why it could not be had.
+    pub fn fetched(&mut self, title_prefix: &str, result: Result<Vec<String>, String>) {
+        if let Some(Overlay::Text {
+            title, lines, loading, ..
+        }) = &mut self.overlay
+            && title.starts_with(title_prefix)
+        {
+            *loading = false;
+            match result {
+                Ok(l) => *lines = l,
+                Err(e) => *lines = vec![format!("could not read it: {e}")],
+            }
+        }
+    }
+
+    /// A one-line summary of fleet health: `3 live · 1 unreachable`.
+    pub fn health_summary(&self) -> Vec<(&'static str, usize)> {
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for c in &self.clusters {
+            *counts.entry(c.health.word()).or_default() += 1;
+        }
+        let order = ["live", "connecting", "stale", "forbidden", "unreachable"];
+        order.iter().filter_map(|w| counts.get(w).map(|n| (*w, *n))).collect()
+    }
+
+    pub fn cluster(&self, name: &str) -> Option<&Arc<ClusterSnapshot>> {
+        self.clusters.iter().find(|c| c.cluster == name)
+    }
+
+    /// Is a cluster in view prod? The header says so loudly.
+    pub fn prod_in_view(&self) -> bool {
+        self.clusters.iter().any(|c| {
+            self.scope.covers_cluster(&c.cluster) && super::theme::cluster_tier(&c.cluster) == super::theme::Tier::Prod
+        })
+    }
+
+    pub fn health_of(&self, cluster: &str) -> Option<&Health> {
+        self.cluster(cluster).map(|c| &c.health)
+    }
+
+    /// Fuzzy score of a text, for tests and benchmarks of the palette.
+    pub fn palette_shown(&self) -> Vec<String> {
+        match &self.overlay {
+            Some(Overlay::Palette { items, shown, .. }) => shown
+                .iter()
+                .filter_map(|i| items.get(*i))
+                .map(PaletteItem::label)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
