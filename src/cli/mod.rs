@@ -29,8 +29,9 @@ use output::{Format, Table, print_data};
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// Without a command: the cockpit, on the stored clusters
     #[command(subcommand)]
-    pub command: Cmd,
+    pub command: Option<Cmd>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -41,6 +42,9 @@ pub struct Global {
     /// Output format
     #[arg(short = 'o', long = "output", global = true, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+    /// The cockpit changes nothing: shown in its header
+    #[arg(long, global = true)]
+    pub read_only: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -97,6 +101,10 @@ pub struct SimArgs {
 pub struct DemoArgs {
     #[command(flatten)]
     fleet: SimFleetArgs,
+    /// Print the clusters and wait for Ctrl-C instead of opening the cockpit
+    /// (also what happens when stdout is not a terminal)
+    #[arg(long)]
+    no_cockpit: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -242,15 +250,16 @@ fn open_store(global: &Global) -> Result<Store, CliError> {
 }
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command {
-        Cmd::Sim(args) => return sim_cmd(args),
-        Cmd::Demo(args) => return demo_cmd(args, cli.global.output),
-        _ => {}
-    }
+    let command = match cli.command {
+        None => return cockpit_cmd(&cli.global),
+        Some(Cmd::Sim(args)) => return sim_cmd(args),
+        Some(Cmd::Demo(args)) => return demo_cmd(args, &cli.global),
+        Some(c) => c,
+    };
     let store = open_store(&cli.global)?;
     let format = cli.global.output;
     let executor = Executor::new(store.clone(), local_actor(), Arc::new(SystemClock));
-    match cli.command {
+    match command {
         Cmd::Clusters(ClustersCmd::Import {
             files,
             contexts,
@@ -524,11 +533,83 @@ fn sim_cmd(args: SimArgs) -> Result<(), CliError> {
     })
 }
 
-fn demo_cmd(args: DemoArgs, format: Format) -> Result<(), CliError> {
+/// Runs the cockpit on a store's clusters until the user leaves it.
+fn run_cockpit(store: &Store, global: &Global) -> Result<(), CliError> {
+    let clusters = store.list::<Cluster>()?;
+    let attached: Vec<crate::model::SpaceRef> = store
+        .list::<crate::model::Space>()?
+        .into_iter()
+        .map(|s| s.space)
+        .collect();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let loaded = crate::ui::config::load(crate::ui::config::config_dir().as_deref(), no_color);
+    runtime()?
+        .block_on(crate::ui::app::run(crate::ui::app::Options {
+            clusters,
+            attached,
+            loaded,
+            read_only: global.read_only,
+            clock: Arc::new(SystemClock),
+        }))
+        .map_err(CliError::failed)
+}
+
+fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+}
+
+/// `kdeck` alone: the cockpit. With no clusters stored yet, offers to import
+/// the kubeconfig contexts first.
+fn cockpit_cmd(global: &Global) -> Result<(), CliError> {
+    if !interactive() {
+        return Err(CliError::usage(
+            "the cockpit needs a terminal; for scripts use the subcommands (`kdeck --help`)",
+        ));
+    }
+    let store = open_store(global)?;
+    if store.list::<Cluster>()?.is_empty() {
+        let files = default_files();
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        let existing: Vec<&String> = names.iter().filter(|f| Path::new(f).exists()).collect();
+        if existing.is_empty() {
+            return Err(CliError::usage(
+                "no clusters yet and no kubeconfig found ($KUBECONFIG, ~/.kube/config): import one with `kdeck clusters import FILE`, or try `kdeck demo`",
+            ));
+        }
+        eprint!(
+            "kdeck: no clusters yet. Import the contexts of {}? [Y/n] ",
+            existing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        );
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if matches!(answer.trim(), "n" | "N" | "no") {
+            return Err(CliError::usage(
+                "nothing imported; `kdeck clusters import [FILE]` stores clusters, `kdeck demo` tries simulated ones",
+            ));
+        }
+        let executor = Executor::new(store.clone(), local_actor(), Arc::new(SystemClock));
+        run_command(
+            &executor,
+            Command::ImportClusters {
+                files: existing.iter().map(|s| s.to_string()).collect(),
+                contexts: vec![],
+                update: false,
+            },
+            Format::Table,
+        )?;
+    }
+    run_cockpit(&store, global)
+}
+
+fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
+    let format = global.output;
+    let cockpit = !args.no_cockpit && interactive();
     let opts = sim_options(&args.fleet)?;
     let dir = tempfile_dir()?;
     let kubeconfig = dir.join("kubeconfig");
-    runtime()?.block_on(async {
+    let rt = runtime()?;
+    let started = rt.block_on(async {
         let handles = start_sim(opts).await?;
         write_private(&kubeconfig, &crate::sim::kubeconfig(&handles, "admin"))?;
         let store = Store::open(&dir.join("data")).map_err(|e| CliError::failed(e.to_string()))?;
@@ -545,6 +626,9 @@ fn demo_cmd(args: DemoArgs, format: Format) -> Result<(), CliError> {
                 "demo: importing the simulated clusters failed: {:?}",
                 entry.status
             )));
+        }
+        if cockpit {
+            return Ok(Some((executor.store().clone(), handles)));
         }
         let clusters: Vec<ClusterRow> = executor
             .store()
@@ -565,15 +649,38 @@ fn demo_cmd(args: DemoArgs, format: Format) -> Result<(), CliError> {
             dir.display()
         );
         eprintln!(
-            "the cockpit is not built yet; meanwhile: kubectl --kubeconfig {} get deploy -A",
+            "look at them with: kubectl --kubeconfig {} get deploy -A",
             kubeconfig.display()
         );
         eprintln!("Ctrl-C stops the demo and removes its store");
         let _ = tokio::signal::ctrl_c().await;
-        Ok(())
-    })?;
+        Ok(None)
+    });
+    let result = match started {
+        // The simulated clusters keep running on this runtime while the cockpit shows them.
+        Ok(Some((store, handles))) => {
+            let r = rt.block_on(async {
+                let clusters = store.list::<Cluster>()?;
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                let loaded = crate::ui::config::load(crate::ui::config::config_dir().as_deref(), no_color);
+                crate::ui::app::run(crate::ui::app::Options {
+                    clusters,
+                    attached: Vec::new(),
+                    loaded,
+                    read_only: global.read_only,
+                    clock: Arc::new(SystemClock),
+                })
+                .await
+                .map_err(CliError::failed)
+            });
+            drop(handles);
+            r
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    result
 }
 
 /// A private directory for the demo's store and kubeconfig.

@@ -143,6 +143,11 @@ impl LogStream {
         self.rx.recv().await
     }
 
+    /// A line that has arrived already, without waiting.
+    pub fn try_next(&mut self) -> Option<LogLine> {
+        self.rx.try_recv().ok()
+    }
+
     /// Moves the lines that have arrived into `buf` without waiting; returns
     /// how many. For a UI loop that drains before it draws.
     pub fn drain(&mut self, buf: &mut LogBuffer) -> usize {

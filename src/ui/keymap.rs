@@ -291,7 +291,7 @@ impl Keymap {
         let mut k = Keymap {
             bindings: BTreeMap::new(),
         };
-        k.overlay_yaml("keymaps/default.yaml", DEFAULT_YAML, &mut warnings);
+        k.overlay("keymaps/default.yaml", DEFAULT_YAML, &mut warnings);
         k
     }
 
@@ -300,11 +300,11 @@ impl Keymap {
     pub fn with_overlay(origin: &str, yaml: &str) -> (Keymap, Vec<String>) {
         let mut k = Self::default_map();
         let mut warnings = Vec::new();
-        k.overlay_yaml(origin, yaml, &mut warnings);
+        k.overlay(origin, yaml, &mut warnings);
         (k, warnings)
     }
 
-    fn overlay_yaml(&mut self, origin: &str, yaml: &str, warnings: &mut Vec<String>) {
+    pub fn overlay(&mut self, origin: &str, yaml: &str, warnings: &mut Vec<String>) {
         let file: File = match serde_saphyr::from_str(yaml) {
             Ok(f) => f,
             Err(e) => {

@@ -3,8 +3,12 @@
 //! [`theme`]; the state is plain data changed by actions; drawing is a pure
 //! function of the state.
 
+pub mod app;
+pub mod config;
 pub mod draw;
+pub mod fetch;
 pub mod keymap;
 pub mod rows;
 pub mod state;
+pub mod term;
 pub mod theme;

@@ -149,7 +149,8 @@ impl NsPrefix for NsKey {
 }
 
 impl ClusterSnapshot {
-    fn empty(cluster: &str) -> Self {
+    /// A cluster with nothing known yet (also how tests and screenshots build fixed data).
+    pub fn new(cluster: &str) -> Self {
         Self {
             cluster: cluster.to_string(),
             health: Health::Connecting,
@@ -326,7 +327,7 @@ impl Fleet {
         let mut members = BTreeMap::new();
         let mut tasks = Vec::new();
         for c in clusters {
-            let (snap_tx, snapshot) = watch::channel(Arc::new(ClusterSnapshot::empty(&c.name)));
+            let (snap_tx, snapshot) = watch::channel(Arc::new(ClusterSnapshot::new(&c.name)));
             let (client_tx, client) = watch::channel(None);
             let (control, control_rx) = mpsc::unbounded_channel();
             let spaces = by_cluster(attached, &c.name);

@@ -622,7 +622,7 @@ impl<K: Ord + Clone, V: Clone> RowGroup for Group<K, V> {
 type Probe = BoxFuture<'static, Result<Result<k8s_openapi::apimachinery::pkg::version::Info, kube::Error>, ()>>;
 
 pub(super) async fn run(c: Cluster, attached: BTreeSet<String>, mut links: Links, opts: FleetOptions) {
-    let mut snap = ClusterSnapshot::empty(&c.name);
+    let mut snap = ClusterSnapshot::new(&c.name);
     let publish = |snap: &mut ClusterSnapshot, links: &Links| {
         snap.version += 1;
         links.snapshot.send_replace(Arc::new(snap.clone()));

@@ -1,0 +1,199 @@
+//! The event loop: one `select!` over terminal input, fleet notices, log
+//! lines, fetched objects, a slow tick and signals. After each wake it
+//! drains whatever else is pending, then draws once, and only if something
+//! changed: a relist of thousands of objects is one frame, and an idle
+//! cockpit draws nothing.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyEventKind};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::mpsc;
+
+use super::config::Loaded;
+use super::draw::{draw, page_for};
+use super::keymap::Key;
+use super::state::{Cockpit, Effect, FetchKind};
+use super::term;
+use super::theme::Theme;
+use crate::clock::SharedClock;
+use crate::fleet::live::{Changed, Fleet};
+use crate::fleet::logs::LogStream;
+use crate::model::{Cluster, SpaceRef};
+
+pub struct Options {
+    pub clusters: Vec<Cluster>,
+    pub attached: Vec<SpaceRef>,
+    pub loaded: Loaded,
+    pub read_only: bool,
+    pub clock: SharedClock,
+}
+
+enum Fetched {
+    Done(String, Result<Vec<String>, String>),
+}
+
+/// Runs the cockpit until the user quits or a signal ends it. The terminal
+/// is restored on every way out.
+pub async fn run(opts: Options) -> Result<(), String> {
+    term::install_panic_hook();
+    let _guard = term::Guard::enter().map_err(|e| format!("cannot take over the terminal: {e}"))?;
+    let backend = CrosstermBackend::new(std::io::stdout());
+    let mut terminal = Terminal::new(backend).map_err(|e| e.to_string())?;
+    let result = event_loop(&mut terminal, opts).await;
+    let _ = terminal.show_cursor();
+    result
+}
+
+async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, opts: Options) -> Result<(), String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    term::spawn_reader(ev_tx, stop.clone());
+    let (changed_tx, mut changed_rx) = mpsc::channel::<Changed>(1024);
+    let fleet = Fleet::start(&opts.clusters, &opts.attached, changed_tx);
+    let (fetch_tx, mut fetch_rx) = mpsc::unbounded_channel::<Fetched>();
+
+    let Loaded {
+        keymap,
+        theme,
+        log_lines,
+        warnings,
+    } = opts.loaded;
+    let mut theme: Theme = theme;
+    let mut c = Cockpit::new(keymap, opts.clock.now(), log_lines);
+    c.read_only = opts.read_only;
+    c.attached = opts.attached.iter().cloned().collect();
+    for w in &warnings {
+        c.toast(w.clone(), true);
+    }
+    c.warnings = warnings;
+    c.set_fleet(fleet.snapshot());
+    let mut logs: Option<LogStream> = None;
+    let mut last_focus: Vec<SpaceRef> = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
+    let mut dirty = true;
+
+    loop {
+        let mut effects = Vec::new();
+        if dirty {
+            let size = terminal.size().map_err(|e| e.to_string())?;
+            c.page = page_for(size.height);
+            c.refresh();
+            terminal.draw(|f| draw(f, &c, &theme)).map_err(|e| e.to_string())?;
+            dirty = false;
+        }
+        if c.quit {
+            break;
+        }
+        tokio::select! {
+            ev = ev_rx.recv() => {
+                let Some(ev) = ev else { break };
+                effects.extend(on_event(&mut c, ev, &mut dirty));
+                // Keys typed ahead are handled before the next frame.
+                while let Ok(ev) = ev_rx.try_recv() {
+                    effects.extend(on_event(&mut c, ev, &mut dirty));
+                }
+            }
+            Some(_) = changed_rx.recv() => {
+                while changed_rx.try_recv().is_ok() {}
+                c.set_fleet(fleet.snapshot());
+                dirty = true;
+            }
+            Some(line) = async { match logs.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } } => {
+                c.log_line(line);
+                if let Some(s) = logs.as_mut() {
+                    while let Some(l) = s.try_next() {
+                        c.log_line(l);
+                    }
+                }
+                dirty = true;
+            }
+            Some(Fetched::Done(title, result)) = fetch_rx.recv() => {
+                c.fetched(&title, result);
+                dirty = true;
+            }
+            _ = tick.tick() => {
+                ticks += 1;
+                c.now = opts.clock.now();
+                // Toasts go on time; ages move on, so redraw now and then.
+                if c.expire_toasts() || ticks % 10 == 0 {
+                    dirty = true;
+                }
+            }
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+        }
+        for e in effects {
+            match e {
+                Effect::OpenLogs { cluster, req } => {
+                    logs = fleet.logs(&cluster, req);
+                    if logs.is_none() {
+                        c.toast(
+                            format!("cluster {cluster} has no connection yet: logs cannot be read"),
+                            true,
+                        );
+                    }
+                }
+                Effect::Fetch { what, object } => {
+                    let Some(client) = fleet.client(&object.cluster) else {
+                        c.fetched("", Err(format!("cluster {} has no connection yet", object.cluster)));
+                        continue;
+                    };
+                    let tx = fetch_tx.clone();
+                    let now = c.now;
+                    let prefix = if what == FetchKind::Yaml { "yaml" } else { "describe" };
+                    tokio::spawn(async move {
+                        let r = tokio::time::timeout(
+                            Duration::from_secs(15),
+                            super::fetch::fetch(client, what, &object, now),
+                        )
+                        .await
+                        .unwrap_or_else(|_| Err("no answer within 15 s".into()));
+                        let _ = tx.send(Fetched::Done(prefix.to_string(), r));
+                    });
+                }
+            }
+            dirty = true;
+        }
+        if let Some(name) = c.theme_request.take() {
+            match Theme::shipped(&name) {
+                Some(t) if std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) => theme = t,
+                Some(_) => c.toast("NO_COLOR is set: the monochrome theme stays", false),
+                None => c.toast(format!("no theme {name}"), true),
+            }
+            dirty = true;
+        }
+        let focus = c.focus_spaces();
+        if focus != last_focus {
+            fleet.focus(&focus);
+            last_focus = focus;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+fn on_event(c: &mut Cockpit, ev: Event, dirty: &mut bool) -> Vec<Effect> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => {
+            *dirty = true;
+            match Key::from_event(&k) {
+                Some(key) => c.key(key),
+                None => Vec::new(),
+            }
+        }
+        Event::Resize(_, _) => {
+            *dirty = true;
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
