@@ -124,7 +124,7 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
                 ticks += 1;
                 c.now = opts.clock.now();
                 // Toasts go on time; ages move on, so redraw now and then.
-                if c.expire_toasts() || ticks % 10 == 0 {
+                if c.expire_toasts() || ticks.is_multiple_of(10) {
                     dirty = true;
                 }
             }

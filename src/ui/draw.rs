@@ -22,7 +22,7 @@ pub fn draw(f: &mut Frame, c: &Cockpit, t: &Theme) {
     let [header, body, footer] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
     draw_header(f, header, c, t);
-    let tree_w = (area.width / 4).clamp(20, 40).min(area.width.saturating_sub(20));
+    let tree_w = (area.width / 4).clamp(24, 36).min(area.width.saturating_sub(20));
     let [left, right] = Layout::horizontal([Constraint::Length(tree_w), Constraint::Min(10)]).areas(body);
     draw_tree(f, left, c, t);
     match c.pane {
@@ -163,7 +163,7 @@ fn draw_tree(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
                 spans.push(Span::raw(if *collapsed { "▸ " } else { "▾ " }));
                 spans.push(health_mark(health, t));
                 spans.push(Span::raw(" "));
-                let label = cut(name, w.saturating_sub(12));
+                let label = cut(name, w.saturating_sub(8));
                 used += 4 + label.chars().count();
                 spans.push(Span::styled(label, t.cluster(name).add_modifier(Modifier::BOLD)));
                 let tail = format!(" {spaces}{}", if *restricted { " ⚿" } else { "" });
@@ -206,21 +206,32 @@ fn draw_tree(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
         lines.push(Line::from(spans));
     }
     if c.tree.total() <= 1 {
-        lines.push(Line::styled("no clusters: kdeck clusters import", t.dim));
+        lines.push(Line::styled("no clusters yet", t.dim));
     }
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-/// A column: header, width (0 = take the rest), and whether it is kept when narrow.
+/// A column: header, width, whether it grows into spare room, and whether
+/// it stays when the pane is narrow (the others go, rightmost first).
 struct Col {
     head: &'static str,
     width: usize,
+    flex: bool,
     essential: bool,
+}
+
+const fn col(head: &'static str, width: usize, flex: bool, essential: bool) -> Col {
+    Col {
+        head,
+        width,
+        flex,
+        essential,
+    }
 }
 
 fn fit(cols: &[Col], total: usize) -> Vec<(usize, usize)> {
     let mut keep: Vec<usize> = (0..cols.len()).collect();
-    let need = |keep: &[usize]| keep.iter().map(|i| cols[*i].width.max(6) + 1).sum::<usize>();
+    let need = |keep: &[usize]| keep.iter().map(|i| cols[*i].width + 1).sum::<usize>();
     while need(&keep) > total {
         match keep.iter().rposition(|i| !cols[*i].essential) {
             Some(p) => {
@@ -229,19 +240,21 @@ fn fit(cols: &[Col], total: usize) -> Vec<(usize, usize)> {
             None => break,
         }
     }
-    let fixed: usize = keep
+    // Spare room goes to the growing columns, in proportion to their width.
+    let spare = total.saturating_sub(need(&keep));
+    let flex_total: usize = keep
         .iter()
-        .filter(|i| cols[**i].width > 0)
-        .map(|i| cols[*i].width + 1)
-        .sum();
-    let rest = total.saturating_sub(fixed);
-    let flex = keep.iter().filter(|i| cols[**i].width == 0).count().max(1);
+        .filter(|i| cols[**i].flex)
+        .map(|i| cols[*i].width)
+        .sum::<usize>()
+        .max(1);
     keep.into_iter()
         .map(|i| {
-            let w = if cols[i].width == 0 {
-                (rest / flex).saturating_sub(1).max(4)
+            let c = &cols[i];
+            let w = if c.flex {
+                c.width + spare * c.width / flex_total
             } else {
-                cols[i].width
+                c.width
             };
             (i, w)
         })
@@ -324,41 +337,13 @@ fn ready_style(ready: i32, desired: i32, t: &Theme) -> Style {
 
 fn draw_apps(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
     let cols = [
-        Col {
-            head: "NAME",
-            width: 20,
-            essential: true,
-        },
-        Col {
-            head: "SPACE",
-            width: 0,
-            essential: true,
-        },
-        Col {
-            head: "KIND",
-            width: 4,
-            essential: false,
-        },
-        Col {
-            head: "READY",
-            width: 5,
-            essential: true,
-        },
-        Col {
-            head: "IMAGE",
-            width: 0,
-            essential: false,
-        },
-        Col {
-            head: "AGE",
-            width: 4,
-            essential: true,
-        },
-        Col {
-            head: "ROUTES",
-            width: 0,
-            essential: false,
-        },
+        col("NAME", 12, true, true),
+        col("SPACE", 18, true, true),
+        col("READY", 5, false, true),
+        col("AGE", 4, false, true),
+        col("KIND", 4, false, false),
+        col("IMAGE", 16, true, false),
+        col("ROUTES", 20, true, false),
     ];
     let title = title_line(
         "apps",
@@ -366,12 +351,15 @@ fn draw_apps(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
         super::rows::Nav::filter(&c.apps),
         t,
     );
-    let empty =
-        if c.clusters.iter().all(|s| s.apps.is_empty()) && c.clusters.iter().any(|s| s.health == Health::Connecting) {
-            "loading…"
-        } else {
-            "no apps here"
-        };
+    let loading =
+        c.clusters.iter().all(|s| s.apps.is_empty()) && c.clusters.iter().any(|s| s.health == Health::Connecting);
+    let empty = if c.clusters.is_empty() {
+        "no clusters: import them with `kdeck clusters import`, or try `kdeck demo`"
+    } else if loading {
+        "loading…"
+    } else {
+        "no apps here"
+    };
     draw_table(
         f,
         area,
@@ -399,10 +387,10 @@ fn draw_apps(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
                 vec![
                     (a.name.clone(), t.text),
                     (format!("{}/{}", r.cluster, a.namespace), t.cluster(&r.cluster)),
-                    ((if a.kind == "StatefulSet" { "sts" } else { "dep" }).to_string(), t.dim),
                     (format!("{}/{}", a.ready, a.desired), ready_style(a.ready, a.desired, t)),
-                    (a.image.clone(), t.dim),
                     (age(&a.created, c.now), t.dim),
+                    ((if a.kind == "StatefulSet" { "sts" } else { "dep" }).to_string(), t.dim),
+                    (a.image.clone(), t.dim),
                     (if routes.is_empty() { "-".into() } else { routes }, t.info),
                 ],
                 marked,
@@ -416,36 +404,12 @@ fn draw_pods(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
         return;
     };
     let cols = [
-        Col {
-            head: "NAME",
-            width: 0,
-            essential: true,
-        },
-        Col {
-            head: "READY",
-            width: 5,
-            essential: true,
-        },
-        Col {
-            head: "STATUS",
-            width: 17,
-            essential: true,
-        },
-        Col {
-            head: "RESTARTS",
-            width: 8,
-            essential: false,
-        },
-        Col {
-            head: "NODE",
-            width: 12,
-            essential: false,
-        },
-        Col {
-            head: "AGE",
-            width: 4,
-            essential: true,
-        },
+        col("NAME", 20, true, true),
+        col("READY", 5, false, true),
+        col("STATUS", 16, false, true),
+        col("RESTARTS", 8, false, false),
+        col("AGE", 4, false, true),
+        col("NODE", 12, true, false),
     ];
     let standing = c
         .cluster(&app.space.cluster)
@@ -491,8 +455,8 @@ fn draw_pods(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
                     ),
                     (p.status.clone(), status_style),
                     (p.restarts.to_string(), if p.restarts > 0 { t.warn } else { t.dim }),
-                    (p.node.clone(), t.dim),
                     (age(&p.created, c.now), t.dim),
+                    (p.node.clone(), t.dim),
                 ],
                 false,
             )
@@ -502,26 +466,10 @@ fn draw_pods(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
 
 fn draw_routes(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
     let cols = [
-        Col {
-            head: "HOST",
-            width: 0,
-            essential: true,
-        },
-        Col {
-            head: "SPACE",
-            width: 24,
-            essential: true,
-        },
-        Col {
-            head: "INGRESS",
-            width: 14,
-            essential: false,
-        },
-        Col {
-            head: "SERVICE",
-            width: 14,
-            essential: false,
-        },
+        col("HOST", 24, true, true),
+        col("SPACE", 18, true, true),
+        col("INGRESS", 12, true, false),
+        col("SERVICE", 12, true, false),
     ];
     let title = title_line(
         "routes",
@@ -568,41 +516,13 @@ fn duration(started: &str, finished: &str, now: time::OffsetDateTime) -> String 
 
 fn draw_builds(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
     let cols = [
-        Col {
-            head: "NAME",
-            width: 0,
-            essential: true,
-        },
-        Col {
-            head: "SPACE",
-            width: 22,
-            essential: false,
-        },
-        Col {
-            head: "APP",
-            width: 10,
-            essential: false,
-        },
-        Col {
-            head: "STATE",
-            width: 9,
-            essential: true,
-        },
-        Col {
-            head: "DURATION",
-            width: 8,
-            essential: true,
-        },
-        Col {
-            head: "FAILED STEP",
-            width: 0,
-            essential: false,
-        },
-        Col {
-            head: "AGE",
-            width: 4,
-            essential: true,
-        },
+        col("NAME", 12, true, true),
+        col("STATE", 9, false, true),
+        col("DURATION", 8, false, true),
+        col("FAILED STEP", 14, true, true),
+        col("AGE", 4, false, true),
+        col("SPACE", 18, true, false),
+        col("APP", 10, true, false),
     ];
     let title = title_line(
         "builds",
@@ -647,12 +567,12 @@ fn draw_builds(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
             (
                 vec![
                     (b.name.clone(), t.text),
-                    (format!("{}/{}", r.cluster, b.namespace), t.cluster(&r.cluster)),
-                    (b.app.clone().unwrap_or_else(|| "-".into()), t.text),
                     (b.state.word().to_string(), style),
                     (duration(&b.started, &b.finished, c.now), t.dim),
                     (r.failing.clone().unwrap_or_default(), t.error),
                     (age(&b.created, c.now), t.dim),
+                    (format!("{}/{}", r.cluster, b.namespace), t.cluster(&r.cluster)),
+                    (b.app.clone().unwrap_or_else(|| "-".into()), t.text),
                 ],
                 false,
             )
@@ -995,4 +915,32 @@ fn draw_overlay(f: &mut Frame, area: Rect, o: &Overlay, c: &Cockpit, t: &Theme) 
             f.render_widget(Paragraph::new(text), inner);
         }
     }
+}
+
+/// Draws the cockpit into an off-screen buffer of `width` × `height`, as the
+/// terminal would show it (snapshot tests, screenshots, benchmarks).
+pub fn render(c: &Cockpit, t: &Theme, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    match ratatui::Terminal::new(backend) {
+        Ok(mut term) => {
+            let _ = term.draw(|f| draw(f, c, t));
+            term.backend().buffer().clone()
+        }
+        Err(_) => ratatui::buffer::Buffer::empty(Rect::new(0, 0, width, height)),
+    }
+}
+
+/// The characters of a buffer, one line per row, trailing blanks cut.
+pub fn buffer_text(b: &ratatui::buffer::Buffer) -> String {
+    let area = b.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(b[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }

@@ -7,6 +7,7 @@ pub mod app;
 pub mod config;
 pub mod draw;
 pub mod fetch;
+pub mod fixture;
 pub mod keymap;
 pub mod rows;
 pub mod state;

@@ -351,7 +351,7 @@ fn ready_ratio(ready: i32, desired: i32) -> f64 {
 }
 
 impl Row for AppRow {
-    const COLUMNS: &'static [&'static str] = &["NAME", "SPACE", "KIND", "READY", "IMAGE", "AGE"];
+    const COLUMNS: &'static [&'static str] = &["NAME", "SPACE", "READY", "AGE", "KIND", "IMAGE"];
     fn haystack(&self, buf: &mut String) {
         buf.push_str(&self.app.name);
         buf.push(' ');
@@ -371,13 +371,13 @@ impl Row for AppRow {
         match column {
             0 => a.name.cmp(&b.name).then_with(space),
             1 => space().then_with(|| a.name.cmp(&b.name)),
-            2 => a.kind.cmp(b.kind).then_with(|| a.name.cmp(&b.name)),
-            3 => ready_ratio(a.ready, a.desired)
+            2 => ready_ratio(a.ready, a.desired)
                 .total_cmp(&ready_ratio(b.ready, b.desired))
                 .then_with(|| a.name.cmp(&b.name)),
-            4 => a.image.cmp(&b.image),
             // Newest first reads best for AGE.
-            _ => b.created.cmp(&a.created).then_with(|| a.name.cmp(&b.name)),
+            3 => b.created.cmp(&a.created).then_with(|| a.name.cmp(&b.name)),
+            4 => a.kind.cmp(b.kind).then_with(|| a.name.cmp(&b.name)),
+            _ => a.image.cmp(&b.image),
         }
     }
 }
@@ -418,7 +418,7 @@ pub struct PodRow {
 }
 
 impl Row for PodRow {
-    const COLUMNS: &'static [&'static str] = &["NAME", "READY", "STATUS", "RESTARTS", "NODE", "AGE"];
+    const COLUMNS: &'static [&'static str] = &["NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE"];
     fn haystack(&self, buf: &mut String) {
         buf.push_str(&self.pod.name);
         buf.push(' ');
@@ -434,8 +434,8 @@ impl Row for PodRow {
             1 => (a.ready, a.total).cmp(&(b.ready, b.total)),
             2 => a.status.cmp(&b.status),
             3 => b.restarts.cmp(&a.restarts),
-            4 => a.node.cmp(&b.node),
-            _ => b.created.cmp(&a.created),
+            4 => b.created.cmp(&a.created),
+            _ => a.node.cmp(&b.node),
         }
     }
 }
@@ -515,7 +515,7 @@ pub struct BuildRow {
 }
 
 impl Row for BuildRow {
-    const COLUMNS: &'static [&'static str] = &["NAME", "SPACE", "APP", "STATE", "DURATION", "FAILED STEP", "AGE"];
+    const COLUMNS: &'static [&'static str] = &["NAME", "STATE", "DURATION", "FAILED STEP", "AGE", "SPACE", "APP"];
     fn haystack(&self, buf: &mut String) {
         buf.push_str(&self.build.name);
         buf.push(' ');
@@ -532,12 +532,12 @@ impl Row for BuildRow {
         let (a, b) = (&self.build, &o.build);
         match column {
             0 => a.name.cmp(&b.name),
-            1 => (&*self.cluster, &a.namespace).cmp(&(&*o.cluster, &b.namespace)),
-            2 => a.app.cmp(&b.app),
-            3 => a.state.cmp(&b.state),
-            4 => a.started.cmp(&b.started),
-            5 => self.failing.cmp(&o.failing),
-            _ => b.created.cmp(&a.created),
+            1 => a.state.cmp(&b.state),
+            2 => a.started.cmp(&b.started),
+            3 => self.failing.cmp(&o.failing),
+            4 => b.created.cmp(&a.created),
+            5 => (&*self.cluster, &a.namespace).cmp(&(&*o.cluster, &b.namespace)),
+            _ => a.app.cmp(&b.app),
         }
     }
 }

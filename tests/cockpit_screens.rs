@@ -1,0 +1,309 @@
+//! Every cockpit screen, drawn from fixed data with a fixed clock at 80x24
+//! and 160x48, compared with the snapshots in `tests/snapshots/`. A changed
+//! screen fails with a diff; `KDECK_UPDATE_SNAPSHOTS=1 cargo test --test
+//! cockpit_screens` rewrites them (review the diff before committing).
+//! Where colour carries meaning (health, selection, prod), cells are checked
+//! for their style too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+use kdeck::fleet::logs::{LineKind, LogLine};
+use kdeck::ui::draw::{buffer_text, render};
+use kdeck::ui::fixture::small_fleet;
+use kdeck::ui::keymap::{Key, Keymap};
+use kdeck::ui::state::{Cockpit, Effect};
+use kdeck::ui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+
+const NOW: time::OffsetDateTime = time::macros::datetime!(2026-11-22 10:00:00 UTC);
+
+fn cockpit() -> Cockpit {
+    let mut c = Cockpit::new(Keymap::default_map(), NOW, 10_000);
+    c.set_fleet(small_fleet(NOW));
+    c.refresh();
+    c
+}
+
+/// Presses keys as written in keymap files, one after another.
+fn press(c: &mut Cockpit, keys: &[&str]) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for k in keys {
+        effects.extend(c.key(Key::parse(k).unwrap()));
+        c.refresh();
+    }
+    effects
+}
+
+fn type_text(c: &mut Cockpit, text: &str) {
+    for ch in text.chars() {
+        let k = if ch == ' ' { "space".to_string() } else { ch.to_string() };
+        press(c, &[&k]);
+    }
+}
+
+fn snapshot(name: &str, c: &Cockpit) -> Vec<Buffer> {
+    let theme = Theme::dark();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let update = std::env::var_os("KDECK_UPDATE_SNAPSHOTS").is_some();
+    let mut bufs = Vec::new();
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let mut c = c.clone();
+        c.page = kdeck::ui::draw::page_for(h);
+        let buf = render(&c, &theme, w, h);
+        let text = buffer_text(&buf);
+        let path = dir.join(format!("{name}-{w}x{h}.txt"));
+        match std::fs::read_to_string(&path) {
+            Ok(want) if !update => {
+                if want != text {
+                    let diff: Vec<String> = want
+                        .lines()
+                        .zip(text.lines())
+                        .enumerate()
+                        .filter(|(_, (a, b))| a != b)
+                        .map(|(i, (a, b))| format!("line {i}:\n  want {a}\n  got  {b}"))
+                        .collect();
+                    panic!(
+                        "{} changed (KDECK_UPDATE_SNAPSHOTS=1 to accept):\n{}\n\n{text}",
+                        path.display(),
+                        diff.join("\n")
+                    );
+                }
+            }
+            _ => {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &text).unwrap();
+            }
+        }
+        bufs.push(buf);
+    }
+    bufs
+}
+
+/// Where `needle` is on screen: (x, y) of its first character.
+fn find(b: &Buffer, needle: &str) -> (u16, u16) {
+    let text = buffer_text(b);
+    for (y, line) in text.lines().enumerate() {
+        if let Some(byte) = line.find(needle) {
+            let x = line[..byte].chars().count();
+            return (x as u16, y as u16);
+        }
+    }
+    panic!("{needle:?} is not on screen:\n{text}");
+}
+
+fn fg(b: &Buffer, needle: &str) -> Option<Color> {
+    let (x, y) = find(b, needle);
+    b[(x, y)].style().fg
+}
+
+#[test]
+fn the_start_screen_shows_every_cluster_with_its_health() {
+    let c = cockpit();
+    let bufs = snapshot("start", &c);
+    for b in &bufs {
+        let text = buffer_text(b);
+        assert!(text.contains("1 live · 1 stale · 1 unreachable"), "{text}");
+        // Health in colour: live green, stale yellow, unreachable red.
+        let (x, y) = find(b, "● prod-eu1");
+        assert_eq!(b[(x, y)].style().fg, Some(Color::Green));
+        let (x, y) = find(b, "◐ stage-eu1");
+        assert_eq!(b[(x, y)].style().fg, Some(Color::Yellow));
+        let (x, y) = find(b, "✖ dev-us1");
+        assert_eq!(b[(x, y)].style().fg, Some(Color::LightRed));
+        // Prod is unmistakable: its own accent, and a PROD badge in the header.
+        let (x, y) = find(b, "● prod-eu1");
+        assert_eq!(b[(x + 2, y)].style().fg, Some(Color::LightRed));
+        assert!(b[(x + 2, y)].style().add_modifier.contains(Modifier::BOLD));
+        assert!(b[find(b, "PROD")].style().add_modifier.contains(Modifier::REVERSED));
+        // The tree has the keys: its cursor row is the selection colour.
+        let (x, y) = find(b, "◆ all spaces");
+        assert_eq!(b[(x, y)].style().bg, Some(Color::Cyan));
+    }
+}
+
+#[test]
+fn a_space_into_view_then_its_apps() {
+    let mut c = cockpit();
+    // all spaces, dev-us1, prod-eu1, payments-prod, search-prod, shop-prod
+    press(&mut c, &["j", "j", "j", "j", "j", "enter", "j"]);
+    let bufs = snapshot("space-apps", &c);
+    let b = &bufs[1];
+    let text = buffer_text(b);
+    assert!(text.contains("apps prod-eu1/shop-prod · 4"), "{text}");
+    // The apps pane has the keys now: its second row is selected.
+    let (x, y) = find(b, "postgres ");
+    assert_eq!(b[(x, y)].style().bg, Some(Color::Cyan));
+    // Ready counts coloured by state.
+    assert_eq!(fg(b, "2/2"), Some(Color::Green));
+    assert_eq!(fg(b, "1/2"), Some(Color::Yellow));
+    assert_eq!(fg(b, "0/1"), Some(Color::LightRed));
+    assert!(
+        text.contains("web-shop-prod.apps.prod-eu1.e"),
+        "routes shown with their app"
+    );
+}
+
+#[test]
+fn the_filter_narrows_and_esc_clears() {
+    let mut c = cockpit();
+    press(&mut c, &["tab", "/"]);
+    type_text(&mut c, "wb");
+    let bufs = snapshot("filter-typing", &c);
+    let text = buffer_text(&bufs[0]);
+    assert!(text.contains("/wb█"), "{text}");
+    assert!(text.contains("apps all spaces · 2 of 7"), "{text}");
+    press(&mut c, &["enter"]);
+    assert_eq!(c.apps.len(), 2);
+    press(&mut c, &["esc"]);
+    assert_eq!(c.apps.len(), 7);
+}
+
+#[test]
+fn pods_of_an_app_and_back() {
+    let mut c = cockpit();
+    press(&mut c, &["j", "j", "j", "j", "j", "enter", "enter"]);
+    let bufs = snapshot("pods", &c);
+    let b = &bufs[1];
+    let text = buffer_text(b);
+    assert!(text.contains("pods of deploy prod-eu1/shop-prod/api"), "{text}");
+    assert_eq!(fg(b, "CrashLoopBackOff"), Some(Color::LightRed));
+    press(&mut c, &["esc"]);
+    assert!(c.pods_of.is_none());
+}
+
+#[test]
+fn routes_and_builds_panes() {
+    let mut c = cockpit();
+    press(&mut c, &["j", "j", "j", "j", "j", "enter", "2"]);
+    snapshot("routes", &c);
+    press(&mut c, &["3"]);
+    let bufs = snapshot("builds", &c);
+    let b = &bufs[1];
+    let text = buffer_text(b);
+    assert!(text.contains("test/unit (exit 1)"), "the failing step: {text}");
+    assert_eq!(fg(b, "failed"), Some(Color::LightRed));
+    assert_eq!(fg(b, "succeeded"), Some(Color::Green));
+    assert!(text.contains("1m02s"), "duration: {text}");
+}
+
+#[test]
+fn logs_merge_sources_and_highlight_the_search() {
+    let mut c = cockpit();
+    let effects = press(&mut c, &["j", "j", "j", "j", "j", "enter", "l"]);
+    assert!(matches!(&effects[..], [Effect::OpenLogs { cluster, .. }] if cluster == "prod-eu1"));
+    for i in 0..30 {
+        let pod = if i % 2 == 0 {
+            "api-5c4b9d7f8-hh2lp"
+        } else {
+            "api-5c4b9d7f8-mm9wd"
+        };
+        let level = if i % 7 == 3 { "error" } else { "info" };
+        c.log_line(LogLine {
+            source: pod.into(),
+            time: Some(format!("2026-11-22T09:59:{i:02}.000000000Z")),
+            text: format!("level={level} msg=\"GET /api/items\" status=200 line={i}"),
+            kind: LineKind::Out,
+        });
+    }
+    c.log_line(LogLine {
+        source: "api-5c4b9d7f8-mm9wd".into(),
+        time: None,
+        text: "pod api-5c4b9d7f8-mm9wd container api: log stream ended; reconnecting".into(),
+        kind: LineKind::Notice,
+    });
+    press(&mut c, &["/"]);
+    type_text(&mut c, "error");
+    press(&mut c, &["enter"]);
+    let bufs = snapshot("logs", &c);
+    let b = &bufs[1];
+    let text = buffer_text(b);
+    assert!(
+        text.contains("logs app prod-eu1/shop-prod/api · paused"),
+        "a search jumps and pauses: {text}"
+    );
+    assert!(text.contains("[api-5c4b9d7f8-hh2lp] level="), "{text}");
+    let (x, y) = find(b, "error");
+    assert_eq!(b[(x, y)].style().bg, Some(Color::Yellow), "matches highlighted");
+    press(&mut c, &["t", "w", "G"]);
+    let bufs = snapshot("logs-wrapped", &c);
+    assert!(buffer_text(&bufs[0]).contains("2026-11-22T09:59:29"), "timestamps on");
+}
+
+#[test]
+fn help_palette_yaml_and_confirm() {
+    let mut c = cockpit();
+    press(&mut c, &["?"]);
+    let bufs = snapshot("help", &c);
+    assert!(buffer_text(&bufs[1]).contains("half_page_down — down half a page"));
+    press(&mut c, &["esc", ":"]);
+    type_text(&mut c, "shop");
+    let bufs = snapshot("palette", &c);
+    assert!(buffer_text(&bufs[1]).contains("space prod-eu1/shop-prod"));
+    press(&mut c, &["enter"]);
+    assert_eq!(c.scope.describe(), "prod-eu1/shop-prod");
+    // YAML comes back from the cluster later; the overlay waits for it.
+    let effects = press(&mut c, &["y"]);
+    assert_eq!(effects.len(), 1);
+    c.fetched(
+        "yaml",
+        Ok([
+            "apiVersion: apps/v1",
+            "kind: Deployment",
+            "metadata:",
+            "  name: api",
+            "  namespace: shop-prod",
+        ]
+        .map(String::from)
+        .to_vec()),
+    );
+    snapshot("yaml", &c);
+    press(&mut c, &["esc"]);
+    c.running = 1;
+    press(&mut c, &["q"]);
+    snapshot("confirm-quit", &c);
+    assert!(!c.quit);
+    press(&mut c, &["y"]);
+    assert!(c.quit);
+}
+
+#[test]
+fn marks_span_spaces_and_show_in_the_header() {
+    let mut c = cockpit();
+    press(&mut c, &["tab", "space", "space", "j", "j", "space"]);
+    let bufs = snapshot("marks", &c);
+    assert!(buffer_text(&bufs[0]).contains("3 marked"));
+    assert_eq!(c.marks.len(), 3);
+    press(&mut c, &["ctrl-a"]);
+    assert_eq!(c.marks.len(), 7, "every visible row");
+    press(&mut c, &["ctrl-a"]);
+    assert!(c.marks.is_empty(), "again: none");
+}
+
+#[test]
+fn no_clusters_says_what_to_do() {
+    let mut c = Cockpit::new(Keymap::default_map(), NOW, 10_000);
+    c.refresh();
+    let bufs = snapshot("empty", &c);
+    assert!(buffer_text(&bufs[1]).contains("no clusters: import them with `kdeck clusters import`"));
+}
+
+#[test]
+fn monochrome_keeps_meaning_without_colour() {
+    let c = cockpit();
+    let mono = Theme::shipped("mono").unwrap();
+    let b = render(&c, &mono, 80, 24);
+    for y in 0..24 {
+        for x in 0..80 {
+            let s = b[(x, y)].style();
+            assert!(s.fg.is_none_or(|c| c == Color::Reset), "no colour at {x},{y}: {s:?}");
+            assert!(s.bg.is_none_or(|c| c == Color::Reset), "no colour at {x},{y}: {s:?}");
+        }
+    }
+    let (x, y) = find(&b, "◆ all spaces");
+    assert!(
+        b[(x, y)].style().add_modifier.contains(Modifier::REVERSED),
+        "selection by reverse video"
+    );
+}
