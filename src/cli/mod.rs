@@ -219,7 +219,9 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("kdeck: {}", e.message);
+            // Not eprintln!: stderr may be a terminal that hung up.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "kdeck: {}", e.message);
             ExitCode::from(e.code)
         }
     }
@@ -607,6 +609,8 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
     let cockpit = !args.no_cockpit && interactive();
     let opts = sim_options(&args.fleet)?;
     let dir = tempfile_dir()?;
+    // Removed however the demo ends, a panic included.
+    let _cleanup = RemoveOnDrop(dir.clone());
     let kubeconfig = dir.join("kubeconfig");
     let rt = runtime()?;
     let started = rt.block_on(async {
@@ -684,6 +688,15 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
 }
 
 /// A private directory for the demo's store and kubeconfig.
+/// Removes a directory when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn tempfile_dir() -> Result<PathBuf, CliError> {
     let base = std::env::temp_dir().join(format!("kdeck-demo-{}", std::process::id()));
     std::fs::DirBuilder::new()

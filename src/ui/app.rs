@@ -44,7 +44,11 @@ pub async fn run(opts: Options) -> Result<(), String> {
     let backend = CrosstermBackend::new(std::io::stdout());
     let mut terminal = Terminal::new(backend).map_err(|e| e.to_string())?;
     let result = event_loop(&mut terminal, opts).await;
-    let _ = terminal.show_cursor();
+    term::restore();
+    // The terminal may be gone (a hung-up SSH session): ratatui's drop would
+    // complain on stderr, which is gone too, and a failed print panics.
+    // `restore` has shown the cursor already.
+    std::mem::forget(terminal);
     result
 }
 

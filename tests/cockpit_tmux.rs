@@ -1,0 +1,233 @@
+//! The real binary in a real terminal: `kdeck demo` in tmux, driven with
+//! `send-keys` and read with `capture-pane`. It navigates the tree, filters,
+//! opens logs, marks a row and quits; then the shell's terminal settings are
+//! checked to be restored. SIGTERM and SIGHUP (a dropped SSH session) end it
+//! cleanly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    config: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn new(tag: &str) -> Tmux {
+        Tmux {
+            socket: format!("kdeck-test-{tag}-{}", std::process::id()),
+            config: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs (it is on the machine image; .ci/run installs it otherwise)")
+    }
+
+    /// Starts `command` (run by sh) in a 120x36 session.
+    fn start(&self, command: &str) {
+        let out = self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            "120",
+            "-y",
+            "36",
+            "-e",
+            "TERM=tmux-256color",
+            command,
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "main"]).stdout).into_owned()
+    }
+
+    fn wait_for(&self, what: &str, within: Duration, f: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let s = self.screen();
+            if f(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", "main", k]);
+            // Apart, so that esc and the next key are not read as alt-key.
+            std::thread::sleep(Duration::from_millis(120));
+        }
+    }
+
+    fn text(&self, s: &str) {
+        self.run(&["send-keys", "-t", "main", "-l", s]);
+        std::thread::sleep(Duration::from_millis(120));
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kdeck")
+}
+
+fn sh_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+/// After kdeck leaves, the shell prints its exit code and the terminal modes.
+fn wrapped(t: &Tmux, args: &str) -> String {
+    format!(
+        "KDECK_CONFIG_DIR={} {} {args}; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 60",
+        sh_quote(t.config.path()),
+        bin()
+    )
+}
+
+fn pid_of(marker: &Path) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = Command::new("pgrep")
+            .arg("-f")
+            .arg(marker.display().to_string())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        // The shell that started it carries the marker too: take kdeck itself.
+        let kdeck = text
+            .lines()
+            .filter_map(|l| l.trim().parse::<u32>().ok())
+            .find(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "kdeck"));
+        if let Some(p) = kdeck {
+            return p;
+        }
+        assert!(Instant::now() < deadline, "no kdeck process with {}", marker.display());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn gone(pid: u32) -> bool {
+    !PathBuf::from(format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn a_user_finds_an_app_watches_its_logs_marks_it_and_leaves() {
+    let t = Tmux::new("tour");
+    t.start(&wrapped(&t, "demo --clusters 2"));
+    t.wait_for("both clusters live", Duration::from_secs(30), |s| s.contains("2 live"));
+    // The tree, filtered to the shop spaces; the second row down is prod's.
+    t.keys(&["/"]);
+    t.text("shop");
+    t.keys(&["Enter"]);
+    t.wait_for("the tree filtered to two spaces", Duration::from_secs(5), |s| {
+        s.contains("spaces 2 /shop")
+    });
+    t.keys(&["j", "j", "Enter"]);
+    t.wait_for("the space's apps", Duration::from_secs(5), |s| {
+        s.contains("apps prod-eu1/shop-prod · 5")
+    });
+    // The apps pane has the keys now: filter to one app.
+    t.keys(&["/"]);
+    t.text("web");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("one app", Duration::from_secs(5), |s| s.contains("1 of 5"));
+    assert!(s.contains(" web "), "{s}");
+    // Its logs, live.
+    t.keys(&["l"]);
+    let s = t.wait_for("log lines", Duration::from_secs(10), |s| {
+        s.contains("logs app prod-eu1/shop-prod/web · following") && s.contains("level=")
+    });
+    assert!(s.contains("msg="), "{s}");
+    // Pause, and back to the apps.
+    t.keys(&["f"]);
+    t.wait_for("paused", Duration::from_secs(5), |s| s.contains("· paused"));
+    t.keys(&["Escape"]);
+    t.wait_for("the apps again", Duration::from_secs(5), |s| {
+        s.contains("apps prod-eu1/shop-prod")
+    });
+    // Mark the row: the header counts it.
+    t.keys(&["Space"]);
+    t.wait_for("a mark", Duration::from_secs(5), |s| s.contains("1 marked"));
+    // Help is made from the keymap.
+    t.keys(&["?"]);
+    t.wait_for("help", Duration::from_secs(5), |s| s.contains("half_page_down"));
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    let s = t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+    // Raw mode is off: the shell's line editing and echo are back.
+    assert!(s.contains("icanon echo"), "terminal modes not restored:\n{s}");
+    assert!(!s.contains("apps prod-eu1"), "the alternate screen is gone:\n{s}");
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let t = Tmux::new("term");
+    let marker = t.config.path().join("marker-term");
+    t.start(&wrapped(
+        &t,
+        &format!("demo --clusters 1 --data-dir {}", sh_quote(&marker)),
+    ));
+    t.wait_for("live", Duration::from_secs(30), |s| s.contains("1 live"));
+    let pid = pid_of(&marker);
+    Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+    let s = t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(s.contains("icanon echo"), "terminal modes not restored:\n{s}");
+    assert!(
+        !PathBuf::from(format!("/tmp/kdeck-demo-{pid}")).exists(),
+        "the demo store is removed"
+    );
+}
+
+#[test]
+fn a_dropped_session_ends_kdeck() {
+    let t = Tmux::new("hup");
+    let marker = t.config.path().join("marker-hup");
+    // kdeck is the pane's only process: closing the pane hangs up on it.
+    t.start(&format!(
+        "KDECK_CONFIG_DIR={} exec {} demo --clusters 1 --data-dir {}",
+        sh_quote(t.config.path()),
+        bin(),
+        sh_quote(&marker)
+    ));
+    t.wait_for("live", Duration::from_secs(30), |s| s.contains("1 live"));
+    let pid = pid_of(&marker);
+    t.run(&["kill-session", "-t", "main"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !gone(pid) {
+        assert!(Instant::now() < deadline, "kdeck (pid {pid}) still runs after SIGHUP");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let dir = PathBuf::from(format!("/tmp/kdeck-demo-{pid}"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while dir.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the demo store {} is left behind",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
