@@ -105,6 +105,9 @@ pub struct DemoArgs {
     /// (also what happens when stdout is not a terminal)
     #[arg(long)]
     no_cockpit: bool,
+    /// Write images of the main screens (SVG, 160x48) into DIR and exit
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cockpit")]
+    screenshots: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -606,8 +609,12 @@ fn cockpit_cmd(global: &Global) -> Result<(), CliError> {
 
 fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
     let format = global.output;
-    let cockpit = !args.no_cockpit && interactive();
-    let opts = sim_options(&args.fleet)?;
+    let cockpit = args.screenshots.is_some() || (!args.no_cockpit && interactive());
+    let mut opts = sim_options(&args.fleet)?;
+    if args.screenshots.is_some() {
+        // Enough log lines to fill a screen within the few seconds it takes.
+        opts.config.log_interval = std::time::Duration::from_millis(20);
+    }
     let dir = tempfile_dir()?;
     // Removed however the demo ends, a panic included.
     let _cleanup = RemoveOnDrop(dir.clone());
@@ -661,6 +668,18 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
         Ok(None)
     });
     let result = match started {
+        Ok(Some((store, handles))) if args.screenshots.is_some() => {
+            let out = args.screenshots.clone().unwrap_or_default();
+            let r = rt.block_on(async {
+                let clusters = store.list::<Cluster>()?;
+                crate::ui::shots::write(&clusters, &out).await.map_err(CliError::failed)
+            });
+            drop(handles);
+            for f in r? {
+                println!("{}", f.display());
+            }
+            Ok(())
+        }
         // The simulated clusters keep running on this runtime while the cockpit shows them.
         Ok(Some((store, handles))) => {
             let r = rt.block_on(async {

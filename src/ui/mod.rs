@@ -10,6 +10,8 @@ pub mod fetch;
 pub mod fixture;
 pub mod keymap;
 pub mod rows;
+pub mod shots;
 pub mod state;
+pub mod svg;
 pub mod term;
 pub mod theme;
