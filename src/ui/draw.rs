@@ -870,7 +870,9 @@ fn draw_overlay(f: &mut Frame, area: Rect, o: &Overlay, c: &Cockpit, t: &Theme) 
                 .collect();
             f.render_widget(Paragraph::new(shown), inner);
         }
-        Overlay::Palette { items, shown, selected } => {
+        Overlay::Palette {
+            items, shown, selected, ..
+        } => {
             let r = popup(area, 70, 60);
             let r = Rect {
                 y: area.y + 2.min(area.height),

@@ -14,8 +14,8 @@ use crate::model::{AppRef, SpaceRef};
 /// What a table needs of its rows.
 pub trait Row: Clone {
     const COLUMNS: &'static [&'static str];
-    /// The text the filter matches against.
-    fn haystack(&self, buf: &mut String);
+    /// The texts the filter matches against, in order (empty ones ignored).
+    fn parts(&self) -> [&str; 4];
     /// The same object (for keeping the selection), whatever changed in it.
     fn same(&self, other: &Self) -> bool;
     fn cmp_by(&self, other: &Self, column: usize) -> Ordering;
@@ -25,32 +25,114 @@ pub trait Row: Clone {
     }
 }
 
-/// Smart-case subsequence match: every character of `pattern` in order.
-/// Upper case in the pattern makes it case-sensitive. This is the fuzzy
-/// filter's acceptance test, cheap enough for 100,000 rows per keystroke.
-pub fn fuzzy_contains(hay: &str, pattern: &str) -> bool {
-    let sensitive = pattern.chars().any(char::is_uppercase);
-    let mut p = pattern.chars().peekable();
-    for h in hay.chars() {
-        let Some(&want) = p.peek() else {
-            return true;
-        };
-        let hit = if sensitive {
-            h == want
+/// A compiled fuzzy pattern: smart-case subsequence matching (every
+/// character of the pattern in order; upper case in the pattern makes it
+/// case-sensitive). This is the fuzzy filter's acceptance test, made cheap
+/// enough for 100,000 rows per keystroke: no allocation per row, bytes
+/// compared directly when the pattern is ASCII.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    chars: Vec<char>,
+    bytes: Vec<u8>,
+    ascii: bool,
+    sensitive: bool,
+}
+
+impl Pattern {
+    pub fn new(pattern: &str) -> Pattern {
+        let sensitive = pattern.chars().any(char::is_uppercase);
+        let chars: Vec<char> = if sensitive {
+            pattern.chars().collect()
         } else {
-            h.to_lowercase().eq(want.to_lowercase())
+            pattern.chars().flat_map(char::to_lowercase).collect()
         };
-        if hit {
-            p.next();
+        let ascii = chars.iter().all(char::is_ascii);
+        let bytes = if ascii {
+            chars.iter().map(|c| *c as u8).collect()
+        } else {
+            Vec::new()
+        };
+        Pattern {
+            chars,
+            bytes,
+            ascii,
+            sensitive,
         }
     }
-    p.peek().is_none()
+
+    pub fn is_empty(&self) -> bool {
+        self.chars.is_empty()
+    }
+
+    /// Whether a text's bytes contain the pattern, for an ASCII pattern.
+    fn matches_bytes(&self, hay: &[u8]) -> bool {
+        let want = &self.bytes;
+        let mut i = 0;
+        for &b in hay {
+            let b = if self.sensitive { b } else { b.to_ascii_lowercase() };
+            if b == want[i] {
+                i += 1;
+                if i == want.len() {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Whether the parts, read one after the other, contain the pattern.
+    pub fn matches(&self, parts: &[&str]) -> bool {
+        if self.chars.is_empty() {
+            return true;
+        }
+        let mut i = 0;
+        if self.ascii {
+            let want = &self.bytes;
+            for p in parts {
+                for b in p.bytes() {
+                    let b = if self.sensitive { b } else { b.to_ascii_lowercase() };
+                    if b == want[i] {
+                        i += 1;
+                        if i == want.len() {
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        }
+        for p in parts {
+            for h in p.chars() {
+                let hit = if self.sensitive {
+                    h == self.chars[i]
+                } else {
+                    h.to_lowercase().eq(std::iter::once(self.chars[i]))
+                };
+                if hit {
+                    i += 1;
+                    if i == self.chars.len() {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+}
+
+/// [`Pattern::matches`] on one text.
+pub fn fuzzy_contains(hay: &str, pattern: &str) -> bool {
+    Pattern::new(pattern).matches(&[hay])
 }
 
 /// A filtered, sorted list with a cursor and a scroll offset.
 #[derive(Debug, Clone)]
 pub struct Table<R> {
     all: Vec<R>,
+    /// Every row's filter text, back to back (`hay_at[i]..hay_at[i + 1]`),
+    /// made when a filter first needs it: one linear scan per keystroke.
+    hay: Vec<u8>,
+    hay_at: Vec<usize>,
     /// Indexes into `all`: what passes the filter, in sort order.
     shown: Vec<usize>,
     pub cursor: usize,
@@ -64,6 +146,8 @@ impl<R> Default for Table<R> {
     fn default() -> Self {
         Self {
             all: Vec::new(),
+            hay: Vec::new(),
+            hay_at: Vec::new(),
             shown: Vec::new(),
             cursor: 0,
             offset: 0,
@@ -78,6 +162,8 @@ impl<R: Row> Table<R> {
     pub fn set_rows(&mut self, rows: Vec<R>) {
         let selected = self.current().cloned();
         self.all = rows;
+        self.hay.clear();
+        self.hay_at.clear();
         self.reshape();
         if let Some(s) = selected
             && let Some(i) = self.shown.iter().position(|&i| self.all[i].same(&s))
@@ -88,21 +174,39 @@ impl<R: Row> Table<R> {
     }
 
     fn reshape(&mut self) {
-        let mut buf = String::new();
-        let f = self.filter.as_str();
-        self.shown = (0..self.all.len())
-            .filter(|&i| {
-                let r = &self.all[i];
-                if f.is_empty() || r.always_shown() {
-                    return true;
+        self.filter_from((0..self.all.len()).collect());
+    }
+
+    /// Filters `candidates` (indexes into `all`, in order) and sorts.
+    fn filter_from(&mut self, candidates: Vec<usize>) {
+        let pat = Pattern::new(&self.filter);
+        if !pat.is_empty() && pat.ascii && self.hay_at.is_empty() {
+            self.hay_at.reserve(self.all.len() + 1);
+            self.hay.reserve(self.all.len() * 48);
+            for r in &self.all {
+                self.hay_at.push(self.hay.len());
+                for p in r.parts() {
+                    self.hay.extend_from_slice(p.as_bytes());
                 }
-                buf.clear();
-                r.haystack(&mut buf);
-                fuzzy_contains(&buf, f)
-            })
-            .collect();
+            }
+            self.hay_at.push(self.hay.len());
+        }
+        let all = &self.all;
+        let (hay, at) = (&self.hay, &self.hay_at);
+        self.shown = if pat.is_empty() {
+            candidates
+        } else if pat.ascii {
+            candidates
+                .into_iter()
+                .filter(|&i| all[i].always_shown() || pat.matches_bytes(&hay[at[i]..at[i + 1]]))
+                .collect()
+        } else {
+            candidates
+                .into_iter()
+                .filter(|&i| all[i].always_shown() || pat.matches(&all[i].parts()))
+                .collect()
+        };
         if let Some((col, rev)) = self.sort {
-            let all = &self.all;
             self.shown.sort_by(|a, b| {
                 let o = all[*a].cmp_by(&all[*b], col);
                 if rev { o.reverse() } else { o }
@@ -207,8 +311,17 @@ impl<R: Row> Nav for Table<R> {
             return;
         }
         let selected = self.current().cloned();
+        // Typing on: only the rows shown now can still match (sorted already).
+        let narrowing = !self.filter.is_empty() && text.starts_with(self.filter.as_str());
         self.filter = text;
-        self.reshape();
+        if narrowing {
+            let shown = std::mem::take(&mut self.shown);
+            let sort = self.sort.take();
+            self.filter_from(shown);
+            self.sort = sort;
+        } else {
+            self.reshape();
+        }
         self.cursor = selected
             .and_then(|s| self.shown.iter().position(|&i| self.all[i].same(&s)))
             .unwrap_or(0);
@@ -264,11 +377,10 @@ pub enum TreeRow {
 
 impl Row for TreeRow {
     const COLUMNS: &'static [&'static str] = &["SPACE"];
-    fn haystack(&self, buf: &mut String) {
-        if let TreeRow::Space { space, .. } = self {
-            buf.push_str(&space.cluster);
-            buf.push('/');
-            buf.push_str(&space.namespace);
+    fn parts(&self) -> [&str; 4] {
+        match self {
+            TreeRow::Space { space, .. } => [&space.cluster, "/", &space.namespace, ""],
+            _ => [""; 4],
         }
     }
     fn same(&self, other: &Self) -> bool {
@@ -352,12 +464,8 @@ fn ready_ratio(ready: i32, desired: i32) -> f64 {
 
 impl Row for AppRow {
     const COLUMNS: &'static [&'static str] = &["NAME", "SPACE", "READY", "AGE", "KIND", "IMAGE"];
-    fn haystack(&self, buf: &mut String) {
-        buf.push_str(&self.app.name);
-        buf.push(' ');
-        buf.push_str(&self.cluster);
-        buf.push('/');
-        buf.push_str(&self.app.namespace);
+    fn parts(&self) -> [&str; 4] {
+        [&self.app.name, &self.cluster, "/", &self.app.namespace]
     }
     fn same(&self, o: &Self) -> bool {
         self.cluster == o.cluster
@@ -419,10 +527,8 @@ pub struct PodRow {
 
 impl Row for PodRow {
     const COLUMNS: &'static [&'static str] = &["NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE"];
-    fn haystack(&self, buf: &mut String) {
-        buf.push_str(&self.pod.name);
-        buf.push(' ');
-        buf.push_str(&self.pod.status);
+    fn parts(&self) -> [&str; 4] {
+        [&self.pod.name, " ", &self.pod.status, ""]
     }
     fn same(&self, o: &Self) -> bool {
         self.pod.name == o.pod.name
@@ -465,12 +571,8 @@ pub struct RouteRow {
 
 impl Row for RouteRow {
     const COLUMNS: &'static [&'static str] = &["HOST", "SPACE", "INGRESS", "SERVICE"];
-    fn haystack(&self, buf: &mut String) {
-        buf.push_str(&self.host);
-        buf.push(' ');
-        buf.push_str(&self.cluster);
-        buf.push('/');
-        buf.push_str(&self.namespace);
+    fn parts(&self) -> [&str; 4] {
+        [&self.host, &self.cluster, "/", &self.namespace]
     }
     fn same(&self, o: &Self) -> bool {
         self.cluster == o.cluster && self.namespace == o.namespace && self.ingress == o.ingress && self.host == o.host
@@ -516,14 +618,13 @@ pub struct BuildRow {
 
 impl Row for BuildRow {
     const COLUMNS: &'static [&'static str] = &["NAME", "STATE", "DURATION", "FAILED STEP", "AGE", "SPACE", "APP"];
-    fn haystack(&self, buf: &mut String) {
-        buf.push_str(&self.build.name);
-        buf.push(' ');
-        buf.push_str(&self.cluster);
-        buf.push('/');
-        buf.push_str(&self.build.namespace);
-        buf.push(' ');
-        buf.push_str(self.build.state.word());
+    fn parts(&self) -> [&str; 4] {
+        [
+            &self.build.name,
+            &self.cluster,
+            &self.build.namespace,
+            self.build.state.word(),
+        ]
     }
     fn same(&self, o: &Self) -> bool {
         self.cluster == o.cluster && self.build.namespace == o.build.namespace && self.build.name == o.build.name

@@ -148,6 +148,13 @@ pub enum Overlay {
     },
     Palette {
         items: Vec<PaletteItem>,
+        /// The items' labels, made once when the palette opens.
+        labels: Vec<String>,
+        /// Every item that matched the text typed so far (typing on narrows it).
+        matched: Vec<usize>,
+        /// The text `matched` is for.
+        query: String,
+        /// The best of `matched`, ranked.
         shown: Vec<usize>,
         selected: usize,
     },
@@ -971,8 +978,12 @@ impl Cockpit {
                 items.push(PaletteItem::Space(s.clone()));
             }
         }
+        let labels = items.iter().map(PaletteItem::label).collect();
         self.overlay = Some(Overlay::Palette {
+            matched: (0..items.len()).collect(),
             items,
+            labels,
+            query: String::new(),
             shown: Vec::new(),
             selected: 0,
         });
@@ -983,28 +994,60 @@ impl Cockpit {
         self.palette_filter("");
     }
 
-    /// Ranks the palette's items by fuzzy score; the best 50 are shown.
+    /// Ranks the palette's items by fuzzy score; the best 50 are shown. A
+    /// cheap subsequence test picks the candidates (only those that matched
+    /// the shorter text when typing on); fuzzy-matcher scores them.
     fn palette_filter(&mut self, text: &str) {
-        let Some(Overlay::Palette { items, shown, selected }) = &mut self.overlay else {
+        let Some(Overlay::Palette {
+            labels,
+            matched,
+            query,
+            shown,
+            selected,
+            ..
+        }) = &mut self.overlay
+        else {
             return;
         };
         *selected = 0;
         if text.is_empty() {
-            *shown = (0..items.len().min(COMMANDS.len() + 3)).collect();
+            *matched = (0..labels.len()).collect();
+            *query = String::new();
+            *shown = (0..labels.len().min(COMMANDS.len() + 3)).collect();
             return;
         }
-        let m = matcher();
-        let mut scored: Vec<(i64, usize)> = items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, it)| m.fuzzy_match(&it.label(), text).map(|s| (s, i)))
-            .collect();
+        let candidates: Vec<usize> = if !query.is_empty() && text.starts_with(query.as_str()) {
+            std::mem::take(matched)
+        } else {
+            (0..labels.len()).collect()
+        };
+        let pat = rows::Pattern::new(text);
+        *matched = candidates.into_iter().filter(|i| pat.matches(&[&labels[*i]])).collect();
+        *query = text.to_string();
+        let mut scored: Vec<(i64, usize)> = if text.chars().count() == 1 {
+            // One letter says little: shortest labels first, no scoring.
+            matched.iter().map(|i| (-(labels[*i].len() as i64), *i)).collect()
+        } else {
+            let m = matcher();
+            matched
+                .iter()
+                .filter_map(|i| m.fuzzy_match(&labels[*i], text).map(|s| (s, *i)))
+                .collect()
+        };
+        let n = scored.len().min(50);
+        if n > 0 && scored.len() > n {
+            scored.select_nth_unstable_by(n - 1, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            scored.truncate(n);
+        }
         scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        *shown = scored.into_iter().take(50).map(|(_, i)| i).collect();
+        *shown = scored.into_iter().map(|(_, i)| i).collect();
     }
 
     fn run_palette(&mut self) -> Vec<Effect> {
-        let Some(Overlay::Palette { items, shown, selected }) = self.overlay.take() else {
+        let Some(Overlay::Palette {
+            items, shown, selected, ..
+        }) = self.overlay.take()
+        else {
             return Vec::new();
         };
         let Some(item) = shown.get(selected).and_then(|i| items.get(*i)).cloned() else {

@@ -724,6 +724,8 @@ pub(super) async fn run(c: Cluster, attached: BTreeSet<String>, mut links: Links
             }
             Some(r) = OptionFuture::from(probe.as_mut()) => {
                 probe = None;
+                // Only a change of standing is news: an answer like the last one is not.
+                let was_quiet = t.quiet.is_some();
                 match r {
                     Err(()) => {
                         if t.quiet.is_none() {
@@ -740,7 +742,7 @@ pub(super) async fn run(c: Cluster, attached: BTreeSet<String>, mut links: Links
                         }
                     }
                 }
-                changed = true;
+                changed = was_quiet != t.quiet.is_some();
             }
         }
         if changed {
