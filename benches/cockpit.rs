@@ -91,14 +91,12 @@ fn filter() {
     let mut first = Vec::new();
     for _ in 0..5 {
         key(&mut c, "/");
-        let mut n = 0;
-        for ch in ["w", "e", "b", "-", "1", "t", "9"] {
+        for (n, ch) in ["w", "e", "b", "-", "1", "t", "9"].into_iter().enumerate() {
             let ms = key(&mut c, ch);
             if n == 0 {
                 first.push(ms);
             }
             per_key.push(ms);
-            n += 1;
         }
         // Narrowing ended on nothing; backspace widens again, also timed.
         for _ in 0..7 {
