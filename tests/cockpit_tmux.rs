@@ -231,3 +231,79 @@ fn a_dropped_session_ends_kdeck() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn bare_kdeck_offers_the_kubeconfig_then_shows_live_changes_and_survives_a_resize() {
+    let t = Tmux::new("bare");
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    let _sim = Child(
+        Command::new(bin())
+            .args(["sim", "--clusters", "1", "--fleet", "small", "--kubeconfig-out"])
+            .arg(&kc)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !kc.exists() {
+        assert!(Instant::now() < deadline, "kdeck sim did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let data = dir.path().join("data");
+    t.start(&format!(
+        "export KUBECONFIG={}; {}",
+        sh_quote(&kc),
+        wrapped(&t, &format!("--data-dir {}", sh_quote(&data)))
+    ));
+    // An empty store: kdeck offers the kubeconfig's contexts first.
+    t.wait_for("the offer", Duration::from_secs(10), |s| {
+        s.contains("no clusters yet. Import the contexts of")
+    });
+    t.keys(&["y", "Enter"]);
+    t.wait_for("live", Duration::from_secs(20), |s| s.contains("1 live"));
+    t.keys(&["j", "j", "Enter"]);
+    t.wait_for("the space", Duration::from_secs(5), |s| {
+        s.contains("apps prod-eu1/catalog-prod")
+    });
+    // A change made with kubectl shows up by itself.
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .args(["-n", "catalog-prod", "scale", "deployment/web", "--replicas", "4"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    t.wait_for("the new replica count", Duration::from_secs(15), |s| {
+        s.lines().any(|l| l.contains(" web ") && l.contains("4/4"))
+    });
+    // Smaller: everything still there, re-laid out.
+    t.run(&["resize-window", "-t", "main", "-x", "80", "-y", "24"]);
+    // The key hints stay on the last line, help first.
+    t.wait_for("80 columns, re-laid out", Duration::from_secs(5), |s| {
+        s.lines().all(|l| l.chars().count() <= 80)
+            && s.contains("apps prod-eu1/catalog-prod")
+            && s.lines()
+                .rfind(|l| !l.trim().is_empty())
+                .is_some_and(|l| l.contains("? help"))
+    });
+    t.keys(&["q"]);
+    let s = t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(
+        data.join("store").is_dir(),
+        "the clusters went into the store asked for"
+    );
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -546,17 +546,25 @@ fn run_cockpit(store: &Store, global: &Global) -> Result<(), CliError> {
         .into_iter()
         .map(|s| s.space)
         .collect();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let loaded = crate::ui::config::load(crate::ui::config::config_dir().as_deref(), no_color);
     runtime()?
-        .block_on(crate::ui::app::run(crate::ui::app::Options {
-            clusters,
-            attached,
-            loaded,
-            read_only: global.read_only,
-            clock: Arc::new(SystemClock),
-        }))
+        .block_on(crate::ui::app::run(cockpit_options(clusters, attached, global)))
         .map_err(CliError::failed)
+}
+
+/// The cockpit's start: the clusters, and the user's config dir read.
+fn cockpit_options(
+    clusters: Vec<Cluster>,
+    attached: Vec<crate::model::SpaceRef>,
+    global: &Global,
+) -> crate::ui::app::Options {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    crate::ui::app::Options {
+        clusters,
+        attached,
+        loaded: crate::ui::config::load(crate::ui::config::config_dir().as_deref(), no_color),
+        read_only: global.read_only,
+        clock: Arc::new(SystemClock),
+    }
 }
 
 fn interactive() -> bool {
@@ -684,17 +692,9 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
         Ok(Some((store, handles))) => {
             let r = rt.block_on(async {
                 let clusters = store.list::<Cluster>()?;
-                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-                let loaded = crate::ui::config::load(crate::ui::config::config_dir().as_deref(), no_color);
-                crate::ui::app::run(crate::ui::app::Options {
-                    clusters,
-                    attached: Vec::new(),
-                    loaded,
-                    read_only: global.read_only,
-                    clock: Arc::new(SystemClock),
-                })
-                .await
-                .map_err(CliError::failed)
+                crate::ui::app::run(cockpit_options(clusters, Vec::new(), global))
+                    .await
+                    .map_err(CliError::failed)
             });
             drop(handles);
             r

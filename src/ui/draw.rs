@@ -763,8 +763,10 @@ fn draw_footer(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
             (Action::Help, "help"),
         ],
     };
+    // Help first: on a narrow terminal the line is cut from the right.
     let mut spans = Vec::new();
-    for (a, label) in actions {
+    for (a, label) in std::iter::once(&(Action::Help, "help")).chain(actions.iter().filter(|(a, _)| *a != Action::Help))
+    {
         let k = c.keymap.hint(ctx, *a);
         if k.is_empty() {
             continue;
