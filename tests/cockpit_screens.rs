@@ -274,6 +274,11 @@ fn marks_span_spaces_and_show_in_the_header() {
     press(&mut c, &["tab", "space", "space", "j", "j", "space"]);
     let bufs = snapshot("marks", &c);
     assert!(buffer_text(&bufs[0]).contains("3 marked"));
+    // A read-only cockpit says so in its header.
+    let mut ro = c.clone();
+    ro.read_only = true;
+    let b = render(&ro, &Theme::dark(), 160, 48);
+    assert!(buffer_text(&b).lines().next().unwrap().contains("READ-ONLY"));
     assert_eq!(c.marks.len(), 3);
     press(&mut c, &["ctrl-a"]);
     assert_eq!(c.marks.len(), 7, "every visible row");
