@@ -4,6 +4,7 @@
 //! and the outcome landing in one transaction.
 
 pub mod clusters;
+pub mod derive;
 pub mod journal;
 pub mod kubeconfig;
 pub mod spaces;

@@ -8,7 +8,8 @@ pub mod space;
 pub mod validate;
 
 pub use app::{
-    App, AppPort, EnvEntry, EnvSource, Mount, MountSource, Probe, ProbeCheck, Probes, Resources, WorkloadKind,
+    AccessMode, App, AppPort, EnvEntry, EnvSource, Mount, MountSource, Probe, ProbeCheck, Probes, Protocol, Resources,
+    WorkloadKind,
 };
 pub use cluster::{Cluster, ClusterAuth, ExecPlugin, ImportSource, TlsSettings};
 pub use paas::{
