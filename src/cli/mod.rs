@@ -4,6 +4,7 @@
 
 mod logs;
 mod output;
+mod paas;
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -62,6 +63,14 @@ pub enum Cmd {
     Apps(AppsCmd),
     /// Logs of an app's pods (merged, with a prefix) or of named pods
     Logs(logs::LogsArgs),
+    /// DNS suffixes per cluster, for route hosts and their TLS
+    #[command(subcommand)]
+    Domains(paas::DomainsCmd),
+    /// Routes: host[/path] to an app, as Ingresses
+    #[command(subcommand)]
+    Routes(paas::RoutesCmd),
+    /// Bind an app to a connector another app offers: env vars from it
+    Bind(paas::BindArgs),
     /// Run simulated Kubernetes clusters on loopback until Ctrl-C
     Sim(SimArgs),
     /// Try kdeck on simulated clusters, with a separate throw-away store
@@ -176,6 +185,34 @@ pub enum AppsCmd {
         #[arg(long)]
         all: bool,
     },
+    /// Store an app's settings as a draft (nothing in the cluster yet)
+    Create(paas::CreateArgs),
+    /// Apply the app's objects: workload, Service, Ingresses (server-side apply)
+    Deploy {
+        /// CLUSTER/SPACE/APP
+        app: String,
+        /// Print the objects that would be applied, and apply nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Set the replica count (and apply it when deployed)
+    Scale { app: String, replicas: u32 },
+    /// Roll the pods one by one
+    Restart { app: String },
+    /// 0 replicas in the cluster; the settings keep the count
+    Stop { app: String },
+    /// Back to the stored replica count
+    Start { app: String },
+    /// Delete the app's objects in the cluster (--purge forgets its settings too)
+    Delete {
+        app: String,
+        #[arg(long)]
+        purge: bool,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The stored settings and the objects deploy applies, as YAML
+    Show { app: String },
 }
 
 #[derive(Args, Debug)]
@@ -318,6 +355,27 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Cmd::Apps(AppsCmd::List { spaces, all: _ }) => apps_list(&store, &spaces, format),
         Cmd::Logs(args) => logs::logs(&store, &args, format),
+        Cmd::Apps(AppsCmd::Create(args)) => run_command(&executor, args.command(), format),
+        Cmd::Apps(AppsCmd::Deploy { app, dry_run: true }) => paas::show(&executor, &app, format),
+        Cmd::Apps(AppsCmd::Deploy { app, dry_run: false }) => {
+            run_command(&executor, Command::DeployApp { app }, format)
+        }
+        Cmd::Apps(AppsCmd::Scale { app, replicas }) => {
+            run_command(&executor, Command::ScaleApp { app, replicas }, format)
+        }
+        Cmd::Apps(AppsCmd::Restart { app }) => run_command(&executor, Command::RestartApp { app }, format),
+        Cmd::Apps(AppsCmd::Stop { app }) => run_command(&executor, Command::StopApp { app }, format),
+        Cmd::Apps(AppsCmd::Start { app }) => run_command(&executor, Command::StartApp { app }, format),
+        Cmd::Apps(AppsCmd::Delete { app, yes: false, .. }) => Err(CliError::usage(format!(
+            "apps delete {app}: this deletes its objects in the cluster; pass --yes to do it"
+        ))),
+        Cmd::Apps(AppsCmd::Delete { app, purge, yes }) => {
+            run_command(&executor, Command::DeleteApp { app, purge, yes }, format)
+        }
+        Cmd::Apps(AppsCmd::Show { app }) => paas::show(&executor, &app, format),
+        Cmd::Domains(cmd) => paas::domains(&executor, cmd, format),
+        Cmd::Routes(cmd) => paas::routes(&executor, cmd, format),
+        Cmd::Bind(args) => run_command(&executor, args.command()?, format),
         Cmd::Sim(_) | Cmd::Demo(_) => Ok(()),
     }
 }

@@ -3,6 +3,7 @@
 //! before it runs, runs it, and records how it ended, with the store writes
 //! and the outcome landing in one transaction.
 
+pub mod apps;
 pub mod clusters;
 pub mod derive;
 pub mod journal;
@@ -38,16 +39,74 @@ pub enum Command {
         yes: bool,
     },
     /// Create a namespace labelled managed-by kdeck, and store it as a space.
-    CreateSpace { space: String },
+    CreateSpace {
+        space: String,
+    },
     /// Store an existing namespace as a space, changing nothing in it.
-    AttachSpace { space: String },
+    AttachSpace {
+        space: String,
+    },
     /// Forget a space; the namespace stays as it is.
-    DetachSpace { space: String },
+    DetachSpace {
+        space: String,
+    },
     /// Delete the namespace, with everything in it, and forget the space.
     DeleteSpace {
         space: String,
         #[serde(default)]
         yes: bool,
+    },
+    /// Store an app's settings as a draft; nothing happens in the cluster.
+    CreateApp(apps::NewApp),
+    /// Apply the app's derived objects (server-side apply, manager `kdeck`).
+    DeployApp {
+        app: String,
+    },
+    ScaleApp {
+        app: String,
+        replicas: u32,
+    },
+    /// Roll the app's pods (a new template annotation).
+    RestartApp {
+        app: String,
+    },
+    /// 0 replicas in the cluster; the settings keep the count.
+    StopApp {
+        app: String,
+    },
+    StartApp {
+        app: String,
+    },
+    /// Delete the app's objects in the cluster; `purge` forgets its settings too.
+    DeleteApp {
+        app: String,
+        #[serde(default)]
+        purge: bool,
+        #[serde(default)]
+        yes: bool,
+    },
+    AddDomain {
+        cluster: String,
+        suffix: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tls_secret: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ingress_class: Option<String>,
+    },
+    /// A route for an app: `host` empty means `<app>-<space>.<domain>`.
+    AddRoute {
+        app: String,
+        #[serde(default)]
+        host: String,
+        #[serde(default)]
+        shared: bool,
+    },
+    Bind {
+        consumer: String,
+        provider: String,
+        connector: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
     },
 }
 
@@ -68,6 +127,16 @@ impl Command {
             | Command::AttachSpace { space }
             | Command::DetachSpace { space }
             | Command::DeleteSpace { space, .. } => format!("space {space}"),
+            Command::CreateApp(n) => format!("app {}", n.app),
+            Command::DeployApp { app }
+            | Command::ScaleApp { app, .. }
+            | Command::RestartApp { app }
+            | Command::StopApp { app }
+            | Command::StartApp { app }
+            | Command::DeleteApp { app, .. }
+            | Command::AddRoute { app, .. } => format!("app {app}"),
+            Command::AddDomain { cluster, suffix, .. } => format!("domain {suffix} on {cluster}"),
+            Command::Bind { consumer, provider, .. } => format!("{consumer} to {provider}"),
         }
     }
 
@@ -80,12 +149,25 @@ impl Command {
             Command::AttachSpace { .. } => "spaces attach",
             Command::DetachSpace { .. } => "spaces detach",
             Command::DeleteSpace { .. } => "spaces delete",
+            Command::CreateApp(_) => "apps create",
+            Command::DeployApp { .. } => "apps deploy",
+            Command::ScaleApp { .. } => "apps scale",
+            Command::RestartApp { .. } => "apps restart",
+            Command::StopApp { .. } => "apps stop",
+            Command::StartApp { .. } => "apps start",
+            Command::DeleteApp { .. } => "apps delete",
+            Command::AddDomain { .. } => "domains add",
+            Command::AddRoute { .. } => "routes add",
+            Command::Bind { .. } => "bind",
         }
     }
 
     /// Commands that lose something unless confirmed.
     pub fn is_destructive(&self) -> bool {
-        matches!(self, Command::RemoveCluster { .. } | Command::DeleteSpace { .. })
+        matches!(
+            self,
+            Command::RemoveCluster { .. } | Command::DeleteSpace { .. } | Command::DeleteApp { .. }
+        )
     }
 }
 
@@ -218,6 +300,26 @@ impl Executor {
             Command::AttachSpace { space } => spaces::attach(self, space).await,
             Command::DetachSpace { space } => spaces::detach(self, space),
             Command::DeleteSpace { space, yes } => spaces::delete(self, space, *yes).await,
+            Command::CreateApp(n) => apps::create(self, n),
+            Command::DeployApp { app } => apps::deploy(self, app).await,
+            Command::ScaleApp { app, replicas } => apps::scale(self, app, *replicas).await,
+            Command::RestartApp { app } => apps::restart(self, app).await,
+            Command::StopApp { app } => apps::stop(self, app).await,
+            Command::StartApp { app } => apps::start(self, app).await,
+            Command::DeleteApp { app, purge, yes } => apps::delete(self, app, *purge, *yes).await,
+            Command::AddDomain {
+                cluster,
+                suffix,
+                tls_secret,
+                ingress_class,
+            } => apps::add_domain(self, cluster, suffix, tls_secret.clone(), ingress_class.clone()),
+            Command::AddRoute { app, host, shared } => apps::add_route(self, app, host, *shared),
+            Command::Bind {
+                consumer,
+                provider,
+                connector,
+                prefix,
+            } => apps::bind(self, consumer, provider, connector, prefix.clone()),
         };
         entry.finished_at = Some(self.now());
         let batch = match result {

@@ -1,0 +1,220 @@
+//! `kdeck apps create|deploy|scale|restart|stop|start|delete|show`,
+//! `kdeck domains`, `kdeck routes`, `kdeck bind`: each a journalled command,
+//! except `show` and the lists, which only read.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::output::{Format, Table, print_data};
+use super::{CliError, run_command};
+use crate::command::apps::{self, NewApp};
+use crate::command::{Command, Executor};
+use crate::model::{AppRef, Domain, Route};
+
+#[derive(Args, Debug, Clone)]
+pub struct CreateArgs {
+    /// CLUSTER/SPACE/APP
+    pub app: String,
+    #[arg(long)]
+    pub image: String,
+    /// A StatefulSet (stable names, a volume per pod) instead of a Deployment
+    #[arg(long)]
+    pub stateful: bool,
+    #[arg(long, default_value_t = 1)]
+    pub replicas: u32,
+    /// A port the app listens on (repeatable); the first gets the routes
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<u16>,
+    /// NAME=VALUE (repeatable)
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// A route host (repeatable); `--route default` is `<app>-<space>.<domain>`
+    #[arg(long = "route", value_name = "HOST")]
+    pub routes: Vec<String>,
+    /// What the app offers to apps bound to it (repeatable), as
+    /// `NAME:key=value,key=secret:SECRET/KEY`, e.g.
+    /// `postgres:user=app,password=secret:db-credentials/password`
+    #[arg(long = "connector", value_name = "SPEC")]
+    pub connectors: Vec<String>,
+}
+
+impl CreateArgs {
+    pub fn command(&self) -> Command {
+        Command::CreateApp(NewApp {
+            app: self.app.clone(),
+            image: self.image.clone(),
+            stateful: self.stateful,
+            replicas: self.replicas,
+            ports: self.ports.clone(),
+            env: self.env.clone(),
+            connectors: self.connectors.clone(),
+            routes: self
+                .routes
+                .iter()
+                .map(|r| if r == "default" { String::new() } else { r.clone() })
+                .collect(),
+        })
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DomainsCmd {
+    /// The domains of every cluster
+    List,
+    /// A DNS suffix on a cluster; routes default to `<app>-<space>.<suffix>`
+    Add {
+        cluster: String,
+        suffix: String,
+        /// The wildcard certificate's Secret, for TLS on every route under it
+        #[arg(long, value_name = "SECRET")]
+        tls_secret: Option<String>,
+        #[arg(long, value_name = "CLASS")]
+        ingress_class: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RoutesCmd {
+    /// The stored routes
+    List,
+    /// A route to an app (applied by the next `apps deploy`)
+    Add {
+        /// CLUSTER/SPACE/APP
+        app: String,
+        /// The host; `<app>-<space>.<domain>` when left out
+        #[arg(long)]
+        host: Option<String>,
+        /// In the space's one shared Ingress instead of the app's own
+        #[arg(long)]
+        shared: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct BindArgs {
+    /// The app that gets the env vars, CLUSTER/SPACE/APP
+    pub consumer: String,
+    /// PROVIDER:CONNECTOR, the app and the connector it offers
+    #[arg(long = "to", value_name = "APP:CONNECTOR")]
+    pub to: String,
+    /// Env var prefix [default: the provider's name in upper case]
+    #[arg(long)]
+    pub prefix: Option<String>,
+}
+
+impl BindArgs {
+    pub fn command(&self) -> Result<Command, CliError> {
+        let Some((provider, connector)) = self.to.rsplit_once(':') else {
+            return Err(CliError::usage(format!(
+                "--to {}: must be CLUSTER/SPACE/APP:CONNECTOR",
+                self.to
+            )));
+        };
+        Ok(Command::Bind {
+            consumer: self.consumer.clone(),
+            provider: provider.to_string(),
+            connector: connector.to_string(),
+            prefix: self.prefix.clone(),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct Shown {
+    settings: crate::model::App,
+    state: Option<apps::AppState>,
+    routes: Vec<Route>,
+    /// The objects `apps deploy` applies.
+    plan: Vec<serde_json::Value>,
+}
+
+/// `apps show APP`: the stored settings, routes and the plan of objects.
+pub fn show(ex: &Executor, app: &str, format: Format) -> Result<(), CliError> {
+    let a = AppRef::parse("APP", app).map_err(|e| CliError::usage(e.to_string()))?;
+    let (settings, derived, shared) = apps::plan(ex, &a).map_err(|f| CliError::failed(f.reason))?;
+    let routes: Vec<Route> = ex.store().list::<Route>()?.into_iter().filter(|r| r.app == a).collect();
+    let state = ex.store().get::<apps::AppState>(&a.to_string())?;
+    let mut plan: Vec<serde_json::Value> = derived.objects().into_iter().cloned().collect();
+    plan.extend(shared);
+    let shown = Shown {
+        settings,
+        state,
+        routes,
+        plan,
+    };
+    match format {
+        Format::Table => {
+            // The plan as YAML documents, the way kubectl would take it.
+            for o in &shown.plan {
+                println!("---");
+                print!("{}", serde_saphyr::to_string(o).unwrap_or_default());
+            }
+            Ok(())
+        }
+        _ => print_data(format, &shown, || Table::new(&[])),
+    }
+}
+
+pub fn domains(ex: &Executor, cmd: DomainsCmd, format: Format) -> Result<(), CliError> {
+    match cmd {
+        DomainsCmd::List => {
+            let ds = ex.store().list::<Domain>()?;
+            print_data(format, &ds, || {
+                let mut t = Table::new(&["CLUSTER", "SUFFIX", "TLS SECRET", "INGRESS CLASS"]);
+                for d in &ds {
+                    t.row([
+                        d.cluster.as_str(),
+                        &d.suffix,
+                        d.tls_secret.as_deref().unwrap_or("-"),
+                        d.ingress_class.as_deref().unwrap_or("-"),
+                    ]);
+                }
+                t
+            })
+        }
+        DomainsCmd::Add {
+            cluster,
+            suffix,
+            tls_secret,
+            ingress_class,
+        } => run_command(
+            ex,
+            Command::AddDomain {
+                cluster,
+                suffix,
+                tls_secret,
+                ingress_class,
+            },
+            format,
+        ),
+    }
+}
+
+pub fn routes(ex: &Executor, cmd: RoutesCmd, format: Format) -> Result<(), CliError> {
+    match cmd {
+        RoutesCmd::List => {
+            let rs = ex.store().list::<Route>()?;
+            print_data(format, &rs, || {
+                let mut t = Table::new(&["HOST", "APP", "INGRESS"]);
+                for r in &rs {
+                    let host = format!("{}{}", r.host, if r.path == "/" { "" } else { &r.path });
+                    let mode = match r.ingress {
+                        crate::model::IngressMode::Own => "own",
+                        crate::model::IngressMode::Shared => "shared",
+                    };
+                    t.row([host.as_str(), &r.app.to_string(), mode]);
+                }
+                t
+            })
+        }
+        RoutesCmd::Add { app, host, shared } => run_command(
+            ex,
+            Command::AddRoute {
+                app,
+                host: host.unwrap_or_default(),
+                shared,
+            },
+            format,
+        ),
+    }
+}

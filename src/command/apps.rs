@@ -1,0 +1,686 @@
+//! App lifecycle commands: create (a draft in the store), deploy
+//! (server-side apply of the derived objects, field manager `kdeck`), scale,
+//! restart (a template annotation rolls the pods), stop and start (replicas
+//! 0 and back, settings kept), delete (the cluster objects; `purge` forgets
+//! the settings too), plus domains, routes and bindings.
+
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::derive::{self, BoundProvider, Derived, Inputs};
+use super::{Applied, Executor, Failure, FailureKind, ItemOutcome};
+use crate::fleet::{Problem, client_for, describe};
+use crate::model::{
+    App, AppPort, AppRef, Binding, Cluster, Connector, ConnectorValue, Domain, EnvEntry, EnvSource, IngressMode,
+    Protocol, Route, WorkloadKind,
+};
+use crate::store::{Batch, Entity};
+
+/// What kdeck knows of an app's life in the cluster, apart from its settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppState {
+    #[serde(rename = "ref")]
+    pub app: Option<AppRef>,
+    /// Stopped: deployed with 0 replicas; the settings keep the count.
+    #[serde(default)]
+    pub stopped: bool,
+    /// The last restart, set on the pod template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restarted_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_at: Option<String>,
+}
+
+impl Entity for AppState {
+    const TREE: &'static str = "app_state";
+    fn key(&self) -> String {
+        self.app.as_ref().map(ToString::to_string).unwrap_or_default()
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> Failure {
+    Failure::new(FailureKind::Invalid, msg)
+}
+
+fn cluster_failure(p: Problem) -> Failure {
+    Failure {
+        kind: FailureKind::Cluster,
+        reason: p.message,
+        code: p.code,
+    }
+}
+
+fn parse_app(s: &str) -> Result<AppRef, Failure> {
+    AppRef::parse("app", s).map_err(|e| invalid(e.to_string()))
+}
+
+fn cluster_of(ex: &Executor, name: &str) -> Result<Cluster, Failure> {
+    ex.store().get::<Cluster>(name)?.ok_or_else(|| {
+        Failure::new(
+            FailureKind::Usage,
+            format!("no cluster named {name:?}; `kdeck clusters list` shows the stored ones"),
+        )
+    })
+}
+
+fn stored_app(ex: &Executor, a: &AppRef) -> Result<App, Failure> {
+    ex.store().get::<App>(&a.to_string())?.ok_or_else(|| {
+        invalid(format!(
+            "no app {a} is stored; create it with `kdeck apps create {a} --image IMAGE`"
+        ))
+    })
+}
+
+fn state_of(ex: &Executor, a: &AppRef) -> Result<AppState, Failure> {
+    Ok(ex.store().get::<AppState>(&a.to_string())?.unwrap_or(AppState {
+        app: Some(a.clone()),
+        ..Default::default()
+    }))
+}
+
+pub fn domains_of(ex: &Executor, cluster: &str) -> Result<Vec<Domain>, Failure> {
+    Ok(ex.store().list_prefix::<Domain>(&format!("{cluster}/"))?)
+}
+
+fn routes_of(ex: &Executor, a: &AppRef) -> Result<Vec<Route>, Failure> {
+    Ok(ex
+        .store()
+        .list::<Route>()?
+        .into_iter()
+        .filter(|r| r.app == *a)
+        .collect())
+}
+
+/// Creation arguments, as the CLI and the form give them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApp {
+    pub app: String,
+    pub image: String,
+    #[serde(default)]
+    pub stateful: bool,
+    #[serde(default = "one")]
+    pub replicas: u32,
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    /// `NAME=VALUE`.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Route hosts; an empty string asks for the default host.
+    #[serde(default)]
+    pub routes: Vec<String>,
+    /// `NAME:key=value,key=secret:SECRET/KEY`.
+    #[serde(default)]
+    pub connectors: Vec<String>,
+}
+
+/// Reads `NAME:key=value,key=secret:SECRET/KEY`.
+pub fn parse_connector(spec: &str) -> Result<Connector, Failure> {
+    let bad = |why: &str| {
+        invalid(format!(
+            "--connector {spec:?}: {why}; write NAME:key=value,key=secret:SECRET/KEY"
+        ))
+    };
+    let (name, rest) = spec.split_once(':').ok_or_else(|| bad("no ':' after the name"))?;
+    let mut values = std::collections::BTreeMap::new();
+    for kv in rest.split(',').filter(|s| !s.is_empty()) {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| bad(&format!("{kv:?} is not key=value")))?;
+        let value = match v.strip_prefix("secret:") {
+            Some(sk) => {
+                let (secret, key) = sk
+                    .split_once('/')
+                    .ok_or_else(|| bad(&format!("{v:?} is not secret:SECRET/KEY")))?;
+                ConnectorValue::SecretKey {
+                    name: secret.to_string(),
+                    key: key.to_string(),
+                }
+            }
+            None => ConnectorValue::Value(v.to_string()),
+        };
+        values.insert(k.to_string(), value);
+    }
+    let c = Connector {
+        name: name.to_string(),
+        values,
+    };
+    c.validate().map_err(|e| invalid(e.to_string()))?;
+    Ok(c)
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The route for `host` (`""`: `<app>-<space>.<default domain>`).
+fn make_route(ex: &Executor, a: &AppRef, host: &str) -> Result<Route, Failure> {
+    let host = if host.is_empty() {
+        let domains = domains_of(ex, &a.space.cluster)?;
+        let d = domains.first().ok_or_else(|| {
+            invalid(format!(
+                "cluster {} has no domain for a default route host; add one with `kdeck domains add {} SUFFIX`, or give --route HOST",
+                a.space.cluster, a.space.cluster
+            ))
+        })?;
+        derive::default_host(a, d)
+    } else {
+        host.to_string()
+    };
+    let r = Route {
+        app: a.clone(),
+        host,
+        path: "/".into(),
+        port: None,
+        ingress: IngressMode::Own,
+        tls_secret: None,
+    };
+    r.validate().map_err(|e| invalid(e.to_string()))?;
+    // A host and path belong to one app in a cluster.
+    if let Some(other) = ex.store().get::<Route>(&r.key())?
+        && other.app != *a
+    {
+        return Err(invalid(format!(
+            "route {}{} is already used by {} on cluster {}",
+            r.host,
+            if r.path == "/" { "" } else { &r.path },
+            other.app,
+            a.space.cluster
+        )));
+    }
+    Ok(r)
+}
+
+pub(super) fn create(ex: &Executor, n: &NewApp) -> Result<Applied, Failure> {
+    let a = parse_app(&n.app)?;
+    cluster_of(ex, &a.space.cluster)?;
+    if ex.store().get::<App>(&a.to_string())?.is_some() {
+        return Err(invalid(format!(
+            "app {a} exists already; `kdeck apps show {a}` shows it"
+        )));
+    }
+    let mut app = App::new(a.clone(), n.image.clone());
+    app.kind = if n.stateful {
+        WorkloadKind::StatefulSet
+    } else {
+        WorkloadKind::Deployment
+    };
+    app.replicas = n.replicas;
+    app.ports = n
+        .ports
+        .iter()
+        .map(|p| AppPort {
+            port: *p,
+            name: None,
+            protocol: Protocol::Tcp,
+        })
+        .collect();
+    for e in &n.env {
+        let Some((k, v)) = e.split_once('=') else {
+            return Err(invalid(format!("--env {e:?}: must be NAME=VALUE")));
+        };
+        app.env.push(EnvEntry {
+            name: k.to_string(),
+            source: EnvSource::Value(v.to_string()),
+        });
+    }
+    for c in &n.connectors {
+        app.connectors.push(parse_connector(c)?);
+    }
+    app.validate().map_err(|e| invalid(e.to_string()))?;
+    let mut batch = Batch::new();
+    let mut items = vec![ItemOutcome::ok(
+        a.to_string(),
+        "stored as a draft; nothing in the cluster yet",
+    )];
+    for h in &n.routes {
+        let r = make_route(ex, &a, h)?;
+        items.push(ItemOutcome::ok(format!("route {}", r.host), "stored"));
+        batch.put(&r)?;
+    }
+    if !n.routes.is_empty() && app.ports.is_empty() {
+        return Err(invalid(format!(
+            "app {a}: a route needs a port to send traffic to; add --port PORT"
+        )));
+    }
+    batch.put(&app)?;
+    Ok(Applied { items, batch })
+}
+
+/// The kinds kdeck applies, as API resources.
+fn resource(api_version: &str, kind: &str) -> Option<ApiResource> {
+    let (group, version) = match api_version.split_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", api_version),
+    };
+    let plural = match kind {
+        "Deployment" => "deployments",
+        "StatefulSet" => "statefulsets",
+        "Service" => "services",
+        "Ingress" => "ingresses",
+        "PersistentVolumeClaim" => "persistentvolumeclaims",
+        "Secret" => "secrets",
+        _ => return None,
+    };
+    Some(ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(group, version, kind),
+        plural,
+    ))
+}
+
+fn describe_obj(o: &Value) -> String {
+    format!(
+        "{} {}",
+        o["kind"].as_str().unwrap_or("?").to_ascii_lowercase(),
+        o["metadata"]["name"].as_str().unwrap_or("?")
+    )
+}
+
+/// Server-side apply of one object.
+async fn apply(client: &kube::Client, cluster: &Cluster, o: &Value) -> ItemOutcome {
+    let what = describe_obj(o);
+    let (Some(ar), Some(ns), Some(name)) = (
+        resource(o["apiVersion"].as_str().unwrap_or(""), o["kind"].as_str().unwrap_or("")),
+        o["metadata"]["namespace"].as_str(),
+        o["metadata"]["name"].as_str(),
+    ) else {
+        return ItemOutcome::failed(what, "kdeck cannot apply this kind of object", None);
+    };
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
+    let pp = PatchParams::apply("kdeck").force();
+    match api.patch(name, &pp, &Patch::Apply(o)).await {
+        Ok(_) => ItemOutcome::ok(what, "applied"),
+        Err(e) => {
+            let p = describe(cluster, &format!("apply {}", o["kind"].as_str().unwrap_or("")), &e);
+            ItemOutcome::failed(what, p.message, p.code)
+        }
+    }
+}
+
+/// Everything deploy needs, read from the store: the derived objects.
+pub fn plan(ex: &Executor, a: &AppRef) -> Result<(App, Derived, Option<Value>), Failure> {
+    let app = stored_app(ex, a)?;
+    let state = state_of(ex, a)?;
+    let routes = routes_of(ex, a)?;
+    let domains = domains_of(ex, &a.space.cluster)?;
+    let mut bound = Vec::new();
+    for b in ex.store().list::<Binding>()?.into_iter().filter(|b| b.consumer == *a) {
+        let provider = ex.store().get::<App>(&b.provider.to_string())?.ok_or_else(|| {
+            invalid(format!(
+                "{a} binds to {}, which is not a stored app; `kdeck apps list` shows the apps, `kdeck bind` changes bindings",
+                b.provider
+            ))
+        })?;
+        let routes = routes_of(ex, &b.provider)?;
+        bound.push(BoundProvider {
+            binding: b,
+            provider,
+            routes,
+        });
+    }
+    let mut shown = app.clone();
+    if state.stopped {
+        shown.replicas = 0;
+    }
+    let derived = derive::derive(Inputs {
+        app: &shown,
+        routes: &routes,
+        domains: &domains,
+        bindings: &bound,
+        restarted_at: state.restarted_at.as_deref(),
+    });
+    // The space's shared Ingress, from every stored app's shared routes there.
+    let mut shared = Vec::new();
+    for r in ex.store().list::<Route>()? {
+        if r.app.space == a.space
+            && r.ingress == IngressMode::Shared
+            && let Some(owner) = ex.store().get::<App>(&r.app.to_string())?
+        {
+            shared.push((r, owner));
+        }
+    }
+    let shared = derive::shared_ingress(&a.space, &shared, &domains);
+    Ok((app, derived, shared))
+}
+
+/// Hosts this app's routes would take that another Ingress in the cluster already serves.
+async fn host_conflicts(client: &kube::Client, a: &AppRef, d: &Derived) -> Vec<String> {
+    let Some(ar) = resource("networking.k8s.io/v1", "Ingress") else {
+        return Vec::new();
+    };
+    let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+    let Ok(list) = api.list(&ListParams::default()).await else {
+        return Vec::new();
+    };
+    let ours: Vec<(String, String)> = d
+        .ingresses
+        .iter()
+        .flat_map(|i| {
+            i["spec"]["rules"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|r| {
+                    let host = r["host"].as_str().unwrap_or("").to_string();
+                    r["http"]["paths"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(move |p| (host.clone(), p["path"].as_str().unwrap_or("/").to_string()))
+                })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for ing in list.items {
+        let ns = ing.metadata.namespace.clone().unwrap_or_default();
+        let name = ing.metadata.name.clone().unwrap_or_default();
+        let mine = ns == a.space.namespace && d.ingresses.iter().any(|i| i["metadata"]["name"] == name.as_str());
+        if mine {
+            continue;
+        }
+        for r in ing.data["spec"]["rules"].as_array().cloned().unwrap_or_default() {
+            let host = r["host"].as_str().unwrap_or("");
+            for p in r["http"]["paths"].as_array().cloned().unwrap_or_default() {
+                let path = p["path"].as_str().unwrap_or("/");
+                if ours.iter().any(|(h, pa)| h == host && pa == path) {
+                    out.push(format!(
+                        "route {host}{} is already served by ingress {ns}/{name} on cluster {}",
+                        if path == "/" { "" } else { path },
+                        a.space.cluster
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Copies the secret values a binding across spaces needs.
+async fn copy_secret(
+    ex: &Executor,
+    a: &AppRef,
+    c: &derive::SecretCopy,
+    to: &kube::Client,
+    cluster: &Cluster,
+) -> ItemOutcome {
+    let what = format!("secret {}", c.to_name);
+    let from_cluster = match cluster_of(ex, &c.from.cluster) {
+        Ok(cl) => cl,
+        Err(f) => return ItemOutcome::failed(what, f.reason, None),
+    };
+    let from = match client_for(&from_cluster).await {
+        Ok(cl) => cl,
+        Err(p) => return ItemOutcome::failed(what, p.message, p.code),
+    };
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(from, &c.from.namespace);
+    let s = match secrets.get(&c.from_name).await {
+        Ok(s) => s,
+        Err(e) => {
+            let p = describe(&from_cluster, "get secrets", &e);
+            return ItemOutcome::failed(
+                what,
+                format!("reading {}/{}: {}", c.from, c.from_name, p.message),
+                p.code,
+            );
+        }
+    };
+    let mut data = serde_json::Map::new();
+    for k in &c.keys {
+        match s.data.as_ref().and_then(|d| d.get(k)) {
+            Some(v) => {
+                data.insert(k.clone(), serde_json::to_value(v).unwrap_or(Value::Null));
+            }
+            None => {
+                return ItemOutcome::failed(what, format!("secret {}/{} has no key {k}", c.from, c.from_name), None);
+            }
+        }
+    }
+    let obj = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": c.to_name, "namespace": a.space.namespace,
+                     "labels": {derive::MANAGED_BY: "kdeck", derive::NAME: a.name}},
+        "type": "Opaque", "data": data});
+    apply(to, cluster, &obj).await
+}
+
+pub(super) async fn deploy(ex: &Executor, app: &str) -> Result<Applied, Failure> {
+    let a = parse_app(app)?;
+    let (_, derived, shared) = plan(ex, &a)?;
+    let cluster = cluster_of(ex, &a.space.cluster)?;
+    let client = client_for(&cluster).await.map_err(cluster_failure)?;
+    let conflicts = host_conflicts(&client, &a, &derived).await;
+    if !conflicts.is_empty() {
+        return Err(invalid(conflicts.join("; ")));
+    }
+    let mut items = Vec::new();
+    for c in &derived.secret_copies {
+        items.push(copy_secret(ex, &a, c, &client, &cluster).await);
+    }
+    for o in derived.objects() {
+        items.push(apply(&client, &cluster, o).await);
+    }
+    if let Some(s) = &shared {
+        items.push(apply(&client, &cluster, s).await);
+    }
+    let mut state = state_of(ex, &a)?;
+    let mut batch = Batch::new();
+    if items.iter().any(|i| i.ok) {
+        state.deployed_at = Some(ex.now());
+        batch.put(&state)?;
+    }
+    Ok(Applied { items, batch })
+}
+
+/// Changes the stored state or settings, then applies the workload when deployed.
+async fn change(
+    ex: &Executor,
+    app: &str,
+    f: impl FnOnce(&mut App, &mut AppState, &str),
+    what: &str,
+) -> Result<Applied, Failure> {
+    let a = parse_app(app)?;
+    let mut settings = stored_app(ex, &a)?;
+    let mut state = state_of(ex, &a)?;
+    f(&mut settings, &mut state, &ex.now());
+    settings.validate().map_err(|e| invalid(e.to_string()))?;
+    let mut batch = Batch::new();
+    batch.put(&settings)?;
+    batch.put(&state)?;
+    if state.deployed_at.is_none() {
+        return Ok(Applied {
+            items: vec![ItemOutcome::ok(
+                a.to_string(),
+                format!("{what} (stored; deploy to apply)"),
+            )],
+            batch,
+        });
+    }
+    // Apply with the new settings: plan reads the store, so stage them first.
+    ex.store().put(&settings)?;
+    ex.store().put(&state)?;
+    let (_, derived, _) = plan(ex, &a)?;
+    let cluster = cluster_of(ex, &a.space.cluster)?;
+    let client = client_for(&cluster).await.map_err(cluster_failure)?;
+    let item = apply(&client, &cluster, &derived.workload).await;
+    Ok(Applied {
+        items: vec![ItemOutcome {
+            message: if item.ok {
+                what.to_string()
+            } else {
+                item.message.clone()
+            },
+            ..item
+        }],
+        batch,
+    })
+}
+
+pub(super) async fn scale(ex: &Executor, app: &str, replicas: u32) -> Result<Applied, Failure> {
+    change(
+        ex,
+        app,
+        |s, st, _| {
+            s.replicas = replicas;
+            st.stopped = false;
+        },
+        &format!("scaled to {replicas}"),
+    )
+    .await
+}
+
+pub(super) async fn restart(ex: &Executor, app: &str) -> Result<Applied, Failure> {
+    change(
+        ex,
+        app,
+        |_, st, now| st.restarted_at = Some(now.to_string()),
+        "restarting (rolling)",
+    )
+    .await
+}
+
+pub(super) async fn stop(ex: &Executor, app: &str) -> Result<Applied, Failure> {
+    change(
+        ex,
+        app,
+        |_, st, _| st.stopped = true,
+        "stopped (0 replicas; settings kept)",
+    )
+    .await
+}
+
+pub(super) async fn start(ex: &Executor, app: &str) -> Result<Applied, Failure> {
+    change(ex, app, |_, st, _| st.stopped = false, "started").await
+}
+
+pub(super) async fn delete(ex: &Executor, app: &str, purge: bool, yes: bool) -> Result<Applied, Failure> {
+    let a = parse_app(app)?;
+    if !yes {
+        return Err(Failure::new(
+            FailureKind::Usage,
+            format!("apps delete {a}: this deletes its objects in the cluster; pass --yes to do it"),
+        ));
+    }
+    let (_, derived, _) = plan(ex, &a)?;
+    let cluster = cluster_of(ex, &a.space.cluster)?;
+    let client = client_for(&cluster).await.map_err(cluster_failure)?;
+    let mut items = Vec::new();
+    for o in derived.objects().into_iter().rev() {
+        let what = describe_obj(o);
+        let Some(ar) = resource(o["apiVersion"].as_str().unwrap_or(""), o["kind"].as_str().unwrap_or("")) else {
+            continue;
+        };
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &a.space.namespace, &ar);
+        let name = o["metadata"]["name"].as_str().unwrap_or("");
+        items.push(match api.delete(name, &DeleteParams::default()).await {
+            Ok(_) => ItemOutcome::ok(what, "deleted"),
+            Err(kube::Error::Api(s)) if s.code == 404 => ItemOutcome::ok(what, "not there"),
+            Err(e) => {
+                let p = describe(&cluster, "delete", &e);
+                ItemOutcome::failed(what, p.message, p.code)
+            }
+        });
+    }
+    let mut batch = Batch::new();
+    let mut state = state_of(ex, &a)?;
+    state.deployed_at = None;
+    if purge {
+        batch.delete::<App>(&a.to_string());
+        batch.delete::<AppState>(&a.to_string());
+        for r in routes_of(ex, &a)? {
+            batch.delete::<Route>(&r.key());
+        }
+        for b in ex.store().list::<Binding>()?.into_iter().filter(|b| b.consumer == a) {
+            batch.delete::<Binding>(&b.key());
+        }
+        items.push(ItemOutcome::ok(a.to_string(), "settings forgotten"));
+    } else {
+        batch.put(&state)?;
+    }
+    Ok(Applied { items, batch })
+}
+
+pub(super) fn add_domain(
+    ex: &Executor,
+    cluster: &str,
+    suffix: &str,
+    tls_secret: Option<String>,
+    ingress_class: Option<String>,
+) -> Result<Applied, Failure> {
+    cluster_of(ex, cluster)?;
+    let d = Domain {
+        cluster: cluster.to_string(),
+        suffix: suffix.to_string(),
+        tls_secret,
+        ingress_class,
+    };
+    d.validate().map_err(|e| invalid(e.to_string()))?;
+    let mut batch = Batch::new();
+    batch.put(&d)?;
+    Ok(Applied {
+        items: vec![ItemOutcome::ok(d.key(), "stored")],
+        batch,
+    })
+}
+
+pub(super) fn add_route(ex: &Executor, app: &str, host: &str, shared: bool) -> Result<Applied, Failure> {
+    let a = parse_app(app)?;
+    let settings = stored_app(ex, &a)?;
+    if settings.ports.is_empty() {
+        return Err(invalid(format!("app {a} has no port for a route to send traffic to")));
+    }
+    let mut r = make_route(ex, &a, host)?;
+    if shared {
+        r.ingress = IngressMode::Shared;
+    }
+    let mut batch = Batch::new();
+    batch.put(&r)?;
+    Ok(Applied {
+        items: vec![ItemOutcome::ok(
+            format!("route {}", r.host),
+            "stored; `kdeck apps deploy` applies it",
+        )],
+        batch,
+    })
+}
+
+pub(super) fn bind(
+    ex: &Executor,
+    consumer: &str,
+    provider: &str,
+    connector: &str,
+    prefix: Option<String>,
+) -> Result<Applied, Failure> {
+    let c = parse_app(consumer)?;
+    let p = parse_app(provider)?;
+    stored_app(ex, &c)?;
+    let prov = ex.store().get::<App>(&p.to_string())?.ok_or_else(|| {
+        invalid(format!(
+            "binding target {p} is not a stored app; `kdeck apps list` shows the apps"
+        ))
+    })?;
+    if !prov.connectors.iter().any(|x| x.name == connector) {
+        let offered: Vec<&str> = prov.connectors.iter().map(|x| x.name.as_str()).collect();
+        return Err(invalid(format!(
+            "app {p} offers no connector {connector:?}; it offers: {}",
+            if offered.is_empty() {
+                "none".to_string()
+            } else {
+                offered.join(", ")
+            }
+        )));
+    }
+    let b = Binding {
+        consumer: c,
+        provider: p,
+        connector: connector.to_string(),
+        env_prefix: prefix,
+    };
+    b.validate().map_err(|e| invalid(e.to_string()))?;
+    let mut batch = Batch::new();
+    batch.put(&b)?;
+    Ok(Applied {
+        items: vec![ItemOutcome::ok(b.key(), "stored; deploy the consumer to apply")],
+        batch,
+    })
+}

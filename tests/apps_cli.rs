@@ -1,0 +1,405 @@
+//! Apps the PaaS way, from the CLI as a script would drive it, against
+//! simulated clusters, checked with the real `kubectl`: create, a route
+//! under the cluster's domain, a binding to a database on another cluster,
+//! deploy, scale, restart, stop/start, delete; and bad input said clearly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use kdeck::sim::{FleetSize, SimHandle, SimOptions};
+
+struct Setup {
+    _rt: tokio::runtime::Runtime,
+    _handles: Vec<SimHandle>,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let handles = rt
+            .block_on(kdeck::sim::start(SimOptions {
+                clusters: 2,
+                fleet: FleetSize::Small,
+                ..Default::default()
+            }))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kubeconfig"), kdeck::sim::kubeconfig(&handles, "admin")).unwrap();
+        let s = Setup {
+            _rt: rt,
+            _handles: handles,
+            dir,
+        };
+        let kc = s.dir.path().join("kubeconfig");
+        s.ok(&["clusters", "import", kc.to_str().unwrap()]);
+        s
+    }
+
+    fn kdeck(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_kdeck"))
+            .arg("--data-dir")
+            .arg(self.dir.path().join("data"))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.kdeck(args);
+        assert!(
+            out.status.success(),
+            "kdeck {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str], code: i32, says: &str) {
+        let out = self.kdeck(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "kdeck {args:?}: {err}");
+        assert!(err.contains(says), "kdeck {args:?} should say {says:?}: {err}");
+    }
+
+    fn kubectl(&self, context: &str, args: &[&str]) -> Output {
+        Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(self.dir.path().join("kubeconfig"))
+            .arg("--context")
+            .arg(context)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn jsonpath(&self, context: &str, ns: &str, what: &str, path: &str) -> String {
+        let out = self.kubectl(context, &["-n", ns, "get", what, "-o", &format!("jsonpath={path}")]);
+        assert!(
+            out.status.success(),
+            "kubectl get {what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn until(&self, what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + within;
+        while !f() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn an_app_with_a_route_and_a_binding_to_a_database_on_another_cluster() {
+    let s = Setup::new();
+    s.ok(&[
+        "domains",
+        "add",
+        "prod-eu1",
+        "apps.prod-eu1.example.com",
+        "--tls-secret",
+        "wildcard-tls",
+        "--ingress-class",
+        "nginx",
+    ]);
+    s.ok(&["domains", "add", "stage-eu1", "apps.stage-eu1.example.com"]);
+    // The database, on the other cluster, offering a connector.
+    s.ok(&[
+        "apps",
+        "create",
+        "stage-eu1/shop-prod/pg",
+        "--image",
+        "postgres:16",
+        "--stateful",
+        "--port",
+        "5432",
+        "--route",
+        "default",
+        "--connector",
+        "postgres:user=app,password=secret:postgres-credentials/password",
+    ]);
+    s.ok(&["apps", "deploy", "stage-eu1/shop-prod/pg"]);
+    assert_eq!(
+        s.jsonpath("stage-eu1", "shop-prod", "statefulset/pg", "{.spec.serviceName}"),
+        "pg"
+    );
+    // The app, a draft first: nothing in the cluster.
+    let out = s.ok(&[
+        "apps",
+        "create",
+        "prod-eu1/payments-prod/checkout",
+        "--image",
+        "ghcr.io/acme/api:1.0",
+        "--port",
+        "8080",
+        "--replicas",
+        "2",
+        "--env",
+        "MODE=live",
+        "--route",
+        "default",
+    ]);
+    assert!(out.contains("nothing in the cluster yet"), "{out}");
+    assert!(
+        !s.kubectl("prod-eu1", &["-n", "payments-prod", "get", "deployment/checkout"])
+            .status
+            .success()
+    );
+    s.ok(&[
+        "bind",
+        "prod-eu1/payments-prod/checkout",
+        "--to",
+        "stage-eu1/shop-prod/pg:postgres",
+    ]);
+    // The plan, before anything is applied.
+    let plan = s.ok(&["apps", "deploy", "prod-eu1/payments-prod/checkout", "--dry-run"]);
+    assert!(
+        plan.contains("kind: Deployment") && plan.contains("kind: Ingress"),
+        "{plan}"
+    );
+    assert!(
+        !s.kubectl("prod-eu1", &["-n", "payments-prod", "get", "deployment/checkout"])
+            .status
+            .success()
+    );
+    let out = s.ok(&["apps", "deploy", "prod-eu1/payments-prod/checkout"]);
+    assert!(out.contains("deployment checkout") && out.contains("applied"), "{out}");
+
+    // kubectl sees the Deployment, the Service and the Ingress with the right host.
+    let host = "checkout-payments-prod.apps.prod-eu1.example.com";
+    assert_eq!(
+        s.jsonpath("prod-eu1", "payments-prod", "ingress/checkout", "{.spec.rules[0].host}"),
+        host
+    );
+    assert_eq!(
+        s.jsonpath(
+            "prod-eu1",
+            "payments-prod",
+            "ingress/checkout",
+            "{.spec.tls[0].secretName}"
+        ),
+        "wildcard-tls"
+    );
+    assert_eq!(
+        s.jsonpath(
+            "prod-eu1",
+            "payments-prod",
+            "ingress/checkout",
+            "{.spec.ingressClassName}"
+        ),
+        "nginx"
+    );
+    assert_eq!(
+        s.jsonpath("prod-eu1", "payments-prod", "service/checkout", "{.spec.ports[0].port}"),
+        "8080"
+    );
+    assert_eq!(
+        s.jsonpath(
+            "prod-eu1",
+            "payments-prod",
+            "deployment/checkout",
+            "{.metadata.labels.app\\.kubernetes\\.io/managed-by}"
+        ),
+        "kdeck"
+    );
+    let env = s.jsonpath(
+        "prod-eu1",
+        "payments-prod",
+        "deployment/checkout",
+        "{.spec.template.spec.containers[0].env}",
+    );
+    let env: Vec<serde_json::Value> = serde_json::from_str(&env).unwrap();
+    let get = |n: &str| env.iter().find(|e| e["name"] == n).cloned().unwrap_or_default();
+    assert_eq!(get("MODE")["value"], "live");
+    assert_eq!(get("PG_USER")["value"], "app");
+    assert_eq!(
+        get("PG_HOST")["value"],
+        "pg-shop-prod.apps.stage-eu1.example.com",
+        "the route across clusters"
+    );
+    assert_eq!(
+        get("PG_URL")["value"],
+        "https://pg-shop-prod.apps.stage-eu1.example.com"
+    );
+    assert_eq!(
+        get("PG_PASSWORD")["valueFrom"]["secretKeyRef"]["name"],
+        "pg-postgres-postgres-credentials"
+    );
+    assert!(
+        get("KDECK_SERVICES")["value"]
+            .as_str()
+            .unwrap()
+            .contains("\"postgres\"")
+    );
+    // The password was copied from the other cluster, never printed.
+    let copied = s.jsonpath(
+        "prod-eu1",
+        "payments-prod",
+        "secret/pg-postgres-postgres-credentials",
+        "{.data.password}",
+    );
+    let original = s.jsonpath(
+        "stage-eu1",
+        "shop-prod",
+        "secret/postgres-credentials",
+        "{.data.password}",
+    );
+    assert_eq!(copied, original);
+    assert!(!out.contains(&original));
+    // And it becomes ready.
+    s.until("2 ready replicas", Duration::from_secs(20), || {
+        s.jsonpath(
+            "prod-eu1",
+            "payments-prod",
+            "deployment/checkout",
+            "{.status.readyReplicas}",
+        ) == "2"
+    });
+
+    // Scale, restart, stop and start, each seen in the cluster.
+    s.ok(&["apps", "scale", "prod-eu1/payments-prod/checkout", "3"]);
+    assert_eq!(
+        s.jsonpath("prod-eu1", "payments-prod", "deployment/checkout", "{.spec.replicas}"),
+        "3"
+    );
+    s.ok(&["apps", "restart", "prod-eu1/payments-prod/checkout"]);
+    assert!(
+        s.jsonpath(
+            "prod-eu1",
+            "payments-prod",
+            "deployment/checkout",
+            "{.spec.template.metadata.annotations}"
+        )
+        .contains("kdeck.dev/restartedAt")
+    );
+    s.ok(&["apps", "stop", "prod-eu1/payments-prod/checkout"]);
+    assert_eq!(
+        s.jsonpath("prod-eu1", "payments-prod", "deployment/checkout", "{.spec.replicas}"),
+        "0"
+    );
+    s.ok(&["apps", "start", "prod-eu1/payments-prod/checkout"]);
+    assert_eq!(
+        s.jsonpath("prod-eu1", "payments-prod", "deployment/checkout", "{.spec.replicas}"),
+        "3"
+    );
+
+    // Delete asks first; then the objects go, and --purge forgets the settings.
+    s.fails(&["apps", "delete", "prod-eu1/payments-prod/checkout"], 2, "pass --yes");
+    s.ok(&["apps", "delete", "prod-eu1/payments-prod/checkout", "--yes", "--purge"]);
+    s.until("the deployment gone", Duration::from_secs(10), || {
+        !s.kubectl("prod-eu1", &["-n", "payments-prod", "get", "deployment/checkout"])
+            .status
+            .success()
+    });
+    assert!(
+        !s.kubectl("prod-eu1", &["-n", "payments-prod", "get", "ingress/checkout"])
+            .status
+            .success()
+    );
+    s.fails(
+        &["apps", "show", "prod-eu1/payments-prod/checkout"],
+        1,
+        "no app prod-eu1/payments-prod/checkout is stored",
+    );
+}
+
+#[test]
+fn bad_input_is_said_and_journalled() {
+    let s = Setup::new();
+    s.fails(
+        &["apps", "create", "prod-eu1/shop-prod/Web_1", "--image", "nginx"],
+        1,
+        "try \"web-1\"",
+    );
+    s.fails(
+        &[
+            "apps",
+            "create",
+            "prod-eu1/shop-prod/web2",
+            "--image",
+            "nginx",
+            "--port",
+            "0",
+        ],
+        1,
+        "port",
+    );
+    s.fails(
+        &[
+            "apps",
+            "create",
+            "prod-eu1/shop-prod/web2",
+            "--image",
+            "nginx",
+            "--env",
+            "JUSTNAME",
+        ],
+        1,
+        "must be NAME=VALUE",
+    );
+    s.fails(
+        &[
+            "apps",
+            "create",
+            "prod-eu1/shop-prod/web2",
+            "--image",
+            "nginx",
+            "--port",
+            "80",
+            "--route",
+            "default",
+        ],
+        1,
+        "kdeck domains add prod-eu1 SUFFIX",
+    );
+    s.fails(
+        &["apps", "create", "nowhere/shop-prod/web2", "--image", "nginx"],
+        2,
+        "no cluster named \"nowhere\"",
+    );
+    s.ok(&[
+        "apps",
+        "create",
+        "prod-eu1/shop-prod/web2",
+        "--image",
+        "nginx",
+        "--port",
+        "80",
+    ]);
+    s.fails(
+        &["bind", "prod-eu1/shop-prod/web2", "--to", "prod-eu1/shop-prod/ghost:db"],
+        1,
+        "binding target prod-eu1/shop-prod/ghost is not a stored app",
+    );
+    s.fails(
+        &["bind", "prod-eu1/shop-prod/web2", "--to", "nocolon"],
+        2,
+        "CLUSTER/SPACE/APP:CONNECTOR",
+    );
+    // A host another Ingress in the cluster serves already: deploy refuses, naming it.
+    s.ok(&[
+        "routes",
+        "add",
+        "prod-eu1/shop-prod/web2",
+        "--host",
+        "web-shop-prod.apps.prod-eu1.example.com",
+    ]);
+    s.fails(
+        &["apps", "deploy", "prod-eu1/shop-prod/web2"],
+        1,
+        "is already served by ingress shop-prod/web on cluster prod-eu1",
+    );
+    let failed = s.ok(&["history", "--failed", "-o", "json"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&failed).unwrap();
+    assert!(entries.iter().any(|e| e["command"]["type"] == "deploy_app"), "{failed}");
+    assert!(entries.iter().any(|e| e["command"]["type"] == "create_app"), "{failed}");
+}
