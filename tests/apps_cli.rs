@@ -403,3 +403,75 @@ fn bad_input_is_said_and_journalled() {
     assert!(entries.iter().any(|e| e["command"]["type"] == "deploy_app"), "{failed}");
     assert!(entries.iter().any(|e| e["command"]["type"] == "create_app"), "{failed}");
 }
+
+#[test]
+fn drift_after_an_out_of_band_scale_then_reconcile_and_adopting_an_app() {
+    let s = Setup::new();
+    s.ok(&["domains", "add", "prod-eu1", "apps.prod-eu1.example.com"]);
+    s.ok(&[
+        "apps",
+        "create",
+        "prod-eu1/shop-prod/shop",
+        "--image",
+        "nginx:1.27",
+        "--port",
+        "80",
+        "--route",
+        "default",
+    ]);
+    let drift = |s: &Setup| -> Vec<serde_json::Value> {
+        serde_json::from_str(&s.ok(&["apps", "status", "prod-eu1/shop-prod/shop", "-o", "json"])).unwrap()
+    };
+    // Before the first deploy, every object would be created.
+    let plan = s.ok(&["apps", "deploy", "prod-eu1/shop-prod/shop", "--dry-run"]);
+    assert!(plan.contains("create") && plan.contains("kind: Deployment"), "{plan}");
+    assert!(drift(&s).iter().all(|d| d["action"] == "create"));
+    s.ok(&["apps", "deploy", "prod-eu1/shop-prod/shop"]);
+    assert!(drift(&s).iter().all(|d| d["action"] == "unchanged"), "{:?}", drift(&s));
+    // Someone scales it with kubectl: kdeck sees the drift, field by field.
+    let out = s.kubectl(
+        "prod-eu1",
+        &["-n", "shop-prod", "scale", "deployment/shop", "--replicas", "5"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let d = drift(&s);
+    let w = d.iter().find(|d| d["object"] == "deployment shop").unwrap();
+    assert_eq!(w["action"], "update");
+    assert_eq!(w["changes"][0]["path"], "spec.replicas");
+    assert_eq!(
+        (w["changes"][0]["ours"].as_str(), w["changes"][0]["cluster"].as_str()),
+        (Some("1"), Some("5"))
+    );
+    let table = s.ok(&["apps", "status", "prod-eu1/shop-prod/shop"]);
+    assert!(table.contains("spec.replicas") && table.contains("update"), "{table}");
+    // Reconcile: deploy puts the stored settings back.
+    s.ok(&["apps", "deploy", "prod-eu1/shop-prod/shop"]);
+    let after = drift(&s);
+    assert!(after.iter().all(|d| d["action"] == "unchanged"), "{after:?}");
+
+    // An app kdeck did not create, adopted with its route.
+    s.ok(&["apps", "adopt", "prod-eu1/shop-prod/web"]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&s.ok(&["apps", "show", "prod-eu1/shop-prod/web", "-o", "json"])).unwrap();
+    assert!(
+        shown["settings"]["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("ghcr.io/acme/web:"),
+        "{shown}"
+    );
+    assert_eq!(shown["settings"]["ports"][0]["port"], 8080);
+    assert_eq!(shown["routes"][0]["host"], "web-shop-prod.apps.prod-eu1.example.com");
+    s.fails(&["apps", "adopt", "prod-eu1/shop-prod/web"], 1, "is stored already");
+    s.fails(
+        &["apps", "adopt", "prod-eu1/shop-prod/ghost"],
+        1,
+        "no Deployment or StatefulSet ghost",
+    );
+    // Managed from now on: scaling it goes through kdeck.
+    s.ok(&["apps", "scale", "prod-eu1/shop-prod/web", "4"]);
+    assert_eq!(
+        s.jsonpath("prod-eu1", "shop-prod", "deployment/web", "{.spec.replicas}"),
+        "4"
+    );
+}

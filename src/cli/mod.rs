@@ -213,6 +213,10 @@ pub enum AppsCmd {
     },
     /// The stored settings and the objects deploy applies, as YAML
     Show { app: String },
+    /// Each of the app's objects against the cluster: in step, or what differs (drift)
+    Status { app: String },
+    /// Store an app kdeck did not create (its workload and routes), to manage it
+    Adopt { app: String },
 }
 
 #[derive(Args, Debug)]
@@ -356,7 +360,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Apps(AppsCmd::List { spaces, all: _ }) => apps_list(&store, &spaces, format),
         Cmd::Logs(args) => logs::logs(&store, &args, format),
         Cmd::Apps(AppsCmd::Create(args)) => run_command(&executor, args.command(), format),
-        Cmd::Apps(AppsCmd::Deploy { app, dry_run: true }) => paas::show(&executor, &app, format),
+        Cmd::Apps(AppsCmd::Deploy { app, dry_run: true }) => paas::status(&executor, &app, format, true),
         Cmd::Apps(AppsCmd::Deploy { app, dry_run: false }) => {
             run_command(&executor, Command::DeployApp { app }, format)
         }
@@ -373,6 +377,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             run_command(&executor, Command::DeleteApp { app, purge, yes }, format)
         }
         Cmd::Apps(AppsCmd::Show { app }) => paas::show(&executor, &app, format),
+        Cmd::Apps(AppsCmd::Status { app }) => paas::status(&executor, &app, format, false),
+        Cmd::Apps(AppsCmd::Adopt { app }) => run_command(&executor, Command::AdoptApp { app }, format),
         Cmd::Domains(cmd) => paas::domains(&executor, cmd, format),
         Cmd::Routes(cmd) => paas::routes(&executor, cmd, format),
         Cmd::Bind(args) => run_command(&executor, args.command()?, format),

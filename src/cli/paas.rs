@@ -218,3 +218,29 @@ pub fn routes(ex: &Executor, cmd: RoutesCmd, format: Format) -> Result<(), CliEr
         ),
     }
 }
+
+/// `apps status APP` and `apps deploy --dry-run`: each object against the
+/// cluster. With `plan`, the objects follow as YAML.
+pub fn status(ex: &Executor, app: &str, format: Format, plan: bool) -> Result<(), CliError> {
+    let a = AppRef::parse("APP", app).map_err(|e| CliError::usage(e.to_string()))?;
+    let drift = super::runtime()?
+        .block_on(apps::drift(ex, &a))
+        .map_err(|f| CliError::failed(f.reason))?;
+    print_data(format, &drift, || {
+        let mut t = Table::new(&["OBJECT", "DEPLOY WOULD", "FIELD", "KDECK", "CLUSTER"]);
+        for d in &drift {
+            if d.changes.is_empty() {
+                t.row([d.object.as_str(), d.action, "", "", ""]);
+            }
+            for c in &d.changes {
+                t.row([d.object.as_str(), d.action, &c.path, &c.ours, &c.cluster]);
+            }
+        }
+        t
+    })?;
+    if plan && format == Format::Table {
+        println!();
+        show(ex, app, Format::Table)?;
+    }
+    Ok(())
+}

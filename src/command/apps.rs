@@ -684,3 +684,184 @@ pub(super) fn bind(
         batch,
     })
 }
+
+/// How each of an app's objects compares with the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectDrift {
+    pub object: String,
+    /// `create` (not in the cluster), `update` (differs) or `unchanged`.
+    pub action: &'static str,
+    pub changes: Vec<derive::Change>,
+}
+
+/// The plan against the cluster: what deploy would create or change.
+pub async fn drift(ex: &Executor, a: &AppRef) -> Result<Vec<ObjectDrift>, Failure> {
+    let (_, derived, shared) = plan(ex, a)?;
+    let cluster = cluster_of(ex, &a.space.cluster)?;
+    let client = client_for(&cluster).await.map_err(cluster_failure)?;
+    let mut out = Vec::new();
+    for o in derived.objects().into_iter().chain(shared.iter()) {
+        let Some(ar) = resource(o["apiVersion"].as_str().unwrap_or(""), o["kind"].as_str().unwrap_or("")) else {
+            continue;
+        };
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &a.space.namespace, &ar);
+        let name = o["metadata"]["name"].as_str().unwrap_or("");
+        let live = api
+            .get_opt(name)
+            .await
+            .map_err(|e| cluster_failure(describe(&cluster, "get", &e)))?;
+        let object = describe_obj(o);
+        out.push(match live {
+            None => ObjectDrift {
+                object,
+                action: "create",
+                changes: Vec::new(),
+            },
+            Some(l) => {
+                let lv = serde_json::to_value(&l).unwrap_or(Value::Null);
+                let changes = derive::diff(o, &lv)
+                    .into_iter()
+                    .filter(|c| !c.path.starts_with("apiVersion") && !c.path.starts_with("kind"))
+                    .collect::<Vec<_>>();
+                ObjectDrift {
+                    object,
+                    action: if changes.is_empty() { "unchanged" } else { "update" },
+                    changes,
+                }
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// Reads an app kdeck did not create into the store, from its workload and
+/// the Ingresses that send traffic to its Service.
+pub(super) async fn adopt(ex: &Executor, app: &str) -> Result<Applied, Failure> {
+    let a = parse_app(app)?;
+    if ex.store().get::<App>(&a.to_string())?.is_some() {
+        return Err(invalid(format!(
+            "app {a} is stored already; `kdeck apps show {a}` shows it"
+        )));
+    }
+    let cluster = cluster_of(ex, &a.space.cluster)?;
+    let client = client_for(&cluster).await.map_err(cluster_failure)?;
+    let mut found = None;
+    for kind in ["Deployment", "StatefulSet"] {
+        let Some(ar) = resource("apps/v1", kind) else { continue };
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &a.space.namespace, &ar);
+        match api.get_opt(&a.name).await {
+            Ok(Some(o)) => {
+                found = Some((kind, serde_json::to_value(&o).unwrap_or(Value::Null)));
+                break;
+            }
+            Ok(None) => {}
+            Err(e) => return Err(cluster_failure(describe(&cluster, "get", &e))),
+        }
+    }
+    let (kind, w) = found.ok_or_else(|| {
+        invalid(format!(
+            "no Deployment or StatefulSet {} in space {}; `kdeck apps list --space {}` lists them",
+            a.name, a.space, a.space
+        ))
+    })?;
+    let c = &w["spec"]["template"]["spec"]["containers"][0];
+    let mut settings = App::new(a.clone(), c["image"].as_str().unwrap_or(""));
+    settings.kind = if kind == "StatefulSet" {
+        WorkloadKind::StatefulSet
+    } else {
+        WorkloadKind::Deployment
+    };
+    settings.replicas = w["spec"]["replicas"]
+        .as_u64()
+        .and_then(|r| u32::try_from(r).ok())
+        .unwrap_or(1);
+    for p in c["ports"].as_array().into_iter().flatten() {
+        if let Some(port) = p["containerPort"].as_u64().and_then(|x| u16::try_from(x).ok()) {
+            settings.ports.push(AppPort {
+                port,
+                name: p["name"].as_str().map(str::to_string),
+                protocol: if p["protocol"] == "UDP" {
+                    Protocol::Udp
+                } else {
+                    Protocol::Tcp
+                },
+            });
+        }
+    }
+    for e in c["env"].as_array().into_iter().flatten() {
+        let name = e["name"].as_str().unwrap_or("").to_string();
+        let source = if let Some(v) = e["value"].as_str() {
+            EnvSource::Value(v.to_string())
+        } else if let Some(r) = e.pointer("/valueFrom/secretKeyRef") {
+            EnvSource::SecretKey {
+                name: r["name"].as_str().unwrap_or("").into(),
+                key: r["key"].as_str().unwrap_or("").into(),
+                optional: r["optional"].as_bool().unwrap_or(false),
+            }
+        } else if let Some(r) = e.pointer("/valueFrom/configMapKeyRef") {
+            EnvSource::ConfigMapKey {
+                name: r["name"].as_str().unwrap_or("").into(),
+                key: r["key"].as_str().unwrap_or("").into(),
+                optional: r["optional"].as_bool().unwrap_or(false),
+            }
+        } else {
+            continue;
+        };
+        settings.env.push(EnvEntry { name, source });
+    }
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect()
+    };
+    settings.command = strings(&c["command"]);
+    settings.args = strings(&c["args"]);
+    for (k, v) in w["metadata"]["labels"].as_object().into_iter().flatten() {
+        if k != derive::NAME && k != derive::MANAGED_BY {
+            settings.labels.insert(k.clone(), v.as_str().unwrap_or("").to_string());
+        }
+    }
+    settings
+        .validate()
+        .map_err(|e| invalid(format!("the cluster's {kind} does not fit kdeck's settings: {e}")))?;
+    let mut items = vec![ItemOutcome::ok(a.to_string(), format!("adopted from its {kind}"))];
+    let mut batch = Batch::new();
+    // Routes: the Ingress rules that point at a Service of the app's name.
+    if let Some(ar) = resource("networking.k8s.io/v1", "Ingress") {
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &a.space.namespace, &ar);
+        if let Ok(list) = api.list(&ListParams::default()).await {
+            for ing in list.items {
+                for r in ing.data["spec"]["rules"].as_array().into_iter().flatten() {
+                    for p in r["http"]["paths"].as_array().into_iter().flatten() {
+                        if p["backend"]["service"]["name"] != a.name.as_str() {
+                            continue;
+                        }
+                        let route = Route {
+                            app: a.clone(),
+                            host: r["host"].as_str().unwrap_or("").to_string(),
+                            path: p["path"].as_str().unwrap_or("/").to_string(),
+                            port: p["backend"]["service"]["port"]["number"]
+                                .as_u64()
+                                .and_then(|x| u16::try_from(x).ok()),
+                            ingress: IngressMode::Own,
+                            tls_secret: None,
+                        };
+                        if route.validate().is_ok() {
+                            items.push(ItemOutcome::ok(format!("route {}", route.host), "adopted"));
+                            batch.put(&route)?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    batch.put(&settings)?;
+    batch.put(&AppState {
+        app: Some(a.clone()),
+        deployed_at: Some(ex.now()),
+        ..Default::default()
+    })?;
+    Ok(Applied { items, batch })
+}

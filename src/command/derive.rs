@@ -756,3 +756,95 @@ mod tests {
         assert!(derive(inputs(&worker, &[], &[], &[])).service.is_none());
     }
 }
+
+/// One field kdeck sets that the cluster has otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// `spec.replicas`, `spec.template.spec.containers[0].image`, …
+    pub path: String,
+    pub ours: String,
+    pub cluster: String,
+}
+
+fn leaf(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "(none)".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The fields of `desired` whose values differ in `live` (fields kdeck does
+/// not set are the cluster's business and not compared). Numbers and
+/// strings compare by text, so `8080` and `"8080"` are the same.
+pub fn diff(desired: &Value, live: &Value) -> Vec<Change> {
+    let mut out = Vec::new();
+    walk(desired, Some(live), String::new(), &mut out);
+    out
+}
+
+fn walk(d: &Value, l: Option<&Value>, path: String, out: &mut Vec<Change>) {
+    match d {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(v, l.and_then(|l| l.get(k)), p, out);
+            }
+        }
+        Value::Array(a) => {
+            let la = l.and_then(Value::as_array);
+            if a.is_empty() {
+                // kdeck setting nothing here leaves the cluster's list alone.
+                return;
+            }
+            if la.map_or(0, Vec::len) != a.len() {
+                out.push(Change {
+                    path: path.clone(),
+                    ours: format!("{} item(s)", a.len()),
+                    cluster: format!("{} item(s)", la.map_or(0, Vec::len)),
+                });
+            }
+            for (i, v) in a.iter().enumerate() {
+                walk(v, la.and_then(|x| x.get(i)), format!("{path}[{i}]"), out);
+            }
+        }
+        // Defaults kdeck sends that the server may leave out.
+        Value::Bool(false) if l.is_none() => {}
+        _ => {
+            let (ours, theirs) = (leaf(Some(d)), leaf(l));
+            if ours != theirs {
+                out.push(Change {
+                    path,
+                    ours,
+                    cluster: theirs,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod diff_tests {
+    use super::*;
+
+    #[test]
+    fn only_fields_we_set_are_compared() {
+        let ours = json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"image": "a:1", "ports": [{"containerPort": 8080}]}]}}}});
+        let live = json!({"spec": {"replicas": 5, "paused": false, "template": {"spec": {"containers": [{"image": "a:1", "ports": [{"containerPort": "8080"}], "terminationMessagePath": "/dev/x"}]}}}, "status": {}});
+        let d = diff(&ours, &live);
+        assert_eq!(
+            d,
+            vec![Change {
+                path: "spec.replicas".into(),
+                ours: "3".into(),
+                cluster: "5".into()
+            }]
+        );
+        let gone = diff(&ours, &json!({}));
+        assert!(gone.iter().any(|c| c.path == "spec.replicas" && c.cluster == "(none)"));
+    }
+}

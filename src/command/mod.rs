@@ -62,6 +62,10 @@ pub enum Command {
     DeployApp {
         app: String,
     },
+    /// Read an app kdeck did not create into the store, to manage it from now on.
+    AdoptApp {
+        app: String,
+    },
     ScaleApp {
         app: String,
         replicas: u32,
@@ -129,6 +133,7 @@ impl Command {
             | Command::DeleteSpace { space, .. } => format!("space {space}"),
             Command::CreateApp(n) => format!("app {}", n.app),
             Command::DeployApp { app }
+            | Command::AdoptApp { app }
             | Command::ScaleApp { app, .. }
             | Command::RestartApp { app }
             | Command::StopApp { app }
@@ -151,6 +156,7 @@ impl Command {
             Command::DeleteSpace { .. } => "spaces delete",
             Command::CreateApp(_) => "apps create",
             Command::DeployApp { .. } => "apps deploy",
+            Command::AdoptApp { .. } => "apps adopt",
             Command::ScaleApp { .. } => "apps scale",
             Command::RestartApp { .. } => "apps restart",
             Command::StopApp { .. } => "apps stop",
@@ -302,6 +308,7 @@ impl Executor {
             Command::DeleteSpace { space, yes } => spaces::delete(self, space, *yes).await,
             Command::CreateApp(n) => apps::create(self, n),
             Command::DeployApp { app } => apps::deploy(self, app).await,
+            Command::AdoptApp { app } => apps::adopt(self, app).await,
             Command::ScaleApp { app, replicas } => apps::scale(self, app, *replicas).await,
             Command::RestartApp { app } => apps::restart(self, app).await,
             Command::StopApp { app } => apps::stop(self, app).await,

@@ -188,6 +188,10 @@ pub fn merge_key(field: &str) -> Option<&'static str> {
 }
 
 fn key_of<'a>(item: &'a Value, key: &str) -> Option<&'a Value> {
+    // `ports` is keyed by containerPort in a pod, by port in a Service.
+    if key == "containerPort" && item.get(key).is_none() {
+        return item.get("port");
+    }
     item.get(key)
 }
 
@@ -436,6 +440,9 @@ mod tests {
                 {"name": "c", "image": "z"}
             ]}})
         );
+        let mut svc = json!({"ports": [{"port": 80, "name": "http"}]});
+        strategic_merge(&mut svc, &json!({"ports": [{"port": 80, "protocol": "TCP"}]}));
+        assert_eq!(svc, json!({"ports": [{"port": 80, "name": "http", "protocol": "TCP"}]}), "a Service's ports merge by port");
         let mut t = json!({"ports": [{"containerPort": 80, "name": "http"}]});
         strategic_merge(&mut t, &json!({"ports": [{"containerPort": 80, "protocol": "TCP"}]}));
         assert_eq!(
