@@ -171,8 +171,16 @@ fn an_app_with_a_route_and_a_binding_to_a_database_on_another_cluster() {
             .status
             .success()
     );
-    let out = s.ok(&["apps", "deploy", "prod-eu1/payments-prod/checkout"]);
+    let out = s.ok(&[
+        "apps",
+        "deploy",
+        "prod-eu1/payments-prod/checkout",
+        "--wait",
+        "--timeout",
+        "60",
+    ]);
     assert!(out.contains("deployment checkout") && out.contains("applied"), "{out}");
+    assert!(out.contains("ready 2/2"), "deploy --wait waits for the rollout: {out}");
 
     // kubectl sees the Deployment, the Service and the Ingress with the right host.
     let host = "checkout-payments-prod.apps.prod-eu1.example.com";
@@ -398,7 +406,33 @@ fn bad_input_is_said_and_journalled() {
         1,
         "is already served by ingress shop-prod/web on cluster prod-eu1",
     );
+    // An image the cluster cannot pull: the rollout is watched, and fails
+    // with the pod's reason, in the output and in the journal.
+    s.ok(&[
+        "apps",
+        "create",
+        "prod-eu1/shop-prod/broken",
+        "--image",
+        "ghcr.io/acme/app:unpullable",
+        "--port",
+        "80",
+    ]);
+    let out = s.kdeck(&[
+        "apps",
+        "deploy",
+        "prod-eu1/shop-prod/broken",
+        "--wait",
+        "--timeout",
+        "30",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("rollout") && text.contains("cannot start: ImagePullBackOff"),
+        "{text}"
+    );
     let failed = s.ok(&["history", "--failed", "-o", "json"]);
+    assert!(failed.contains("ImagePullBackOff"), "{failed}");
     let entries: Vec<serde_json::Value> = serde_json::from_str(&failed).unwrap();
     assert!(entries.iter().any(|e| e["command"]["type"] == "deploy_app"), "{failed}");
     assert!(entries.iter().any(|e| e["command"]["type"] == "create_app"), "{failed}");

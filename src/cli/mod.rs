@@ -194,6 +194,12 @@ pub enum AppsCmd {
         /// Print the objects that would be applied, and apply nothing
         #[arg(long)]
         dry_run: bool,
+        /// Wait for the rollout to be ready (fails early when a pod cannot start)
+        #[arg(long)]
+        wait: bool,
+        /// How long --wait waits, in seconds
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        timeout: u64,
     },
     /// Set the replica count (and apply it when deployed)
     Scale { app: String, replicas: u32 },
@@ -360,10 +366,20 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Apps(AppsCmd::List { spaces, all: _ }) => apps_list(&store, &spaces, format),
         Cmd::Logs(args) => logs::logs(&store, &args, format),
         Cmd::Apps(AppsCmd::Create(args)) => run_command(&executor, args.command(), format),
-        Cmd::Apps(AppsCmd::Deploy { app, dry_run: true }) => paas::status(&executor, &app, format, true),
-        Cmd::Apps(AppsCmd::Deploy { app, dry_run: false }) => {
-            run_command(&executor, Command::DeployApp { app }, format)
-        }
+        Cmd::Apps(AppsCmd::Deploy { app, dry_run: true, .. }) => paas::status(&executor, &app, format, true),
+        Cmd::Apps(AppsCmd::Deploy {
+            app,
+            dry_run: false,
+            wait,
+            timeout,
+        }) => run_command(
+            &executor,
+            Command::DeployApp {
+                app,
+                wait: wait.then_some(timeout),
+            },
+            format,
+        ),
         Cmd::Apps(AppsCmd::Scale { app, replicas }) => {
             run_command(&executor, Command::ScaleApp { app, replicas }, format)
         }

@@ -61,6 +61,9 @@ pub enum Command {
     /// Apply the app's derived objects (server-side apply, manager `kdeck`).
     DeployApp {
         app: String,
+        /// Wait this many seconds for the rollout to be ready.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait: Option<u64>,
     },
     /// Read an app kdeck did not create into the store, to manage it from now on.
     AdoptApp {
@@ -132,7 +135,7 @@ impl Command {
             | Command::DetachSpace { space }
             | Command::DeleteSpace { space, .. } => format!("space {space}"),
             Command::CreateApp(n) => format!("app {}", n.app),
-            Command::DeployApp { app }
+            Command::DeployApp { app, .. }
             | Command::AdoptApp { app }
             | Command::ScaleApp { app, .. }
             | Command::RestartApp { app }
@@ -307,7 +310,7 @@ impl Executor {
             Command::DetachSpace { space } => spaces::detach(self, space),
             Command::DeleteSpace { space, yes } => spaces::delete(self, space, *yes).await,
             Command::CreateApp(n) => apps::create(self, n),
-            Command::DeployApp { app } => apps::deploy(self, app).await,
+            Command::DeployApp { app, wait } => apps::deploy(self, app, *wait).await,
             Command::AdoptApp { app } => apps::adopt(self, app).await,
             Command::ScaleApp { app, replicas } => apps::scale(self, app, *replicas).await,
             Command::RestartApp { app } => apps::restart(self, app).await,

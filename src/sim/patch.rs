@@ -442,7 +442,11 @@ mod tests {
         );
         let mut svc = json!({"ports": [{"port": 80, "name": "http"}]});
         strategic_merge(&mut svc, &json!({"ports": [{"port": 80, "protocol": "TCP"}]}));
-        assert_eq!(svc, json!({"ports": [{"port": 80, "name": "http", "protocol": "TCP"}]}), "a Service's ports merge by port");
+        assert_eq!(
+            svc,
+            json!({"ports": [{"port": 80, "name": "http", "protocol": "TCP"}]}),
+            "a Service's ports merge by port"
+        );
         let mut t = json!({"ports": [{"containerPort": 80, "name": "http"}]});
         strategic_merge(&mut t, &json!({"ports": [{"containerPort": 80, "protocol": "TCP"}]}));
         assert_eq!(
