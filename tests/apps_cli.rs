@@ -273,6 +273,33 @@ fn an_app_with_a_route_and_a_binding_to_a_database_on_another_cluster() {
         ) == "2"
     });
 
+    // The database's connector changes: the bound app is told it needs a restart.
+    let out = s.ok(&[
+        "apps",
+        "edit",
+        "stage-eu1/shop-prod/pg",
+        "--connector",
+        "postgres:user=admin,password=secret:postgres-credentials/password",
+    ]);
+    assert!(
+        out.contains("prod-eu1/payments-prod/checkout") && out.contains("needs a restart: connector postgres changed"),
+        "{out}"
+    );
+    let state = |s: &Setup| -> serde_json::Value {
+        let v: serde_json::Value =
+            serde_json::from_str(&s.ok(&["apps", "show", "prod-eu1/payments-prod/checkout", "-o", "json"])).unwrap();
+        v["state"].clone()
+    };
+    assert_eq!(state(&s)["needs_restart"], true);
+    s.ok(&["apps", "deploy", "prod-eu1/payments-prod/checkout"]);
+    let env = s.jsonpath(
+        "prod-eu1",
+        "payments-prod",
+        "deployment/checkout",
+        "{.spec.template.spec.containers[0].env}",
+    );
+    assert!(env.contains("\"admin\""), "the new value is applied: {env}");
+
     // Scale, restart, stop and start, each seen in the cluster.
     s.ok(&["apps", "scale", "prod-eu1/payments-prod/checkout", "3"]);
     assert_eq!(
@@ -280,6 +307,7 @@ fn an_app_with_a_route_and_a_binding_to_a_database_on_another_cluster() {
         "3"
     );
     s.ok(&["apps", "restart", "prod-eu1/payments-prod/checkout"]);
+    assert_eq!(state(&s)["needs_restart"], false);
     assert!(
         s.jsonpath(
             "prod-eu1",

@@ -187,6 +187,21 @@ pub enum AppsCmd {
     },
     /// Store an app's settings as a draft (nothing in the cluster yet)
     Create(paas::CreateArgs),
+    /// Change an app's stored settings (the next deploy applies them)
+    Edit {
+        app: String,
+        #[arg(long)]
+        image: Option<String>,
+        /// NAME=VALUE to set (repeatable)
+        #[arg(long = "env", value_name = "NAME=VALUE")]
+        env: Vec<String>,
+        /// An env var to remove (repeatable)
+        #[arg(long = "unset-env", value_name = "NAME")]
+        unset_env: Vec<String>,
+        /// A connector to add or replace, as in `apps create` (repeatable)
+        #[arg(long = "connector", value_name = "SPEC")]
+        connectors: Vec<String>,
+    },
     /// Apply the app's objects: workload, Service, Ingresses (server-side apply)
     Deploy {
         /// CLUSTER/SPACE/APP
@@ -366,6 +381,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Apps(AppsCmd::List { spaces, all: _ }) => apps_list(&store, &spaces, format),
         Cmd::Logs(args) => logs::logs(&store, &args, format),
         Cmd::Apps(AppsCmd::Create(args)) => run_command(&executor, args.command(), format),
+        Cmd::Apps(AppsCmd::Edit {
+            app,
+            image,
+            env,
+            unset_env,
+            connectors,
+        }) => run_command(
+            &executor,
+            Command::EditApp(crate::command::apps::AppEdit {
+                app,
+                image,
+                set_env: env,
+                unset_env,
+                connectors,
+            }),
+            format,
+        ),
         Cmd::Apps(AppsCmd::Deploy { app, dry_run: true, .. }) => paas::status(&executor, &app, format, true),
         Cmd::Apps(AppsCmd::Deploy {
             app,

@@ -30,6 +30,9 @@ pub struct AppState {
     pub restarted_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployed_at: Option<String>,
+    /// A connector it is bound to changed: its pods still have the old values.
+    #[serde(default)]
+    pub needs_restart: bool,
 }
 
 impl Entity for AppState {
@@ -547,7 +550,10 @@ pub(super) async fn restart(ex: &Executor, app: &str) -> Result<Applied, Failure
     change(
         ex,
         app,
-        |_, st, now| st.restarted_at = Some(now.to_string()),
+        |_, st, now| {
+            st.restarted_at = Some(now.to_string());
+            st.needs_restart = false;
+        },
         "restarting (rolling)",
     )
     .await
@@ -980,4 +986,80 @@ pub async fn wait_rollout(
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
+}
+
+/// Changes to an app's settings; each field left `None` (or empty) stays.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppEdit {
+    pub app: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// `NAME=VALUE` to set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_env: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unset_env: Vec<String>,
+    /// Connectors to add or replace (by name), as in `apps create`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connectors: Vec<String>,
+}
+
+/// Edits the stored settings. When a connector changes, the apps bound to it
+/// are marked as needing a restart, and the outcome names them.
+pub(super) fn edit(ex: &Executor, e: &AppEdit) -> Result<Applied, Failure> {
+    let a = parse_app(&e.app)?;
+    let mut settings = stored_app(ex, &a)?;
+    if let Some(img) = &e.image {
+        settings.image = img.clone();
+    }
+    for kv in &e.set_env {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(invalid(format!("--env {kv:?}: must be NAME=VALUE")));
+        };
+        settings.env.retain(|x| x.name != k);
+        settings.env.push(EnvEntry {
+            name: k.to_string(),
+            source: EnvSource::Value(v.to_string()),
+        });
+    }
+    for k in &e.unset_env {
+        if !settings.env.iter().any(|x| x.name == *k) {
+            return Err(invalid(format!("--unset-env {k}: {a} has no env var {k}")));
+        }
+        settings.env.retain(|x| x.name != *k);
+    }
+    let mut changed_connectors = Vec::new();
+    for spec in &e.connectors {
+        let c = parse_connector(spec)?;
+        match settings.connectors.iter_mut().find(|x| x.name == c.name) {
+            Some(old) if *old == c => {}
+            Some(old) => {
+                changed_connectors.push(c.name.clone());
+                *old = c;
+            }
+            None => settings.connectors.push(c),
+        }
+    }
+    settings.validate().map_err(|er| invalid(er.to_string()))?;
+    let mut batch = Batch::new();
+    batch.put(&settings)?;
+    let mut items = vec![ItemOutcome::ok(
+        a.to_string(),
+        "settings changed; `kdeck apps deploy` applies them",
+    )];
+    for b in ex.store().list::<Binding>()? {
+        if b.provider == a && changed_connectors.contains(&b.connector) {
+            let mut st = state_of(ex, &b.consumer)?;
+            st.needs_restart = true;
+            batch.put(&st)?;
+            items.push(ItemOutcome::ok(
+                b.consumer.to_string(),
+                format!(
+                    "needs a restart: connector {} changed (`kdeck apps deploy {}` then `kdeck apps restart {}`)",
+                    b.connector, b.consumer, b.consumer
+                ),
+            ));
+        }
+    }
+    Ok(Applied { items, batch })
 }

@@ -65,6 +65,8 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wait: Option<u64>,
     },
+    /// Change an app's stored settings (applied by the next deploy).
+    EditApp(apps::AppEdit),
     /// Read an app kdeck did not create into the store, to manage it from now on.
     AdoptApp {
         app: String,
@@ -135,6 +137,7 @@ impl Command {
             | Command::DetachSpace { space }
             | Command::DeleteSpace { space, .. } => format!("space {space}"),
             Command::CreateApp(n) => format!("app {}", n.app),
+            Command::EditApp(e) => format!("app {}", e.app),
             Command::DeployApp { app, .. }
             | Command::AdoptApp { app }
             | Command::ScaleApp { app, .. }
@@ -158,6 +161,7 @@ impl Command {
             Command::DetachSpace { .. } => "spaces detach",
             Command::DeleteSpace { .. } => "spaces delete",
             Command::CreateApp(_) => "apps create",
+            Command::EditApp(_) => "apps edit",
             Command::DeployApp { .. } => "apps deploy",
             Command::AdoptApp { .. } => "apps adopt",
             Command::ScaleApp { .. } => "apps scale",
@@ -310,6 +314,7 @@ impl Executor {
             Command::DetachSpace { space } => spaces::detach(self, space),
             Command::DeleteSpace { space, yes } => spaces::delete(self, space, *yes).await,
             Command::CreateApp(n) => apps::create(self, n),
+            Command::EditApp(e) => apps::edit(self, e),
             Command::DeployApp { app, wait } => apps::deploy(self, app, *wait).await,
             Command::AdoptApp { app } => apps::adopt(self, app).await,
             Command::ScaleApp { app, replicas } => apps::scale(self, app, *replicas).await,
