@@ -312,3 +312,56 @@ fn monochrome_keeps_meaning_without_colour() {
         "selection by reverse video"
     );
 }
+
+#[test]
+fn the_scale_form_checks_as_you_type_and_keeps_what_was_typed_on_failure() {
+    let mut c = cockpit();
+    press(&mut c, &["j", "j", "j", "j", "j", "enter", "="]);
+    let form = c.form.as_ref().expect("the scale form opens on the selected app");
+    assert_eq!(form.app.to_string(), "prod-eu1/shop-prod/api");
+    assert_eq!(form.fields[0].text(), "2", "it starts from the desired count");
+    press(&mut c, &["backspace", "x"]);
+    let bufs = snapshot("scale-form-error", &c);
+    assert!(buffer_text(&bufs[1]).contains("\"x\" is not a whole number"));
+    // An invalid form does not submit.
+    assert!(press(&mut c, &["enter"]).is_empty());
+    press(&mut c, &["backspace", "5"]);
+    let effects = press(&mut c, &["enter"]);
+    match &effects[..] {
+        [Effect::Run(cmd)] => assert_eq!(
+            **cmd,
+            kdeck::command::Command::ScaleApp {
+                app: "prod-eu1/shop-prod/api".into(),
+                replicas: 5
+            }
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(c.form.is_none());
+    // The command fails: the form comes back with what was typed and why.
+    c.running = 1;
+    c.command_done("apps scale", false, "no app prod-eu1/shop-prod/api is stored".into());
+    let form = c.form.as_ref().expect("reopened");
+    assert_eq!(form.fields[0].text(), "5");
+    assert_eq!(form.failure.as_deref(), Some("no app prod-eu1/shop-prod/api is stored"));
+    assert_eq!(c.running, 0);
+    snapshot("scale-form-failed", &c);
+    press(&mut c, &["esc"]);
+    assert!(c.form.is_none());
+}
+
+#[test]
+fn restart_asks_first_and_read_only_refuses() {
+    let mut c = cockpit();
+    press(&mut c, &["j", "j", "j", "j", "j", "enter", "R"]);
+    let bufs = snapshot("restart-confirm", &c);
+    assert!(buffer_text(&bufs[1]).contains("Restart prod-eu1/shop-prod/api, pod by pod?"));
+    assert!(press(&mut c, &["n"]).is_empty(), "n: nothing runs");
+    press(&mut c, &["R"]);
+    let effects = press(&mut c, &["y"]);
+    assert!(matches!(&effects[..], [Effect::Run(cmd)] if matches!(**cmd, kdeck::command::Command::RestartApp { .. })));
+    c.read_only = true;
+    assert!(press(&mut c, &["="]).is_empty());
+    assert!(c.form.is_none());
+    assert!(c.toasts.last().unwrap().text.contains("read-only"));
+}

@@ -652,6 +652,7 @@ fn sim_cmd(args: SimArgs) -> Result<(), CliError> {
 
 /// Runs the cockpit on a store's clusters until the user leaves it.
 fn run_cockpit(store: &Store, global: &Global) -> Result<(), CliError> {
+    let executor = Executor::new(store.clone(), local_actor(), Arc::new(SystemClock));
     let clusters = store.list::<Cluster>()?;
     let attached: Vec<crate::model::SpaceRef> = store
         .list::<crate::model::Space>()?
@@ -659,7 +660,9 @@ fn run_cockpit(store: &Store, global: &Global) -> Result<(), CliError> {
         .map(|s| s.space)
         .collect();
     runtime()?
-        .block_on(crate::ui::app::run(cockpit_options(clusters, attached, global)))
+        .block_on(crate::ui::app::run(cockpit_options(
+            clusters, attached, global, executor,
+        )))
         .map_err(CliError::failed)
 }
 
@@ -668,6 +671,7 @@ fn cockpit_options(
     clusters: Vec<Cluster>,
     attached: Vec<crate::model::SpaceRef>,
     global: &Global,
+    executor: Executor,
 ) -> crate::ui::app::Options {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     crate::ui::app::Options {
@@ -676,6 +680,7 @@ fn cockpit_options(
         loaded: crate::ui::config::load(crate::ui::config::config_dir().as_deref(), no_color),
         read_only: global.read_only,
         clock: Arc::new(SystemClock),
+        executor: Some(executor),
     }
 }
 
@@ -804,7 +809,8 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
         Ok(Some((store, handles))) => {
             let r = rt.block_on(async {
                 let clusters = store.list::<Cluster>()?;
-                crate::ui::app::run(cockpit_options(clusters, Vec::new(), global))
+                let executor = Executor::new(store.clone(), local_actor(), Arc::new(SystemClock));
+                crate::ui::app::run(cockpit_options(clusters, Vec::new(), global, executor))
                     .await
                     .map_err(CliError::failed)
             });

@@ -30,6 +30,16 @@ pub struct Options {
     pub loaded: Loaded,
     pub read_only: bool,
     pub clock: SharedClock,
+    /// Runs the commands the cockpit asks for (journalled like the CLI's).
+    pub executor: Option<crate::command::Executor>,
+}
+
+/// How a command the cockpit ran ended.
+struct Done {
+    verb: &'static str,
+    target: String,
+    ok: bool,
+    message: String,
 }
 
 enum Fetched {
@@ -62,6 +72,7 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
     let (changed_tx, mut changed_rx) = mpsc::channel::<Changed>(1024);
     let fleet = Fleet::start(&opts.clusters, &opts.attached, changed_tx);
     let (fetch_tx, mut fetch_rx) = mpsc::unbounded_channel::<Fetched>();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
 
     let Loaded {
         keymap,
@@ -120,6 +131,15 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
                 }
                 dirty = true;
             }
+            Some(d) = done_rx.recv() => {
+                c.command_done(d.verb, d.ok, d.message.clone());
+                // The user may be looking elsewhere: tell them.
+                super::notify::send(
+                    format!("kdeck {}", d.verb),
+                    format!("{}: {}", d.target, if d.ok { "done".to_string() } else { format!("failed: {}", d.message) }),
+                );
+                dirty = true;
+            }
             Some(Fetched::Done(title, result)) = fetch_rx.recv() => {
                 c.fetched(&title, result);
                 dirty = true;
@@ -137,6 +157,48 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
         }
         for e in effects {
             match e {
+                Effect::Run(cmd) => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.toast("no store: this cockpit cannot run commands", true);
+                        continue;
+                    };
+                    if c.read_only {
+                        c.toast("read-only: this cockpit changes nothing", true);
+                        continue;
+                    }
+                    c.running += 1;
+                    let tx = done_tx.clone();
+                    tokio::spawn(async move {
+                        let (verb, target) = (cmd.verb(), cmd.target());
+                        let done = match ex.run(*cmd).await {
+                            Ok(entry) => {
+                                let ok = entry.status == crate::command::Status::Applied;
+                                let message = match &entry.status {
+                                    crate::command::Status::Failed { reason, .. } => reason.clone(),
+                                    _ => entry
+                                        .items
+                                        .iter()
+                                        .map(|i| i.message.clone())
+                                        .collect::<Vec<_>>()
+                                        .join("; "),
+                                };
+                                Done {
+                                    verb,
+                                    target,
+                                    ok,
+                                    message,
+                                }
+                            }
+                            Err(e) => Done {
+                                verb,
+                                target,
+                                ok: false,
+                                message: e.to_string(),
+                            },
+                        };
+                        let _ = tx.send(done);
+                    });
+                }
                 Effect::OpenLogs { cluster, req } => {
                     logs = fleet.logs(&cluster, req);
                     if logs.is_none() {

@@ -36,6 +36,83 @@ pub fn draw(f: &mut Frame, c: &Cockpit, t: &Theme) {
     if let Some(o) = &c.overlay {
         draw_overlay(f, area, o, c, t);
     }
+    if let Some(form) = &c.form {
+        draw_form(f, area, form, t);
+    }
+}
+
+/// A form: each field with its label, the text box, and its error or help.
+fn draw_form(f: &mut Frame, area: Rect, form: &super::state::Form, t: &Theme) {
+    let h = (form.fields.len() as u16) * 4 + 4 + u16::from(form.failure.is_some()) * 2;
+    let w = 60.min(area.width);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + area.height.saturating_sub(h) / 2,
+        width: w,
+        height: h.min(area.height),
+    };
+    f.render_widget(Clear, r);
+    let b = block(
+        title_line(&form.title, "enter apply · esc cancel".into(), "", t),
+        true,
+        t,
+    );
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let mut y = inner.y;
+    if let Some(why) = &form.failure {
+        f.render_widget(
+            Paragraph::new(Line::styled(cut(why, usize::from(inner.width)), t.error)),
+            Rect { y, height: 1, ..inner },
+        );
+        y += 2;
+    }
+    for (i, field) in form.fields.iter().enumerate() {
+        let focused = i == form.focused;
+        f.render_widget(
+            Paragraph::new(Line::styled(
+                field.label.to_string(),
+                if focused { t.title } else { t.text },
+            )),
+            Rect { y, height: 1, ..inner },
+        );
+        let mut ta = field.input.clone();
+        ta.set_block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(if field.error.is_some() {
+                    t.error
+                } else if focused {
+                    t.border_focus
+                } else {
+                    t.border
+                }),
+        );
+        ta.set_cursor_line_style(Style::default());
+        f.render_widget(
+            &ta,
+            Rect {
+                y: y + 1,
+                height: 3.min(inner.height.saturating_sub(y - inner.y + 1)),
+                ..inner
+            },
+        );
+        let (msg, style) = match &field.error {
+            Some(e) => (e.clone(), t.error),
+            None => (field.help.to_string(), t.dim),
+        };
+        if y + 4 < inner.y + inner.height {
+            f.render_widget(
+                Paragraph::new(Line::styled(msg, style)),
+                Rect {
+                    y: y + 4,
+                    height: 1,
+                    ..inner
+                },
+            );
+        }
+        y += 5;
+    }
 }
 
 /// How many rows a list gets in a body of `height` rows: borders and header.
@@ -905,6 +982,15 @@ fn draw_overlay(f: &mut Frame, area: Rect, o: &Overlay, c: &Cockpit, t: &Theme) 
                 lines
             };
             f.render_widget(Paragraph::new(lines), inner);
+        }
+        Overlay::Confirm { question, .. } => {
+            let r = popup(area, 50, 20);
+            f.render_widget(Clear, r);
+            let b = block(title_line("confirm", String::new(), "", t), true, t);
+            let inner = b.inner(r);
+            f.render_widget(b, r);
+            let text = vec![Line::styled(question.clone(), t.warn), Line::styled("y / n", t.text)];
+            f.render_widget(Paragraph::new(text), inner);
         }
         Overlay::ConfirmQuit => {
             let r = popup(area, 50, 20);

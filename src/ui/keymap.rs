@@ -103,6 +103,8 @@ actions! {
     PrevMatch = "prev_match": "previous match",
     Container = "container": "next container (all, then each one)",
     Clear = "clear": "clear the log buffer",
+    Scale = "scale": "scale the app (a form; kdeck-managed apps)",
+    Restart = "restart": "restart the app, rolling (asks first)",
 }
 
 /// One key with its modifiers, as written in keymap files.

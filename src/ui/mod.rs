@@ -9,6 +9,7 @@ pub mod draw;
 pub mod fetch;
 pub mod fixture;
 pub mod keymap;
+pub mod notify;
 pub mod rows;
 pub mod shots;
 pub mod state;

@@ -146,6 +146,11 @@ pub enum Overlay {
         scroll: usize,
         loading: bool,
     },
+    /// A command that changes something, waiting for `y`.
+    Confirm {
+        question: String,
+        command: Box<crate::command::Command>,
+    },
     Palette {
         items: Vec<PaletteItem>,
         /// The items' labels, made once when the palette opens.
@@ -186,8 +191,16 @@ pub enum FetchKind {
 /// Work for the event loop: it owns the network.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    OpenLogs { cluster: String, req: LogRequest },
-    Fetch { what: FetchKind, object: ObjectRef },
+    OpenLogs {
+        cluster: String,
+        req: LogRequest,
+    },
+    /// A command for the command layer (journalled, like the CLI's).
+    Run(Box<crate::command::Command>),
+    Fetch {
+        what: FetchKind,
+        object: ObjectRef,
+    },
 }
 
 /// The logs pane: what is shown and how.
@@ -282,6 +295,79 @@ pub struct Cockpit {
     pub page: usize,
     /// What was wrong with the user's keymap or theme files.
     pub warnings: Vec<String>,
+    /// A form being filled in.
+    pub form: Option<Form>,
+    /// The last form submitted, kept until its command succeeds: a failure
+    /// reopens it with what was typed and the reason.
+    pub submitted: Option<Form>,
+}
+
+/// A form: fields typed into with ratatui-textarea, checked as you type.
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub title: String,
+    pub app: AppRef,
+    pub fields: Vec<Field>,
+    pub focused: usize,
+    /// Why the last submit failed (the server's reason), when it did.
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub label: &'static str,
+    pub help: &'static str,
+    pub input: ratatui_textarea::TextArea<'static>,
+    pub error: Option<String>,
+}
+
+impl Field {
+    pub fn text(&self) -> String {
+        self.input.lines().join("\n")
+    }
+}
+
+impl Form {
+    /// The scale form of an app, starting from its replica count.
+    pub fn scale(app: AppRef, replicas: i32) -> Form {
+        let mut f = Form {
+            title: format!("scale {app}"),
+            app,
+            fields: vec![Field {
+                label: "replicas",
+                help: "0 to 1000; 0 stops the app",
+                input: ratatui_textarea::TextArea::new(vec![replicas.to_string()]),
+                error: None,
+            }],
+            focused: 0,
+            failure: None,
+        };
+        f.fields[0].input.move_cursor(ratatui_textarea::CursorMove::End);
+        f.check();
+        f
+    }
+
+    /// Checks every field; true when all are good.
+    pub fn check(&mut self) -> bool {
+        for f in &mut self.fields {
+            let t = f.text();
+            f.error = match t.trim().parse::<u32>() {
+                Ok(n) if n <= 1000 => None,
+                Ok(n) => Some(format!("{n} is more than 1000")),
+                Err(_) if t.trim().is_empty() => Some("a number is needed".into()),
+                Err(_) => Some(format!("{:?} is not a whole number", t.trim())),
+            };
+        }
+        self.fields.iter().all(|f| f.error.is_none())
+    }
+
+    fn command(&self) -> Option<crate::command::Command> {
+        let n = self.fields.first()?.text().trim().parse::<u32>().ok()?;
+        Some(crate::command::Command::ScaleApp {
+            app: self.app.to_string(),
+            replicas: n,
+        })
+    }
 }
 
 fn matcher() -> SkimMatcherV2 {
@@ -318,6 +404,8 @@ impl Cockpit {
             stale_rows: true,
             page: 20,
             warnings: Vec::new(),
+            form: None,
+            submitted: None,
         }
     }
 
@@ -425,6 +513,9 @@ impl Cockpit {
 
     /// A key pressed. Returns the work the loop must do for it.
     pub fn key(&mut self, key: Key) -> Vec<Effect> {
+        if self.form.is_some() {
+            return self.form_key(key);
+        }
         if self.input.is_some() {
             return self.input_key(key);
         }
@@ -437,9 +528,75 @@ impl Cockpit {
         }
     }
 
+    fn form_key(&mut self, key: Key) -> Vec<Effect> {
+        let Some(form) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyName::Esc => self.form = None,
+            KeyName::Enter => {
+                if form.check()
+                    && let Some(cmd) = form.command()
+                {
+                    self.submitted = self.form.take();
+                    return vec![Effect::Run(Box::new(cmd))];
+                }
+            }
+            KeyName::Tab | KeyName::Down => form.focused = (form.focused + 1) % form.fields.len().max(1),
+            KeyName::BackTab | KeyName::Up => {
+                form.focused = (form.focused + form.fields.len().max(1) - 1) % form.fields.len().max(1)
+            }
+            _ => {
+                use ratatui_textarea::{Input, Key as TaKey};
+                let k = match key.code {
+                    KeyName::Char(c) => TaKey::Char(c),
+                    KeyName::Backspace => TaKey::Backspace,
+                    KeyName::Delete => TaKey::Delete,
+                    KeyName::Left => TaKey::Left,
+                    KeyName::Right => TaKey::Right,
+                    KeyName::Home => TaKey::Home,
+                    KeyName::End => TaKey::End,
+                    _ => return Vec::new(),
+                };
+                if let Some(field) = form.fields.get_mut(form.focused) {
+                    field.input.input(Input {
+                        key: k,
+                        ctrl: key.ctrl,
+                        alt: key.alt,
+                        shift: key.shift,
+                    });
+                }
+                form.failure = None;
+                form.check();
+            }
+        }
+        Vec::new()
+    }
+
+    /// A command the cockpit ran has ended: say so, and reopen a failed form.
+    pub fn command_done(&mut self, verb: &str, ok: bool, message: String) {
+        self.running = self.running.saturating_sub(1);
+        if ok {
+            self.submitted = None;
+            self.toast(format!("{verb}: {message}"), false);
+        } else {
+            if let Some(mut f) = self.submitted.take() {
+                f.failure = Some(message.clone());
+                self.form = Some(f);
+            }
+            self.toast(format!("{verb} failed: {message}"), true);
+        }
+    }
+
     fn overlay_key(&mut self, key: Key, o: Overlay) -> Vec<Effect> {
         let action = self.keymap.action(Context::List, key);
         match o {
+            Overlay::Confirm { command, .. } => {
+                self.overlay = None;
+                if matches!(key.code, KeyName::Char('y') | KeyName::Char('Y') | KeyName::Enter) {
+                    return vec![Effect::Run(command)];
+                }
+            }
             Overlay::ConfirmQuit => {
                 if matches!(key.code, KeyName::Char('y') | KeyName::Char('Y') | KeyName::Enter) {
                     self.quit = true;
@@ -663,6 +820,27 @@ impl Cockpit {
                 };
             }
             Action::Clear => self.logs.buffer.clear(),
+            Action::Scale | Action::Restart => {
+                let Some(r) = (self.focus == Focus::Pane && self.pane == Pane::Apps && self.pods_of.is_none())
+                    .then(|| self.apps.current().cloned())
+                    .flatten()
+                else {
+                    return Vec::new();
+                };
+                if self.read_only {
+                    self.toast("read-only: this cockpit changes nothing", true);
+                    return Vec::new();
+                }
+                let app = r.app_ref();
+                if a == Action::Scale {
+                    self.form = Some(Form::scale(app, r.app.desired));
+                } else {
+                    self.overlay = Some(Overlay::Confirm {
+                        question: format!("Restart {app}, pod by pod?"),
+                        command: Box::new(crate::command::Command::RestartApp { app: app.to_string() }),
+                    });
+                }
+            }
         }
         Vec::new()
     }
