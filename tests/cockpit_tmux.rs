@@ -307,3 +307,90 @@ impl Drop for Child {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn scaling_an_app_from_the_cockpit_goes_through_the_journal_to_the_cluster() {
+    let t = Tmux::new("scale");
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    let _sim = Child(
+        Command::new(bin())
+            .args(["sim", "--clusters", "1", "--fleet", "small", "--kubeconfig-out"])
+            .arg(&kc)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !kc.exists() {
+        assert!(Instant::now() < deadline, "kdeck sim did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let data = dir.path().join("data");
+    let cli = |args: &[&str]| {
+        let out = Command::new(bin())
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "kdeck {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    cli(&["clusters", "import", kc.to_str().unwrap()]);
+    cli(&[
+        "apps",
+        "create",
+        "prod-eu1/shop-prod/hello",
+        "--image",
+        "nginx:1.27",
+        "--port",
+        "80",
+    ]);
+    cli(&[
+        "apps",
+        "deploy",
+        "prod-eu1/shop-prod/hello",
+        "--wait",
+        "--timeout",
+        "30",
+    ]);
+    t.start(&wrapped(&t, &format!("--data-dir {}", sh_quote(&data))));
+    t.wait_for("live", Duration::from_secs(20), |s| s.contains("1 live"));
+    t.keys(&["/"]);
+    t.text("shop-prod");
+    t.keys(&["Enter", "j", "j", "Enter", "/"]);
+    t.text("hello");
+    t.keys(&["Enter"]);
+    t.wait_for("the app", Duration::from_secs(10), |s| {
+        s.lines().any(|l| l.contains(" hello ") && l.contains("1/1"))
+    });
+    // The form: replace 1 by 3, submit.
+    t.keys(&["="]);
+    t.wait_for("the scale form", Duration::from_secs(5), |s| {
+        s.contains("scale prod-eu1/shop-prod/hello")
+    });
+    t.keys(&["BSpace"]);
+    t.text("3");
+    t.keys(&["Enter"]);
+    t.wait_for("three ready replicas", Duration::from_secs(20), |s| {
+        s.lines().any(|l| l.contains(" hello ") && l.contains("3/3"))
+    });
+    t.keys(&["q"]);
+    t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT=0"));
+    // The journal has it, like a CLI command.
+    let history = cli(&["history", "-o", "json"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&history).unwrap();
+    let scale = entries
+        .iter()
+        .find(|e| e["command"]["type"] == "scale_app")
+        .expect("a scale entry");
+    assert_eq!(scale["command"]["replicas"], 3);
+    assert_eq!(scale["status"], "applied", "{scale}");
+}
