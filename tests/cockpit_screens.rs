@@ -318,7 +318,7 @@ fn the_scale_form_checks_as_you_type_and_keeps_what_was_typed_on_failure() {
     let mut c = cockpit();
     press(&mut c, &["j", "j", "j", "j", "j", "enter", "="]);
     let form = c.form.as_ref().expect("the scale form opens on the selected app");
-    assert_eq!(form.app.to_string(), "prod-eu1/shop-prod/api");
+    assert_eq!(form.title, "scale prod-eu1/shop-prod/api");
     assert_eq!(form.fields[0].text(), "2", "it starts from the desired count");
     press(&mut c, &["backspace", "x"]);
     let bufs = snapshot("scale-form-error", &c);
@@ -364,4 +364,63 @@ fn restart_asks_first_and_read_only_refuses() {
     assert!(press(&mut c, &["="]).is_empty());
     assert!(c.form.is_none());
     assert!(c.toasts.last().unwrap().text.contains("read-only"));
+}
+
+#[test]
+fn a_new_app_form_with_multi_line_env_then_a_route_and_a_binding() {
+    let mut c = cockpit();
+    press(&mut c, &["j", "j", "j", "j", "j", "enter", "n"]);
+    assert!(
+        c.form
+            .as_ref()
+            .unwrap()
+            .title
+            .starts_with("new app in prod-eu1/shop-prod")
+    );
+    type_text(&mut c, "My_App");
+    let bufs = snapshot("new-app-form", &c);
+    assert!(
+        buffer_text(&bufs[1]).contains("try \"my-app\": must be a DNS-1123 label"),
+        "errors next to the field, with the fix"
+    );
+    for _ in 0..6 {
+        press(&mut c, &["backspace"]);
+    }
+    type_text(&mut c, "shop-ui");
+    press(&mut c, &["tab"]);
+    type_text(&mut c, "ghcr.io/acme/ui:2.0");
+    press(&mut c, &["tab", "tab", "tab"]);
+    // env: several lines; enter adds a line here, ctrl-s submits.
+    type_text(&mut c, "MODE=live");
+    press(&mut c, &["enter"]);
+    type_text(&mut c, "LEVEL=debug");
+    let effects = press(&mut c, &["ctrl-s"]);
+    match &effects[..] {
+        [Effect::Run(cmd)] => match &**cmd {
+            kdeck::command::Command::CreateApp(n) => {
+                assert_eq!(n.app, "prod-eu1/shop-prod/shop-ui");
+                assert_eq!(n.image, "ghcr.io/acme/ui:2.0");
+                assert_eq!(n.ports, vec![8080]);
+                assert_eq!(n.env, vec!["MODE=live".to_string(), "LEVEL=debug".to_string()]);
+                assert_eq!(n.routes, vec![String::new()], "the default route");
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    // A route and a binding for the selected app, and deploy.
+    press(&mut c, &["r"]);
+    assert!(c.form.as_ref().unwrap().title.starts_with("add a route to"));
+    press(&mut c, &["esc", "b"]);
+    type_text(&mut c, "stage-eu1/shop-stage/db");
+    press(&mut c, &["tab"]);
+    type_text(&mut c, "postgres");
+    let effects = press(&mut c, &["enter"]);
+    assert!(
+        matches!(&effects[..], [Effect::Run(cmd)] if matches!(&**cmd, kdeck::command::Command::Bind { provider, connector, .. } if provider == "stage-eu1/shop-stage/db" && connector == "postgres"))
+    );
+    let effects = press(&mut c, &["A"]);
+    assert!(
+        matches!(&effects[..], [Effect::Run(cmd)] if matches!(&**cmd, kdeck::command::Command::DeployApp { wait: Some(_), .. }))
+    );
 }

@@ -41,77 +41,82 @@ pub fn draw(f: &mut Frame, c: &Cockpit, t: &Theme) {
     }
 }
 
-/// A form: each field with its label, the text box, and its error or help.
+/// A form: each field as `label  [text]` with its error (or help) below;
+/// a multi-line field gets three lines of text.
 fn draw_form(f: &mut Frame, area: Rect, form: &super::state::Form, t: &Theme) {
-    let h = (form.fields.len() as u16) * 4 + 4 + u16::from(form.failure.is_some()) * 2;
-    let w = 60.min(area.width);
+    let rows: u16 = form.fields.iter().map(|x| if x.multiline { 5 } else { 2 }).sum();
+    let h = (rows + 2 + u16::from(form.failure.is_some()) * 2).min(area.height);
+    let w = 72.min(area.width);
     let r = Rect {
         x: area.x + (area.width - w) / 2,
         y: area.y + area.height.saturating_sub(h) / 2,
         width: w,
-        height: h.min(area.height),
+        height: h,
     };
     f.render_widget(Clear, r);
     let b = block(
-        title_line(&form.title, "enter apply · esc cancel".into(), "", t),
+        title_line(&form.title, "enter apply · tab next · esc cancel".into(), "", t),
         true,
         t,
     );
     let inner = b.inner(r);
     f.render_widget(b, r);
+    let bottom = inner.y + inner.height;
     let mut y = inner.y;
+    let line = |f: &mut Frame, y: u16, text: String, style: Style| {
+        if y < bottom {
+            f.render_widget(
+                Paragraph::new(Line::styled(text, style)),
+                Rect { y, height: 1, ..inner },
+            );
+        }
+    };
     if let Some(why) = &form.failure {
-        f.render_widget(
-            Paragraph::new(Line::styled(cut(why, usize::from(inner.width)), t.error)),
-            Rect { y, height: 1, ..inner },
-        );
+        line(f, y, cut(why, usize::from(inner.width)), t.error);
         y += 2;
     }
+    let label_w = 11u16;
     for (i, field) in form.fields.iter().enumerate() {
         let focused = i == form.focused;
-        f.render_widget(
-            Paragraph::new(Line::styled(
-                field.label.to_string(),
-                if focused { t.title } else { t.text },
-            )),
-            Rect { y, height: 1, ..inner },
-        );
-        let mut ta = field.input.clone();
-        ta.set_block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(if field.error.is_some() {
-                    t.error
-                } else if focused {
-                    t.border_focus
-                } else {
-                    t.border
-                }),
-        );
-        ta.set_cursor_line_style(Style::default());
-        f.render_widget(
-            &ta,
-            Rect {
-                y: y + 1,
-                height: 3.min(inner.height.saturating_sub(y - inner.y + 1)),
-                ..inner
-            },
-        );
-        let (msg, style) = match &field.error {
-            Some(e) => (e.clone(), t.error),
-            None => (field.help.to_string(), t.dim),
+        let label_style = if focused { t.title } else { t.text };
+        line(f, y, field.label.to_string(), label_style);
+        let (tx, ty, th) = if field.multiline {
+            (inner.x + 2, y + 1, 3)
+        } else {
+            (inner.x + label_w, y, 1)
         };
-        if y + 4 < inner.y + inner.height {
+        let tw = inner.width.saturating_sub(tx - inner.x);
+        if ty + th <= bottom {
+            let mut ta = field.input.clone();
+            let style = if field.error.is_some() {
+                t.error
+            } else if focused {
+                t.selected_unfocused
+            } else {
+                t.dim
+            };
+            ta.set_style(style.add_modifier(Modifier::UNDERLINED));
+            ta.set_cursor_line_style(Style::default());
+            if !focused {
+                ta.set_cursor_style(style);
+            }
             f.render_widget(
-                Paragraph::new(Line::styled(msg, style)),
+                &ta,
                 Rect {
-                    y: y + 4,
-                    height: 1,
-                    ..inner
+                    x: tx,
+                    y: ty,
+                    width: tw,
+                    height: th,
                 },
             );
         }
-        y += 5;
+        let below = ty + th;
+        let (msg, style) = match &field.error {
+            Some(e) => (format!("  {e}"), t.error),
+            None => (format!("  {}", field.help), t.dim),
+        };
+        line(f, below, cut(&msg, usize::from(inner.width)), style);
+        y = below + 1;
     }
 }
 

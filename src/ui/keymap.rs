@@ -105,6 +105,10 @@ actions! {
     Clear = "clear": "clear the log buffer",
     Scale = "scale": "scale the app (a form; kdeck-managed apps)",
     Restart = "restart": "restart the app, rolling (asks first)",
+    NewApp = "new_app": "a new app in the space (a form; stored as a draft)",
+    Deploy = "deploy": "deploy the app and wait for it to be ready",
+    AddRoute = "add_route": "add a route to the app (a form)",
+    Bind = "bind": "bind the app to another app's connector (a form)",
 }
 
 /// One key with its modifiers, as written in keymap files.

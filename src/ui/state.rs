@@ -306,11 +306,20 @@ pub struct Cockpit {
 #[derive(Debug, Clone)]
 pub struct Form {
     pub title: String,
-    pub app: AppRef,
+    pub kind: FormKind,
     pub fields: Vec<Field>,
     pub focused: usize,
     /// Why the last submit failed (the server's reason), when it did.
     pub failure: Option<String>,
+}
+
+/// What a form makes: each kind builds one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormKind {
+    Scale(AppRef),
+    NewApp(SpaceRef),
+    Route(AppRef),
+    Bind(AppRef),
 }
 
 #[derive(Debug, Clone)]
@@ -319,53 +328,209 @@ pub struct Field {
     pub help: &'static str,
     pub input: ratatui_textarea::TextArea<'static>,
     pub error: Option<String>,
+    /// Several lines (one entry per line).
+    pub multiline: bool,
 }
 
 impl Field {
+    fn new(label: &'static str, help: &'static str, value: &str) -> Field {
+        let mut input = ratatui_textarea::TextArea::new(vec![value.to_string()]);
+        input.move_cursor(ratatui_textarea::CursorMove::End);
+        Field {
+            label,
+            help,
+            input,
+            error: None,
+            multiline: false,
+        }
+    }
+
     pub fn text(&self) -> String {
         self.input.lines().join("\n")
     }
+
+    fn value(&self) -> String {
+        self.text().trim().to_string()
+    }
+}
+
+fn check_number(v: &str, max: u32) -> Option<String> {
+    match v.parse::<u32>() {
+        Ok(n) if n <= max => None,
+        Ok(n) => Some(format!("{n} is more than {max}")),
+        Err(_) if v.is_empty() => Some("a number is needed".into()),
+        Err(_) => Some(format!("{v:?} is not a whole number")),
+    }
+}
+
+fn check(r: Result<(), crate::model::ValidationError>) -> Option<String> {
+    // The fix first: a narrow form cuts the end of the line.
+    r.err().map(|e| match e.suggestion {
+        Some(s) => format!("try {s:?}: {}", e.problem),
+        None => e.problem,
+    })
 }
 
 impl Form {
-    /// The scale form of an app, starting from its replica count.
-    pub fn scale(app: AppRef, replicas: i32) -> Form {
+    fn make(title: String, kind: FormKind, fields: Vec<Field>) -> Form {
         let mut f = Form {
-            title: format!("scale {app}"),
-            app,
-            fields: vec![Field {
-                label: "replicas",
-                help: "0 to 1000; 0 stops the app",
-                input: ratatui_textarea::TextArea::new(vec![replicas.to_string()]),
-                error: None,
-            }],
+            title,
+            kind,
+            fields,
             focused: 0,
             failure: None,
         };
-        f.fields[0].input.move_cursor(ratatui_textarea::CursorMove::End);
         f.check();
         f
     }
 
+    /// The scale form of an app, starting from its replica count.
+    pub fn scale(app: AppRef, replicas: i32) -> Form {
+        Form::make(
+            format!("scale {app}"),
+            FormKind::Scale(app),
+            vec![Field::new(
+                "replicas",
+                "0 to 1000; 0 stops the app",
+                &replicas.to_string(),
+            )],
+        )
+    }
+
+    /// A new app in a space: stored as a draft, deployed with `A`.
+    pub fn new_app(space: SpaceRef) -> Form {
+        let mut env = Field::new("env", "NAME=VALUE, one per line (enter adds a line; ctrl-s saves)", "");
+        env.multiline = true;
+        Form::make(
+            format!("new app in {space}"),
+            FormKind::NewApp(space),
+            vec![
+                Field::new("name", "lower-case letters, digits and '-'", ""),
+                Field::new("image", "e.g. ghcr.io/acme/web:1.0", ""),
+                Field::new("port", "the port it listens on; empty for none", "8080"),
+                Field::new("replicas", "0 to 1000", "1"),
+                env,
+                Field::new(
+                    "route",
+                    "a host, `default` for <app>-<space>.<domain>, or empty",
+                    "default",
+                ),
+            ],
+        )
+    }
+
+    pub fn route(app: AppRef) -> Form {
+        Form::make(
+            format!("add a route to {app}"),
+            FormKind::Route(app),
+            vec![
+                Field::new("host", "empty for <app>-<space>.<domain>", ""),
+                Field::new("shared", "yes: in the space's shared Ingress; no: its own", "no"),
+            ],
+        )
+    }
+
+    pub fn bind(app: AppRef) -> Form {
+        Form::make(
+            format!("bind {app} to"),
+            FormKind::Bind(app),
+            vec![
+                Field::new("app", "CLUSTER/SPACE/APP that offers the connector", ""),
+                Field::new("connector", "the connector's name, e.g. postgres", ""),
+                Field::new("prefix", "env var prefix; empty for the app's name", ""),
+            ],
+        )
+    }
+
     /// Checks every field; true when all are good.
     pub fn check(&mut self) -> bool {
+        use crate::model::validate as v;
+        let kind = self.kind.clone();
         for f in &mut self.fields {
-            let t = f.text();
-            f.error = match t.trim().parse::<u32>() {
-                Ok(n) if n <= 1000 => None,
-                Ok(n) => Some(format!("{n} is more than 1000")),
-                Err(_) if t.trim().is_empty() => Some("a number is needed".into()),
-                Err(_) => Some(format!("{:?} is not a whole number", t.trim())),
+            let val = f.value();
+            f.error = match (&kind, f.label) {
+                (FormKind::Scale(_), _) | (_, "replicas") => check_number(&val, 1000),
+                (_, "name") => check(v::dns_label("name", &val)),
+                (_, "image") => check(v::image("image", &val)),
+                (_, "port") if val.is_empty() => None,
+                (_, "port") => check_number(&val, 65_535).or_else(|| (val == "0").then(|| "0 is not a port".into())),
+                (_, "env") => {
+                    val.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .find_map(|l| match l.split_once('=') {
+                            None => Some(format!("{l:?} is not NAME=VALUE")),
+                            Some((k, _)) => check(v::env_name("env name", k)),
+                        })
+                }
+                (FormKind::NewApp(_), "route") if val.is_empty() || val == "default" => None,
+                (FormKind::Route(_), "host") if val.is_empty() => None,
+                (_, "route" | "host") => check(v::host("host", &val)),
+                (_, "shared") => (!matches!(val.as_str(), "yes" | "no" | "")).then(|| "yes or no".into()),
+                (_, "app") => AppRef::parse("app", &val).err().map(|e| e.problem),
+                (_, "connector") => check(v::dns_label("connector", &val)),
+                (_, "prefix") if val.is_empty() => None,
+                (_, "prefix") => check(v::env_name("prefix", &val)),
+                _ => None,
             };
         }
         self.fields.iter().all(|f| f.error.is_none())
     }
 
+    fn get(&self, label: &str) -> String {
+        self.fields
+            .iter()
+            .find(|f| f.label == label)
+            .map(Field::value)
+            .unwrap_or_default()
+    }
+
     fn command(&self) -> Option<crate::command::Command> {
-        let n = self.fields.first()?.text().trim().parse::<u32>().ok()?;
-        Some(crate::command::Command::ScaleApp {
-            app: self.app.to_string(),
-            replicas: n,
+        use crate::command::Command;
+        Some(match &self.kind {
+            FormKind::Scale(app) => Command::ScaleApp {
+                app: app.to_string(),
+                replicas: self.get("replicas").parse().ok()?,
+            },
+            FormKind::NewApp(space) => {
+                let port = self.get("port");
+                let route = self.get("route");
+                Command::CreateApp(crate::command::apps::NewApp {
+                    app: format!("{space}/{}", self.get("name")),
+                    image: self.get("image"),
+                    stateful: false,
+                    replicas: self.get("replicas").parse().ok()?,
+                    ports: if port.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![port.parse().ok()?]
+                    },
+                    env: self
+                        .get("env")
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    routes: match route.as_str() {
+                        "" => Vec::new(),
+                        "default" => vec![String::new()],
+                        h => vec![h.to_string()],
+                    },
+                    connectors: Vec::new(),
+                })
+            }
+            FormKind::Route(app) => Command::AddRoute {
+                app: app.to_string(),
+                host: self.get("host"),
+                shared: self.get("shared") == "yes",
+            },
+            FormKind::Bind(app) => Command::Bind {
+                consumer: app.to_string(),
+                provider: self.get("app"),
+                connector: self.get("connector"),
+                prefix: Some(self.get("prefix")).filter(|p| !p.is_empty()),
+            },
         })
     }
 }
@@ -532,9 +697,11 @@ impl Cockpit {
         let Some(form) = self.form.as_mut() else {
             return Vec::new();
         };
+        let multiline = form.fields.get(form.focused).is_some_and(|f| f.multiline);
+        let submit = (key.code == KeyName::Enter && !multiline) || (key.ctrl && key.code == KeyName::Char('s'));
         match key.code {
             KeyName::Esc => self.form = None,
-            KeyName::Enter => {
+            _ if submit => {
                 if form.check()
                     && let Some(cmd) = form.command()
                 {
@@ -542,17 +709,21 @@ impl Cockpit {
                     return vec![Effect::Run(Box::new(cmd))];
                 }
             }
-            KeyName::Tab | KeyName::Down => form.focused = (form.focused + 1) % form.fields.len().max(1),
-            KeyName::BackTab | KeyName::Up => {
+            KeyName::Tab => form.focused = (form.focused + 1) % form.fields.len().max(1),
+            KeyName::Down if !multiline => form.focused = (form.focused + 1) % form.fields.len().max(1),
+            KeyName::BackTab | KeyName::Up if !multiline || key.code == KeyName::BackTab => {
                 form.focused = (form.focused + form.fields.len().max(1) - 1) % form.fields.len().max(1)
             }
             _ => {
                 use ratatui_textarea::{Input, Key as TaKey};
                 let k = match key.code {
+                    KeyName::Enter => TaKey::Enter,
                     KeyName::Char(c) => TaKey::Char(c),
                     KeyName::Backspace => TaKey::Backspace,
                     KeyName::Delete => TaKey::Delete,
                     KeyName::Left => TaKey::Left,
+                    KeyName::Up => TaKey::Up,
+                    KeyName::Down => TaKey::Down,
                     KeyName::Right => TaKey::Right,
                     KeyName::Home => TaKey::Home,
                     KeyName::End => TaKey::End,
@@ -820,7 +991,26 @@ impl Cockpit {
                 };
             }
             Action::Clear => self.logs.buffer.clear(),
-            Action::Scale | Action::Restart => {
+            Action::NewApp => {
+                if self.read_only {
+                    self.toast("read-only: this cockpit changes nothing", true);
+                    return Vec::new();
+                }
+                // The space of the selected row, or the only space in view.
+                let space = self
+                    .apps
+                    .current()
+                    .map(|r| SpaceRef::new(&*r.cluster, &r.app.namespace))
+                    .or_else(|| match &self.scope {
+                        Scope::Spaces(s) if s.len() == 1 => s.iter().next().cloned(),
+                        _ => None,
+                    });
+                match space {
+                    Some(s) => self.form = Some(Form::new_app(s)),
+                    None => self.toast("put a space in view first (enter on it in the tree)", true),
+                }
+            }
+            Action::Scale | Action::Restart | Action::Deploy | Action::AddRoute | Action::Bind => {
                 let Some(r) = (self.focus == Focus::Pane && self.pane == Pane::Apps && self.pods_of.is_none())
                     .then(|| self.apps.current().cloned())
                     .flatten()
@@ -834,6 +1024,15 @@ impl Cockpit {
                 let app = r.app_ref();
                 if a == Action::Scale {
                     self.form = Some(Form::scale(app, r.app.desired));
+                } else if a == Action::AddRoute {
+                    self.form = Some(Form::route(app));
+                } else if a == Action::Bind {
+                    self.form = Some(Form::bind(app));
+                } else if a == Action::Deploy {
+                    return vec![Effect::Run(Box::new(crate::command::Command::DeployApp {
+                        app: app.to_string(),
+                        wait: Some(120),
+                    }))];
                 } else {
                     self.overlay = Some(Overlay::Confirm {
                         question: format!("Restart {app}, pod by pod?"),
