@@ -394,3 +394,69 @@ fn scaling_an_app_from_the_cockpit_goes_through_the_journal_to_the_cluster() {
     assert_eq!(scale["command"]["replicas"], 3);
     assert_eq!(scale["status"], "applied", "{scale}");
 }
+
+#[test]
+fn from_the_cockpit_a_new_app_with_a_route_and_a_binding_across_clusters_is_deployed_and_ready() {
+    let t = Tmux::new("paas");
+    t.start(&wrapped(&t, "demo --clusters 2"));
+    t.wait_for("both live", Duration::from_secs(30), |s| s.contains("2 live"));
+    t.keys(&["/"]);
+    t.text("payments");
+    t.keys(&["Enter", "j", "j", "Enter"]);
+    t.wait_for("the space", Duration::from_secs(5), |s| {
+        s.contains("apps prod-eu1/payments-prod")
+    });
+    // A new app: name and image; port 8080 and the default route are filled in.
+    t.keys(&["n"]);
+    t.wait_for("the form", Duration::from_secs(5), |s| {
+        s.contains("new app in prod-eu1/payments-prod")
+    });
+    t.text("shop-ui");
+    t.keys(&["Tab"]);
+    t.text("nginx:1.27");
+    t.keys(&["C-s"]);
+    t.wait_for("the draft", Duration::from_secs(10), |s| {
+        s.lines().any(|l| l.contains(" shop-ui ") && l.contains("draft"))
+    });
+    t.keys(&["/"]);
+    t.text("shop-ui");
+    t.keys(&["Enter"]);
+    t.wait_for("only the draft", Duration::from_secs(5), |s| s.contains("1 of"));
+    // Bound to the database on the other cluster.
+    t.keys(&["b"]);
+    t.wait_for("the bind form", Duration::from_secs(5), |s| {
+        s.contains("bind prod-eu1/payments-prod/shop-ui to")
+    });
+    t.text("stage-eu1/shop-prod/pg");
+    t.keys(&["Tab"]);
+    t.text("postgres");
+    t.keys(&["Enter"]);
+    t.wait_for("bound", Duration::from_secs(10), |s| s.contains("bind: "));
+    // Deployed, and ready.
+    t.keys(&["A"]);
+    t.wait_for("ready", Duration::from_secs(30), |s| {
+        s.lines().any(|l| l.contains(" shop-ui ") && l.contains("1/1"))
+    });
+    // Its env comes from the binding, with the database's external host.
+    t.keys(&["y"]);
+    t.wait_for("the YAML", Duration::from_secs(10), |s| s.contains("yaml Deployment"));
+    let mut seen = t.screen();
+    for _ in 0..8 {
+        if seen.contains("PG_HOST") {
+            break;
+        }
+        t.keys(&["PageDown"]);
+        seen = t.screen();
+    }
+    assert!(seen.contains("PG_HOST"), "{seen}");
+    let around: String = seen
+        .lines()
+        .skip_while(|l| !l.contains("PG_HOST"))
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(around.contains("pg-shop-prod.apps.stage-eu1.example.com"), "{around}");
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT=0"));
+}

@@ -763,6 +763,41 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
                 entry.status
             )));
         }
+        // The PaaS side of the demo: a domain per cluster (the simulated
+        // ingresses live under it), and a database on the second cluster that
+        // offers a connector to bind to.
+        let names: Vec<String> = executor
+            .store()
+            .list::<Cluster>()?
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        for n in &names {
+            executor
+                .run(Command::AddDomain {
+                    cluster: n.clone(),
+                    suffix: format!("apps.{n}.example.com"),
+                    tls_secret: Some("wildcard-tls".into()),
+                    ingress_class: Some("nginx".into()),
+                })
+                .await?;
+        }
+        if let Some(second) = names.iter().find(|n| n.starts_with("stage")) {
+            let db = format!("{second}/shop-prod/pg");
+            executor
+                .run(Command::CreateApp(crate::command::apps::NewApp {
+                    app: db.clone(),
+                    image: "postgres:16".into(),
+                    stateful: true,
+                    replicas: 1,
+                    ports: vec![5432],
+                    env: Vec::new(),
+                    routes: vec![String::new()],
+                    connectors: vec!["postgres:user=app,password=secret:postgres-credentials/password".into()],
+                }))
+                .await?;
+            executor.run(Command::DeployApp { app: db, wait: None }).await?;
+        }
         if cockpit {
             return Ok(Some((executor.store().clone(), handles)));
         }

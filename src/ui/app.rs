@@ -89,6 +89,14 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
     }
     c.warnings = warnings;
     c.set_fleet(fleet.snapshot());
+    let load_stored = |c: &mut Cockpit| {
+        if let Some(ex) = &opts.executor
+            && let Ok(apps) = ex.store().list::<crate::model::App>()
+        {
+            c.set_stored(apps);
+        }
+    };
+    load_stored(&mut c);
     let mut logs: Option<LogStream> = None;
     let mut last_focus: Vec<SpaceRef> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -133,6 +141,7 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
             }
             Some(d) = done_rx.recv() => {
                 c.command_done(d.verb, d.ok, d.message.clone());
+                load_stored(&mut c);
                 // The user may be looking elsewhere: tell them.
                 super::notify::send(
                     format!("kdeck {}", d.verb),

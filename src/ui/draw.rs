@@ -469,7 +469,11 @@ fn draw_apps(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
                 vec![
                     (a.name.clone(), t.text),
                     (format!("{}/{}", r.cluster, a.namespace), t.cluster(&r.cluster)),
-                    (format!("{}/{}", a.ready, a.desired), ready_style(a.ready, a.desired, t)),
+                    if r.draft {
+                        ("draft".to_string(), t.dim.add_modifier(Modifier::ITALIC))
+                    } else {
+                        (format!("{}/{}", a.ready, a.desired), ready_style(a.ready, a.desired, t))
+                    },
                     (age(&a.created, c.now), t.dim),
                     ((if a.kind == "StatefulSet" { "sts" } else { "dep" }).to_string(), t.dim),
                     (a.image.clone(), t.dim),

@@ -446,6 +446,8 @@ pub fn tree_rows(
 pub struct AppRow {
     pub cluster: Arc<str>,
     pub app: Arc<AppView>,
+    /// Stored in kdeck but not (yet) in the cluster.
+    pub draft: bool,
 }
 
 impl AppRow {
@@ -490,7 +492,47 @@ impl Row for AppRow {
     }
 }
 
-pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<AppRow> {
+/// The apps in view: what the clusters run, then the stored drafts that
+/// are not in their cluster yet.
+pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope, stored: &[crate::model::App]) -> Vec<AppRow> {
+    let mut out = cluster_app_rows(clusters, scope);
+    for a in stored {
+        let (c, ns) = (&a.app.space.cluster, &a.app.space.namespace);
+        if !scope.contains(c, ns) {
+            continue;
+        }
+        let kind = if a.kind == crate::model::WorkloadKind::StatefulSet {
+            "StatefulSet"
+        } else {
+            "Deployment"
+        };
+        let running = clusters
+            .iter()
+            .find(|s| s.cluster == *c)
+            .is_some_and(|s| s.apps.contains_key(&(ns.clone(), a.app.name.clone(), kind)));
+        if running {
+            continue;
+        }
+        out.push(AppRow {
+            cluster: Arc::from(c.as_str()),
+            app: Arc::new(AppView {
+                kind,
+                namespace: ns.clone(),
+                name: a.app.name.clone(),
+                ready: 0,
+                desired: i32::try_from(a.replicas).unwrap_or(i32::MAX),
+                image: a.image.clone(),
+                created: String::new(),
+                resource_version: String::new(),
+                labels: a.labels.clone(),
+            }),
+            draft: true,
+        });
+    }
+    out
+}
+
+fn cluster_app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<AppRow> {
     let mut out = Vec::new();
     for c in clusters.iter().filter(|c| scope.covers_cluster(&c.cluster)) {
         let name: Arc<str> = Arc::from(c.cluster.as_str());
@@ -505,6 +547,7 @@ pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<AppRow>
                         out.push(AppRow {
                             cluster: name.clone(),
                             app: a.clone(),
+                            draft: false,
                         });
                     }
                 }
@@ -512,6 +555,7 @@ pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<AppRow>
             _ => out.extend(c.apps.values().map(|a| AppRow {
                 cluster: name.clone(),
                 app: a.clone(),
+                draft: false,
             })),
         }
     }

@@ -297,6 +297,8 @@ pub struct Cockpit {
     pub warnings: Vec<String>,
     /// A form being filled in.
     pub form: Option<Form>,
+    /// The apps kdeck stores (drafts show in the apps pane before their deploy).
+    pub stored: Vec<crate::model::App>,
     /// The last form submitted, kept until its command succeeds: a failure
     /// reopens it with what was typed and the reason.
     pub submitted: Option<Form>,
@@ -570,12 +572,19 @@ impl Cockpit {
             page: 20,
             warnings: Vec::new(),
             form: None,
+            stored: Vec::new(),
             submitted: None,
         }
     }
 
     pub fn tree_filter(&self) -> &str {
         self.tree.filter()
+    }
+
+    /// The stored apps changed (a command ran).
+    pub fn set_stored(&mut self, apps: Vec<crate::model::App>) {
+        self.stored = apps;
+        self.stale_rows = true;
     }
 
     /// New snapshots from the fleet.
@@ -645,7 +654,8 @@ impl Cockpit {
         self.stale_rows = false;
         let tree = rows::tree_rows(&self.clusters, &self.attached, &self.collapsed);
         self.tree.set_rows(tree);
-        self.apps.set_rows(rows::app_rows(&self.clusters, &self.scope));
+        self.apps
+            .set_rows(rows::app_rows(&self.clusters, &self.scope, &self.stored));
         self.routes.set_rows(rows::route_rows(&self.clusters, &self.scope));
         self.builds.set_rows(rows::build_rows(&self.clusters, &self.scope));
         let pods = match &self.pods_of {
