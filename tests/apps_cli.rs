@@ -511,6 +511,42 @@ fn drift_after_an_out_of_band_scale_then_reconcile_and_adopting_an_app() {
     let after = drift(&s);
     assert!(after.iter().all(|d| d["action"] == "unchanged"), "{after:?}");
 
+    // A second route, then removed: deploy drops its Ingress.
+    s.ok(&["routes", "add", "prod-eu1/shop-prod/shop", "--host", "shop.example.com"]);
+    s.ok(&["apps", "deploy", "prod-eu1/shop-prod/shop"]);
+    let names = |s: &Setup| {
+        let out = s.kubectl(
+            "prod-eu1",
+            &[
+                "-n",
+                "shop-prod",
+                "get",
+                "ingress",
+                "-l",
+                "app.kubernetes.io/name=shop",
+                "-o",
+                "name",
+            ],
+        );
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    assert_eq!(names(&s), 2, "one own Ingress per route");
+    s.fails(
+        &["routes", "remove", "prod-eu1/shop-prod/shop", "nope.example.com"],
+        1,
+        "has no route nope.example.com",
+    );
+    s.ok(&["routes", "remove", "prod-eu1/shop-prod/shop", "shop.example.com"]);
+    let out = s.ok(&["apps", "deploy", "prod-eu1/shop-prod/shop"]);
+    assert!(out.contains("deleted (its route was removed)"), "{out}");
+    assert_eq!(names(&s), 1);
+    s.ok(&["domains", "remove", "prod-eu1", "apps.prod-eu1.example.com"]);
+    s.fails(
+        &["domains", "remove", "prod-eu1", "apps.prod-eu1.example.com"],
+        1,
+        "no domain",
+    );
+
     // An app kdeck did not create, adopted with its route.
     s.ok(&["apps", "adopt", "prod-eu1/shop-prod/web"]);
     let shown: serde_json::Value =

@@ -71,6 +71,8 @@ pub enum DomainsCmd {
         #[arg(long, value_name = "CLASS")]
         ingress_class: Option<String>,
     },
+    /// Forget a domain (routes made under it keep their hosts)
+    Remove { cluster: String, suffix: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -87,6 +89,12 @@ pub enum RoutesCmd {
         /// In the space's one shared Ingress instead of the app's own
         #[arg(long)]
         shared: bool,
+    },
+    /// Remove a route of an app (the next `apps deploy` drops its Ingress rule)
+    Remove {
+        /// CLUSTER/SPACE/APP
+        app: String,
+        host: String,
     },
 }
 
@@ -187,6 +195,7 @@ pub fn domains(ex: &Executor, cmd: DomainsCmd, format: Format) -> Result<(), Cli
             },
             format,
         ),
+        DomainsCmd::Remove { cluster, suffix } => run_command(ex, Command::RemoveDomain { cluster, suffix }, format),
     }
 }
 
@@ -207,6 +216,7 @@ pub fn routes(ex: &Executor, cmd: RoutesCmd, format: Format) -> Result<(), CliEr
                 t
             })
         }
+        RoutesCmd::Remove { app, host } => run_command(ex, Command::RemoveRoute { app, host }, format),
         RoutesCmd::Add { app, host, shared } => run_command(
             ex,
             Command::AddRoute {

@@ -379,7 +379,12 @@ async fn host_conflicts(client: &kube::Client, a: &AppRef, d: &Derived) -> Vec<S
     for ing in list.items {
         let ns = ing.metadata.namespace.clone().unwrap_or_default();
         let name = ing.metadata.name.clone().unwrap_or_default();
-        let mine = ns == a.space.namespace && d.ingresses.iter().any(|i| i["metadata"]["name"] == name.as_str());
+        // Ours: one of the app's own Ingresses, now or before (kdeck's labels).
+        let labels = ing.metadata.labels.clone().unwrap_or_default();
+        let made_for_app = labels.get(derive::NAME) == Some(&a.name)
+            && labels.get(derive::MANAGED_BY).map(String::as_str) == Some("kdeck");
+        let mine = ns == a.space.namespace
+            && (made_for_app || d.ingresses.iter().any(|i| i["metadata"]["name"] == name.as_str()));
         if mine {
             continue;
         }
@@ -466,6 +471,8 @@ pub(super) async fn deploy(ex: &Executor, app: &str, wait: Option<u64>) -> Resul
     if let Some(s) = &shared {
         items.push(apply(&client, &cluster, s).await);
     }
+    // Own Ingresses of routes that were removed: kdeck made them, kdeck drops them.
+    items.extend(prune_ingresses(&client, &cluster, &a, &derived).await);
     if let Some(secs) = wait
         && items.iter().all(|i| i.ok)
     {
@@ -1062,4 +1069,76 @@ pub(super) fn edit(ex: &Executor, e: &AppEdit) -> Result<Applied, Failure> {
         }
     }
     Ok(Applied { items, batch })
+}
+
+/// Forgets a domain. Routes already made under it keep their hosts.
+pub(super) fn remove_domain(ex: &Executor, cluster: &str, suffix: &str) -> Result<Applied, Failure> {
+    let key = format!("{cluster}/{suffix}");
+    if ex.store().get::<Domain>(&key)?.is_none() {
+        return Err(invalid(format!(
+            "no domain {suffix} on cluster {cluster}; `kdeck domains list` shows them"
+        )));
+    }
+    let mut batch = Batch::new();
+    batch.delete::<Domain>(&key);
+    Ok(Applied {
+        items: vec![ItemOutcome::ok(key, "forgotten (routes under it keep their hosts)")],
+        batch,
+    })
+}
+
+/// Removes a route from the store; the next deploy of its app (or of its
+/// space's shared routes) drops it from the cluster.
+pub(super) fn remove_route(ex: &Executor, app: &str, host: &str) -> Result<Applied, Failure> {
+    let a = parse_app(app)?;
+    let routes: Vec<Route> = routes_of(ex, &a)?.into_iter().filter(|r| r.host == host).collect();
+    if routes.is_empty() {
+        let have: Vec<String> = routes_of(ex, &a)?.into_iter().map(|r| r.host).collect();
+        return Err(invalid(format!(
+            "{a} has no route {host}; its routes: {}",
+            if have.is_empty() {
+                "none".to_string()
+            } else {
+                have.join(", ")
+            }
+        )));
+    }
+    let mut batch = Batch::new();
+    let mut items = Vec::new();
+    for r in routes {
+        batch.delete::<Route>(&r.key());
+        items.push(ItemOutcome::ok(
+            format!("route {}{}", r.host, if r.path == "/" { "" } else { &r.path }),
+            "removed; `kdeck apps deploy` applies it",
+        ));
+    }
+    Ok(Applied { items, batch })
+}
+
+/// Deletes the app's own Ingresses (made by kdeck, labelled with its name)
+/// that its routes no longer call for.
+async fn prune_ingresses(client: &kube::Client, cluster: &Cluster, a: &AppRef, d: &Derived) -> Vec<ItemOutcome> {
+    let Some(ar) = resource("networking.k8s.io/v1", "Ingress") else {
+        return Vec::new();
+    };
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &a.space.namespace, &ar);
+    let selector = format!("{}={},{}=kdeck", derive::NAME, a.name, derive::MANAGED_BY);
+    let Ok(list) = api.list(&ListParams::default().labels(&selector)).await else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for ing in list.items {
+        let name = ing.metadata.name.clone().unwrap_or_default();
+        if d.ingresses.iter().any(|i| i["metadata"]["name"] == name.as_str()) {
+            continue;
+        }
+        out.push(match api.delete(&name, &DeleteParams::default()).await {
+            Ok(_) => ItemOutcome::ok(format!("ingress {name}"), "deleted (its route was removed)"),
+            Err(e) => {
+                let p = describe(cluster, "delete ingresses", &e);
+                ItemOutcome::failed(format!("ingress {name}"), p.message, p.code)
+            }
+        });
+    }
+    out
 }

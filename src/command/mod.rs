@@ -102,6 +102,14 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ingress_class: Option<String>,
     },
+    RemoveDomain {
+        cluster: String,
+        suffix: String,
+    },
+    RemoveRoute {
+        app: String,
+        host: String,
+    },
     /// A route for an app: `host` empty means `<app>-<space>.<domain>`.
     AddRoute {
         app: String,
@@ -146,7 +154,10 @@ impl Command {
             | Command::StartApp { app }
             | Command::DeleteApp { app, .. }
             | Command::AddRoute { app, .. } => format!("app {app}"),
-            Command::AddDomain { cluster, suffix, .. } => format!("domain {suffix} on {cluster}"),
+            Command::AddDomain { cluster, suffix, .. } | Command::RemoveDomain { cluster, suffix } => {
+                format!("domain {suffix} on {cluster}")
+            }
+            Command::RemoveRoute { app, host } => format!("route {host} of {app}"),
             Command::Bind { consumer, provider, .. } => format!("{consumer} to {provider}"),
         }
     }
@@ -170,6 +181,8 @@ impl Command {
             Command::StartApp { .. } => "apps start",
             Command::DeleteApp { .. } => "apps delete",
             Command::AddDomain { .. } => "domains add",
+            Command::RemoveDomain { .. } => "domains remove",
+            Command::RemoveRoute { .. } => "routes remove",
             Command::AddRoute { .. } => "routes add",
             Command::Bind { .. } => "bind",
         }
@@ -329,6 +342,8 @@ impl Executor {
                 ingress_class,
             } => apps::add_domain(self, cluster, suffix, tls_secret.clone(), ingress_class.clone()),
             Command::AddRoute { app, host, shared } => apps::add_route(self, app, host, *shared),
+            Command::RemoveDomain { cluster, suffix } => apps::remove_domain(self, cluster, suffix),
+            Command::RemoveRoute { app, host } => apps::remove_route(self, app, host),
             Command::Bind {
                 consumer,
                 provider,
