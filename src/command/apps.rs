@@ -304,6 +304,13 @@ async fn apply(client: &kube::Client, cluster: &Cluster, o: &Value) -> ItemOutco
 pub fn plan(ex: &Executor, a: &AppRef) -> Result<(App, Derived, Option<Value>), Failure> {
     let app = stored_app(ex, a)?;
     let state = state_of(ex, a)?;
+    plan_with(ex, app, &state)
+}
+
+/// The plan for given settings and state (not yet stored), with everything
+/// else from the store.
+fn plan_with(ex: &Executor, app: App, state: &AppState) -> Result<(App, Derived, Option<Value>), Failure> {
+    let a = &app.app;
     let routes = routes_of(ex, a)?;
     let domains = domains_of(ex, &a.space.cluster)?;
     let mut bound = Vec::new();
@@ -520,10 +527,8 @@ async fn change(
             batch,
         });
     }
-    // Apply with the new settings: plan reads the store, so stage them first.
-    ex.store().put(&settings)?;
-    ex.store().put(&state)?;
-    let (_, derived, _) = plan(ex, &a)?;
+    // The new settings land with the journal entry; plan from them as they will be.
+    let (_, derived, _) = plan_with(ex, settings, &state)?;
     let cluster = cluster_of(ex, &a.space.cluster)?;
     let client = client_for(&cluster).await.map_err(cluster_failure)?;
     let item = apply(&client, &cluster, &derived.workload).await;

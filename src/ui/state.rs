@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use super::keymap::{Action, Context, Key, KeyName, Keymap};
 use super::rows::{self, AppRow, BuildRow, Nav, PodRow, RouteRow, Table, TreeRow};
-use crate::fleet::live::{ClusterSnapshot, Health};
+use crate::fleet::live::ClusterSnapshot;
 use crate::fleet::logs::{LineKind, LogBuffer, LogLine, LogRequest, LogSource};
 use crate::model::{AppRef, SpaceRef};
 
@@ -1501,21 +1501,5 @@ impl Cockpit {
         self.clusters.iter().any(|c| {
             self.scope.covers_cluster(&c.cluster) && super::theme::cluster_tier(&c.cluster) == super::theme::Tier::Prod
         })
-    }
-
-    pub fn health_of(&self, cluster: &str) -> Option<&Health> {
-        self.cluster(cluster).map(|c| &c.health)
-    }
-
-    /// Fuzzy score of a text, for tests and benchmarks of the palette.
-    pub fn palette_shown(&self) -> Vec<String> {
-        match &self.overlay {
-            Some(Overlay::Palette { items, shown, .. }) => shown
-                .iter()
-                .filter_map(|i| items.get(*i))
-                .map(PaletteItem::label)
-                .collect(),
-            _ => Vec::new(),
-        }
     }
 }
