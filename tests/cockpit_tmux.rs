@@ -237,21 +237,7 @@ fn bare_kdeck_offers_the_kubeconfig_then_shows_live_changes_and_survives_a_resiz
     let t = Tmux::new("bare");
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
-    let _sim = Child(
-        Command::new(bin())
-            .args(["sim", "--clusters", "1", "--fleet", "small", "--kubeconfig-out"])
-            .arg(&kc)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !kc.exists() {
-        assert!(Instant::now() < deadline, "kdeck sim did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    let _sim = sim_process(&kc);
     let data = dir.path().join("data");
     t.start(&format!(
         "export KUBECONFIG={}; {}",
@@ -298,6 +284,27 @@ fn bare_kdeck_offers_the_kubeconfig_then_shows_live_changes_and_survives_a_resiz
     );
 }
 
+/// `kdeck sim` with one small cluster in its own process, its kubeconfig
+/// written to `kc`; it stops when the returned handle is dropped.
+fn sim_process(kc: &Path) -> Child {
+    let child = Child(
+        Command::new(bin())
+            .args(["sim", "--clusters", "1", "--fleet", "small", "--kubeconfig-out"])
+            .arg(kc)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !kc.exists() {
+        assert!(Instant::now() < deadline, "kdeck sim did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
 /// A child process killed when the test ends, however it ends.
 struct Child(std::process::Child);
 
@@ -313,21 +320,7 @@ fn scaling_an_app_from_the_cockpit_goes_through_the_journal_to_the_cluster() {
     let t = Tmux::new("scale");
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
-    let _sim = Child(
-        Command::new(bin())
-            .args(["sim", "--clusters", "1", "--fleet", "small", "--kubeconfig-out"])
-            .arg(&kc)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !kc.exists() {
-        assert!(Instant::now() < deadline, "kdeck sim did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    let _sim = sim_process(&kc);
     let data = dir.path().join("data");
     let cli = |args: &[&str]| {
         let out = Command::new(bin())
