@@ -121,6 +121,15 @@ fn the_start_screen_shows_every_cluster_with_its_health() {
         let (x, y) = find(b, "◆ all spaces");
         assert_eq!(b[(x, y)].style().bg, Some(Color::Cyan));
     }
+    // On a cluster that is not live, the footer says why.
+    let mut c = c;
+    press(&mut c, &["j"]);
+    let b = render(&c, &Theme::dark(), 160, 48);
+    let last = buffer_text(&b).lines().last().unwrap().to_string();
+    assert!(
+        last.contains("dev-us1 unreachable since") && last.contains("(connection refused)"),
+        "{last}"
+    );
 }
 
 #[test]

@@ -812,6 +812,25 @@ fn draw_footer(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
         f.render_widget(Paragraph::new(line), area);
         return;
     }
+    // On a cluster that is not live, the footer says why, in words.
+    if c.focus == Focus::Tree
+        && let Some(TreeRow::Cluster { name, health, .. }) = c.tree.current()
+    {
+        let said = match health {
+            Health::Stale { since, why } => Some((format!("stale since {since}: {why}"), t.warn)),
+            Health::Unreachable { since, why } => Some((format!("unreachable since {since}: {why}"), t.error)),
+            Health::Forbidden { verb, why } => Some((format!("forbidden to {verb}: {why}"), t.warn)),
+            Health::Connecting | Health::Live => None,
+        };
+        if let Some((text, style)) = said {
+            let line = Line::from(vec![
+                health_mark(health, t),
+                Span::styled(format!(" {name} {text}"), style),
+            ]);
+            f.render_widget(Paragraph::new(line), area);
+            return;
+        }
+    }
     if let Some(toast) = c.toasts.last() {
         let style = if toast.error { t.toast_error } else { t.toast };
         f.render_widget(Paragraph::new(Line::styled(format!(" {} ", toast.text), style)), area);
