@@ -573,3 +573,113 @@ fn drift_after_an_out_of_band_scale_then_reconcile_and_adopting_an_app() {
         "4"
     );
 }
+
+#[test]
+fn overrides_reach_the_cluster_and_sync_says_draft_synced_pending_drift() {
+    let s = Setup::new();
+    let app = "prod-eu1/shop-prod/api2";
+    let sync = |s: &Setup| -> String {
+        let shown: serde_json::Value = serde_json::from_str(&s.ok(&["apps", "show", app, "-o", "json"])).unwrap();
+        shown["sync"].as_str().unwrap_or("").to_string()
+    };
+    s.ok(&["apps", "create", app, "--image", "nginx:1.27", "--port", "80"]);
+    assert_eq!(sync(&s), "draft");
+    s.ok(&["apps", "deploy", app]);
+    assert_eq!(sync(&s), "synced");
+    assert!(s.ok(&["apps", "show", app]).starts_with(&format!("# {app}: synced")));
+
+    // Overrides: what kdeck's fields do not cover, merged by name.
+    let file = s.dir.path().join("overrides.yaml");
+    std::fs::write(
+        &file,
+        "spec:\n  template:\n    spec:\n      nodeSelector:\n        disk: ssd\n      containers:\n        - name: api2\n          env:\n            - name: EXTRA\n              value: \"1\"\n",
+    )
+    .unwrap();
+    s.ok(&["apps", "edit", app, "--overrides", file.to_str().unwrap()]);
+    assert_eq!(sync(&s), "pending", "settings changed, not deployed");
+    s.ok(&["apps", "deploy", app]);
+    assert_eq!(sync(&s), "synced");
+    assert_eq!(
+        s.jsonpath(
+            "prod-eu1",
+            "shop-prod",
+            "deployment/api2",
+            "{.spec.template.spec.nodeSelector.disk}"
+        ),
+        "ssd"
+    );
+    assert_eq!(
+        s.jsonpath(
+            "prod-eu1",
+            "shop-prod",
+            "deployment/api2",
+            "{.spec.template.spec.containers[0].env[?(@.name==\"EXTRA\")].value}"
+        ),
+        "1"
+    );
+    assert_eq!(
+        s.jsonpath(
+            "prod-eu1",
+            "shop-prod",
+            "deployment/api2",
+            "{.spec.template.spec.containers[0].image}"
+        ),
+        "nginx:1.27",
+        "kdeck's own fields stay"
+    );
+
+    // Bad overrides are refused before anything is stored.
+    for (text, says) in [
+        (
+            "spec:\n  replicas: many\n",
+            "overrides spec.replicas: invalid type: string \"many\"",
+        ),
+        (
+            "spec:\n  selector:\n    matchLabels: {x: y}\n",
+            "\"spec.selector\": is set by kdeck and cannot be overridden",
+        ),
+        ("spec: [unclosed\n", "overrides are not YAML"),
+        ("- a list\n", "must be a mapping"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        s.fails(&["apps", "edit", app, "--overrides", file.to_str().unwrap()], 1, says);
+    }
+    s.fails(
+        &["apps", "edit", app, "--overrides", "/nonexistent/o.yaml"],
+        2,
+        "--overrides /nonexistent/o.yaml: cannot read it",
+    );
+    assert_eq!(sync(&s), "synced", "nothing changed by the refused edits");
+
+    // Out-of-band scale: drift. Adopting the cluster's version makes it kdeck's.
+    let out = s.kubectl(
+        "prod-eu1",
+        &["-n", "shop-prod", "scale", "deployment/api2", "--replicas", "3"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(sync(&s), "drift");
+    s.ok(&["apps", "adopt", app, "--replace"]);
+    assert_eq!(sync(&s), "synced");
+    let shown: serde_json::Value = serde_json::from_str(&s.ok(&["apps", "show", app, "-o", "json"])).unwrap();
+    assert_eq!(shown["settings"]["replicas"], 3);
+    assert_eq!(
+        shown["settings"]["overrides"]["spec"]["template"]["spec"]["nodeSelector"]["disk"], "ssd",
+        "adopting keeps what adopt does not read"
+    );
+    // Scale through kdeck keeps it in sync; dropping the overrides is pending until deployed.
+    s.ok(&["apps", "scale", app, "2"]);
+    assert_eq!(sync(&s), "synced");
+    s.ok(&["apps", "edit", app, "--clear-overrides"]);
+    assert_eq!(sync(&s), "pending");
+    s.ok(&["apps", "deploy", app]);
+    assert_eq!(
+        s.jsonpath(
+            "prod-eu1",
+            "shop-prod",
+            "deployment/api2",
+            "{.spec.template.spec.nodeSelector}"
+        ),
+        "",
+        "server-side apply drops what kdeck no longer sets"
+    );
+}

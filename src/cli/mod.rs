@@ -188,20 +188,7 @@ pub enum AppsCmd {
     /// Store an app's settings as a draft (nothing in the cluster yet)
     Create(paas::CreateArgs),
     /// Change an app's stored settings (the next deploy applies them)
-    Edit {
-        app: String,
-        #[arg(long)]
-        image: Option<String>,
-        /// NAME=VALUE to set (repeatable)
-        #[arg(long = "env", value_name = "NAME=VALUE")]
-        env: Vec<String>,
-        /// An env var to remove (repeatable)
-        #[arg(long = "unset-env", value_name = "NAME")]
-        unset_env: Vec<String>,
-        /// A connector to add or replace, as in `apps create` (repeatable)
-        #[arg(long = "connector", value_name = "SPEC")]
-        connectors: Vec<String>,
-    },
+    Edit(paas::EditArgs),
     /// Apply the app's objects: workload, Service, Ingresses (server-side apply)
     Deploy {
         /// CLUSTER/SPACE/APP
@@ -237,7 +224,13 @@ pub enum AppsCmd {
     /// Each of the app's objects against the cluster: in step, or what differs (drift)
     Status { app: String },
     /// Store an app kdeck did not create (its workload and routes), to manage it
-    Adopt { app: String },
+    Adopt {
+        app: String,
+        /// For an app kdeck stores already: take the cluster's image,
+        /// replicas, ports, env, command and labels over the stored ones
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -381,23 +374,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Apps(AppsCmd::List { spaces, all: _ }) => apps_list(&store, &spaces, format),
         Cmd::Logs(args) => logs::logs(&store, &args, format),
         Cmd::Apps(AppsCmd::Create(args)) => run_command(&executor, args.command(), format),
-        Cmd::Apps(AppsCmd::Edit {
-            app,
-            image,
-            env,
-            unset_env,
-            connectors,
-        }) => run_command(
-            &executor,
-            Command::EditApp(crate::command::apps::AppEdit {
-                app,
-                image,
-                set_env: env,
-                unset_env,
-                connectors,
-            }),
-            format,
-        ),
+        Cmd::Apps(AppsCmd::Edit(args)) => match args.command() {
+            Ok(cmd) => run_command(&executor, cmd, format),
+            Err(e) => Err(CliError::usage(e)),
+        },
         Cmd::Apps(AppsCmd::Deploy { app, dry_run: true, .. }) => paas::status(&executor, &app, format, true),
         Cmd::Apps(AppsCmd::Deploy {
             app,
@@ -426,7 +406,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Cmd::Apps(AppsCmd::Show { app }) => paas::show(&executor, &app, format),
         Cmd::Apps(AppsCmd::Status { app }) => paas::status(&executor, &app, format, false),
-        Cmd::Apps(AppsCmd::Adopt { app }) => run_command(&executor, Command::AdoptApp { app }, format),
+        Cmd::Apps(AppsCmd::Adopt { app, replace }) => {
+            run_command(&executor, Command::AdoptApp { app, replace }, format)
+        }
         Cmd::Domains(cmd) => paas::domains(&executor, cmd, format),
         Cmd::Routes(cmd) => paas::routes(&executor, cmd, format),
         Cmd::Bind(args) => run_command(&executor, args.command()?, format),

@@ -57,6 +57,63 @@ impl CreateArgs {
     }
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct EditArgs {
+    /// CLUSTER/SPACE/APP
+    pub app: String,
+    #[arg(long)]
+    pub image: Option<String>,
+    /// NAME=VALUE to set (repeatable)
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// An env var to remove (repeatable)
+    #[arg(long = "unset-env", value_name = "NAME")]
+    pub unset_env: Vec<String>,
+    /// A connector to add or replace, as in `apps create` (repeatable)
+    #[arg(long = "connector", value_name = "SPEC")]
+    pub connectors: Vec<String>,
+    /// A connector to remove, by name (repeatable)
+    #[arg(long = "remove-connector", value_name = "NAME")]
+    pub remove_connectors: Vec<String>,
+    /// A YAML file laid over the derived Deployment or StatefulSet by
+    /// strategic merge (`-` reads stdin), for what kdeck's settings do not
+    /// cover: node selectors, tolerations, sidecars, security contexts
+    #[arg(long, value_name = "FILE", conflicts_with = "clear_overrides")]
+    pub overrides: Option<String>,
+    /// Drop the app's overrides
+    #[arg(long)]
+    pub clear_overrides: bool,
+}
+
+impl EditArgs {
+    /// The command, with the overrides file read in: the journal keeps what
+    /// was applied, not a path that may change.
+    pub fn command(&self) -> Result<Command, String> {
+        let overrides = match self.overrides.as_deref() {
+            None if self.clear_overrides => Some(String::new()),
+            None => None,
+            Some("-") => {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .map_err(|e| format!("--overrides -: cannot read stdin: {e}"))?;
+                Some(s)
+            }
+            Some(path) => {
+                Some(std::fs::read_to_string(path).map_err(|e| format!("--overrides {path}: cannot read it: {e}"))?)
+            }
+        };
+        Ok(Command::EditApp(crate::command::apps::AppEdit {
+            app: self.app.clone(),
+            image: self.image.clone(),
+            set_env: self.env.clone(),
+            unset_env: self.unset_env.clone(),
+            connectors: self.connectors.clone(),
+            remove_connectors: self.remove_connectors.clone(),
+            overrides,
+        }))
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum DomainsCmd {
     /// The domains of every cluster
@@ -131,12 +188,28 @@ impl BindArgs {
 struct Shown {
     settings: crate::model::App,
     state: Option<apps::AppState>,
+    /// How the cluster stands against the settings (None: its cluster did not answer).
+    sync: Option<apps::Sync>,
     routes: Vec<Route>,
     /// The objects `apps deploy` applies.
     plan: Vec<serde_json::Value>,
 }
 
-/// `apps show APP`: the stored settings, routes and the plan of objects.
+/// What a sync state means, for people.
+fn sync_words(s: apps::Sync) -> &'static str {
+    match s {
+        apps::Sync::Draft => "draft: not in its cluster yet (`kdeck apps deploy` puts it there)",
+        apps::Sync::Synced => "synced: the cluster runs kdeck's settings",
+        apps::Sync::Drift => {
+            "drift: its spec was changed in the cluster since kdeck's deploy (`apps status` shows how; `apps deploy` reconciles, `apps adopt --replace` takes the cluster's version)"
+        }
+        apps::Sync::Pending => "pending: its settings changed since the last deploy (`kdeck apps deploy` applies them)",
+        apps::Sync::NeedsRestart => "restart: a connector it binds to changed (`kdeck apps restart`)",
+    }
+}
+
+/// `apps show APP`: the stored settings, routes, whether the cluster is in
+/// sync, and the plan of objects.
 pub fn show(ex: &Executor, app: &str, format: Format) -> Result<(), CliError> {
     let a = AppRef::parse("APP", app).map_err(|e| CliError::usage(e.to_string()))?;
     let (settings, derived, shared) = apps::plan(ex, &a).map_err(|f| CliError::failed(f.reason))?;
@@ -144,14 +217,26 @@ pub fn show(ex: &Executor, app: &str, format: Format) -> Result<(), CliError> {
     let state = ex.store().get::<apps::AppState>(&a.to_string())?;
     let mut plan: Vec<serde_json::Value> = derived.objects().into_iter().cloned().collect();
     plan.extend(shared);
+    // Where it stands needs its cluster; without an answer, the rest still shows.
+    let sync = match super::runtime()?.block_on(apps::sync_of(ex, &a)) {
+        Ok(s) => Some(s),
+        Err(f) => {
+            eprintln!("kdeck: cannot tell whether {a} is in sync: {}", f.reason);
+            None
+        }
+    };
     let shown = Shown {
         settings,
         state,
+        sync,
         routes,
         plan,
     };
     match format {
         Format::Table => {
+            if let Some(s) = shown.sync {
+                println!("# {a}: {}", sync_words(s));
+            }
             // The plan as YAML documents, the way kubectl would take it.
             for o in &shown.plan {
                 println!("---");

@@ -4,7 +4,7 @@
 //! 0 and back, settings kept), delete (the cluster objects; `purge` forgets
 //! the settings too), plus domains, routes and bindings.
 
-use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -33,6 +33,120 @@ pub struct AppState {
     /// A connector it is bound to changed: its pods still have the old values.
     #[serde(default)]
     pub needs_restart: bool,
+    /// The workload's `metadata.generation` after kdeck last applied it: a
+    /// different one in the cluster means someone else changed the spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_generation: Option<i64>,
+    /// The digest of the objects kdeck last applied: a different plan now
+    /// means settings changed since (not deployed yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_digest: Option<String>,
+}
+
+/// How a stored app stands against its cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sync {
+    /// Stored, not in the cluster yet.
+    Draft,
+    /// The cluster runs what kdeck last deployed, and the settings are unchanged since.
+    Synced,
+    /// The cluster's spec was changed by someone else since kdeck's deploy.
+    Drift,
+    /// The settings changed since the last deploy.
+    Pending,
+    /// A connector it binds to changed; its pods have the old values.
+    NeedsRestart,
+}
+
+impl Sync {
+    pub fn word(self) -> &'static str {
+        match self {
+            Sync::Draft => "draft",
+            Sync::Synced => "synced",
+            Sync::Drift => "drift",
+            Sync::Pending => "pending",
+            Sync::NeedsRestart => "restart",
+        }
+    }
+}
+
+/// A stored app with its state and the digest of its plan now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Managed {
+    pub settings: App,
+    pub state: AppState,
+    /// None when no plan can be made (a binding to an app no longer stored).
+    pub digest: Option<String>,
+}
+
+impl Managed {
+    /// Where it stands, given the workload's generation in the cluster (None: not there).
+    pub fn sync(&self, live_generation: Option<i64>) -> Sync {
+        let Some(live) = live_generation else {
+            return Sync::Draft;
+        };
+        if self.state.deployed_generation.is_some_and(|g| g != live) {
+            Sync::Drift
+        } else if self.digest.is_none() || self.digest != self.state.deployed_digest {
+            Sync::Pending
+        } else if self.state.needs_restart {
+            Sync::NeedsRestart
+        } else {
+            Sync::Synced
+        }
+    }
+}
+
+fn managed_of(ex: &Executor, settings: App) -> Result<Managed, Failure> {
+    let state = state_of(ex, &settings.app)?;
+    let digest = plan_with(ex, settings.clone(), &state)
+        .ok()
+        .map(|(_, d, shared)| digest(&d, shared.as_ref()));
+    Ok(Managed {
+        settings,
+        state,
+        digest,
+    })
+}
+
+/// Every stored app, with its state and plan digest.
+pub fn managed(ex: &Executor) -> Result<Vec<Managed>, Failure> {
+    ex.store()
+        .list::<App>()?
+        .into_iter()
+        .map(|settings| managed_of(ex, settings))
+        .collect()
+}
+
+/// Where one stored app stands, asking its cluster for the workload's generation.
+pub async fn sync_of(ex: &Executor, a: &AppRef) -> Result<Sync, Failure> {
+    let m = managed_of(ex, stored_app(ex, a)?)?;
+    let cluster = cluster_of(ex, &a.space.cluster)?;
+    let client = client_for(&cluster).await.map_err(cluster_failure)?;
+    let kind = match m.settings.kind {
+        WorkloadKind::Deployment => "Deployment",
+        WorkloadKind::StatefulSet => "StatefulSet",
+    };
+    let ar = resource("apps/v1", kind).ok_or_else(|| invalid(format!("kdeck cannot read a {kind}")))?;
+    let api: Api<DynamicObject> = Api::namespaced_with(client, &a.space.namespace, &ar);
+    let live = api
+        .get_opt(&a.name)
+        .await
+        .map_err(|e| cluster_failure(describe(&cluster, "get", &e)))?;
+    Ok(m.sync(live.map(|o| o.metadata.generation.unwrap_or(0))))
+}
+
+/// A stable digest of the objects a plan applies (FNV-1a over their JSON).
+fn digest(d: &Derived, shared: Option<&Value>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for o in d.objects().into_iter().chain(shared) {
+        for b in o.to_string().bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
 }
 
 impl Entity for AppState {
@@ -115,6 +229,19 @@ pub struct NewApp {
     /// `NAME:key=value,key=secret:SECRET/KEY`.
     #[serde(default)]
     pub connectors: Vec<String>,
+}
+
+/// Writes a connector back as `NAME:key=value,key=secret:SECRET/KEY`.
+pub fn connector_spec(c: &Connector) -> String {
+    let values: Vec<String> = c
+        .values
+        .iter()
+        .map(|(k, v)| match v {
+            ConnectorValue::Value(x) => format!("{k}={x}"),
+            ConnectorValue::SecretKey { name, key } => format!("{k}=secret:{name}/{key}"),
+        })
+        .collect();
+    format!("{}:{}", c.name, values.join(","))
 }
 
 /// Reads `NAME:key=value,key=secret:SECRET/KEY`.
@@ -251,24 +378,9 @@ pub(super) fn create(ex: &Executor, n: &NewApp) -> Result<Applied, Failure> {
 }
 
 /// The kinds kdeck applies, as API resources.
-fn resource(api_version: &str, kind: &str) -> Option<ApiResource> {
-    let (group, version) = match api_version.split_once('/') {
-        Some((g, v)) => (g, v),
-        None => ("", api_version),
-    };
-    let plural = match kind {
-        "Deployment" => "deployments",
-        "StatefulSet" => "statefulsets",
-        "Service" => "services",
-        "Ingress" => "ingresses",
-        "PersistentVolumeClaim" => "persistentvolumeclaims",
-        "Secret" => "secrets",
-        _ => return None,
-    };
-    Some(ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk(group, version, kind),
-        plural,
-    ))
+/// The API resource of a kind kdeck applies.
+fn resource(_api_version: &str, kind: &str) -> Option<ApiResource> {
+    crate::fleet::kinds::resource(kind).map(|r| r.0)
 }
 
 fn describe_obj(o: &Value) -> String {
@@ -281,21 +393,29 @@ fn describe_obj(o: &Value) -> String {
 
 /// Server-side apply of one object.
 async fn apply(client: &kube::Client, cluster: &Cluster, o: &Value) -> ItemOutcome {
+    apply_gen(client, cluster, o).await.0
+}
+
+/// Server-side apply of one object, with its generation after the apply.
+async fn apply_gen(client: &kube::Client, cluster: &Cluster, o: &Value) -> (ItemOutcome, Option<i64>) {
     let what = describe_obj(o);
     let (Some(ar), Some(ns), Some(name)) = (
         resource(o["apiVersion"].as_str().unwrap_or(""), o["kind"].as_str().unwrap_or("")),
         o["metadata"]["namespace"].as_str(),
         o["metadata"]["name"].as_str(),
     ) else {
-        return ItemOutcome::failed(what, "kdeck cannot apply this kind of object", None);
+        return (
+            ItemOutcome::failed(what, "kdeck cannot apply this kind of object", None),
+            None,
+        );
     };
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
     let pp = PatchParams::apply("kdeck").force();
     match api.patch(name, &pp, &Patch::Apply(o)).await {
-        Ok(_) => ItemOutcome::ok(what, "applied"),
+        Ok(done) => (ItemOutcome::ok(what, "applied"), done.metadata.generation),
         Err(e) => {
             let p = describe(cluster, &format!("apply {}", o["kind"].as_str().unwrap_or("")), &e);
-            ItemOutcome::failed(what, p.message, p.code)
+            (ItemOutcome::failed(what, p.message, p.code), None)
         }
     }
 }
@@ -472,16 +592,22 @@ pub(super) async fn deploy(ex: &Executor, app: &str, wait: Option<u64>) -> Resul
     for c in &derived.secret_copies {
         items.push(copy_secret(ex, &a, c, &client, &cluster).await);
     }
+    let mut generation = None;
     for o in derived.objects() {
-        items.push(apply(&client, &cluster, o).await);
+        let (item, g) = apply_gen(&client, &cluster, o).await;
+        if std::ptr::eq(o, &derived.workload) {
+            generation = g;
+        }
+        items.push(item);
     }
     if let Some(s) = &shared {
         items.push(apply(&client, &cluster, s).await);
     }
     // Own Ingresses of routes that were removed: kdeck made them, kdeck drops them.
     items.extend(prune_ingresses(&client, &cluster, &a, &derived).await);
+    let applied = items.iter().all(|i| i.ok);
     if let Some(secs) = wait
-        && items.iter().all(|i| i.ok)
+        && applied
     {
         items.push(
             wait_rollout(
@@ -498,6 +624,10 @@ pub(super) async fn deploy(ex: &Executor, app: &str, wait: Option<u64>) -> Resul
     let mut batch = Batch::new();
     if items.iter().any(|i| i.ok) {
         state.deployed_at = Some(ex.now());
+        if applied {
+            state.deployed_digest = Some(digest(&derived, shared.as_ref()));
+            state.deployed_generation = generation;
+        }
         batch.put(&state)?;
     }
     Ok(Applied { items, batch })
@@ -513,12 +643,15 @@ async fn change(
     let a = parse_app(app)?;
     let mut settings = stored_app(ex, &a)?;
     let mut state = state_of(ex, &a)?;
+    // Synced before the change: the change keeps it synced.
+    let before = plan(ex, &a).ok().map(|(_, d, s)| digest(&d, s.as_ref()));
+    let was_synced = before.is_some() && before == state.deployed_digest;
     f(&mut settings, &mut state, &ex.now());
     settings.validate().map_err(|e| invalid(e.to_string()))?;
     let mut batch = Batch::new();
     batch.put(&settings)?;
-    batch.put(&state)?;
     if state.deployed_at.is_none() {
+        batch.put(&state)?;
         return Ok(Applied {
             items: vec![ItemOutcome::ok(
                 a.to_string(),
@@ -528,10 +661,18 @@ async fn change(
         });
     }
     // The new settings land with the journal entry; plan from them as they will be.
-    let (_, derived, _) = plan_with(ex, settings, &state)?;
+    let (_, derived, shared) = plan_with(ex, settings, &state)?;
     let cluster = cluster_of(ex, &a.space.cluster)?;
     let client = client_for(&cluster).await.map_err(cluster_failure)?;
-    let item = apply(&client, &cluster, &derived.workload).await;
+    let (item, generation) = apply_gen(&client, &cluster, &derived.workload).await;
+    if item.ok {
+        // The whole workload was applied: kdeck's fields in it are kdeck's again.
+        state.deployed_generation = generation;
+        if was_synced {
+            state.deployed_digest = Some(digest(&derived, shared.as_ref()));
+        }
+    }
+    batch.put(&state)?;
     Ok(Applied {
         items: vec![ItemOutcome {
             message: if item.ok {
@@ -768,11 +909,15 @@ pub async fn drift(ex: &Executor, a: &AppRef) -> Result<Vec<ObjectDrift>, Failur
 
 /// Reads an app kdeck did not create into the store, from its workload and
 /// the Ingresses that send traffic to its Service.
-pub(super) async fn adopt(ex: &Executor, app: &str) -> Result<Applied, Failure> {
+/// With `replace`, a stored app takes the cluster's version of the fields
+/// adopt reads (image, replicas, ports, env, command, args, labels); the
+/// rest of its settings (connectors, mounts, overrides…) stay.
+pub(super) async fn adopt(ex: &Executor, app: &str, replace: bool) -> Result<Applied, Failure> {
     let a = parse_app(app)?;
-    if ex.store().get::<App>(&a.to_string())?.is_some() {
+    let existing = ex.store().get::<App>(&a.to_string())?;
+    if existing.is_some() && !replace {
         return Err(invalid(format!(
-            "app {a} is stored already; `kdeck apps show {a}` shows it"
+            "app {a} is stored already; `kdeck apps show {a}` shows it, `kdeck apps adopt {a} --replace` takes the cluster's version over it"
         )));
     }
     let cluster = cluster_of(ex, &a.space.cluster)?;
@@ -797,16 +942,32 @@ pub(super) async fn adopt(ex: &Executor, app: &str) -> Result<Applied, Failure> 
         ))
     })?;
     let c = &w["spec"]["template"]["spec"]["containers"][0];
-    let mut settings = App::new(a.clone(), c["image"].as_str().unwrap_or(""));
+    let mut state = match &existing {
+        Some(_) => state_of(ex, &a)?,
+        None => AppState {
+            app: Some(a.clone()),
+            ..Default::default()
+        },
+    };
+    let mut settings = existing.clone().unwrap_or_else(|| App::new(a.clone(), ""));
+    settings.image = c["image"].as_str().unwrap_or("").to_string();
+    settings.ports.clear();
+    settings.env.clear();
+    settings.labels.clear();
     settings.kind = if kind == "StatefulSet" {
         WorkloadKind::StatefulSet
     } else {
         WorkloadKind::Deployment
     };
-    settings.replicas = w["spec"]["replicas"]
+    let replicas = w["spec"]["replicas"]
         .as_u64()
         .and_then(|r| u32::try_from(r).ok())
         .unwrap_or(1);
+    // Zero replicas on a stored app: stopped, and the count it had stays.
+    state.stopped = replicas == 0 && existing.as_ref().is_some_and(|e| e.replicas > 0);
+    if !state.stopped {
+        settings.replicas = replicas;
+    }
     for p in c["ports"].as_array().into_iter().flatten() {
         if let Some(port) = p["containerPort"].as_u64().and_then(|x| u16::try_from(x).ok()) {
             settings.ports.push(AppPort {
@@ -889,12 +1050,19 @@ pub(super) async fn adopt(ex: &Executor, app: &str) -> Result<Applied, Failure> 
             }
         }
     }
+    state.deployed_at = Some(ex.now());
+    state.deployed_generation = w["metadata"]["generation"].as_i64();
+    // Taking the cluster's version over stored settings: what kdeck holds now
+    // is what runs. A first adopt stays "undeployed" until kdeck's own deploy
+    // has put its labels and objects in place.
+    state.deployed_digest = match existing {
+        Some(_) => plan_with(ex, settings.clone(), &state)
+            .ok()
+            .map(|(_, d, s)| digest(&d, s.as_ref())),
+        None => None,
+    };
     batch.put(&settings)?;
-    batch.put(&AppState {
-        app: Some(a.clone()),
-        deployed_at: Some(ex.now()),
-        ..Default::default()
-    })?;
+    batch.put(&state)?;
     Ok(Applied { items, batch })
 }
 
@@ -1014,6 +1182,25 @@ pub struct AppEdit {
     /// Connectors to add or replace (by name), as in `apps create`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connectors: Vec<String>,
+    /// Connectors to remove, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove_connectors: Vec<String>,
+    /// YAML laid over the workload; an empty text drops the overrides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<String>,
+}
+
+/// Reads overrides as the user wrote them: YAML (or JSON), a mapping.
+pub fn parse_overrides(text: &str) -> Result<Option<Value>, Failure> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let v: Value = serde_saphyr::from_str(text).map_err(|e| invalid(format!("overrides are not YAML: {e}")))?;
+    if v.is_null() {
+        return Ok(None);
+    }
+    crate::model::app::check_overrides(&v).map_err(|e| invalid(e.to_string()))?;
+    Ok(Some(v))
 }
 
 /// Edits the stored settings. When a connector changes, the apps bound to it
@@ -1052,7 +1239,20 @@ pub(super) fn edit(ex: &Executor, e: &AppEdit) -> Result<Applied, Failure> {
             None => settings.connectors.push(c),
         }
     }
+    for name in &e.remove_connectors {
+        if !settings.connectors.iter().any(|c| c.name == *name) {
+            return Err(invalid(format!(
+                "--remove-connector {name}: {a} offers no connector {name}"
+            )));
+        }
+        settings.connectors.retain(|c| c.name != *name);
+        changed_connectors.push(name.clone());
+    }
+    if let Some(text) = &e.overrides {
+        settings.overrides = parse_overrides(text)?;
+    }
     settings.validate().map_err(|er| invalid(er.to_string()))?;
+    derive::check_workload(&settings).map_err(invalid)?;
     let mut batch = Batch::new();
     batch.put(&settings)?;
     let mut items = vec![ItemOutcome::ok(

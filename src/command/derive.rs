@@ -338,12 +338,15 @@ pub fn derive(i: Inputs) -> Derived {
             spec["volumeClaimTemplates"] = json!(templates);
         }
     }
-    let workload = json!({
+    let mut workload = json!({
         "apiVersion": "apps/v1",
         "kind": if stateful { "StatefulSet" } else { "Deployment" },
         "metadata": meta(app, name),
         "spec": spec,
     });
+    if let Some(o) = &app.overrides {
+        crate::model::merge::strategic_merge(&mut workload, o);
+    }
 
     let service = (!app.ports.is_empty()).then(|| {
         json!({
@@ -373,6 +376,62 @@ pub fn derive(i: Inputs) -> Derived {
         ingresses,
         secret_copies,
     }
+}
+
+/// Checks that the workload, overrides laid over it, still reads as a
+/// Deployment or StatefulSet; a field of the wrong type is named by its path.
+pub fn check_workload(app: &App) -> Result<(), String> {
+    fn reads(w: &Value) -> Result<(), String> {
+        let r = if w["kind"] == "StatefulSet" {
+            serde_json::from_value::<k8s_openapi::api::apps::v1::StatefulSet>(w.clone()).map(|_| ())
+        } else {
+            serde_json::from_value::<k8s_openapi::api::apps::v1::Deployment>(w.clone()).map(|_| ())
+        };
+        r.map_err(|e| e.to_string())
+    }
+    fn leaves(v: &Value, prefix: &mut Vec<String>, out: &mut Vec<(Vec<String>, Value)>) {
+        match v.as_object() {
+            Some(m) if !m.is_empty() => {
+                for (k, x) in m {
+                    prefix.push(k.clone());
+                    leaves(x, prefix, out);
+                    prefix.pop();
+                }
+            }
+            _ => out.push((prefix.clone(), v.clone())),
+        }
+    }
+    let Some(o) = &app.overrides else { return Ok(()) };
+    let plain_app = App {
+        overrides: None,
+        ..app.clone()
+    };
+    let inputs = |a: &App| {
+        derive(Inputs {
+            app: a,
+            routes: &[],
+            domains: &[],
+            bindings: &[],
+            restarted_at: None,
+        })
+        .workload
+    };
+    let Err(e) = reads(&inputs(app)) else { return Ok(()) };
+    // Which override is it? Lay them one at a time.
+    let mut all = Vec::new();
+    leaves(o, &mut Vec::new(), &mut all);
+    for (path, leaf) in all {
+        let mut one = leaf;
+        for k in path.iter().rev() {
+            one = json!({ k.as_str(): one });
+        }
+        let mut w = inputs(&plain_app);
+        crate::model::merge::strategic_merge(&mut w, &one);
+        if let Err(e) = reads(&w) {
+            return Err(format!("overrides {}: {e}", path.join(".")));
+        }
+    }
+    Err(format!("overrides: {e}"))
 }
 
 /// `<app>-<6 hex>` from the route's host and path, stable across runs.
@@ -754,6 +813,50 @@ mod tests {
         let mut worker = app("eu1/shop", "worker");
         worker.ports.clear();
         assert!(derive(inputs(&worker, &[], &[], &[])).service.is_none());
+    }
+
+    #[test]
+    fn overrides_merge_over_the_workload_by_name_and_wrong_types_name_their_path() {
+        let mut a = app("eu1/shop", "web");
+        a.env = vec![EnvEntry {
+            name: "MODE".into(),
+            source: EnvSource::Value("a".into()),
+        }];
+        a.overrides = Some(json!({
+            "metadata": {"annotations": {"team": "shop"}},
+            "spec": {"template": {"spec": {
+                "nodeSelector": {"disk": "ssd"},
+                "containers": [
+                    {"name": "web", "env": [{"name": "EXTRA", "value": "1"}], "securityContext": {"runAsNonRoot": true}},
+                    {"name": "proxy", "image": "envoy:1.30"}
+                ]
+            }}}
+        }));
+        assert!(a.validate().is_ok());
+        assert_eq!(check_workload(&a), Ok(()));
+        let w = derive(inputs(&a, &[], &[], &[])).workload;
+        let pod = &w["spec"]["template"]["spec"];
+        assert_eq!(pod["nodeSelector"]["disk"], "ssd");
+        assert_eq!(
+            pod["containers"][0]["image"], "ghcr.io/acme/web:1.0",
+            "kdeck's fields stay"
+        );
+        assert_eq!(pod["containers"][0]["env"][0]["name"], "MODE");
+        assert_eq!(pod["containers"][0]["env"][1]["name"], "EXTRA", "env merges by name");
+        assert_eq!(pod["containers"][0]["securityContext"]["runAsNonRoot"], true);
+        assert_eq!(pod["containers"][1]["name"], "proxy", "a sidecar is added");
+        assert_eq!(w["metadata"]["annotations"]["team"], "shop");
+        assert_eq!(w["metadata"]["labels"][NAME], "web");
+
+        a.overrides = Some(json!({"spec": {"selector": {"matchLabels": {"x": "y"}}}}));
+        let e = a.validate().unwrap_err().to_string();
+        assert!(e.contains("spec.selector") && e.contains("cannot be overridden"), "{e}");
+        a.overrides = Some(json!(["not", "a", "mapping"]));
+        assert!(a.validate().unwrap_err().to_string().contains("must be a mapping"));
+
+        a.overrides = Some(json!({"spec": {"minReadySeconds": 5, "replicas": "three"}}));
+        let e = check_workload(&a).unwrap_err();
+        assert!(e.starts_with("overrides spec.replicas: invalid type: string"), "{e}");
     }
 }
 

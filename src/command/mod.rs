@@ -8,6 +8,7 @@ pub mod clusters;
 pub mod derive;
 pub mod journal;
 pub mod kubeconfig;
+pub mod objects;
 pub mod spaces;
 
 use serde::{Deserialize, Serialize};
@@ -67,9 +68,22 @@ pub enum Command {
     },
     /// Change an app's stored settings (applied by the next deploy).
     EditApp(apps::AppEdit),
+    /// A merge patch of one object, as an edit of its YAML made it. Carrying
+    /// `metadata.resourceVersion` makes it fail if the object changed since.
+    PatchObject {
+        cluster: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        namespace: String,
+        kind: String,
+        name: String,
+        patch: serde_json::Value,
+    },
     /// Read an app kdeck did not create into the store, to manage it from now on.
     AdoptApp {
         app: String,
+        /// Take the cluster's version over stored settings.
+        #[serde(default)]
+        replace: bool,
     },
     ScaleApp {
         app: String,
@@ -147,7 +161,7 @@ impl Command {
             Command::CreateApp(n) => format!("app {}", n.app),
             Command::EditApp(e) => format!("app {}", e.app),
             Command::DeployApp { app, .. }
-            | Command::AdoptApp { app }
+            | Command::AdoptApp { app, .. }
             | Command::ScaleApp { app, .. }
             | Command::RestartApp { app }
             | Command::StopApp { app }
@@ -158,6 +172,13 @@ impl Command {
                 format!("domain {suffix} on {cluster}")
             }
             Command::RemoveRoute { app, host } => format!("route {host} of {app}"),
+            Command::PatchObject {
+                cluster,
+                namespace,
+                kind,
+                name,
+                ..
+            } => format!("{} {cluster}/{namespace}/{name}", kind.to_ascii_lowercase()),
             Command::Bind { consumer, provider, .. } => format!("{consumer} to {provider}"),
         }
     }
@@ -185,6 +206,7 @@ impl Command {
             Command::RemoveRoute { .. } => "routes remove",
             Command::AddRoute { .. } => "routes add",
             Command::Bind { .. } => "bind",
+            Command::PatchObject { .. } => "edit",
         }
     }
 
@@ -329,7 +351,7 @@ impl Executor {
             Command::CreateApp(n) => apps::create(self, n),
             Command::EditApp(e) => apps::edit(self, e),
             Command::DeployApp { app, wait } => apps::deploy(self, app, *wait).await,
-            Command::AdoptApp { app } => apps::adopt(self, app).await,
+            Command::AdoptApp { app, replace } => apps::adopt(self, app, *replace).await,
             Command::ScaleApp { app, replicas } => apps::scale(self, app, *replicas).await,
             Command::RestartApp { app } => apps::restart(self, app).await,
             Command::StopApp { app } => apps::stop(self, app).await,
@@ -350,6 +372,13 @@ impl Executor {
                 connector,
                 prefix,
             } => apps::bind(self, consumer, provider, connector, prefix.clone()),
+            Command::PatchObject {
+                cluster,
+                namespace,
+                kind,
+                name,
+                patch,
+            } => objects::patch(self, cluster, namespace, kind, name, patch).await,
         };
         entry.finished_at = Some(self.now());
         let batch = match result {

@@ -3,6 +3,7 @@
 
 pub mod apps;
 pub mod client;
+pub mod kinds;
 pub mod live;
 pub mod logs;
 

@@ -50,6 +50,54 @@ pub struct App {
     pub connectors: Vec<Connector>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<BuildSettings>,
+    /// What kdeck's fields do not cover (node selectors, tolerations, a
+    /// sidecar, a security context…): laid over the derived Deployment or
+    /// StatefulSet by strategic merge, so containers, env and volumes merge
+    /// by name and `null` removes a field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<serde_json::Value>,
+}
+
+/// Fields of the workload that overrides may not touch: kdeck owns them, and
+/// changing them would orphan the app's pods or move the object.
+pub const FIXED_FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata.name",
+    "metadata.namespace",
+    "spec.selector",
+    "spec.serviceName",
+];
+
+/// Checks the shape of an app's overrides: a mapping that leaves kdeck's
+/// fixed fields alone.
+pub fn check_overrides(v: &serde_json::Value) -> Result<(), ValidationError> {
+    let Some(map) = v.as_object() else {
+        return Err(ValidationError::new(
+            "overrides",
+            &v.to_string(),
+            "must be a mapping laid over the workload, e.g. `spec: {template: {spec: {nodeSelector: {disk: ssd}}}}`",
+        ));
+    };
+    for f in FIXED_FIELDS {
+        let mut at = Some(map);
+        let parts: Vec<&str> = f.split('.').collect();
+        for (i, part) in parts.iter().enumerate() {
+            let Some(m) = at else { break };
+            match m.get(*part) {
+                Some(_) if i + 1 == parts.len() => {
+                    return Err(ValidationError::new(
+                        "overrides",
+                        f,
+                        "is set by kdeck and cannot be overridden; take it out of the overrides",
+                    ));
+                }
+                Some(next) => at = next.as_object(),
+                None => break,
+            }
+        }
+    }
+    Ok(())
 }
 
 fn one() -> u32 {
@@ -74,6 +122,7 @@ impl App {
             labels: BTreeMap::new(),
             connectors: Vec::new(),
             build: None,
+            overrides: None,
         }
     }
 
@@ -165,6 +214,9 @@ impl App {
         }
         if let Some(b) = &self.build {
             errs.extend(b.validate());
+        }
+        if let Some(o) = &self.overrides {
+            errs.push(check_overrides(o));
         }
         errs.into_result()
     }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cluster;
+pub mod merge;
 pub mod paas;
 pub mod space;
 pub mod validate;

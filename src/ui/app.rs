@@ -4,8 +4,6 @@
 //! changed: a relist of thousands of objects is one frame, and an idle
 //! cockpit draws nothing.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyEventKind};
@@ -44,6 +42,7 @@ struct Done {
 
 enum Fetched {
     Done(String, Result<Vec<String>, String>),
+    Drift(Result<Vec<crate::command::apps::ObjectDrift>, String>),
 }
 
 /// Runs the cockpit until the user quits or a signal ends it. The terminal
@@ -67,8 +66,7 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    let stop = Arc::new(AtomicBool::new(false));
-    term::spawn_reader(ev_tx, stop.clone());
+    let reader = term::Reader::spawn(ev_tx);
     let (changed_tx, mut changed_rx) = mpsc::channel::<Changed>(1024);
     let fleet = Fleet::start(&opts.clusters, &opts.attached, changed_tx);
     let (fetch_tx, mut fetch_rx) = mpsc::unbounded_channel::<Fetched>();
@@ -91,7 +89,7 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
     c.set_fleet(fleet.snapshot());
     let load_stored = |c: &mut Cockpit| {
         if let Some(ex) = &opts.executor
-            && let Ok(apps) = ex.store().list::<crate::model::App>()
+            && let Ok(apps) = crate::command::apps::managed(ex)
         {
             c.set_stored(apps);
         }
@@ -149,8 +147,14 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
                 );
                 dirty = true;
             }
-            Some(Fetched::Done(title, result)) = fetch_rx.recv() => {
-                c.fetched(&title, result);
+            Some(f) = fetch_rx.recv() => {
+                match f {
+                    Fetched::Done(title, result) => c.fetched(&title, result),
+                    Fetched::Drift(result) => {
+                        let lines = result.map(|d| c.drift_lines(&d));
+                        c.fetched("drift", lines);
+                    }
+                }
                 dirty = true;
             }
             _ = tick.tick() => {
@@ -217,6 +221,34 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
                         );
                     }
                 }
+                Effect::Drift(app) => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.fetched("drift", Err("no store: this cockpit has no settings to compare".into()));
+                        continue;
+                    };
+                    let tx = fetch_tx.clone();
+                    tokio::spawn(async move {
+                        let r = tokio::time::timeout(Duration::from_secs(15), crate::command::apps::drift(&ex, &app))
+                            .await
+                            .map_err(|_| "no answer within 15 s".to_string())
+                            .and_then(|r| r.map_err(|f| f.reason));
+                        let _ = tx.send(Fetched::Drift(r));
+                    });
+                }
+                Effect::EditYaml(object) => {
+                    let (Some(client), Some(ex)) = (fleet.client(&object.cluster), opts.executor.clone()) else {
+                        c.toast(
+                            format!("cluster {} has no connection yet, or there is no store", object.cluster),
+                            true,
+                        );
+                        continue;
+                    };
+                    let (text, error) = edit_yaml(terminal, &reader, client, &ex, &object).await;
+                    if !error {
+                        load_stored(&mut c);
+                    }
+                    c.toast(text, error);
+                }
                 Effect::Fetch { what, object } => {
                     let Some(client) = fleet.client(&object.cluster) else {
                         c.fetched("", Err(format!("cluster {} has no connection yet", object.cluster)));
@@ -252,8 +284,98 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
             last_focus = focus;
         }
     }
-    stop.store(true, Ordering::Relaxed);
+    drop(reader);
     Ok(())
+}
+
+/// Hands the terminal to `$EDITOR` with the object's YAML, then applies the
+/// edit as a journalled merge patch. A file that does not read or an edit
+/// the server refuses reopens the editor with the reason on top and the
+/// text as the user left it. Returns the toast to show.
+async fn edit_yaml(
+    terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+    reader: &term::Reader,
+    client: kube::Client,
+    ex: &crate::command::Executor,
+    object: &super::state::ObjectRef,
+) -> (String, bool) {
+    use super::editor::{self, Outcome};
+    let what = format!(
+        "{} {}/{}/{}",
+        object.kind.to_ascii_lowercase(),
+        object.cluster,
+        object.namespace,
+        object.name
+    );
+    let original = match tokio::time::timeout(Duration::from_secs(15), super::fetch::read_object(client, object)).await
+    {
+        Ok(Ok(v)) => editor::editable(v),
+        Ok(Err(e)) => return (format!("cannot read {what}: {e}"), true),
+        Err(_) => return (format!("cannot read {what}: no answer within 15 s"), true),
+    };
+    let yaml = match serde_saphyr::to_string(&original) {
+        Ok(y) => y,
+        Err(e) => return (format!("cannot write {what} as YAML: {e}"), true),
+    };
+    let file = match editor::TempFile::create(&editor::document(&what, None, &yaml)) {
+        Ok(f) => f,
+        Err(e) => return (format!("cannot write a temp file for the edit: {e}"), true),
+    };
+    let program = editor::editor();
+    reader.pause();
+    term::suspend();
+    let mut refused: Option<String> = None;
+    let result = loop {
+        if let Err(e) = editor::run(&program, file.path()).await {
+            break (e, true);
+        }
+        let body = match file.read() {
+            Ok(t) => editor::body(&t),
+            Err(e) => break (format!("cannot read the edited file back: {e}"), true),
+        };
+        if refused.as_deref() == Some(body.as_str()) {
+            break (
+                "the edit was saved unchanged after its error: nothing applied".into(),
+                true,
+            );
+        }
+        let why = match editor::outcome(&original, &body) {
+            Ok(Outcome::Cancelled(msg)) => break (format!("edit {what}: {msg}"), false),
+            Err(why) => why,
+            Ok(Outcome::Patch(patch)) => {
+                println!("kdeck: applying the edit to {what}…");
+                let cmd = crate::command::Command::PatchObject {
+                    cluster: object.cluster.clone(),
+                    namespace: object.namespace.clone(),
+                    kind: object.kind.to_string(),
+                    name: object.name.clone(),
+                    patch,
+                };
+                match tokio::time::timeout(Duration::from_secs(30), ex.run(cmd)).await {
+                    Err(_) => break (format!("edit {what}: no answer within 30 s"), true),
+                    Ok(Err(e)) => break (format!("edit {what}: the journal cannot be written: {e}"), true),
+                    Ok(Ok(entry)) => match entry.status {
+                        crate::command::Status::Failed { reason, .. } => reason,
+                        _ => break (format!("edit {what}: patched"), false),
+                    },
+                }
+            }
+        };
+        if let Err(e) = file.write(&editor::document(&what, Some(&why), &body)) {
+            break (format!("cannot write the temp file: {e}"), true);
+        }
+        refused = Some(body);
+    };
+    let back = term::resume();
+    let _ = terminal.clear();
+    reader.resume();
+    match back {
+        Ok(()) => result,
+        Err(e) => (
+            format!("{}; the terminal did not come back cleanly: {e}", result.0),
+            true,
+        ),
+    }
 }
 
 fn on_event(c: &mut Cockpit, ev: Event, dirty: &mut bool) -> Vec<Effect> {

@@ -12,6 +12,8 @@ use super::rows::{AppRow, BuildRow, PodRow, RouteRow, Row, Table, TreeRow};
 use super::state::{Cockpit, Focus, InputKind, Overlay, Pane};
 use super::theme::Theme;
 use crate::clock::age;
+use crate::command::apps::Sync;
+use crate::fleet::live::Rollout;
 use crate::fleet::live::{BuildState, Health};
 use crate::fleet::logs::LineKind;
 
@@ -44,7 +46,11 @@ pub fn draw(f: &mut Frame, c: &Cockpit, t: &Theme) {
 /// A form: each field as `label  [text]` with its error (or help) below;
 /// a multi-line field gets three lines of text.
 fn draw_form(f: &mut Frame, area: Rect, form: &super::state::Form, t: &Theme) {
-    let rows: u16 = form.fields.iter().map(|x| if x.multiline { 5 } else { 2 }).sum();
+    let rows: u16 = form
+        .fields
+        .iter()
+        .map(|x| if x.multiline { x.rows + 2 } else { 2 })
+        .sum();
     let h = (rows + 2 + u16::from(form.failure.is_some()) * 2).min(area.height);
     let w = 72.min(area.width);
     let r = Rect {
@@ -55,7 +61,16 @@ fn draw_form(f: &mut Frame, area: Rect, form: &super::state::Form, t: &Theme) {
     };
     f.render_widget(Clear, r);
     let b = block(
-        title_line(&form.title, "enter apply · tab next · esc cancel".into(), "", t),
+        title_line(
+            &form.title,
+            if form.fields.iter().any(|f| f.multiline) {
+                "ctrl-s apply · tab next · esc cancel".into()
+            } else {
+                "enter apply · tab next · esc cancel".into()
+            },
+            "",
+            t,
+        ),
         true,
         t,
     );
@@ -81,7 +96,7 @@ fn draw_form(f: &mut Frame, area: Rect, form: &super::state::Form, t: &Theme) {
         let label_style = if focused { t.title } else { t.text };
         line(f, y, field.label.to_string(), label_style);
         let (tx, ty, th) = if field.multiline {
-            (inner.x + 2, y + 1, 3)
+            (inner.x + 2, y + 1, field.rows)
         } else {
             (inner.x + label_w, y, 1)
         };
@@ -422,6 +437,8 @@ fn draw_apps(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
         col("NAME", 12, true, true),
         col("SPACE", 18, true, true),
         col("READY", 5, false, true),
+        col("STATUS", 11, false, true),
+        col("SYNC", 7, false, false),
         col("AGE", 4, false, true),
         col("KIND", 4, false, false),
         col("IMAGE", 16, true, false),
@@ -469,10 +486,33 @@ fn draw_apps(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
                 vec![
                     (a.name.clone(), t.text),
                     (format!("{}/{}", r.cluster, a.namespace), t.cluster(&r.cluster)),
-                    if r.draft {
-                        ("draft".to_string(), t.dim.add_modifier(Modifier::ITALIC))
+                    if r.sync == Some(Sync::Draft) {
+                        ("-".to_string(), t.dim)
                     } else {
                         (format!("{}/{}", a.ready, a.desired), ready_style(a.ready, a.desired, t))
+                    },
+                    if r.sync == Some(Sync::Draft) {
+                        ("draft".to_string(), t.dim.add_modifier(Modifier::ITALIC))
+                    } else {
+                        let style = match a.rollout() {
+                            Rollout::Ready => t.ok,
+                            Rollout::Rolling { .. } => t.info,
+                            Rollout::Unready { .. } => t.warn,
+                            Rollout::Stopped => t.dim,
+                        };
+                        (super::rows::rollout_word(a), style)
+                    },
+                    match r.sync {
+                        None => ("-".to_string(), t.dim),
+                        Some(s) => (
+                            s.word().to_string(),
+                            match s {
+                                Sync::Synced => t.ok,
+                                Sync::Drift => t.error,
+                                Sync::Pending | Sync::NeedsRestart => t.warn,
+                                Sync::Draft => t.dim.add_modifier(Modifier::ITALIC),
+                            },
+                        ),
                     },
                     (age(&a.created, c.now), t.dim),
                     ((if a.kind == "StatefulSet" { "sts" } else { "dep" }).to_string(), t.dim),

@@ -2,40 +2,20 @@
 //! cluster, server fields stripped, and its recent events.
 
 use k8s_openapi::api::core::v1::Event;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
 
 use super::state::{FetchKind, ObjectRef};
 use crate::clock::age;
 
-fn resource(kind: &str) -> Option<(ApiResource, bool)> {
-    let (g, v, plural, namespaced) = match kind {
-        "Deployment" => ("apps", "v1", "deployments", true),
-        "StatefulSet" => ("apps", "v1", "statefulsets", true),
-        "Pod" => ("", "v1", "pods", true),
-        "Ingress" => ("networking.k8s.io", "v1", "ingresses", true),
-        "PipelineRun" => ("tekton.dev", "v1", "pipelineruns", true),
-        "Namespace" => ("", "v1", "namespaces", false),
-        _ => return None,
-    };
-    Some((
-        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, kind), plural),
-        namespaced,
-    ))
-}
-
-/// Reads the object and renders it as YAML or a description.
-pub async fn fetch(
-    client: kube::Client,
-    what: FetchKind,
-    o: &ObjectRef,
-    now: time::OffsetDateTime,
-) -> Result<Vec<String>, String> {
-    let (ar, namespaced) = resource(o.kind).ok_or_else(|| format!("kdeck cannot show a {}", o.kind))?;
+/// Reads the object as JSON, managedFields stripped.
+pub async fn read_object(client: kube::Client, o: &ObjectRef) -> Result<Value, String> {
+    let (ar, namespaced) =
+        crate::fleet::kinds::resource(o.kind).ok_or_else(|| format!("kdeck cannot show a {}", o.kind))?;
     let api: Api<DynamicObject> = if namespaced {
-        Api::namespaced_with(client.clone(), &o.namespace, &ar)
+        Api::namespaced_with(client, &o.namespace, &ar)
     } else {
-        Api::all_with(client.clone(), &ar)
+        Api::all_with(client, &ar)
     };
     let mut obj = api.get(&o.name).await.map_err(|e| match &e {
         kube::Error::Api(s) => format!("{} ({} {})", s.message, s.code, s.reason),
@@ -47,6 +27,18 @@ pub async fn fetch(
         v["apiVersion"] = Value::String(ar.api_version.clone());
         v["kind"] = Value::String(ar.kind.clone());
     }
+    Ok(v)
+}
+
+/// Reads the object and renders it as YAML or a description.
+pub async fn fetch(
+    client: kube::Client,
+    what: FetchKind,
+    o: &ObjectRef,
+    now: time::OffsetDateTime,
+) -> Result<Vec<String>, String> {
+    let v = read_object(client.clone(), o).await?;
+    let namespaced = crate::fleet::kinds::resource(o.kind).is_some_and(|r| r.1);
     match what {
         FetchKind::Yaml => {
             let text = serde_saphyr::to_string(&v).map_err(|e| e.to_string())?;

@@ -36,6 +36,9 @@ fn app(kind: &'static str, ns: &str, name: &str, ready: i32, desired: i32, image
         created,
         resource_version: "1".into(),
         labels: BTreeMap::from([("app.kubernetes.io/name".to_string(), name.to_string())]),
+        generation: 1,
+        observed_generation: 1,
+        updated: desired,
     }
 }
 

@@ -106,9 +106,13 @@ actions! {
     Scale = "scale": "scale the app (a form; kdeck-managed apps)",
     Restart = "restart": "restart the app, rolling (asks first)",
     NewApp = "new_app": "a new app in the space (a form; stored as a draft)",
-    Deploy = "deploy": "deploy the app and wait for it to be ready",
+    Deploy = "deploy": "deploy the app and wait for it to be ready (reconciles drift)",
     AddRoute = "add_route": "add a route to the app (a form)",
     Bind = "bind": "bind the app to another app's connector (a form)",
+    EditApp = "edit_app": "edit the app's settings: image, env, connectors, YAML overrides (a form)",
+    Edit = "edit": "edit the object's YAML in $EDITOR; the change is applied as a patch",
+    Drift = "drift": "what differs between the cluster and kdeck's settings (deploy reconciles)",
+    Adopt = "adopt": "take the cluster's version of the app into kdeck's settings (asks first)",
 }
 
 /// One key with its modifiers, as written in keymap files.

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod config;
 pub mod draw;
+pub mod editor;
 pub mod fetch;
 pub mod fixture;
 pub mod keymap;

@@ -3,12 +3,13 @@
 //! selection on the same row while rows move.
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::keymap::Action;
 use super::state::Scope;
-use crate::fleet::live::{AppView, BuildView, ClusterSnapshot, Health, PodView};
+use crate::command::apps::{Managed, Sync};
+use crate::fleet::live::{AppView, BuildView, ClusterSnapshot, Health, PodView, Rollout};
 use crate::model::{AppRef, SpaceRef};
 
 /// What a table needs of its rows.
@@ -446,8 +447,9 @@ pub fn tree_rows(
 pub struct AppRow {
     pub cluster: Arc<str>,
     pub app: Arc<AppView>,
-    /// Stored in kdeck but not (yet) in the cluster.
-    pub draft: bool,
+    /// How kdeck's stored settings stand against the cluster; None for an
+    /// app kdeck does not manage.
+    pub sync: Option<Sync>,
 }
 
 impl AppRow {
@@ -465,7 +467,7 @@ fn ready_ratio(ready: i32, desired: i32) -> f64 {
 }
 
 impl Row for AppRow {
-    const COLUMNS: &'static [&'static str] = &["NAME", "SPACE", "READY", "AGE", "KIND", "IMAGE"];
+    const COLUMNS: &'static [&'static str] = &["NAME", "SPACE", "READY", "STATUS", "SYNC", "AGE", "KIND", "IMAGE"];
     fn parts(&self) -> [&str; 4] {
         [&self.app.name, &self.cluster, "/", &self.app.namespace]
     }
@@ -484,19 +486,53 @@ impl Row for AppRow {
             2 => ready_ratio(a.ready, a.desired)
                 .total_cmp(&ready_ratio(b.ready, b.desired))
                 .then_with(|| a.name.cmp(&b.name)),
+            3 => rollout_word(a).cmp(&rollout_word(b)).then_with(|| a.name.cmp(&b.name)),
+            4 => self
+                .sync
+                .map(Sync::word)
+                .cmp(&o.sync.map(Sync::word))
+                .then_with(|| a.name.cmp(&b.name)),
             // Newest first reads best for AGE.
-            3 => b.created.cmp(&a.created).then_with(|| a.name.cmp(&b.name)),
-            4 => a.kind.cmp(b.kind).then_with(|| a.name.cmp(&b.name)),
+            5 => b.created.cmp(&a.created).then_with(|| a.name.cmp(&b.name)),
+            6 => a.kind.cmp(b.kind).then_with(|| a.name.cmp(&b.name)),
             _ => a.image.cmp(&b.image),
         }
     }
 }
 
-/// The apps in view: what the clusters run, then the stored drafts that
-/// are not in their cluster yet.
-pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope, stored: &[crate::model::App]) -> Vec<AppRow> {
+/// How a rollout reads in the STATUS column.
+pub fn rollout_word(a: &AppView) -> String {
+    match a.rollout() {
+        Rollout::Stopped => "stopped".into(),
+        Rollout::Rolling { updated, desired } => format!("rolling {updated}/{desired}"),
+        Rollout::Unready { .. } => "unready".into(),
+        Rollout::Ready => "ready".into(),
+    }
+}
+
+/// The apps in view: what the clusters run, each with how kdeck's settings
+/// stand against it, then the stored drafts that are not in their cluster yet.
+pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope, stored: &[Managed]) -> Vec<AppRow> {
+    let by_ref: HashMap<(&str, &str, &str), &Managed> = stored
+        .iter()
+        .map(|m| {
+            let a = &m.settings.app;
+            (
+                (a.space.cluster.as_str(), a.space.namespace.as_str(), a.name.as_str()),
+                m,
+            )
+        })
+        .collect();
     let mut out = cluster_app_rows(clusters, scope);
-    for a in stored {
+    if !by_ref.is_empty() {
+        for r in &mut out {
+            if let Some(m) = by_ref.get(&(&*r.cluster, r.app.namespace.as_str(), r.app.name.as_str())) {
+                r.sync = Some(m.sync(Some(r.app.generation)));
+            }
+        }
+    }
+    for m in stored {
+        let a = &m.settings;
         let (c, ns) = (&a.app.space.cluster, &a.app.space.namespace);
         if !scope.contains(c, ns) {
             continue;
@@ -525,8 +561,11 @@ pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope, stored: &[crat
                 created: String::new(),
                 resource_version: String::new(),
                 labels: a.labels.clone(),
+                generation: 0,
+                observed_generation: 0,
+                updated: 0,
             }),
-            draft: true,
+            sync: Some(Sync::Draft),
         });
     }
     out
@@ -547,7 +586,7 @@ fn cluster_app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<App
                         out.push(AppRow {
                             cluster: name.clone(),
                             app: a.clone(),
-                            draft: false,
+                            sync: None,
                         });
                     }
                 }
@@ -555,7 +594,7 @@ fn cluster_app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<App
             _ => out.extend(c.apps.values().map(|a| AppRow {
                 cluster: name.clone(),
                 app: a.clone(),
-                draft: false,
+                sync: None,
             })),
         }
     }

@@ -201,6 +201,10 @@ pub enum Effect {
         what: FetchKind,
         object: ObjectRef,
     },
+    /// Compare a stored app with its cluster; the answer fills the text overlay.
+    Drift(AppRef),
+    /// Open the object's YAML in `$EDITOR` and apply the edit as a patch.
+    EditYaml(ObjectRef),
 }
 
 /// The logs pane: what is shown and how.
@@ -298,7 +302,7 @@ pub struct Cockpit {
     /// A form being filled in.
     pub form: Option<Form>,
     /// The apps kdeck stores (drafts show in the apps pane before their deploy).
-    pub stored: Vec<crate::model::App>,
+    pub stored: Vec<crate::command::apps::Managed>,
     /// The last form submitted, kept until its command succeeds: a failure
     /// reopens it with what was typed and the reason.
     pub submitted: Option<Form>,
@@ -322,6 +326,9 @@ pub enum FormKind {
     NewApp(SpaceRef),
     Route(AppRef),
     Bind(AppRef),
+    /// The settings as they were when the form opened: the command carries
+    /// only what changed.
+    EditApp(Box<crate::model::App>),
 }
 
 #[derive(Debug, Clone)]
@@ -332,6 +339,8 @@ pub struct Field {
     pub error: Option<String>,
     /// Several lines (one entry per line).
     pub multiline: bool,
+    /// Rows shown for a multi-line field.
+    pub rows: u16,
 }
 
 impl Field {
@@ -344,7 +353,19 @@ impl Field {
             input,
             error: None,
             multiline: false,
+            rows: 1,
         }
+    }
+
+    /// A multi-line field, `rows` high, holding `text`.
+    fn lines(label: &'static str, help: &'static str, text: &str, rows: u16) -> Field {
+        let mut f = Field::new(label, help, "");
+        f.input = ratatui_textarea::TextArea::new(text.lines().map(str::to_string).collect());
+        f.input.move_cursor(ratatui_textarea::CursorMove::Bottom);
+        f.input.move_cursor(ratatui_textarea::CursorMove::End);
+        f.multiline = true;
+        f.rows = rows;
+        f
     }
 
     pub fn text(&self) -> String {
@@ -401,8 +422,12 @@ impl Form {
 
     /// A new app in a space: stored as a draft, deployed with `A`.
     pub fn new_app(space: SpaceRef) -> Form {
-        let mut env = Field::new("env", "NAME=VALUE, one per line (enter adds a line; ctrl-s saves)", "");
-        env.multiline = true;
+        let env = Field::lines(
+            "env",
+            "NAME=VALUE, one per line (enter adds a line; ctrl-s saves)",
+            "",
+            3,
+        );
         Form::make(
             format!("new app in {space}"),
             FormKind::NewApp(space),
@@ -444,6 +469,54 @@ impl Form {
         )
     }
 
+    /// The stored settings of an app, to change: the command carries what changed.
+    pub fn edit_app(app: &crate::model::App) -> Form {
+        use crate::model::EnvSource;
+        let env: Vec<String> = app
+            .env
+            .iter()
+            .filter_map(|e| match &e.source {
+                EnvSource::Value(v) => Some(format!("{}={v}", e.name)),
+                _ => None,
+            })
+            .collect();
+        let connectors: Vec<String> = app
+            .connectors
+            .iter()
+            .map(crate::command::apps::connector_spec)
+            .collect();
+        let overrides = app
+            .overrides
+            .as_ref()
+            .and_then(|o| serde_saphyr::to_string(o).ok())
+            .unwrap_or_default();
+        Form::make(
+            format!("edit {}", app.app),
+            FormKind::EditApp(Box::new(app.clone())),
+            vec![
+                Field::new("image", "e.g. ghcr.io/acme/web:1.1", &app.image),
+                Field::lines(
+                    "env",
+                    "NAME=VALUE per line (env from secrets stays as it is); ctrl-s saves",
+                    &env.join("\n"),
+                    3,
+                ),
+                Field::lines(
+                    "connectors",
+                    "NAME:key=value,key=secret:SECRET/KEY per line",
+                    &connectors.join("\n"),
+                    2,
+                ),
+                Field::lines(
+                    "overrides",
+                    "YAML laid over the workload, e.g. spec: {template: {spec: {nodeSelector: {disk: ssd}}}}",
+                    &overrides,
+                    6,
+                ),
+            ],
+        )
+    }
+
     /// Checks every field; true when all are good.
     pub fn check(&mut self) -> bool {
         use crate::model::validate as v;
@@ -473,10 +546,85 @@ impl Form {
                 (_, "connector") => check(v::dns_label("connector", &val)),
                 (_, "prefix") if val.is_empty() => None,
                 (_, "prefix") => check(v::env_name("prefix", &val)),
+                (_, "connectors") => val
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .find_map(|l| crate::command::apps::parse_connector(l).err().map(|e| e.reason)),
+                (_, "overrides") => crate::command::apps::parse_overrides(&f.text()).err().map(|e| e.reason),
                 _ => None,
             };
         }
         self.fields.iter().all(|f| f.error.is_none())
+    }
+
+    /// What the edit form changed, against the settings it opened with.
+    fn app_edit(&self, old: &crate::model::App) -> crate::command::apps::AppEdit {
+        use crate::model::EnvSource;
+        let lines = |label: &str| -> Vec<String> {
+            self.get(label)
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let env = lines("env");
+        let was: Vec<(String, String)> = old
+            .env
+            .iter()
+            .filter_map(|e| match &e.source {
+                EnvSource::Value(v) => Some((e.name.clone(), v.clone())),
+                _ => None,
+            })
+            .collect();
+        let set_env = env
+            .iter()
+            .filter(|l| {
+                l.split_once('=')
+                    .is_none_or(|(k, v)| !was.iter().any(|(wk, wv)| wk == k && wv == v))
+            })
+            .cloned()
+            .collect();
+        let unset_env = was
+            .iter()
+            .filter(|(k, _)| !env.iter().any(|l| l.split_once('=').is_some_and(|(lk, _)| lk == k)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let conns = lines("connectors");
+        let old_specs: Vec<String> = old
+            .connectors
+            .iter()
+            .map(crate::command::apps::connector_spec)
+            .collect();
+        let connectors = conns.iter().filter(|c| !old_specs.contains(c)).cloned().collect();
+        let remove_connectors = old
+            .connectors
+            .iter()
+            .filter(|c| {
+                !conns
+                    .iter()
+                    .any(|l| l.split_once(':').is_some_and(|(n, _)| n == c.name))
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        let overrides_text = self
+            .fields
+            .iter()
+            .find(|f| f.label == "overrides")
+            .map(Field::text)
+            .unwrap_or_default();
+        let new_overrides = crate::command::apps::parse_overrides(&overrides_text).ok().flatten();
+        let image = self.get("image");
+        crate::command::apps::AppEdit {
+            app: old.app.to_string(),
+            image: (image != old.image).then_some(image),
+            set_env,
+            unset_env,
+            connectors,
+            remove_connectors,
+            overrides: (new_overrides != old.overrides).then_some(overrides_text),
+        }
     }
 
     fn get(&self, label: &str) -> String {
@@ -527,6 +675,7 @@ impl Form {
                 host: self.get("host"),
                 shared: self.get("shared") == "yes",
             },
+            FormKind::EditApp(old) => Command::EditApp(self.app_edit(old)),
             FormKind::Bind(app) => Command::Bind {
                 consumer: app.to_string(),
                 provider: self.get("app"),
@@ -582,7 +731,7 @@ impl Cockpit {
     }
 
     /// The stored apps changed (a command ran).
-    pub fn set_stored(&mut self, apps: Vec<crate::model::App>) {
+    pub fn set_stored(&mut self, apps: Vec<crate::command::apps::Managed>) {
         self.stored = apps;
         self.stale_rows = true;
     }
@@ -785,6 +934,15 @@ impl Cockpit {
                     self.overlay = None;
                 }
             }
+            Overlay::Text { ref title, .. }
+                if title.starts_with("drift ") && matches!(action, Some(Action::Deploy | Action::Adopt)) =>
+            {
+                // Reconcile or adopt straight from the drift report.
+                self.overlay = None;
+                if let Some(a) = action {
+                    return self.action(a);
+                }
+            }
             Overlay::Help { scroll } | Overlay::Text { scroll, .. } => {
                 let page = self.page.max(1);
                 let next = match action {
@@ -944,6 +1102,14 @@ impl Cockpit {
                     l.sort(a == Action::SortReverse);
                 }
             }
+            Action::EditApp | Action::Drift | Action::Adopt => return self.managed_action(a),
+            Action::Edit => {
+                if self.read_only {
+                    self.toast("read-only: this cockpit changes nothing", true);
+                } else if let Some(object) = self.object_under_cursor() {
+                    return vec![Effect::EditYaml(object)];
+                }
+            }
             Action::Yaml | Action::Describe => {
                 if let Some(object) = self.object_under_cursor() {
                     let what = if a == Action::Yaml {
@@ -1021,10 +1187,7 @@ impl Cockpit {
                 }
             }
             Action::Scale | Action::Restart | Action::Deploy | Action::AddRoute | Action::Bind => {
-                let Some(r) = (self.focus == Focus::Pane && self.pane == Pane::Apps && self.pods_of.is_none())
-                    .then(|| self.apps.current().cloned())
-                    .flatten()
-                else {
+                let Some(r) = self.selected_app() else {
                     return Vec::new();
                 };
                 if self.read_only {
@@ -1050,6 +1213,69 @@ impl Cockpit {
                     });
                 }
             }
+        }
+        Vec::new()
+    }
+
+    /// The selected app row, when the apps pane (not an app's pods) has focus.
+    fn selected_app(&self) -> Option<AppRow> {
+        (self.focus == Focus::Pane && self.pane == Pane::Apps && self.pods_of.is_none())
+            .then(|| self.apps.current().cloned())
+            .flatten()
+    }
+
+    /// Edit settings, show drift, adopt: what kdeck's stored settings of the
+    /// selected app make possible.
+    fn managed_action(&mut self, a: Action) -> Vec<Effect> {
+        use crate::command::Command;
+        use crate::command::apps::Sync;
+        let Some(r) = self.selected_app() else {
+            return Vec::new();
+        };
+        let app = r.app_ref();
+        let stored = self.stored.iter().find(|m| m.settings.app == app);
+        if a != Action::Drift && self.read_only {
+            self.toast("read-only: this cockpit changes nothing", true);
+            return Vec::new();
+        }
+        match (a, stored) {
+            (Action::EditApp, Some(m)) => self.form = Some(Form::edit_app(&m.settings)),
+            (Action::EditApp | Action::Drift, None) => self.toast(
+                format!(
+                    "{app} is not managed by kdeck: adopt it first ({})",
+                    self.keymap.hint(Context::List, Action::Adopt)
+                ),
+                true,
+            ),
+            (Action::Drift, Some(_)) => {
+                self.overlay = Some(Overlay::Text {
+                    title: format!("drift {app}"),
+                    lines: vec!["comparing with the cluster…".into()],
+                    scroll: 0,
+                    loading: true,
+                });
+                return vec![Effect::Drift(app)];
+            }
+            (Action::Adopt, None) => {
+                return vec![Effect::Run(Box::new(Command::AdoptApp {
+                    app: app.to_string(),
+                    replace: false,
+                }))];
+            }
+            (Action::Adopt, Some(_)) if r.sync == Some(Sync::Draft) => self.toast(
+                format!("{app} is not in its cluster yet: there is nothing to adopt"),
+                true,
+            ),
+            (Action::Adopt, Some(_)) => {
+                self.overlay = Some(Overlay::Confirm {
+                    question: format!("Take the cluster's version of {app} over kdeck's settings?"),
+                    command: Box::new(Command::AdoptApp {
+                        app: app.to_string(),
+                        replace: true,
+                    }),
+                });
+            }
+            _ => {}
         }
         Vec::new()
     }
@@ -1480,6 +1706,37 @@ impl Cockpit {
                 Err(e) => *lines = vec![format!("could not read it: {e}")],
             }
         }
+    }
+
+    /// A drift report for the text overlay, with the keys that act on it.
+    pub fn drift_lines(&self, d: &[crate::command::apps::ObjectDrift]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut differs = false;
+        for o in d {
+            out.push(format!("{:<28} {}", o.object, o.action));
+            differs |= o.action != "unchanged";
+            let w = o.changes.iter().map(|c| c.path.len()).max().unwrap_or(0).min(48);
+            for ch in &o.changes {
+                out.push(format!(
+                    "  {:<w$}  kdeck: {}  cluster: {}",
+                    ch.path, ch.ours, ch.cluster
+                ));
+            }
+        }
+        out.push(String::new());
+        if differs {
+            out.push(format!(
+                "{}  deploy kdeck's settings over the cluster (reconcile)",
+                self.keymap.hint(Context::List, Action::Deploy)
+            ));
+            out.push(format!(
+                "{}  take the cluster's version into kdeck (adopt)",
+                self.keymap.hint(Context::List, Action::Adopt)
+            ));
+        } else {
+            out.push("the cluster runs kdeck's settings".to_string());
+        }
+        out
     }
 
     /// A one-line summary of fleet health: `3 live · 1 unreachable`.

@@ -62,23 +62,75 @@ impl Drop for Guard {
     }
 }
 
-/// Reads terminal events on a thread and sends them on. The thread stops
-/// when `stop` is set or the receiver is gone.
-pub fn spawn_reader(tx: mpsc::UnboundedSender<Event>, stop: Arc<AtomicBool>) {
-    std::thread::spawn(move || {
-        while !stop.load(Ordering::Relaxed) {
-            match event::poll(Duration::from_millis(100)) {
-                Ok(true) => match event::read() {
-                    Ok(ev) => {
-                        if tx.send(ev).is_err() {
-                            return;
+/// Reads terminal events on a thread and sends them on, until `stop` is set
+/// or the receiver is gone. While paused (an editor has the terminal) it
+/// reads nothing, so no keystroke meant for the editor is taken.
+pub struct Reader {
+    stop: Arc<AtomicBool>,
+    pause: Arc<AtomicBool>,
+    parked: Arc<AtomicBool>,
+}
+
+impl Reader {
+    pub fn spawn(tx: mpsc::UnboundedSender<Event>) -> Reader {
+        let r = Reader {
+            stop: Arc::new(AtomicBool::new(false)),
+            pause: Arc::new(AtomicBool::new(false)),
+            parked: Arc::new(AtomicBool::new(false)),
+        };
+        let (stop, pause, parked) = (r.stop.clone(), r.pause.clone(), r.parked.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if pause.load(Ordering::SeqCst) {
+                    parked.store(true, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                parked.store(false, Ordering::SeqCst);
+                match event::poll(Duration::from_millis(50)) {
+                    Ok(true) => match event::read() {
+                        Ok(ev) => {
+                            if tx.send(ev).is_err() {
+                                return;
+                            }
                         }
-                    }
+                        Err(_) => return,
+                    },
+                    Ok(false) => {}
                     Err(_) => return,
-                },
-                Ok(false) => {}
-                Err(_) => return,
+                }
             }
+        });
+        r
+    }
+
+    /// Stops reading; returns once the thread is parked (at most one poll).
+    pub fn pause(&self) {
+        self.pause.store(true, Ordering::SeqCst);
+        let deadline = std::time::Instant::now() + Duration::from_millis(500);
+        while !self.parked.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
         }
-    });
+    }
+
+    pub fn resume(&self) {
+        self.pause.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Hands the terminal to another program (an editor): the screen and modes
+/// as the shell had them.
+pub fn suspend() {
+    restore();
+}
+
+/// Takes the terminal back after [`suspend`].
+pub fn resume() -> std::io::Result<()> {
+    Guard::enter().map(std::mem::forget)
 }

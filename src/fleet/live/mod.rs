@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::model::{Cluster, SpaceRef};
 pub use views::{
-    AppView, BuildState, BuildView, NamespaceView, PodView, RouteView, ServiceView, StepView, TaskRunView,
+    AppView, BuildState, BuildView, NamespaceView, PodView, Rollout, RouteView, ServiceView, StepView, TaskRunView,
     deployment_view, statefulset_view,
 };
 

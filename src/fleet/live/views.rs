@@ -23,6 +23,50 @@ pub struct AppView {
     pub created: String,
     pub resource_version: String,
     pub labels: BTreeMap<String, String>,
+    /// `metadata.generation`: bumped by every change to the spec.
+    pub generation: i64,
+    /// The generation the controller has acted on.
+    pub observed_generation: i64,
+    /// Replicas running the current template.
+    pub updated: i32,
+}
+
+/// Where an app's rollout stands, as `kubectl rollout status` would say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rollout {
+    /// Zero replicas asked for.
+    Stopped,
+    /// The controller has not caught up with the spec, or old pods remain.
+    Rolling {
+        updated: i32,
+        desired: i32,
+    },
+    /// Every replica is on the current template but not all are ready.
+    Unready {
+        ready: i32,
+        desired: i32,
+    },
+    Ready,
+}
+
+impl AppView {
+    pub fn rollout(&self) -> Rollout {
+        if self.desired == 0 {
+            Rollout::Stopped
+        } else if self.observed_generation < self.generation || self.updated < self.desired {
+            Rollout::Rolling {
+                updated: self.updated.min(self.desired),
+                desired: self.desired,
+            }
+        } else if self.ready < self.desired {
+            Rollout::Unready {
+                ready: self.ready,
+                desired: self.desired,
+            }
+        } else {
+            Rollout::Ready
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -164,21 +208,26 @@ fn ns_name_rv(m: &ObjectMeta) -> (String, String, String) {
     )
 }
 
-/// An app row from what Deployments and StatefulSets have alike.
-fn app_view(
-    kind: &'static str,
-    meta: &ObjectMeta,
+/// What Deployment and StatefulSet status have alike.
+struct Counts {
     desired: Option<i32>,
     ready: Option<i32>,
-    pod: Option<&PodSpec>,
-) -> AppView {
+    updated: Option<i32>,
+    observed_generation: Option<i64>,
+}
+
+/// An app row from what Deployments and StatefulSets have alike.
+fn app_view(kind: &'static str, meta: &ObjectMeta, n: Counts, pod: Option<&PodSpec>) -> AppView {
     let (namespace, name, resource_version) = ns_name_rv(meta);
     AppView {
         kind,
         namespace,
         name,
-        ready: ready.unwrap_or(0),
-        desired: desired.unwrap_or(1),
+        ready: n.ready.unwrap_or(0),
+        desired: n.desired.unwrap_or(1),
+        generation: meta.generation.unwrap_or(0),
+        observed_generation: n.observed_generation.unwrap_or(0),
+        updated: n.updated.unwrap_or(0),
         image: pod
             .and_then(|p| p.containers.first())
             .and_then(|c| c.image.clone())
@@ -190,25 +239,25 @@ fn app_view(
 }
 
 pub fn deployment_view(d: &Deployment) -> AppView {
-    let ready = d.status.as_ref().and_then(|s| s.ready_replicas);
-    app_view(
-        "Deployment",
-        &d.metadata,
-        d.spec.replicas,
-        ready,
-        d.spec.template.spec.as_ref(),
-    )
+    let st = d.status.as_ref();
+    let n = Counts {
+        desired: d.spec.replicas,
+        ready: st.and_then(|s| s.ready_replicas),
+        updated: st.and_then(|s| s.updated_replicas),
+        observed_generation: st.and_then(|s| s.observed_generation),
+    };
+    app_view("Deployment", &d.metadata, n, d.spec.template.spec.as_ref())
 }
 
 pub fn statefulset_view(s: &StatefulSet) -> AppView {
-    let ready = s.status.as_ref().and_then(|s| s.ready_replicas);
-    app_view(
-        "StatefulSet",
-        &s.metadata,
-        s.spec.replicas,
-        ready,
-        s.spec.template.spec.as_ref(),
-    )
+    let st = s.status.as_ref();
+    let n = Counts {
+        desired: s.spec.replicas,
+        ready: st.and_then(|s| s.ready_replicas),
+        updated: st.and_then(|s| s.updated_replicas),
+        observed_generation: st.and_then(|s| s.observed_generation),
+    };
+    app_view("StatefulSet", &s.metadata, n, s.spec.template.spec.as_ref())
 }
 
 pub fn service_view(s: &Service) -> ServiceView {
