@@ -453,3 +453,104 @@ fn from_the_cockpit_a_new_app_with_a_route_and_a_binding_across_clusters_is_depl
     t.keys(&["q"]);
     t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT=0"));
 }
+
+#[test]
+fn editing_an_apps_yaml_in_the_editor_reopens_a_refused_edit_then_applies_the_fix() {
+    let t = Tmux::new("edit");
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    let _sim = sim_process(&kc);
+    let data = dir.path().join("data");
+    let cli = |args: &[&str]| {
+        let out = Command::new(bin())
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "kdeck {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    cli(&["clusters", "import", kc.to_str().unwrap()]);
+    cli(&["apps", "create", "prod-eu1/shop-prod/hello", "--image", "nginx:1.27"]);
+    cli(&[
+        "apps",
+        "deploy",
+        "prod-eu1/shop-prod/hello",
+        "--wait",
+        "--timeout",
+        "30",
+    ]);
+    // A scripted editor: its first save is one the server refuses, its
+    // second fixes the value. It keeps a copy of each file it was given.
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nf=\"$1\"\nn=$(cat \"$D/count\" 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > \"$D/count\"\ncp \"$f\" \"$D/seen-$n.yaml\"\n\
+         case $n in\n1) sed -i 's/^\\( *\\)replicas: 1$/\\1replicas: many/' \"$f\" ;;\n2) sed -i 's/^\\( *\\)replicas: many$/\\1replicas: 2/' \"$f\" ;;\nesac\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    t.start(&format!(
+        "EDITOR={} D={} {}",
+        sh_quote(&editor),
+        sh_quote(dir.path()),
+        wrapped(&t, &format!("--data-dir {}", sh_quote(&data)))
+    ));
+    t.wait_for("live", Duration::from_secs(20), |s| s.contains("1 live"));
+    t.keys(&["/"]);
+    t.text("shop-prod");
+    t.keys(&["Enter", "j", "j", "Enter", "/"]);
+    t.text("hello");
+    t.keys(&["Enter"]);
+    t.wait_for("the app", Duration::from_secs(10), |s| {
+        s.lines()
+            .any(|l| l.contains(" hello ") && l.contains("1/1") && l.contains("synced"))
+    });
+    t.keys(&["e"]);
+    // The fix lands; the cockpit is back, drawn in full, and says what the edit did.
+    let s = t.wait_for("two ready replicas", Duration::from_secs(20), |s| {
+        s.lines().any(|l| l.contains(" hello ") && l.contains("2/2"))
+    });
+    assert!(s.contains("kdeck │"), "the header is drawn again:\n{s}");
+    // Changed in the cluster behind kdeck's settings: drift.
+    t.wait_for("drift", Duration::from_secs(10), |s| {
+        s.lines().any(|l| l.contains(" hello ") && l.contains("drift"))
+    });
+    let first = std::fs::read_to_string(dir.path().join("seen-1.yaml")).unwrap();
+    assert!(
+        first.starts_with("# Editing deployment prod-eu1/shop-prod/hello."),
+        "{first}"
+    );
+    assert!(first.contains("kind: Deployment") && !first.contains("managedFields") && !first.contains("status:"));
+    let second = std::fs::read_to_string(dir.path().join("seen-2.yaml")).unwrap();
+    assert!(second.contains("# The edit was not applied:"), "{second}");
+    assert!(
+        second.contains("replicas: many"),
+        "the text as the user left it:\n{second}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT=0"));
+    // Both tries are in the journal: the refusal with the server's reason.
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&cli(&["history", "-o", "json"])).unwrap();
+    let edits: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|e| e["command"]["type"] == "patch_object")
+        .collect();
+    assert_eq!(edits.len(), 2, "{edits:?}");
+    let failed = edits.iter().find(|e| e["status"] != "applied").unwrap();
+    let reason = failed.to_string();
+    assert!(
+        reason.contains("invalid type: string \\\"many\\\"") && reason.contains("400 BadRequest"),
+        "{reason}"
+    );
+    assert!(
+        edits
+            .iter()
+            .any(|e| e["status"] == "applied" && e["command"]["patch"]["spec"]["replicas"] == 2)
+    );
+}
