@@ -683,3 +683,47 @@ fn overrides_reach_the_cluster_and_sync_says_draft_synced_pending_drift() {
         "server-side apply drops what kdeck no longer sets"
     );
 }
+
+/// The script in the README, run as written by bash against the simulator:
+/// the "done when" of the apps issue, from the CLI.
+#[test]
+fn readme_script() {
+    let s = Setup::new();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let after = readme
+        .split("The same flow as the cockpit's, in a script")
+        .nth(1)
+        .unwrap();
+    let script = after.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_kdeck")).parent().unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env(
+            "PATH",
+            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("KDECK_DATA_DIR", s.dir.path().join("data"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.trim_end().ends_with("synced: the cluster runs kdeck's settings"),
+        "{stdout}"
+    );
+    assert_eq!(
+        s.jsonpath(
+            "prod-eu1",
+            "shop-prod",
+            "deployment/shop",
+            "{.spec.template.spec.containers[0].env[?(@.name==\"PG_HOST\")].value}"
+        ),
+        "pg-shop-prod.apps.stage-eu1.example.com",
+        "bound across clusters through the database's route"
+    );
+    assert_eq!(
+        s.jsonpath("prod-eu1", "shop-prod", "deployment/shop", "{.status.readyReplicas}"),
+        "1"
+    );
+}
