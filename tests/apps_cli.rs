@@ -4,99 +4,11 @@
 //! deploy, scale, restart, stop/start, delete; and bad input said clearly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use kdeck::sim::{FleetSize, SimHandle, SimOptions};
-
-struct Setup {
-    _rt: tokio::runtime::Runtime,
-    _handles: Vec<SimHandle>,
-    dir: tempfile::TempDir,
-}
-
-impl Setup {
-    fn new() -> Setup {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let handles = rt
-            .block_on(kdeck::sim::start(SimOptions {
-                clusters: 2,
-                fleet: FleetSize::Small,
-                ..Default::default()
-            }))
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("kubeconfig"), kdeck::sim::kubeconfig(&handles, "admin")).unwrap();
-        let s = Setup {
-            _rt: rt,
-            _handles: handles,
-            dir,
-        };
-        let kc = s.dir.path().join("kubeconfig");
-        s.ok(&["clusters", "import", kc.to_str().unwrap()]);
-        s
-    }
-
-    fn kdeck(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_kdeck"))
-            .arg("--data-dir")
-            .arg(self.dir.path().join("data"))
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.kdeck(args);
-        assert!(
-            out.status.success(),
-            "kdeck {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn fails(&self, args: &[&str], code: i32, says: &str) {
-        let out = self.kdeck(args);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "kdeck {args:?}: {err}");
-        assert!(err.contains(says), "kdeck {args:?} should say {says:?}: {err}");
-    }
-
-    fn kubectl(&self, context: &str, args: &[&str]) -> Output {
-        Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(self.dir.path().join("kubeconfig"))
-            .arg("--context")
-            .arg(context)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn jsonpath(&self, context: &str, ns: &str, what: &str, path: &str) -> String {
-        let out = self.kubectl(context, &["-n", ns, "get", what, "-o", &format!("jsonpath={path}")]);
-        assert!(
-            out.status.success(),
-            "kubectl get {what}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn until(&self, what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-        let deadline = Instant::now() + within;
-        while !f() {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
+mod common;
+use common::Setup;
 
 #[test]
 fn an_app_with_a_route_and_a_binding_to_a_database_on_another_cluster() {

@@ -2,6 +2,7 @@
 //! Exit codes: 0 success, 1 the command failed (validation or a cluster said
 //! no, or the store is busy), 2 bad usage or unreadable input.
 
+mod copy;
 mod logs;
 mod output;
 mod paas;
@@ -71,6 +72,11 @@ pub enum Cmd {
     Routes(paas::RoutesCmd),
     /// Bind an app to a connector another app offers: env vars from it
     Bind(paas::BindArgs),
+    /// Copy apps to other spaces, often on other clusters (planned, per item, rerunnable)
+    Copy(copy::CopyArgs),
+    /// Multi-document YAML of a space or an app that `kubectl apply -f` takes
+    /// (server fields stripped); `--solution` saves an app to create again
+    Export(copy::ExportArgs),
     /// Run simulated Kubernetes clusters on loopback until Ctrl-C
     Sim(SimArgs),
     /// Try kdeck on simulated clusters, with a separate throw-away store
@@ -373,7 +379,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Cmd::Apps(AppsCmd::List { spaces, all: _ }) => apps_list(&store, &spaces, format),
         Cmd::Logs(args) => logs::logs(&store, &args, format),
-        Cmd::Apps(AppsCmd::Create(args)) => run_command(&executor, args.command(), format),
+        Cmd::Apps(AppsCmd::Create(args)) => run_command(&executor, args.command()?, format),
         Cmd::Apps(AppsCmd::Edit(args)) => match args.command() {
             Ok(cmd) => run_command(&executor, cmd, format),
             Err(e) => Err(CliError::usage(e)),
@@ -412,6 +418,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Domains(cmd) => paas::domains(&executor, cmd, format),
         Cmd::Routes(cmd) => paas::routes(&executor, cmd, format),
         Cmd::Bind(args) => run_command(&executor, args.command()?, format),
+        Cmd::Copy(args) => copy::copy(&executor, &args, format),
+        Cmd::Export(args) => copy::export(&executor, &args),
         Cmd::Sim(_) | Cmd::Demo(_) => Ok(()),
     }
 }
@@ -776,6 +784,7 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
                     env: Vec::new(),
                     routes: vec![String::new()],
                     connectors: vec!["postgres:user=app,password=secret:postgres-credentials/password".into()],
+                    template: None,
                 }))
                 .await?;
             executor.run(Command::DeployApp { app: db, wait: None }).await?;
@@ -871,6 +880,11 @@ fn absolute(p: &Path) -> String {
 /// Runs one command and prints its outcome; the exit code follows it.
 fn run_command(executor: &Executor, command: Command, format: Format) -> Result<(), CliError> {
     let entry = runtime()?.block_on(executor.run(command))?;
+    report(&entry, format)
+}
+
+/// Prints a journal entry's outcome; the exit code follows its status.
+fn report(entry: &JournalEntry, format: Format) -> Result<(), CliError> {
     // A failure with nothing per item says it all on stderr; scripts asking
     // for JSON or YAML always get the journal entry.
     if format != Format::Table || !entry.items.is_empty() {

@@ -15,8 +15,11 @@ use crate::model::{AppRef, Domain, Route};
 pub struct CreateArgs {
     /// CLUSTER/SPACE/APP
     pub app: String,
-    #[arg(long)]
-    pub image: String,
+    #[arg(long, required_unless_present = "from")]
+    pub image: Option<String>,
+    /// Start from a saved app (`kdeck export --solution`); the other flags add to it
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<String>,
     /// A StatefulSet (stable names, a volume per pod) instead of a Deployment
     #[arg(long)]
     pub stateful: bool,
@@ -39,10 +42,30 @@ pub struct CreateArgs {
 }
 
 impl CreateArgs {
-    pub fn command(&self) -> Command {
-        Command::CreateApp(NewApp {
+    pub fn command(&self) -> Result<Command, CliError> {
+        let template = match &self.from {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| CliError::usage(format!("--from {path}: cannot read it: {e}")))?;
+                let s: crate::model::Solution = serde_saphyr::from_str(&text).map_err(|e| {
+                    CliError::usage(format!(
+                        "--from {path}: not a saved app (`kdeck export APP --solution` writes one): {e}"
+                    ))
+                })?;
+                match s.source {
+                    crate::model::SolutionSource::AppTemplate { app } => Some(app),
+                    crate::model::SolutionSource::HelmChart { .. } => {
+                        return Err(CliError::usage(format!(
+                            "--from {path}: a Helm chart solution, not a saved app"
+                        )));
+                    }
+                }
+            }
+        };
+        Ok(Command::CreateApp(NewApp {
             app: self.app.clone(),
-            image: self.image.clone(),
+            image: self.image.clone().unwrap_or_default(),
             stateful: self.stateful,
             replicas: self.replicas,
             ports: self.ports.clone(),
@@ -53,7 +76,8 @@ impl CreateArgs {
                 .iter()
                 .map(|r| if r == "default" { String::new() } else { r.clone() })
                 .collect(),
-        })
+            template,
+        }))
     }
 }
 

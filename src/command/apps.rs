@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::derive::{self, BoundProvider, Derived, Inputs};
-use super::{Applied, Executor, Failure, FailureKind, ItemOutcome};
-use crate::fleet::{Problem, client_for, describe};
+use super::{Applied, Executor, Failure, FailureKind, ItemOutcome, cluster_failure, cluster_of, invalid};
+use crate::fleet::{client_for, describe};
 use crate::model::{
     App, AppPort, AppRef, Binding, Cluster, Connector, ConnectorValue, Domain, EnvEntry, EnvSource, IngressMode,
     Protocol, Route, WorkloadKind,
@@ -102,7 +102,7 @@ fn managed_of(ex: &Executor, settings: App) -> Result<Managed, Failure> {
     let state = state_of(ex, &settings.app)?;
     let digest = plan_with(ex, settings.clone(), &state)
         .ok()
-        .map(|(_, d, shared)| digest(&d, shared.as_ref()));
+        .map(|(_, d, shared)| digest_of(&d, shared.as_ref()));
     Ok(Managed {
         settings,
         state,
@@ -138,7 +138,7 @@ pub async fn sync_of(ex: &Executor, a: &AppRef) -> Result<Sync, Failure> {
 }
 
 /// A stable digest of the objects a plan applies (FNV-1a over their JSON).
-fn digest(d: &Derived, shared: Option<&Value>) -> String {
+pub fn digest_of(d: &Derived, shared: Option<&Value>) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for o in d.objects().into_iter().chain(shared) {
         for b in o.to_string().bytes() {
@@ -156,29 +156,8 @@ impl Entity for AppState {
     }
 }
 
-fn invalid(msg: impl Into<String>) -> Failure {
-    Failure::new(FailureKind::Invalid, msg)
-}
-
-fn cluster_failure(p: Problem) -> Failure {
-    Failure {
-        kind: FailureKind::Cluster,
-        reason: p.message,
-        code: p.code,
-    }
-}
-
 fn parse_app(s: &str) -> Result<AppRef, Failure> {
     AppRef::parse("app", s).map_err(|e| invalid(e.to_string()))
-}
-
-fn cluster_of(ex: &Executor, name: &str) -> Result<Cluster, Failure> {
-    ex.store().get::<Cluster>(name)?.ok_or_else(|| {
-        Failure::new(
-            FailureKind::Usage,
-            format!("no cluster named {name:?}; `kdeck clusters list` shows the stored ones"),
-        )
-    })
 }
 
 fn stored_app(ex: &Executor, a: &AppRef) -> Result<App, Failure> {
@@ -229,6 +208,10 @@ pub struct NewApp {
     /// `NAME:key=value,key=secret:SECRET/KEY`.
     #[serde(default)]
     pub connectors: Vec<String>,
+    /// A saved app (a solution) to start from; the fields above add to it,
+    /// and a non-empty image replaces its image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Box<App>>,
 }
 
 /// Writes a connector back as `NAME:key=value,key=secret:SECRET/KEY`.
@@ -329,33 +312,49 @@ pub(super) fn create(ex: &Executor, n: &NewApp) -> Result<Applied, Failure> {
             "app {a} exists already; `kdeck apps show {a}` shows it"
         )));
     }
-    let mut app = App::new(a.clone(), n.image.clone());
-    app.kind = if n.stateful {
-        WorkloadKind::StatefulSet
-    } else {
-        WorkloadKind::Deployment
+    let mut app = match &n.template {
+        Some(t) => {
+            let mut t = (**t).clone();
+            t.app = a.clone();
+            if !n.image.is_empty() {
+                t.image = n.image.clone();
+            }
+            t
+        }
+        None => {
+            let mut app = App::new(a.clone(), n.image.clone());
+            app.kind = if n.stateful {
+                WorkloadKind::StatefulSet
+            } else {
+                WorkloadKind::Deployment
+            };
+            app.replicas = n.replicas;
+            app
+        }
     };
-    app.replicas = n.replicas;
-    app.ports = n
-        .ports
-        .iter()
-        .map(|p| AppPort {
-            port: *p,
-            name: None,
-            protocol: Protocol::Tcp,
-        })
-        .collect();
+    for p in &n.ports {
+        if !app.ports.iter().any(|x| x.port == *p) {
+            app.ports.push(AppPort {
+                port: *p,
+                name: None,
+                protocol: Protocol::Tcp,
+            });
+        }
+    }
     for e in &n.env {
         let Some((k, v)) = e.split_once('=') else {
             return Err(invalid(format!("--env {e:?}: must be NAME=VALUE")));
         };
+        app.env.retain(|x| x.name != k);
         app.env.push(EnvEntry {
             name: k.to_string(),
             source: EnvSource::Value(v.to_string()),
         });
     }
     for c in &n.connectors {
-        app.connectors.push(parse_connector(c)?);
+        let c = parse_connector(c)?;
+        app.connectors.retain(|x| x.name != c.name);
+        app.connectors.push(c);
     }
     app.validate().map_err(|e| invalid(e.to_string()))?;
     let mut batch = Batch::new();
@@ -625,7 +624,7 @@ pub(super) async fn deploy(ex: &Executor, app: &str, wait: Option<u64>) -> Resul
     if items.iter().any(|i| i.ok) {
         state.deployed_at = Some(ex.now());
         if applied {
-            state.deployed_digest = Some(digest(&derived, shared.as_ref()));
+            state.deployed_digest = Some(digest_of(&derived, shared.as_ref()));
             state.deployed_generation = generation;
         }
         batch.put(&state)?;
@@ -644,7 +643,7 @@ async fn change(
     let mut settings = stored_app(ex, &a)?;
     let mut state = state_of(ex, &a)?;
     // Synced before the change: the change keeps it synced.
-    let before = plan(ex, &a).ok().map(|(_, d, s)| digest(&d, s.as_ref()));
+    let before = plan(ex, &a).ok().map(|(_, d, s)| digest_of(&d, s.as_ref()));
     let was_synced = before.is_some() && before == state.deployed_digest;
     f(&mut settings, &mut state, &ex.now());
     settings.validate().map_err(|e| invalid(e.to_string()))?;
@@ -669,7 +668,7 @@ async fn change(
         // The whole workload was applied: kdeck's fields in it are kdeck's again.
         state.deployed_generation = generation;
         if was_synced {
-            state.deployed_digest = Some(digest(&derived, shared.as_ref()));
+            state.deployed_digest = Some(digest_of(&derived, shared.as_ref()));
         }
     }
     batch.put(&state)?;
@@ -1058,7 +1057,7 @@ pub(super) async fn adopt(ex: &Executor, app: &str, replace: bool) -> Result<App
     state.deployed_digest = match existing {
         Some(_) => plan_with(ex, settings.clone(), &state)
             .ok()
-            .map(|(_, d, s)| digest(&d, s.as_ref())),
+            .map(|(_, d, s)| digest_of(&d, s.as_ref())),
         None => None,
     };
     batch.put(&settings)?;

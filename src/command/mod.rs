@@ -5,6 +5,7 @@
 
 pub mod apps;
 pub mod clusters;
+pub mod copy;
 pub mod derive;
 pub mod journal;
 pub mod kubeconfig;
@@ -16,6 +17,30 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{SharedClock, rfc3339};
 use crate::store::{Batch, Store, StoreError};
 pub use journal::{FailureKind, ItemOutcome, Journal, JournalEntry, Status};
+
+/// A refusal of what was asked, in words.
+pub(crate) fn invalid(msg: impl Into<String>) -> Failure {
+    Failure::new(FailureKind::Invalid, msg)
+}
+
+/// A cluster's answer (or silence) as a command failure.
+pub(crate) fn cluster_failure(p: crate::fleet::Problem) -> Failure {
+    Failure {
+        kind: FailureKind::Cluster,
+        reason: p.message,
+        code: p.code,
+    }
+}
+
+/// A stored cluster by name, or a usage failure that says how to list them.
+pub(crate) fn cluster_of(ex: &Executor, name: &str) -> Result<crate::model::Cluster, Failure> {
+    ex.store().get::<crate::model::Cluster>(name)?.ok_or_else(|| {
+        Failure::new(
+            FailureKind::Usage,
+            format!("no cluster named {name:?}; `kdeck clusters list` shows the stored ones"),
+        )
+    })
+}
 
 /// Everything kdeck can be asked to change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +93,8 @@ pub enum Command {
     },
     /// Change an app's stored settings (applied by the next deploy).
     EditApp(apps::AppEdit),
+    /// Copy apps to other spaces, often on other clusters.
+    Copy(copy::CopySpec),
     /// A merge patch of one object, as an edit of its YAML made it. Carrying
     /// `metadata.resourceVersion` makes it fail if the object changed since.
     PatchObject {
@@ -172,6 +199,14 @@ impl Command {
                 format!("domain {suffix} on {cluster}")
             }
             Command::RemoveRoute { app, host } => format!("route {host} of {app}"),
+            Command::Copy(c) => {
+                let from = match (&c.from, c.apps.len()) {
+                    (Some(f), 0) => f.clone(),
+                    (Some(f), n) => format!("{f} and {n} apps"),
+                    (None, n) => format!("{n} apps"),
+                };
+                format!("{from} to {}", c.to.join(","))
+            }
             Command::PatchObject {
                 cluster,
                 namespace,
@@ -207,6 +242,7 @@ impl Command {
             Command::AddRoute { .. } => "routes add",
             Command::Bind { .. } => "bind",
             Command::PatchObject { .. } => "edit",
+            Command::Copy(_) => "copy",
         }
     }
 
@@ -336,6 +372,12 @@ impl Executor {
     /// the journal itself could not be written; a command that failed is an
     /// `Ok` entry whose status says so.
     pub async fn run(&self, command: Command) -> Result<JournalEntry, StoreError> {
+        self.run_with(command, &copy::Progress::default()).await
+    }
+
+    /// [`Self::run`], with a way to follow a long command item by item and
+    /// to cancel it (a copy).
+    pub async fn run_with(&self, command: Command, progress: &copy::Progress) -> Result<JournalEntry, StoreError> {
         let mut entry = self.journal.begin(command, &self.actor, self.now())?;
         let result = match &entry.command {
             Command::ImportClusters {
@@ -379,6 +421,7 @@ impl Executor {
                 name,
                 patch,
             } => objects::patch(self, cluster, namespace, kind, name, patch).await,
+            Command::Copy(spec) => copy::copy(self, spec, progress).await,
         };
         entry.finished_at = Some(self.now());
         let batch = match result {

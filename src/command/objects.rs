@@ -6,9 +6,8 @@
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 
-use super::{Applied, Executor, Failure, FailureKind, ItemOutcome};
+use super::{Applied, Executor, Failure, ItemOutcome, cluster_failure, cluster_of, invalid};
 use crate::fleet::{client_for, describe};
-use crate::model::Cluster;
 use crate::store::Batch;
 
 pub(super) async fn patch(
@@ -19,22 +18,13 @@ pub(super) async fn patch(
     name: &str,
     patch: &Value,
 ) -> Result<Applied, Failure> {
-    let c = ex.store().get::<Cluster>(cluster)?.ok_or_else(|| {
-        Failure::new(
-            FailureKind::Usage,
-            format!("no cluster named {cluster:?}; `kdeck clusters list` shows the stored ones"),
-        )
-    })?;
-    let (ar, namespaced) = crate::fleet::kinds::resource(kind)
-        .ok_or_else(|| Failure::new(FailureKind::Invalid, format!("kdeck cannot edit a {kind}")))?;
+    let c = cluster_of(ex, cluster)?;
+    let (ar, namespaced) =
+        crate::fleet::kinds::resource(kind).ok_or_else(|| invalid(format!("kdeck cannot edit a {kind}")))?;
     if !patch.is_object() {
-        return Err(Failure::new(FailureKind::Invalid, "a patch must be a mapping"));
+        return Err(invalid("a patch must be a mapping"));
     }
-    let client = client_for(&c).await.map_err(|p| Failure {
-        kind: FailureKind::Cluster,
-        reason: p.message,
-        code: p.code,
-    })?;
+    let client = client_for(&c).await.map_err(cluster_failure)?;
     let api: Api<DynamicObject> = if namespaced {
         Api::namespaced_with(client, namespace, &ar)
     } else {
@@ -50,13 +40,6 @@ pub(super) async fn patch(
             items: vec![ItemOutcome::ok(what, "patched")],
             batch: Batch::new(),
         }),
-        Err(e) => {
-            let p = describe(&c, &format!("patch {}", ar.plural), &e);
-            Err(Failure {
-                kind: FailureKind::Cluster,
-                reason: p.message,
-                code: p.code,
-            })
-        }
+        Err(e) => Err(cluster_failure(describe(&c, &format!("patch {}", ar.plural), &e))),
     }
 }

@@ -7,18 +7,10 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, PostParams};
 use serde_json::json;
 
-use super::{Applied, Executor, Failure, FailureKind, ItemOutcome};
-use crate::fleet::{Problem, ProblemKind, client_for, describe};
+use super::{Applied, Executor, Failure, FailureKind, ItemOutcome, cluster_failure};
+use crate::fleet::{ProblemKind, client_for, describe};
 use crate::model::{Cluster, Space, SpaceOrigin, SpaceRef};
 use crate::store::Batch;
-
-fn cluster_failure(p: Problem) -> Failure {
-    Failure {
-        kind: FailureKind::Cluster,
-        reason: p.message,
-        code: p.code,
-    }
-}
 
 /// Parses the space and finds its cluster in the store.
 fn resolve(ex: &Executor, space: &str) -> Result<(SpaceRef, Cluster), Failure> {

@@ -668,6 +668,7 @@ impl Form {
                         h => vec![h.to_string()],
                     },
                     connectors: Vec::new(),
+                    template: None,
                 })
             }
             FormKind::Route(app) => Command::AddRoute {

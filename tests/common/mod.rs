@@ -7,6 +7,10 @@ use std::sync::Arc;
 use kdeck::clock::FixedClock;
 use kdeck::command::Executor;
 use kdeck::store::Store;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use kdeck::sim::{FleetSize, SimHandle, SimOptions};
 
 pub fn fixture(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -58,5 +62,95 @@ pub async fn until(what: &str, within: std::time::Duration, mut f: impl FnMut() 
     while !f() {
         assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// Simulated clusters, their kubeconfig imported into a store in a temp
+/// dir, and the real binary and kubectl to drive them.
+pub struct Setup {
+    pub rt: tokio::runtime::Runtime,
+    pub handles: Vec<SimHandle>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Setup {
+    /// Two small clusters.
+    pub fn new() -> Setup {
+        Setup::with(SimOptions {
+            clusters: 2,
+            fleet: FleetSize::Small,
+            ..Default::default()
+        })
+    }
+
+    pub fn with(opts: SimOptions) -> Setup {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let handles = rt.block_on(kdeck::sim::start(opts)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kubeconfig"), kdeck::sim::kubeconfig(&handles, "admin")).unwrap();
+        let s = Setup { rt, handles, dir };
+        let kc = s.dir.path().join("kubeconfig");
+        s.ok(&["clusters", "import", kc.to_str().unwrap()]);
+        s
+    }
+
+    pub fn kdeck(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_kdeck"))
+            .arg("--data-dir")
+            .arg(self.dir.path().join("data"))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.kdeck(args);
+        assert!(
+            out.status.success(),
+            "kdeck {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn fails(&self, args: &[&str], code: i32, says: &str) {
+        let out = self.kdeck(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "kdeck {args:?}: {err}");
+        assert!(err.contains(says), "kdeck {args:?} should say {says:?}: {err}");
+    }
+
+    pub fn kubectl(&self, context: &str, args: &[&str]) -> Output {
+        Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(self.dir.path().join("kubeconfig"))
+            .arg("--context")
+            .arg(context)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    pub fn jsonpath(&self, context: &str, ns: &str, what: &str, path: &str) -> String {
+        let out = self.kubectl(context, &["-n", ns, "get", what, "-o", &format!("jsonpath={path}")]);
+        assert!(
+            out.status.success(),
+            "kubectl get {what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn until(&self, what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + within;
+        while !f() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
