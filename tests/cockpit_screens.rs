@@ -602,3 +602,94 @@ fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
         "{effects:?}"
     );
 }
+
+#[test]
+fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
+    use kdeck::command::copy::{CopyPlan, ItemDone, OnConflict, PlanItem};
+    let mut c = cockpit();
+    // shop-prod into view; mark api and web.
+    press(&mut c, &["j", "j", "j", "j", "j", "enter", "space", "j", "space"]);
+    assert_eq!(c.marks.len(), 2);
+    press(&mut c, &["c"]);
+    type_text(&mut c, "stage");
+    let bufs = snapshot("copy-targets", &c);
+    assert!(
+        buffer_text(&bufs[1]).contains("stage-eu1/shop-stage"),
+        "{}",
+        buffer_text(&bufs[1])
+    );
+    let effects = press(&mut c, &["space", "enter"]);
+    let spec = match &effects[..] {
+        [Effect::PlanCopy(spec)] => spec.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(spec.apps, vec!["prod-eu1/shop-prod/api", "prod-eu1/shop-prod/web"]);
+    assert_eq!(spec.to, vec!["stage-eu1/shop-stage"]);
+    assert_eq!(spec.on_conflict, OnConflict::Skip);
+    c.copy_planned(Ok(CopyPlan {
+        items: vec![
+            PlanItem::described(
+                "prod-eu1/shop-prod/api",
+                "stage-eu1/shop-stage",
+                "api",
+                "create",
+                vec!["deployment api: create".into(), "service api: create".into()],
+                Vec::new(),
+            ),
+            PlanItem::described(
+                "prod-eu1/shop-prod/web",
+                "stage-eu1/shop-stage",
+                "web",
+                "skip",
+                Vec::new(),
+                vec![
+                    "web exists there and is not a copy of prod-eu1/shop-prod/web; --on-conflict overwrite or rename"
+                        .into(),
+                ],
+            ),
+        ],
+        new_spaces: Vec::new(),
+    }));
+    let bufs = snapshot("copy-preview", &c);
+    let text = buffer_text(&bufs[1]);
+    assert!(
+        text.contains("1 create · 1 skip") && text.contains("on conflict: skip"),
+        "{text}"
+    );
+    // o changes the policy and plans again.
+    let effects = press(&mut c, &["o"]);
+    assert!(matches!(&effects[..], [Effect::PlanCopy(s)] if s.on_conflict == OnConflict::Overwrite));
+    c.copy_planned(Ok(CopyPlan {
+        items: vec![PlanItem::described(
+            "prod-eu1/shop-prod/api",
+            "stage-eu1/shop-stage",
+            "api",
+            "create",
+            Vec::new(),
+            Vec::new(),
+        )],
+        new_spaces: vec!["stage-eu1/shop-stage".into()],
+    }));
+    let effects = press(&mut c, &["enter"]);
+    assert!(matches!(&effects[..], [Effect::RunCopy(s)] if s.on_conflict == OnConflict::Overwrite));
+    assert_eq!(c.running, 1);
+    c.copy_progress(&ItemDone {
+        cluster: "stage-eu1".into(),
+        ok: false,
+        item: "prod-eu1/shop-prod/api → stage-eu1/shop-stage/api".into(),
+        message: "deployment api: cluster stage-eu1: forbidden".into(),
+    });
+    let bufs = snapshot("copy-progress", &c);
+    let text = buffer_text(&bufs[1]);
+    assert!(
+        text.contains("1 of 1 done · esc cancels") && text.contains("stage-eu1: 1 done, 1 failed"),
+        "{text}"
+    );
+    assert!(matches!(&press(&mut c, &["esc"])[..], [Effect::CancelCopy]));
+    c.command_done("copy", false, "1 item(s), 1 failed (journal entry 9)".into());
+    c.copy_finished(false, "1 item(s), 1 failed (journal entry 9)".into());
+    let bufs = snapshot("copy-done", &c);
+    assert!(buffer_text(&bufs[1]).contains("the same copy again finishes the job"));
+    press(&mut c, &["x"]);
+    assert!(c.overlay.is_none());
+}

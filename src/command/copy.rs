@@ -653,6 +653,27 @@ pub struct PlanItem {
 }
 
 impl PlanItem {
+    /// An item as a plan shows it, with nothing to apply (for views and tests).
+    pub fn described(
+        source: &str,
+        target: &str,
+        name: &str,
+        action: &'static str,
+        objects: Vec<String>,
+        notes: Vec<String>,
+    ) -> PlanItem {
+        PlanItem {
+            source: source.into(),
+            target: target.into(),
+            name: name.into(),
+            action,
+            objects,
+            notes,
+            apply: Vec::new(),
+            store: None,
+        }
+    }
+
     pub fn item(&self) -> String {
         format!("{} → {}/{}", self.source, self.target, self.name)
     }

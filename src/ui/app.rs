@@ -4,6 +4,8 @@
 //! changed: a relist of thousands of objects is one frame, and an idle
 //! cockpit draws nothing.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyEventKind};
@@ -43,6 +45,7 @@ struct Done {
 enum Fetched {
     Done(String, Result<Vec<String>, String>),
     Drift(Result<Vec<crate::command::apps::ObjectDrift>, String>),
+    CopyPlan(Result<crate::command::copy::CopyPlan, String>),
 }
 
 /// Runs the cockpit until the user quits or a signal ends it. The terminal
@@ -101,6 +104,8 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks: u64 = 0;
     let mut dirty = true;
+    let (copy_tx, mut copy_rx) = mpsc::unbounded_channel::<crate::command::copy::ItemDone>();
+    let mut copy_cancel: Option<Arc<AtomicBool>> = None;
 
     loop {
         let mut effects = Vec::new();
@@ -137,7 +142,22 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
                 }
                 dirty = true;
             }
+            Some(d) = copy_rx.recv() => {
+                c.copy_progress(&d);
+                while let Ok(d) = copy_rx.try_recv() {
+                    c.copy_progress(&d);
+                }
+                dirty = true;
+            }
             Some(d) = done_rx.recv() => {
+                if d.verb == "copy" {
+                    // Items reported before the end are drawn before the summary.
+                    while let Ok(p) = copy_rx.try_recv() {
+                        c.copy_progress(&p);
+                    }
+                    c.copy_finished(d.ok, d.message.clone());
+                    copy_cancel = None;
+                }
                 c.command_done(d.verb, d.ok, d.message.clone());
                 load_stored(&mut c);
                 // The user may be looking elsewhere: tell them.
@@ -150,6 +170,7 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
             Some(f) = fetch_rx.recv() => {
                 match f {
                     Fetched::Done(title, result) => c.fetched(&title, result),
+                    Fetched::CopyPlan(result) => c.copy_planned(result),
                     Fetched::Drift(result) => {
                         let lines = result.map(|d| c.drift_lines(&d));
                         c.fetched("drift", lines);
@@ -219,6 +240,69 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
                             format!("cluster {cluster} has no connection yet: logs cannot be read"),
                             true,
                         );
+                    }
+                }
+                Effect::PlanCopy(spec) => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.copy_planned(Err("no store: this cockpit cannot copy".into()));
+                        continue;
+                    };
+                    let tx = fetch_tx.clone();
+                    tokio::spawn(async move {
+                        let r = tokio::time::timeout(Duration::from_secs(60), crate::command::copy::plan(&ex, &spec))
+                            .await
+                            .map_err(|_| "no plan within 60 s".to_string())
+                            .and_then(|r| r.map_err(|f| f.reason));
+                        let _ = tx.send(Fetched::CopyPlan(r));
+                    });
+                }
+                Effect::RunCopy(spec) => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.copy_finished(false, "no store: this cockpit cannot copy".into());
+                        c.running = c.running.saturating_sub(1);
+                        continue;
+                    };
+                    let progress = crate::command::copy::Progress {
+                        tx: Some(copy_tx.clone()),
+                        ..Default::default()
+                    };
+                    copy_cancel = Some(progress.cancel.clone());
+                    let tx = done_tx.clone();
+                    tokio::spawn(async move {
+                        let cmd = crate::command::Command::Copy(spec);
+                        let target = cmd.target();
+                        let done = match ex.run_with(cmd, &progress).await {
+                            Ok(entry) => {
+                                let failed = entry.items.iter().filter(|i| !i.ok).count();
+                                Done {
+                                    verb: "copy",
+                                    target,
+                                    ok: entry.status == crate::command::Status::Applied,
+                                    message: match &entry.status {
+                                        crate::command::Status::Failed { reason, .. } if entry.items.is_empty() => {
+                                            reason.clone()
+                                        }
+                                        _ => format!(
+                                            "{} item(s), {failed} failed (journal entry {})",
+                                            entry.items.len(),
+                                            entry.id
+                                        ),
+                                    },
+                                }
+                            }
+                            Err(e) => Done {
+                                verb: "copy",
+                                target,
+                                ok: false,
+                                message: e.to_string(),
+                            },
+                        };
+                        let _ = tx.send(done);
+                    });
+                }
+                Effect::CancelCopy => {
+                    if let Some(flag) = &copy_cancel {
+                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
                     }
                 }
                 Effect::Drift(app) => {

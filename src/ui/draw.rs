@@ -1060,6 +1060,35 @@ fn draw_overlay(f: &mut Frame, area: Rect, o: &Overlay, c: &Cockpit, t: &Theme) 
             let text = vec![Line::styled(question.clone(), t.warn), Line::styled("y / n", t.text)];
             f.render_widget(Paragraph::new(text), inner);
         }
+        Overlay::Copy(flow) => {
+            let r = popup(area, 85, 75);
+            f.render_widget(Clear, r);
+            let (title, lines) = flow.view();
+            let b = block(title_line(&title, String::new(), "", t), true, t);
+            let inner = b.inner(r);
+            f.render_widget(b, r);
+            let w = usize::from(inner.width);
+            let shown: Vec<Line> = lines
+                .into_iter()
+                .take(usize::from(inner.height))
+                .enumerate()
+                .map(|(n, (l, selected))| {
+                    let style = if selected {
+                        t.selected
+                    } else if n == 0 {
+                        t.title
+                    } else if l.starts_with('✖') || l.starts_with("fail") {
+                        t.error
+                    } else if l.starts_with("skip") || l.starts_with("    ") {
+                        t.warn
+                    } else {
+                        t.text
+                    };
+                    Line::styled(pad(&cut(&l, w), w), style)
+                })
+                .collect();
+            f.render_widget(Paragraph::new(shown), inner);
+        }
         Overlay::ConfirmQuit => {
             let r = popup(area, 50, 20);
             f.render_widget(Clear, r);

@@ -113,6 +113,7 @@ actions! {
     Edit = "edit": "edit the object's YAML in $EDITOR; the change is applied as a patch",
     Drift = "drift": "what differs between the cluster and kdeck's settings (deploy reconciles)",
     Adopt = "adopt": "take the cluster's version of the app into kdeck's settings (asks first)",
+    Copy = "copy": "copy the marked apps (or this one) to other spaces: pick targets, read the plan, watch it run",
 }
 
 /// One key with its modifiers, as written in keymap files.

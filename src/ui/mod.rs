@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod config;
+pub mod copyflow;
 pub mod draw;
 pub mod editor;
 pub mod fetch;

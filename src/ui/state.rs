@@ -164,6 +164,8 @@ pub enum Overlay {
         selected: usize,
     },
     ConfirmQuit,
+    /// Copying apps: targets, plan, progress.
+    Copy(Box<super::copyflow::CopyFlow>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,6 +207,12 @@ pub enum Effect {
     Drift(AppRef),
     /// Open the object's YAML in `$EDITOR` and apply the edit as a patch.
     EditYaml(ObjectRef),
+    /// Plan a copy; the plan comes back to the copy overlay.
+    PlanCopy(crate::command::copy::CopySpec),
+    /// Run a copy, reporting each item to the copy overlay.
+    RunCopy(crate::command::copy::CopySpec),
+    /// Ask the running copy to stop after the items in flight.
+    CancelCopy,
 }
 
 /// The logs pane: what is shown and how.
@@ -968,8 +976,73 @@ impl Cockpit {
                 }
             }
             Overlay::Palette { .. } => {}
+            Overlay::Copy(mut flow) => {
+                use super::copyflow::Ask;
+                let ask = flow.key(key);
+                self.overlay = Some(Overlay::Copy(flow));
+                match ask {
+                    Ask::Nothing => {}
+                    Ask::Close => self.overlay = None,
+                    Ask::Plan(spec) => return vec![Effect::PlanCopy(spec)],
+                    Ask::Run(spec) => {
+                        self.running += 1;
+                        return vec![Effect::RunCopy(spec)];
+                    }
+                    Ask::Cancel => return vec![Effect::CancelCopy],
+                }
+            }
         }
         Vec::new()
+    }
+
+    /// The copy flow over the marked apps (or the selected one).
+    fn open_copy(&mut self) {
+        if self.read_only {
+            self.toast("read-only: this cockpit changes nothing", true);
+            return;
+        }
+        let sources: Vec<AppRef> = if self.marks.is_empty() {
+            self.selected_app().map(|r| r.app_ref()).into_iter().collect()
+        } else {
+            self.marks.iter().cloned().collect()
+        };
+        if sources.is_empty() {
+            self.toast("mark apps with space (or select one) in the apps pane, then copy", true);
+            return;
+        }
+        let mut spaces: Vec<SpaceRef> = self
+            .clusters
+            .iter()
+            .flat_map(|c| c.namespaces.keys().map(|ns| SpaceRef::new(&c.cluster, ns)))
+            .collect();
+        spaces.extend(self.attached.iter().cloned());
+        self.overlay = Some(Overlay::Copy(Box::new(super::copyflow::CopyFlow::new(sources, spaces))));
+    }
+
+    fn copy_flow(&mut self) -> Option<&mut super::copyflow::CopyFlow> {
+        match &mut self.overlay {
+            Some(Overlay::Copy(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The plan of the copy the overlay asked for.
+    pub fn copy_planned(&mut self, plan: Result<crate::command::copy::CopyPlan, String>) {
+        if let Some(f) = self.copy_flow() {
+            f.planned(plan);
+        }
+    }
+
+    pub fn copy_progress(&mut self, d: &crate::command::copy::ItemDone) {
+        if let Some(f) = self.copy_flow() {
+            f.progress(d);
+        }
+    }
+
+    pub fn copy_finished(&mut self, ok: bool, message: String) {
+        if let Some(f) = self.copy_flow() {
+            f.finished(ok, message);
+        }
     }
 
     fn input_key(&mut self, key: Key) -> Vec<Effect> {
@@ -1104,6 +1177,7 @@ impl Cockpit {
                 }
             }
             Action::EditApp | Action::Drift | Action::Adopt => return self.managed_action(a),
+            Action::Copy => self.open_copy(),
             Action::Edit => {
                 if self.read_only {
                     self.toast("read-only: this cockpit changes nothing", true);
