@@ -554,3 +554,97 @@ fn editing_an_apps_yaml_in_the_editor_reopens_a_refused_edit_then_applies_the_fi
             .any(|e| e["status"] == "applied" && e["command"]["patch"]["spec"]["replicas"] == 2)
     );
 }
+
+#[test]
+fn copying_an_app_from_the_cockpit_plans_then_runs_it_into_another_space() {
+    let t = Tmux::new("copy");
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    let _sim = sim_process(&kc);
+    let data = dir.path().join("data");
+    let cli = |args: &[&str]| {
+        let out = Command::new(bin())
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "kdeck {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    cli(&["clusters", "import", kc.to_str().unwrap()]);
+    cli(&["domains", "add", "prod-eu1", "apps.prod-eu1.example.com"]);
+    cli(&[
+        "apps",
+        "create",
+        "prod-eu1/shop-prod/hello",
+        "--image",
+        "nginx:1.27",
+        "--port",
+        "80",
+        "--route",
+        "default",
+    ]);
+    cli(&[
+        "apps",
+        "deploy",
+        "prod-eu1/shop-prod/hello",
+        "--wait",
+        "--timeout",
+        "30",
+    ]);
+    let target = kdeck::sim::fleet::space_names(5)
+        .into_iter()
+        .find(|n| n != "shop-prod")
+        .unwrap();
+    t.start(&wrapped(&t, &format!("--data-dir {}", sh_quote(&data))));
+    t.wait_for("live", Duration::from_secs(20), |s| s.contains("1 live"));
+    t.keys(&["/"]);
+    t.text("shop-prod");
+    t.keys(&["Enter", "j", "j", "Enter", "/"]);
+    t.text("hello");
+    t.keys(&["Enter"]);
+    t.wait_for("the app", Duration::from_secs(10), |s| {
+        s.lines().any(|l| l.contains(" hello ") && l.contains("1/1"))
+    });
+    t.keys(&["c"]);
+    t.wait_for("the target picker", Duration::from_secs(5), |s| {
+        s.contains("copy 1 app(s)")
+    });
+    t.text(&target);
+    t.keys(&["Enter"]);
+    t.wait_for("the plan", Duration::from_secs(20), |s| {
+        s.contains("1 create") && s.contains("enter copies")
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("the copy done", Duration::from_secs(30), |s| {
+        s.contains("done: 1 item(s), 0 failed")
+    });
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT=0"));
+    // A managed copy: stored, deployed in its space, with its own route host.
+    let shown: serde_json::Value = serde_json::from_str(&cli(&[
+        "apps",
+        "show",
+        &format!("prod-eu1/{target}/hello"),
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(shown["sync"], "synced", "{shown}");
+    assert_eq!(
+        shown["routes"][0]["host"],
+        format!("hello-{target}.apps.prod-eu1.example.com").as_str()
+    );
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&cli(&["history", "-o", "json"])).unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["command"]["type"] == "copy" && e["status"] == "applied")
+    );
+}

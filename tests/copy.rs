@@ -390,3 +390,66 @@ fn exported_yaml_is_applied_by_kubectl_on_another_cluster_and_runs() {
         "not a saved app",
     );
 }
+
+#[test]
+fn a_managed_app_is_copied_as_settings_with_its_binding_resolved_in_the_target() {
+    let (s, ns) = fleet();
+    let env = |s: &Setup, ctx: &str, space: &str, var: &str| {
+        s.jsonpath(
+            ctx,
+            space,
+            "deployment/webx",
+            &format!("{{.spec.template.spec.containers[0].env[?(@.name==\"{var}\")].value}}"),
+        )
+    };
+    // A database on stage-eu1 with a route, and an app on prod-eu1 bound to it.
+    let pg = format!("stage-eu1/{ns}/pg");
+    s.ok(&[
+        "apps",
+        "create",
+        &pg,
+        "--image",
+        "postgres:16",
+        "--port",
+        "5432",
+        "--route",
+        "default",
+        "--connector",
+        "postgres:user=app,password=secret:postgres-credentials/password",
+    ]);
+    s.ok(&["apps", "deploy", &pg]);
+    let web = format!("prod-eu1/{ns}/webx");
+    s.ok(&["apps", "create", &web, "--image", "nginx:1.27", "--port", "80"]);
+    s.ok(&["bind", &web, "--to", &format!("{pg}:postgres")]);
+    s.ok(&["apps", "deploy", &web]);
+
+    // To a new space on dev-eu1: no pg there, so the binding keeps the one on stage-eu1.
+    let plan = json(&s.ok(&["copy", &web, "--to", "dev-eu1/shop2", "--dry-run", "-o", "json"]));
+    let notes = plan["items"][0]["notes"].to_string();
+    assert!(notes.contains(&format!("kept pointing at {pg}")), "{notes}");
+    s.ok(&["copy", &web, "--to", "dev-eu1/shop2"]);
+    assert_eq!(
+        env(&s, "dev-eu1", "shop2", "PG_HOST"),
+        format!("pg-{ns}.apps.stage-eu1.example.com")
+    );
+    let shown = json(&s.ok(&["apps", "show", "dev-eu1/shop2/webx", "-o", "json"]));
+    assert_eq!(shown["sync"], "synced", "the copy is managed: {shown}");
+
+    // Where the target space has its own pg offering the connector, the copy binds to it.
+    s.ok(&[
+        "apps",
+        "create",
+        &format!("dev-eu1/{ns}/pg"),
+        "--image",
+        "postgres:16",
+        "--port",
+        "5432",
+        "--connector",
+        "postgres:user=local",
+    ]);
+    s.ok(&["copy", &web, "--to", &format!("dev-eu1/{ns}")]);
+    assert_eq!(env(&s, "dev-eu1", &ns, "PG_HOST"), format!("pg.{ns}.svc.cluster.local"));
+    assert_eq!(env(&s, "dev-eu1", &ns, "PG_USER"), "local");
+    let bindings = s.ok(&["apps", "show", &format!("dev-eu1/{ns}/webx"), "-o", "json"]);
+    assert!(bindings.contains("webx"), "{bindings}");
+}

@@ -754,25 +754,45 @@ fn rebind(
         let local = AppRef::new(target.space.clone(), &b.provider.name);
         let local_settings = ex.store().get::<App>(&local.to_string())?;
         let offered = |a: &App| a.connectors.iter().any(|c| c.name == b.connector);
-        let (provider, settings) = match local_settings {
-            Some(a) if offered(&a) => (local, a),
+        let routes_of = |a: &AppRef| -> Result<Vec<Route>, Failure> {
+            Ok(ex
+                .store()
+                .list::<Route>()?
+                .into_iter()
+                .filter(|r| r.app == *a)
+                .collect())
+        };
+        let (provider, settings, routes) = match local_settings {
+            Some(a) if offered(&a) => {
+                let routes = routes_of(&local)?;
+                (local, a, routes)
+            }
             _ if copied.contains(&b.provider.name) => {
-                // Copied here by this same command: its settings are the source's.
+                // Copied here by this same command: the same space, so its
+                // Service is what the binding uses; its settings are the source's.
                 match ex.store().get::<App>(&b.provider.to_string())? {
                     Some(mut a) => {
                         a.app = local.clone();
-                        (local, a)
+                        (local, a, Vec::new())
                     }
                     None => continue,
                 }
             }
             _ => match ex.store().get::<App>(&b.provider.to_string())? {
                 Some(a) => {
+                    let routes = routes_of(&b.provider)?;
+                    if b.provider.space.cluster != target.space.cluster && routes.is_empty() {
+                        notes.push(format!(
+                            "unbound: {} has no route that cluster {} can reach, and {} has no {}",
+                            b.provider, target.space.cluster, target.space, b.provider.name
+                        ));
+                        continue;
+                    }
                     notes.push(format!(
                         "binding {}:{} kept pointing at {} (none in {})",
                         b.provider.name, b.connector, b.provider, target.space
                     ));
-                    (b.provider.clone(), a)
+                    (b.provider.clone(), a, routes)
                 }
                 None => {
                     notes.push(format!(
@@ -783,16 +803,6 @@ fn rebind(
                 }
             },
         };
-        let routes: Vec<Route> = ex
-            .store()
-            .list::<Route>()?
-            .into_iter()
-            .filter(|r| r.app == provider || (r.app == b.provider && provider.space != b.provider.space))
-            .map(|mut r| {
-                r.app = provider.clone();
-                r
-            })
-            .collect();
         out.push((
             Binding {
                 consumer: target.clone(),
