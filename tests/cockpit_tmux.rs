@@ -315,17 +315,47 @@ impl Drop for Child {
     }
 }
 
-#[test]
-fn scaling_an_app_from_the_cockpit_goes_through_the_journal_to_the_cluster() {
-    let t = Tmux::new("scale");
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    let _sim = sim_process(&kc);
-    let data = dir.path().join("data");
-    let cli = |args: &[&str]| {
+/// The cockpit on a simulated cluster (`prod-eu1`, small fleet) with its own
+/// store, and `hello` (nginx, one replica) created and deployed in
+/// `shop-prod` through the CLI first.
+struct SimCockpit {
+    t: Tmux,
+    dir: tempfile::TempDir,
+    _sim: Child,
+    data: PathBuf,
+}
+
+impl SimCockpit {
+    fn new(tag: &str, hello: &[&str]) -> SimCockpit {
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("kubeconfig");
+        let sim = sim_process(&kc);
+        let data = dir.path().join("data");
+        let c = SimCockpit {
+            t: Tmux::new(tag),
+            dir,
+            _sim: sim,
+            data,
+        };
+        c.cli(&["clusters", "import", kc.to_str().unwrap()]);
+        let mut create = vec!["apps", "create", "prod-eu1/shop-prod/hello", "--image", "nginx:1.27"];
+        create.extend(hello);
+        c.cli(&create);
+        c.cli(&[
+            "apps",
+            "deploy",
+            "prod-eu1/shop-prod/hello",
+            "--wait",
+            "--timeout",
+            "30",
+        ]);
+        c
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
         let out = Command::new(bin())
             .arg("--data-dir")
-            .arg(&data)
+            .arg(&self.data)
             .args(args)
             .output()
             .unwrap();
@@ -335,35 +365,43 @@ fn scaling_an_app_from_the_cockpit_goes_through_the_journal_to_the_cluster() {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    cli(&["clusters", "import", kc.to_str().unwrap()]);
-    cli(&[
-        "apps",
-        "create",
-        "prod-eu1/shop-prod/hello",
-        "--image",
-        "nginx:1.27",
-        "--port",
-        "80",
-    ]);
-    cli(&[
-        "apps",
-        "deploy",
-        "prod-eu1/shop-prod/hello",
-        "--wait",
-        "--timeout",
-        "30",
-    ]);
-    t.start(&wrapped(&t, &format!("--data-dir {}", sh_quote(&data))));
-    t.wait_for("live", Duration::from_secs(20), |s| s.contains("1 live"));
-    t.keys(&["/"]);
-    t.text("shop-prod");
-    t.keys(&["Enter", "j", "j", "Enter", "/"]);
-    t.text("hello");
-    t.keys(&["Enter"]);
-    t.wait_for("the app", Duration::from_secs(10), |s| {
-        s.lines().any(|l| l.contains(" hello ") && l.contains("1/1"))
-    });
+    }
+
+    /// Starts the cockpit (after `env`, assignments for its environment) and
+    /// brings `hello` into view, selected.
+    fn open_hello(&self, env: &str) {
+        self.t.start(&format!(
+            "{env} {}",
+            wrapped(&self.t, &format!("--data-dir {}", sh_quote(&self.data)))
+        ));
+        self.t
+            .wait_for("live", Duration::from_secs(20), |s| s.contains("1 live"));
+        self.t.keys(&["/"]);
+        self.t.text("shop-prod");
+        self.t.keys(&["Enter", "j", "j", "Enter", "/"]);
+        self.t.text("hello");
+        self.t.keys(&["Enter"]);
+        self.t.wait_for("the app", Duration::from_secs(10), |s| {
+            s.lines().any(|l| l.contains(" hello ") && l.contains("1/1"))
+        });
+    }
+
+    fn quit(&self) {
+        self.t.keys(&["q"]);
+        self.t
+            .wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT=0"));
+    }
+
+    fn journal(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.cli(&["history", "-o", "json"])).unwrap()
+    }
+}
+
+#[test]
+fn scaling_an_app_from_the_cockpit_goes_through_the_journal_to_the_cluster() {
+    let c = SimCockpit::new("scale", &["--port", "80"]);
+    let t = &c.t;
+    c.open_hello("");
     // The form: replace 1 by 3, submit.
     t.keys(&["="]);
     t.wait_for("the scale form", Duration::from_secs(5), |s| {
@@ -375,11 +413,9 @@ fn scaling_an_app_from_the_cockpit_goes_through_the_journal_to_the_cluster() {
     t.wait_for("three ready replicas", Duration::from_secs(20), |s| {
         s.lines().any(|l| l.contains(" hello ") && l.contains("3/3"))
     });
-    t.keys(&["q"]);
-    t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT=0"));
+    c.quit();
     // The journal has it, like a CLI command.
-    let history = cli(&["history", "-o", "json"]);
-    let entries: Vec<serde_json::Value> = serde_json::from_str(&history).unwrap();
+    let entries = c.journal();
     let scale = entries
         .iter()
         .find(|e| e["command"]["type"] == "scale_app")
@@ -456,38 +492,11 @@ fn from_the_cockpit_a_new_app_with_a_route_and_a_binding_across_clusters_is_depl
 
 #[test]
 fn editing_an_apps_yaml_in_the_editor_reopens_a_refused_edit_then_applies_the_fix() {
-    let t = Tmux::new("edit");
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    let _sim = sim_process(&kc);
-    let data = dir.path().join("data");
-    let cli = |args: &[&str]| {
-        let out = Command::new(bin())
-            .arg("--data-dir")
-            .arg(&data)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "kdeck {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    cli(&["clusters", "import", kc.to_str().unwrap()]);
-    cli(&["apps", "create", "prod-eu1/shop-prod/hello", "--image", "nginx:1.27"]);
-    cli(&[
-        "apps",
-        "deploy",
-        "prod-eu1/shop-prod/hello",
-        "--wait",
-        "--timeout",
-        "30",
-    ]);
+    let c = SimCockpit::new("edit", &[]);
+    let (t, dir) = (&c.t, c.dir.path());
     // A scripted editor: its first save is one the server refuses, its
     // second fixes the value. It keeps a copy of each file it was given.
-    let editor = dir.path().join("editor.sh");
+    let editor = dir.join("editor.sh");
     std::fs::write(
         &editor,
         "#!/bin/sh\nf=\"$1\"\nn=$(cat \"$D/count\" 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > \"$D/count\"\ncp \"$f\" \"$D/seen-$n.yaml\"\n\
@@ -495,21 +504,9 @@ fn editing_an_apps_yaml_in_the_editor_reopens_a_refused_edit_then_applies_the_fi
     )
     .unwrap();
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    t.start(&format!(
-        "EDITOR={} D={} {}",
-        sh_quote(&editor),
-        sh_quote(dir.path()),
-        wrapped(&t, &format!("--data-dir {}", sh_quote(&data)))
-    ));
-    t.wait_for("live", Duration::from_secs(20), |s| s.contains("1 live"));
-    t.keys(&["/"]);
-    t.text("shop-prod");
-    t.keys(&["Enter", "j", "j", "Enter", "/"]);
-    t.text("hello");
-    t.keys(&["Enter"]);
-    t.wait_for("the app", Duration::from_secs(10), |s| {
-        s.lines()
-            .any(|l| l.contains(" hello ") && l.contains("1/1") && l.contains("synced"))
+    c.open_hello(&format!("EDITOR={} D={}", sh_quote(&editor), sh_quote(dir)));
+    t.wait_for("synced", Duration::from_secs(10), |s| {
+        s.lines().any(|l| l.contains(" hello ") && l.contains("synced"))
     });
     t.keys(&["e"]);
     // The fix lands; the cockpit is back, drawn in full, and says what the edit did.
@@ -521,22 +518,21 @@ fn editing_an_apps_yaml_in_the_editor_reopens_a_refused_edit_then_applies_the_fi
     t.wait_for("drift", Duration::from_secs(10), |s| {
         s.lines().any(|l| l.contains(" hello ") && l.contains("drift"))
     });
-    let first = std::fs::read_to_string(dir.path().join("seen-1.yaml")).unwrap();
+    let first = std::fs::read_to_string(dir.join("seen-1.yaml")).unwrap();
     assert!(
         first.starts_with("# Editing deployment prod-eu1/shop-prod/hello."),
         "{first}"
     );
     assert!(first.contains("kind: Deployment") && !first.contains("managedFields") && !first.contains("status:"));
-    let second = std::fs::read_to_string(dir.path().join("seen-2.yaml")).unwrap();
+    let second = std::fs::read_to_string(dir.join("seen-2.yaml")).unwrap();
     assert!(second.contains("# The edit was not applied:"), "{second}");
     assert!(
         second.contains("replicas: many"),
         "the text as the user left it:\n{second}"
     );
-    t.keys(&["q"]);
-    t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT=0"));
+    c.quit();
     // Both tries are in the journal: the refusal with the server's reason.
-    let entries: Vec<serde_json::Value> = serde_json::from_str(&cli(&["history", "-o", "json"])).unwrap();
+    let entries = c.journal();
     let edits: Vec<&serde_json::Value> = entries
         .iter()
         .filter(|e| e["command"]["type"] == "patch_object")
@@ -557,60 +553,16 @@ fn editing_an_apps_yaml_in_the_editor_reopens_a_refused_edit_then_applies_the_fi
 
 #[test]
 fn copying_an_app_from_the_cockpit_plans_then_runs_it_into_another_space() {
-    let t = Tmux::new("copy");
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    let _sim = sim_process(&kc);
-    let data = dir.path().join("data");
-    let cli = |args: &[&str]| {
-        let out = Command::new(bin())
-            .arg("--data-dir")
-            .arg(&data)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "kdeck {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    cli(&["clusters", "import", kc.to_str().unwrap()]);
-    cli(&["domains", "add", "prod-eu1", "apps.prod-eu1.example.com"]);
-    cli(&[
-        "apps",
-        "create",
-        "prod-eu1/shop-prod/hello",
-        "--image",
-        "nginx:1.27",
-        "--port",
-        "80",
-        "--route",
-        "default",
-    ]);
-    cli(&[
-        "apps",
-        "deploy",
-        "prod-eu1/shop-prod/hello",
-        "--wait",
-        "--timeout",
-        "30",
-    ]);
+    let c = SimCockpit::new("copy", &["--port", "80"]);
+    let t = &c.t;
+    c.cli(&["domains", "add", "prod-eu1", "apps.prod-eu1.example.com"]);
+    c.cli(&["routes", "add", "prod-eu1/shop-prod/hello"]);
+    c.cli(&["apps", "deploy", "prod-eu1/shop-prod/hello"]);
     let target = kdeck::sim::fleet::space_names(5)
         .into_iter()
         .find(|n| n != "shop-prod")
         .unwrap();
-    t.start(&wrapped(&t, &format!("--data-dir {}", sh_quote(&data))));
-    t.wait_for("live", Duration::from_secs(20), |s| s.contains("1 live"));
-    t.keys(&["/"]);
-    t.text("shop-prod");
-    t.keys(&["Enter", "j", "j", "Enter", "/"]);
-    t.text("hello");
-    t.keys(&["Enter"]);
-    t.wait_for("the app", Duration::from_secs(10), |s| {
-        s.lines().any(|l| l.contains(" hello ") && l.contains("1/1"))
-    });
+    c.open_hello("");
     t.keys(&["c"]);
     t.wait_for("the target picker", Duration::from_secs(5), |s| {
         s.contains("copy 1 app(s)")
@@ -625,25 +577,17 @@ fn copying_an_app_from_the_cockpit_plans_then_runs_it_into_another_space() {
         s.contains("done: 1 item(s), 0 failed")
     });
     t.keys(&["Escape"]);
-    t.keys(&["q"]);
-    t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT=0"));
+    c.quit();
     // A managed copy: stored, deployed in its space, with its own route host.
-    let shown: serde_json::Value = serde_json::from_str(&cli(&[
-        "apps",
-        "show",
-        &format!("prod-eu1/{target}/hello"),
-        "-o",
-        "json",
-    ]))
-    .unwrap();
+    let shown: serde_json::Value =
+        serde_json::from_str(&c.cli(&["apps", "show", &format!("prod-eu1/{target}/hello"), "-o", "json"])).unwrap();
     assert_eq!(shown["sync"], "synced", "{shown}");
     assert_eq!(
         shown["routes"][0]["host"],
         format!("hello-{target}.apps.prod-eu1.example.com").as_str()
     );
-    let entries: Vec<serde_json::Value> = serde_json::from_str(&cli(&["history", "-o", "json"])).unwrap();
     assert!(
-        entries
+        c.journal()
             .iter()
             .any(|e| e["command"]["type"] == "copy" && e["status"] == "applied")
     );

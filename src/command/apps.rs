@@ -13,7 +13,7 @@ use super::{Applied, Executor, Failure, FailureKind, ItemOutcome, cluster_failur
 use crate::fleet::{client_for, describe};
 use crate::model::{
     App, AppPort, AppRef, Binding, Cluster, Connector, ConnectorValue, Domain, EnvEntry, EnvSource, IngressMode,
-    Protocol, Route, WorkloadKind,
+    Protocol, Route, SpaceRef, WorkloadKind,
 };
 use crate::store::{Batch, Entity};
 
@@ -458,18 +458,22 @@ fn plan_with(ex: &Executor, app: App, state: &AppState) -> Result<(App, Derived,
         bindings: &bound,
         restarted_at: state.restarted_at.as_deref(),
     });
-    // The space's shared Ingress, from every stored app's shared routes there.
+    let shared = shared_of(ex, &a.space, &domains)?;
+    Ok((app, derived, shared))
+}
+
+/// The space's shared Ingress, from every stored app's shared routes there.
+pub(super) fn shared_of(ex: &Executor, space: &SpaceRef, domains: &[Domain]) -> Result<Option<Value>, Failure> {
     let mut shared = Vec::new();
     for r in ex.store().list::<Route>()? {
-        if r.app.space == a.space
+        if r.app.space == *space
             && r.ingress == IngressMode::Shared
             && let Some(owner) = ex.store().get::<App>(&r.app.to_string())?
         {
             shared.push((r, owner));
         }
     }
-    let shared = derive::shared_ingress(&a.space, &shared, &domains);
-    Ok((app, derived, shared))
+    Ok(derive::shared_ingress(space, &shared, domains))
 }
 
 /// Hosts this app's routes would take that another Ingress in the cluster already serves.

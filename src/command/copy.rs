@@ -876,7 +876,7 @@ fn rewrite_managed(
     if !d.secret_copies.is_empty() {
         notes.push("bound secrets are copied by `kdeck apps deploy` of the copy".into());
     }
-    let shared = shared_of(ex, &target.space, &target.domains)?;
+    let shared = super::apps::shared_of(ex, &target.space, &target.domains)?;
     let digest = digest_of(&d, shared.as_ref());
     let mut objects: Vec<Value> = d.objects().into_iter().cloned().collect();
     for o in &mut objects {
@@ -891,20 +891,6 @@ fn rewrite_managed(
             digest,
         },
     ))
-}
-
-/// The space's shared Ingress as the store has it now.
-fn shared_of(ex: &Executor, space: &SpaceRef, domains: &[Domain]) -> Result<Option<Value>, Failure> {
-    let mut shared = Vec::new();
-    for r in ex.store().list::<Route>()? {
-        if r.app.space == *space
-            && r.ingress == IngressMode::Shared
-            && let Some(owner) = ex.store().get::<App>(&r.app.to_string())?
-        {
-            shared.push((r, owner));
-        }
-    }
-    Ok(derive::shared_ingress(space, &shared, domains))
 }
 
 fn key(o: &Value) -> (String, String) {
