@@ -605,7 +605,7 @@ fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
 
 #[test]
 fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
-    use kdeck::command::copy::{CopyPlan, ItemDone, OnConflict, PlanItem};
+    use kdeck::command::copy::{CopyPlan, Event, ItemDone, OnConflict, PlanItem};
     let mut c = cockpit();
     // shop-prod into view; mark api and web.
     press(&mut c, &["j", "j", "j", "j", "j", "enter", "space", "j", "space"]);
@@ -627,6 +627,7 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
     assert_eq!(spec.to, vec!["stage-eu1/shop-stage"]);
     assert_eq!(spec.on_conflict, OnConflict::Skip);
     c.copy_planned(Ok(CopyPlan {
+        on_conflict: OnConflict::Skip,
         items: vec![
             PlanItem::described(
                 "prod-eu1/shop-prod/api",
@@ -660,6 +661,7 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
     let effects = press(&mut c, &["o"]);
     assert!(matches!(&effects[..], [Effect::PlanCopy(s)] if s.on_conflict == OnConflict::Overwrite));
     c.copy_planned(Ok(CopyPlan {
+        on_conflict: OnConflict::Overwrite,
         items: vec![PlanItem::described(
             "prod-eu1/shop-prod/api",
             "stage-eu1/shop-stage",
@@ -673,16 +675,20 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
     let effects = press(&mut c, &["enter"]);
     assert!(matches!(&effects[..], [Effect::RunCopy(s)] if s.on_conflict == OnConflict::Overwrite));
     assert_eq!(c.running, 1);
-    c.copy_progress(&ItemDone {
+    c.copy_progress(&Event::Planned {
+        cluster: "stage-eu1".into(),
+        items: 1,
+    });
+    c.copy_progress(&Event::Done(ItemDone {
         cluster: "stage-eu1".into(),
         ok: false,
         item: "prod-eu1/shop-prod/api → stage-eu1/shop-stage/api".into(),
         message: "deployment api: cluster stage-eu1: forbidden".into(),
-    });
+    }));
     let bufs = snapshot("copy-progress", &c);
     let text = buffer_text(&bufs[1]);
     assert!(
-        text.contains("1 of 1 done · esc cancels") && text.contains("stage-eu1: 1 done, 1 failed"),
+        text.contains("1 of 1 done · esc cancels") && text.contains("stage-eu1: 1/1 done, 1 failed, 0 to go"),
         "{text}"
     );
     assert!(matches!(&press(&mut c, &["esc"])[..], [Effect::CancelCopy]));

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::output::{Format, Table, print_data};
 use super::{CliError, report, runtime};
-use crate::command::copy::{CopySpec, HOST_TEMPLATE, ItemDone, OnConflict, Progress};
+use crate::command::copy::{CopySpec, Event, HOST_TEMPLATE, OnConflict, Progress};
 use crate::command::{Command, Executor};
 
 #[derive(Args, Debug, Clone)]
@@ -66,10 +66,17 @@ impl CopyArgs {
 
 /// Progress on stderr: one line per cluster, rewritten in place on a
 /// terminal; every failure on a line of its own.
-fn progress_line(counts: &std::collections::BTreeMap<String, (usize, usize)>) -> String {
+/// cluster → (planned, ok, failed)
+fn progress_line(counts: &std::collections::BTreeMap<String, (usize, usize, usize)>) -> String {
     counts
         .iter()
-        .map(|(c, (ok, failed))| format!("{c} {} done, {failed} failed", ok + failed))
+        .map(|(c, (planned, ok, failed))| {
+            format!(
+                "{c} {}/{planned} done, {failed} failed, {} to go",
+                ok + failed,
+                planned.saturating_sub(ok + failed)
+            )
+        })
         .collect::<Vec<_>>()
         .join(" · ")
 }
@@ -82,6 +89,10 @@ pub fn copy(ex: &Executor, args: &CopyArgs, format: Format) -> Result<(), CliErr
             .block_on(crate::command::copy::plan(ex, &spec))
             .map_err(|f| CliError::failed(f.reason))?;
         return print_data(format, &plan, || {
+            eprintln!(
+                "copy: on conflict: {:?} (--on-conflict skip|overwrite|rename)",
+                plan.on_conflict
+            );
             let mut t = Table::new(&["APP", "TARGET", "WOULD", "OBJECTS", "NOTES"]);
             for s in &plan.new_spaces {
                 t.row(["", s.as_str(), "create space", "", ""]);
@@ -98,7 +109,7 @@ pub fn copy(ex: &Executor, args: &CopyArgs, format: Format) -> Result<(), CliErr
             t
         });
     }
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ItemDone>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let progress = Progress {
         tx: Some(tx),
         ..Default::default()
@@ -108,12 +119,19 @@ pub fn copy(ex: &Executor, args: &CopyArgs, format: Format) -> Result<(), CliErr
         let tty = std::io::stderr().is_terminal();
         let printer = tokio::spawn(async move {
             let mut counts = std::collections::BTreeMap::new();
-            while let Some(d) = rx.recv().await {
-                let c: &mut (usize, usize) = counts.entry(d.cluster.clone()).or_default();
+            while let Some(ev) = rx.recv().await {
+                let d = match ev {
+                    Event::Planned { cluster, items } => {
+                        counts.entry(cluster).or_insert((0, 0, 0)).0 = items;
+                        continue;
+                    }
+                    Event::Done(d) => d,
+                };
+                let c: &mut (usize, usize, usize) = counts.entry(d.cluster.clone()).or_default();
                 if d.ok {
-                    c.0 += 1;
-                } else {
                     c.1 += 1;
+                } else {
+                    c.2 += 1;
                     eprintln!(
                         "{}copy: {} failed: {}",
                         if tty { "\r\x1b[K" } else { "" },
@@ -123,7 +141,7 @@ pub fn copy(ex: &Executor, args: &CopyArgs, format: Format) -> Result<(), CliErr
                 }
                 if tty {
                     eprint!("\r\x1b[Kcopy: {}", progress_line(&counts));
-                } else if (c.0 + c.1).is_multiple_of(10) {
+                } else if (c.1 + c.2).is_multiple_of(10) {
                     eprintln!("copy: {}", progress_line(&counts));
                 }
             }

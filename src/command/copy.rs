@@ -86,10 +86,18 @@ pub struct ItemDone {
     pub message: String,
 }
 
+/// What a running copy reports: how many items each target cluster has,
+/// then each item as it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Planned { cluster: String, items: usize },
+    Done(ItemDone),
+}
+
 /// How a long command reports and is cancelled.
 #[derive(Clone, Default)]
 pub struct Progress {
-    pub tx: Option<tokio::sync::mpsc::UnboundedSender<ItemDone>>,
+    pub tx: Option<tokio::sync::mpsc::UnboundedSender<Event>>,
     pub cancel: Arc<AtomicBool>,
 }
 
@@ -487,20 +495,35 @@ fn set_images(pod: &mut Value, registry: &str) {
     }
 }
 
+/// The ConfigMaps and (with consent) Secrets an app references, for a target.
+fn config_of(b: &Bundle, target: &SpaceRef, notes: &mut Vec<String>) -> Vec<Value> {
+    let mut out = Vec::new();
+    for o in b.config_maps.iter().chain(&b.secrets) {
+        let mut o = strip(o.clone());
+        o["metadata"]["namespace"] = json!(target.namespace);
+        annotate(&mut o, &b.app);
+        out.push(o);
+    }
+    if !b.secrets_left.is_empty() {
+        notes.push(format!(
+            "secrets {} not copied (pass --with-secrets); the target must have them",
+            b.secrets_left.join(", ")
+        ));
+    }
+    out
+}
+
 /// The objects of an unmanaged app for one target, under `name`.
 pub fn rewrite(b: &Bundle, spec: &CopySpec, target: &Target, name: &str, notes: &mut Vec<String>) -> Vec<Value> {
     let ns = target.space.namespace.as_str();
     let renamed = name != b.app.name;
-    let mut out = Vec::new();
+    let mut out = config_of(b, &target.space, notes);
     let push = |mut o: Value, out: &mut Vec<Value>| {
         o = strip(o);
         o["metadata"]["namespace"] = json!(ns);
         annotate(&mut o, &b.app);
         out.push(o);
     };
-    for o in b.config_maps.iter().chain(&b.secrets) {
-        push(o.clone(), &mut out);
-    }
     let claim_name = |c: &str| if renamed { format!("{name}-{c}") } else { c.to_string() };
     for c in &b.claims {
         let mut c = c.clone();
@@ -623,12 +646,6 @@ pub fn rewrite(b: &Bundle, spec: &CopySpec, target: &Target, name: &str, notes: 
         }
         push(i, &mut out);
     }
-    if !b.secrets_left.is_empty() {
-        notes.push(format!(
-            "secrets {} not copied (pass --with-secrets); the target must have them",
-            b.secrets_left.join(", ")
-        ));
-    }
     out
 }
 
@@ -691,6 +708,9 @@ struct StoredCopy {
 /// A planned copy: per app and target.
 #[derive(Debug, Clone, Serialize)]
 pub struct CopyPlan {
+    /// The conflict policy the plan was made with.
+    #[serde(default)]
+    pub on_conflict: OnConflict,
     pub items: Vec<PlanItem>,
     /// Target spaces that do not exist yet (created first).
     pub new_spaces: Vec<String>,
@@ -1105,7 +1125,10 @@ pub async fn plan(ex: &Executor, spec: &CopySpec) -> Result<CopyPlan, Failure> {
             }
             let (objects, store) = match settings {
                 Some(s) => {
-                    let (o, st) = rewrite_managed(ex, s, spec, &target, &name, &copied, &mut notes)?;
+                    let (derived, st) = rewrite_managed(ex, s, spec, &target, &name, &copied, &mut notes)?;
+                    // What it references comes along, as for any app.
+                    let mut o = config_of(b, t, &mut notes);
+                    o.extend(derived);
                     (o, Some(st))
                 }
                 None => (rewrite(b, spec, &target, &name, &mut notes), None),
@@ -1131,7 +1154,11 @@ pub async fn plan(ex: &Executor, spec: &CopySpec) -> Result<CopyPlan, Failure> {
             });
         }
     }
-    Ok(CopyPlan { items, new_spaces })
+    Ok(CopyPlan {
+        on_conflict: spec.on_conflict,
+        items,
+        new_spaces,
+    })
 }
 
 // ---------------------------------------------------------------- applying
@@ -1264,14 +1291,20 @@ pub(super) async fn copy(ex: &Executor, spec: &CopySpec, progress: &Progress) ->
             .cloned()
             .collect();
         tasks.push(async move {
+            if let Some(tx) = &progress.tx {
+                let _ = tx.send(Event::Planned {
+                    cluster: cluster_name.clone(),
+                    items: items.len(),
+                });
+            }
             let report = |d: &ItemOutcome| {
                 if let Some(tx) = &progress.tx {
-                    let _ = tx.send(ItemDone {
+                    let _ = tx.send(Event::Done(ItemDone {
                         cluster: cluster_name.clone(),
                         ok: d.ok,
                         item: d.item.clone(),
                         message: d.message.clone(),
-                    });
+                    }));
                 }
             };
             let mut out: Vec<Done> = Vec::new();

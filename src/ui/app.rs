@@ -104,7 +104,7 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks: u64 = 0;
     let mut dirty = true;
-    let (copy_tx, mut copy_rx) = mpsc::unbounded_channel::<crate::command::copy::ItemDone>();
+    let (copy_tx, mut copy_rx) = mpsc::unbounded_channel::<crate::command::copy::Event>();
     let mut copy_cancel: Option<Arc<AtomicBool>> = None;
 
     loop {

@@ -9,7 +9,7 @@ use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
 use super::keymap::{Key, KeyName};
-use crate::command::copy::{CopyPlan, CopySpec, ItemDone, OnConflict};
+use crate::command::copy::{CopyPlan, CopySpec, Event, OnConflict};
 use crate::model::{AppRef, SpaceRef};
 
 /// How many target candidates are listed at once.
@@ -31,8 +31,8 @@ pub enum Stage {
     },
     Running {
         total: usize,
-        /// cluster → (done, failed)
-        counts: BTreeMap<String, (usize, usize)>,
+        /// cluster → (planned, ok, failed)
+        counts: BTreeMap<String, (usize, usize, usize)>,
         failures: Vec<String>,
         cancelling: bool,
     },
@@ -267,14 +267,19 @@ impl CopyFlow {
         };
     }
 
-    pub fn progress(&mut self, d: &ItemDone) {
+    pub fn progress(&mut self, ev: &Event) {
         if let Stage::Running { counts, failures, .. } = &mut self.stage {
-            let c = counts.entry(d.cluster.clone()).or_default();
-            if d.ok {
-                c.0 += 1;
-            } else {
-                c.1 += 1;
-                failures.push(format!("{}: {}", d.item, d.message));
+            match ev {
+                Event::Planned { cluster, items } => counts.entry(cluster.clone()).or_default().0 = *items,
+                Event::Done(d) => {
+                    let c = counts.entry(d.cluster.clone()).or_default();
+                    if d.ok {
+                        c.1 += 1;
+                    } else {
+                        c.2 += 1;
+                        failures.push(format!("{}: {}", d.item, d.message));
+                    }
+                }
             }
         }
     }
@@ -327,7 +332,7 @@ impl CopyFlow {
                 failures,
                 cancelling,
             } => {
-                let done: usize = counts.values().map(|(a, b)| a + b).sum();
+                let done: usize = counts.values().map(|(_, a, b)| a + b).sum();
                 let mut out = vec![(
                     format!(
                         "{done} of {total} done{}",
@@ -339,8 +344,15 @@ impl CopyFlow {
                     ),
                     false,
                 )];
-                for (c, (ok, failed)) in counts {
-                    out.push((format!("{c}: {} done, {failed} failed", ok + failed), false));
+                for (c, (planned, ok, failed)) in counts {
+                    out.push((
+                        format!(
+                            "{c}: {}/{planned} done, {failed} failed, {} to go",
+                            ok + failed,
+                            planned.saturating_sub(ok + failed)
+                        ),
+                        false,
+                    ));
                 }
                 for f in failures.iter().take(10) {
                     out.push((format!("✖ {f}"), false));

@@ -1033,7 +1033,7 @@ impl Cockpit {
         }
     }
 
-    pub fn copy_progress(&mut self, d: &crate::command::copy::ItemDone) {
+    pub fn copy_progress(&mut self, d: &crate::command::copy::Event) {
         if let Some(f) = self.copy_flow() {
             f.progress(d);
         }
