@@ -157,6 +157,9 @@ pub struct SimCluster {
     pub wake: Notify,
     up: AtomicBool,
     pub up_changed: tokio::sync::watch::Sender<bool>,
+    /// Metadata updates per second on its Deployments (0: none); changeable
+    /// while it runs (`POST /sim/faults {"churn_per_sec": N}`).
+    pub churn_per_sec: std::sync::atomic::AtomicU32,
 }
 
 impl SimCluster {
@@ -172,6 +175,7 @@ impl SimCluster {
             faults: Mutex::new(Faults::default()),
             wake: Notify::new(),
             up: AtomicBool::new(true),
+            churn_per_sec: std::sync::atomic::AtomicU32::new(0),
             up_changed,
         })
     }

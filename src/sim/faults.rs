@@ -43,4 +43,6 @@ pub struct FaultRequest {
     pub history: Option<usize>,
     /// Take the cluster down for this many milliseconds.
     pub down_for_ms: Option<u64>,
+    /// Metadata updates per second on its Deployments, from now on.
+    pub churn_per_sec: Option<u32>,
 }

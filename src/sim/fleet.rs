@@ -208,24 +208,48 @@ pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Resu
     Ok(())
 }
 
-/// `per_sec` metadata updates per second on the cluster's deployments, round robin.
-pub async fn churn(c: Arc<SimCluster>, per_sec: u32) {
+/// Metadata updates on the cluster's deployments, round robin, at the rate
+/// `SimCluster::churn_per_sec` says now (read every tick, so it can change).
+pub async fn churn(c: Arc<SimCluster>) {
+    use std::sync::atomic::Ordering;
     let deploy = resources::ids::of("Deployment");
-    let period = Duration::from_secs_f64(1.0 / f64::from(per_sec.max(1)));
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut n: u64 = 0;
+    let mut next = tokio::time::Instant::now();
     loop {
-        tick.tick().await;
+        let rate = c.churn_per_sec.load(Ordering::Relaxed);
+        if rate == 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            next = tokio::time::Instant::now();
+            continue;
+        }
+        // Several updates per wake at high rates: timers are not that fine.
+        next += Duration::from_millis(10);
+        tokio::time::sleep_until(next).await;
+        let due = (u64::from(rate) / 100).max(1);
+        let due = if rate < 100 {
+            // Below one per 10 ms: one every 100/rate wakes.
+            u64::from(n.is_multiple_of(u64::from((100 / rate).max(1))))
+        } else {
+            due
+        };
         n += 1;
+        if due == 0 {
+            continue;
+        }
         c.write(|s| {
-            let count = s.iter_kind(deploy, None).count();
-            if count == 0 {
-                return;
-            }
-            let pick = (n as usize).wrapping_mul(2_654_435_761) % count;
-            let target = s.iter_kind(deploy, None).nth(pick).map(|(k, v)| (k.clone(), v.clone()));
-            if let Some(((_, ns, _), v)) = target {
+            let names: Vec<_> = {
+                let count = s.iter_kind(deploy, None).count();
+                if count == 0 {
+                    return;
+                }
+                (0..due)
+                    .filter_map(|k| {
+                        let pick = ((n * 1000 + k) as usize).wrapping_mul(2_654_435_761) % count;
+                        s.iter_kind(deploy, None).nth(pick).map(|(k, v)| (k.clone(), v.clone()))
+                    })
+                    .collect()
+            };
+            for ((_, ns, _), v) in names {
                 let mut obj = (*v).clone();
                 obj["metadata"]["annotations"]["sim.kdeck.dev/churn"] = json!(n.to_string());
                 s.put(deploy, &ns, obj);

@@ -160,9 +160,10 @@ pub async fn start(opts: SimOptions) -> std::io::Result<Vec<SimHandle>> {
             .map_or(0, |b| b.saturating_add(u16::try_from(i).unwrap_or(u16::MAX)));
         let addr = server::serve(cluster.clone(), SocketAddr::from(([127, 0, 0, 1], port)), tls.clone()).await?;
         tokio::spawn(controllers::run(cluster.clone()));
-        if opts.churn_per_sec > 0 {
-            tokio::spawn(fleet::churn(cluster.clone(), opts.churn_per_sec));
-        }
+        cluster
+            .churn_per_sec
+            .store(opts.churn_per_sec, std::sync::atomic::Ordering::Relaxed);
+        tokio::spawn(fleet::churn(cluster.clone()));
         out.push(SimHandle {
             name: name.clone(),
             addr,

@@ -414,6 +414,9 @@ async fn faults_endpoint(c: &Arc<SimCluster>, user: &User, req: Request<Incoming
     if let Some(h) = fr.history {
         c.set_history(h);
     }
+    if let Some(r) = fr.churn_per_sec {
+        c.churn_per_sec.store(r, std::sync::atomic::Ordering::Relaxed);
+    }
     if let Some(ms) = fr.down_for_ms {
         let c2 = c.clone();
         tokio::spawn(async move {

@@ -55,7 +55,10 @@ pub async fn run(opts: Options) -> Result<(), String> {
     let _guard = term::Guard::enter().map_err(|e| format!("cannot take over the terminal: {e}"))?;
     let backend = CrosstermBackend::new(std::io::stdout());
     let mut terminal = Terminal::new(backend).map_err(|e| e.to_string())?;
-    let result = event_loop(&mut terminal, opts).await;
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let reader = term::Reader::spawn(ev_tx);
+    let result = event_loop(&mut terminal, opts, ev_rx, Some(&reader), None).await;
+    drop(reader);
     term::restore();
     // The terminal may be gone (a hung-up SSH session): ratatui's drop would
     // complain on stderr, which is gone too, and a failed print panics.
@@ -64,12 +67,22 @@ pub async fn run(opts: Options) -> Result<(), String> {
     result
 }
 
-async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, opts: Options) -> Result<(), String> {
+/// Called after every frame with what it drew; `true` ends the loop.
+pub type FrameHook<'a> = &'a mut (dyn FnMut(&ratatui::buffer::Buffer, &Cockpit) -> bool + Send);
+
+/// The cockpit's loop on any backend, with terminal events from `ev_rx`:
+/// the real terminal (events from the reader thread), or a headless one for
+/// benchmarks (a counting writer or a test buffer, events injected).
+pub async fn event_loop<B: ratatui::backend::Backend>(
+    terminal: &mut Terminal<B>,
+    opts: Options,
+    mut ev_rx: mpsc::UnboundedReceiver<Event>,
+    reader: Option<&term::Reader>,
+    mut on_frame: Option<FrameHook<'_>>,
+) -> Result<(), String> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
-    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    let reader = term::Reader::spawn(ev_tx);
     let (changed_tx, mut changed_rx) = mpsc::channel::<Changed>(1024);
     let fleet = Fleet::start(&opts.clusters, &opts.attached, changed_tx);
     let (fetch_tx, mut fetch_rx) = mpsc::unbounded_channel::<Fetched>();
@@ -110,10 +123,16 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
     loop {
         let mut effects = Vec::new();
         if dirty {
-            let size = terminal.size().map_err(|e| e.to_string())?;
-            c.page = page_for(size.height);
+            // Follows a resized terminal; a fixed viewport (headless) stays as it is.
+            terminal.autoresize().map_err(|e| e.to_string())?;
+            c.page = page_for(terminal.get_frame().area().height);
             c.refresh();
-            terminal.draw(|f| draw(f, &c, &theme)).map_err(|e| e.to_string())?;
+            let frame = terminal.draw(|f| draw(f, &c, &theme)).map_err(|e| e.to_string())?;
+            if let Some(hook) = on_frame.as_mut()
+                && hook(frame.buffer, &c)
+            {
+                break;
+            }
             dirty = false;
         }
         if c.quit {
@@ -320,6 +339,10 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
                     });
                 }
                 Effect::EditYaml(object) => {
+                    let Some(reader) = reader else {
+                        c.toast("no terminal to run an editor in", true);
+                        continue;
+                    };
                     let (Some(client), Some(ex)) = (fleet.client(&object.cluster), opts.executor.clone()) else {
                         c.toast(
                             format!("cluster {} has no connection yet, or there is no store", object.cluster),
@@ -327,7 +350,7 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
                         );
                         continue;
                     };
-                    let (text, error) = edit_yaml(terminal, &reader, client, &ex, &object).await;
+                    let (text, error) = edit_yaml(terminal, reader, client, &ex, &object).await;
                     if !error {
                         load_stored(&mut c);
                     }
@@ -368,7 +391,6 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
             last_focus = focus;
         }
     }
-    drop(reader);
     Ok(())
 }
 
@@ -376,8 +398,8 @@ async fn event_loop(terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>, 
 /// edit as a journalled merge patch. A file that does not read or an edit
 /// the server refuses reopens the editor with the reason on top and the
 /// text as the user left it. Returns the toast to show.
-async fn edit_yaml(
-    terminal: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+async fn edit_yaml<B: ratatui::backend::Backend>(
+    terminal: &mut Terminal<B>,
     reader: &term::Reader,
     client: kube::Client,
     ex: &crate::command::Executor,
