@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kdeck::fleet::live::{BuildState, Fleet, FleetOptions, Health, Standing};
@@ -82,7 +83,7 @@ async fn pods_and_builds_are_watched_for_the_spaces_in_view_only() {
     })
     .await;
     let s = snap();
-    assert!(s.pods.keys().all(|(ns, _)| *ns == a), "only the space in view");
+    assert!(s.pods.keys().all(|(ns, _)| **ns == *a), "only the space in view");
     assert_eq!(open_watches(h, "pods"), vec![format!("{a}/pods")]);
     assert_eq!(open_watches(h, "pipelineruns"), vec![format!("{a}/pipelineruns")]);
     // An app's pods, through its ReplicaSet.
@@ -119,7 +120,7 @@ async fn pods_and_builds_are_watched_for_the_spaces_in_view_only() {
     until("the failed build", Duration::from_secs(15), || {
         let s = snap();
         s.builds
-            .get(&(a.clone(), "build-broken".into()))
+            .get(&(Arc::from(a.as_str()), Arc::from("build-broken")))
             .is_some_and(|b| b.state == BuildState::Failed)
             && s.failing_step(&a, "build-broken").is_some()
     })
@@ -142,9 +143,9 @@ async fn pods_and_builds_are_watched_for_the_spaces_in_view_only() {
     until("the other space", Duration::from_secs(10), || {
         let s = snap();
         s.focus.keys().collect::<Vec<_>>() == vec![&b]
-            && s.pods.keys().all(|(ns, _)| *ns == b)
+            && s.pods.keys().all(|(ns, _)| **ns == *b)
             && s.pods_in(&b).map(|p| p.name.clone()).collect::<BTreeSet<_>>() == names_in(h, "Pod", &b)
-            && !s.builds.keys().any(|(ns, _)| *ns == a)
+            && !s.builds.keys().any(|(ns, _)| **ns == *a)
     })
     .await;
     until("the old watches closed", Duration::from_secs(10), || {
@@ -194,7 +195,11 @@ async fn many_spaces_in_view_share_one_cluster_wide_watch() {
     };
     until("the pods of the three spaces", Duration::from_secs(10), || {
         let s = fleet.cluster(&h.name).unwrap();
-        s.pods.keys().cloned().collect::<BTreeSet<_>>() == want(&spaces)
+        s.pods
+            .keys()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<BTreeSet<_>>()
+            == want(&spaces)
             && s.focus.values().all(|w| w.pods == Standing::Live)
     })
     .await;
@@ -203,7 +208,11 @@ async fn many_spaces_in_view_share_one_cluster_wide_watch() {
     fleet.focus(&refs[..2]);
     until("two spaces", Duration::from_secs(10), || {
         let s = fleet.cluster(&h.name).unwrap();
-        s.pods.keys().cloned().collect::<BTreeSet<_>>() == want(&spaces[..2])
+        s.pods
+            .keys()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<BTreeSet<_>>()
+            == want(&spaces[..2])
     })
     .await;
     until("per-space watches", Duration::from_secs(10), || {
@@ -317,7 +326,7 @@ async fn a_quiet_server_is_stale_then_unreachable_and_recovers_without_waiting_f
     until("caught up", Duration::from_secs(10), || {
         let s = fleet.cluster(&quiet.name).unwrap();
         s.health == Health::Live
-            && s.apps.keys().any(|(_, n, _)| n == "made-while-quiet")
+            && s.apps.keys().any(|(_, n, _)| &**n == "made-while-quiet")
             && s.pods_in("shop-prod").any(|p| p.name.starts_with("made-while-quiet-"))
     })
     .await;
@@ -365,14 +374,14 @@ async fn spaces_attached_while_running_are_watched_for_a_restricted_user() {
     ]);
     until("both spaces", Duration::from_secs(10), || {
         let s = snap();
-        let spaces: BTreeSet<&str> = s.apps.keys().map(|(ns, _, _)| ns.as_str()).collect();
+        let spaces: BTreeSet<&str> = s.apps.keys().map(|(ns, _, _)| &**ns).collect();
         spaces == BTreeSet::from(["shop-prod", "payments-prod"])
     })
     .await;
     // Detached: its rows go.
     fleet.set_attached(&[SpaceRef::new(&h.name, "payments-prod")]);
     until("one space again", Duration::from_secs(10), || {
-        snap().apps.keys().all(|(ns, _, _)| ns == "payments-prod")
+        snap().apps.keys().all(|(ns, _, _)| &**ns == "payments-prod")
     })
     .await;
     // Pods of an attached space in view work the same way.

@@ -103,14 +103,14 @@ pub fn small_fleet(now: OffsetDateTime) -> Vec<Arc<ClusterSnapshot>> {
         ),
     ] {
         apps.insert(
-            (n.to_string(), name.to_string(), k),
+            (Arc::from(n), Arc::from(name), k),
             Arc::new(app(k, n, name, r, d, img, ago(now, age))),
         );
     }
     prod.apps = Arc::new(apps);
     prod.routes = Arc::new(BTreeMap::from([
         (
-            ("shop-prod".to_string(), "web".to_string()),
+            (Arc::from("shop-prod"), Arc::from("web")),
             RouteView {
                 namespace: "shop-prod".into(),
                 ingress: "web".into(),
@@ -119,7 +119,7 @@ pub fn small_fleet(now: OffsetDateTime) -> Vec<Arc<ClusterSnapshot>> {
             },
         ),
         (
-            ("shop-prod".to_string(), "api".to_string()),
+            (Arc::from("shop-prod"), Arc::from("api")),
             RouteView {
                 namespace: "shop-prod".into(),
                 ingress: "api".into(),
@@ -151,7 +151,7 @@ pub fn small_fleet(now: OffsetDateTime) -> Vec<Arc<ClusterSnapshot>> {
             pod("api-5c4b9d7f8-mm9wd", "api", "CrashLoopBackOff", 0, 7),
         ]
         .into_iter()
-        .map(|p| (("shop-prod".to_string(), p.name.clone()), p))
+        .map(|p| ((Arc::from("shop-prod"), Arc::from(p.name.as_str())), p))
         .collect(),
     );
     let build = |name: &str, app: &str, state: BuildState, start: i64, secs: i64| BuildView {
@@ -178,7 +178,7 @@ pub fn small_fleet(now: OffsetDateTime) -> Vec<Arc<ClusterSnapshot>> {
             build("build-web-13", "web", BuildState::Running, 45, 0),
         ]
         .into_iter()
-        .map(|b| (("shop-prod".to_string(), b.name.clone()), b))
+        .map(|b| ((Arc::from("shop-prod"), Arc::from(b.name.as_str())), b))
         .collect(),
     );
     let failed = TaskRunView {
@@ -202,7 +202,7 @@ pub fn small_fleet(now: OffsetDateTime) -> Vec<Arc<ClusterSnapshot>> {
         resource_version: "1".into(),
     };
     prod.task_runs = Arc::new(BTreeMap::from([(
-        ("shop-prod".to_string(), failed.name.clone()),
+        (Arc::from("shop-prod"), Arc::from(failed.name.as_str())),
         failed,
     )]));
     prod.focus = Arc::new(BTreeMap::from([(
@@ -220,7 +220,7 @@ pub fn small_fleet(now: OffsetDateTime) -> Vec<Arc<ClusterSnapshot>> {
     };
     stage.namespaces = Arc::new([("shop-stage".to_string(), ns("shop-stage"))].into_iter().collect());
     stage.apps = Arc::new(BTreeMap::from([(
-        ("shop-stage".to_string(), "web".to_string(), "Deployment"),
+        (Arc::from("shop-stage"), Arc::from("web"), "Deployment"),
         Arc::new(app(
             "Deployment",
             "shop-stage",
@@ -266,7 +266,7 @@ pub fn large_fleet(now: OffsetDateTime, clusters: usize, spaces: usize, apps: us
                 for j in 0..apps {
                     let name = format!("{}-{j}", names[j % names.len()]);
                     all.insert(
-                        (n.clone(), name.clone(), "Deployment"),
+                        (Arc::from(n.as_str()), Arc::from(name.as_str()), "Deployment"),
                         Arc::new(app(
                             "Deployment",
                             &n,

@@ -542,10 +542,10 @@ pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope, stored: &[Mana
         } else {
             "Deployment"
         };
-        let running = clusters
-            .iter()
-            .find(|s| s.cluster == *c)
-            .is_some_and(|s| s.apps.contains_key(&(ns.clone(), a.app.name.clone(), kind)));
+        let running = clusters.iter().find(|s| s.cluster == *c).is_some_and(|s| {
+            s.apps
+                .contains_key(&(Arc::from(ns.as_str()), Arc::from(a.app.name.as_str()), kind))
+        });
         if running {
             continue;
         }
@@ -580,8 +580,8 @@ fn cluster_app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<App
                 for s in spaces.iter().filter(|s| s.cluster == c.cluster) {
                     for ((_, _, _), a) in c
                         .apps
-                        .range((s.namespace.clone(), String::new(), "")..)
-                        .take_while(|((ns, _, _), _)| *ns == s.namespace)
+                        .range((Arc::from(s.namespace.as_str()), Arc::from(""), "")..)
+                        .take_while(|((ns, _, _), _)| **ns == *s.namespace)
                     {
                         out.push(AppRow {
                             cluster: name.clone(),

@@ -69,6 +69,42 @@ impl<K: Ord + Clone, V: Clone> Group<K, V> {
         self.parts.entry(id).or_insert_with(Mirror::new)
     }
 
+    /// Applies an event of stream `id`. A change to one row changes the
+    /// merged map in place (one copy per publish at most, when readers hold
+    /// the last one) instead of merging every part again; a relist marks the
+    /// group for a full merge.
+    pub(super) fn apply<O>(&mut self, id: u64, ev: Event<O>, key: impl Fn(&O) -> K, view: impl Fn(&O) -> V) {
+        if self.dirty || !self.parts.contains_key(&id) || !matches!(ev, Event::Apply(_) | Event::Delete(_)) {
+            self.part(id).apply(ev, key, view);
+            return;
+        }
+        let part = self.parts.entry(id).or_insert_with(Mirror::new);
+        // One part: the merged map is that part's map, shared.
+        let shared = Arc::ptr_eq(&part.rows, &self.merged);
+        match ev {
+            Event::Apply(o) => {
+                let (k, v) = (key(&o), view(&o));
+                if shared {
+                    Arc::make_mut(&mut part.rows).insert(k, v);
+                    self.merged = part.rows.clone();
+                } else {
+                    Arc::make_mut(&mut part.rows).insert(k.clone(), v.clone());
+                    Arc::make_mut(&mut self.merged).insert(k, v);
+                }
+            }
+            Event::Delete(o) => {
+                let k = key(&o);
+                Arc::make_mut(&mut part.rows).remove(&k);
+                if shared {
+                    self.merged = part.rows.clone();
+                } else {
+                    Arc::make_mut(&mut self.merged).remove(&k);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// A stream was stopped: its rows go.
     pub(super) fn remove(&mut self, id: u64) {
         if self.parts.remove(&id).is_some() {
@@ -144,5 +180,39 @@ mod tests {
         assert_eq!(g.rows().keys().collect::<Vec<_>>(), vec![&2]);
         g.remove(9);
         assert!(g.rows().is_empty());
+    }
+
+    #[test]
+    fn row_changes_update_the_merged_map_in_place_and_agree_with_a_full_merge() {
+        let mut g: Group<u32, &'static str> = Group::new();
+        let k = |o: &(u32, &'static str)| o.0;
+        let v = |o: &(u32, &'static str)| o.1;
+        g.apply(1, Event::Init, k, v);
+        g.apply(1, Event::InitApply((1, "a")), k, v);
+        g.apply(1, Event::InitDone, k, v);
+        g.apply(2, Event::Apply((5, "e")), k, v);
+        let before = g.rows();
+        assert_eq!(before.len(), 2);
+        // Readers keep what they had; the next rows have the change.
+        g.apply(1, Event::Apply((2, "b")), k, v);
+        g.apply(2, Event::Delete((5, "")), k, v);
+        g.apply(2, Event::Apply((6, "f")), k, v);
+        assert_eq!(before.len(), 2);
+        let after = g.rows();
+        assert_eq!(
+            after.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
+            vec![(1, "a"), (2, "b"), (6, "f")]
+        );
+        // The same as merging the parts from scratch.
+        g.dirty = true;
+        assert_eq!(*g.rows(), *after);
+        // One part: its map is the merged map, not a copy.
+        let mut one: Group<u32, &'static str> = Group::new();
+        one.apply(3, Event::Apply((1, "a")), k, v);
+        let r = one.rows();
+        one.apply(3, Event::Apply((2, "b")), k, v);
+        assert_eq!(one.rows().len(), 2);
+        assert_eq!(r.len(), 1);
+        assert!(Arc::ptr_eq(&one.rows(), &one.parts[&3].rows));
     }
 }

@@ -84,8 +84,11 @@ pub struct SpaceWatch {
 }
 
 /// (namespace, name) keys; apps add their kind.
-pub type AppKey = (String, String, &'static str);
-pub type NsKey = (String, String);
+/// (namespace, name, kind). Shared strings: a snapshot's map is copied on
+/// the first change after it was published, and copying these is a count.
+pub type AppKey = (Arc<str>, Arc<str>, &'static str);
+/// (namespace, name)
+pub type NsKey = (Arc<str>, Arc<str>);
 
 /// One cluster, as of one moment. Cheap to clone: the maps are shared.
 #[derive(Debug, Clone)]
@@ -132,7 +135,7 @@ trait NsPrefix {
 
 impl NsPrefix for AppKey {
     fn first_in(namespace: &str) -> Self {
-        (namespace.to_string(), String::new(), "")
+        (Arc::from(namespace), Arc::from(""), "")
     }
     fn namespace(&self) -> &str {
         &self.0
@@ -141,7 +144,7 @@ impl NsPrefix for AppKey {
 
 impl NsPrefix for NsKey {
     fn first_in(namespace: &str) -> Self {
-        (namespace.to_string(), String::new())
+        (Arc::from(namespace), Arc::from(""))
     }
     fn namespace(&self) -> &str {
         &self.0

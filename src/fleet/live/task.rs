@@ -174,8 +174,8 @@ fn in_focus<O: Resource>(ev: Event<O>, focus: Option<&BTreeSet<String>>) -> Opti
 fn ns_key<O: Resource>(o: &O) -> NsKey {
     let m = o.meta();
     (
-        m.namespace.clone().unwrap_or_default(),
-        m.name.clone().unwrap_or_default(),
+        Arc::from(m.namespace.as_deref().unwrap_or("")),
+        Arc::from(m.name.as_deref().unwrap_or("")),
     )
 }
 
@@ -392,12 +392,14 @@ impl Task {
                 slot.problem = None;
                 slot.synced |= done;
                 match payload {
-                    Payload::Namespace(ev) => self.namespaces.part(id).apply(
+                    Payload::Namespace(ev) => self.namespaces.apply(
+                        id,
                         ev,
                         |n| n.metadata.name.clone().unwrap_or_default(),
                         |n| views::namespace_view(&n.metadata),
                     ),
-                    Payload::Deployment(ev) => self.apps.part(id).apply(
+                    Payload::Deployment(ev) => self.apps.apply(
+                        id,
                         ev,
                         |d| {
                             let (ns, n) = ns_key(d);
@@ -405,7 +407,8 @@ impl Task {
                         },
                         |d| Arc::new(views::deployment_view(d)),
                     ),
-                    Payload::StatefulSet(ev) => self.apps.part(id).apply(
+                    Payload::StatefulSet(ev) => self.apps.apply(
+                        id,
                         ev,
                         |s| {
                             let (ns, n) = ns_key(s);
@@ -413,19 +416,19 @@ impl Task {
                         },
                         |s| Arc::new(views::statefulset_view(s)),
                     ),
-                    Payload::Service(ev) => self.services.part(id).apply(ev, ns_key, views::service_view),
-                    Payload::Ingress(ev) => self.routes.part(id).apply(ev, ns_key, views::route_view),
+                    Payload::Service(ev) => self.services.apply(id, ev, ns_key, views::service_view),
+                    Payload::Ingress(ev) => self.routes.apply(id, ev, ns_key, views::route_view),
                     Payload::Pod(ev) => {
                         if let Some(ev) = in_focus(ev, wide_focus) {
-                            self.pods.part(id).apply(ev, ns_key, views::pod_view)
+                            self.pods.apply(id, ev, ns_key, views::pod_view)
                         }
                     }
                     Payload::Tekton(ev) => {
                         if let Some(ev) = in_focus(ev, wide_focus) {
                             if kind == Kind::PipelineRun {
-                                self.builds.part(id).apply(ev, ns_key, views::build_view)
+                                self.builds.apply(id, ev, ns_key, views::build_view)
                             } else {
-                                self.task_runs.part(id).apply(ev, ns_key, views::task_run_view)
+                                self.task_runs.apply(id, ev, ns_key, views::task_run_view)
                             }
                         }
                     }
