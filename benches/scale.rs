@@ -280,9 +280,9 @@ fn child_latency(kc: &Path, rates: &[u32]) {
             let mut n: u64 = 0;
             for rate in rates {
                 set_churn(&clusters2, rate).await;
-                tokio::time::sleep(Duration::from_secs(3)).await;
+                tokio::time::sleep(Duration::from_secs(4)).await;
                 let from = n + 1;
-                for _ in 0..30 {
+                for _ in 0..60 {
                     n += 1;
                     let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": app, "image": format!("probe:{n}")}]}}}});
                     sent.lock().unwrap().insert(n, Instant::now());
@@ -290,7 +290,7 @@ fn child_latency(kc: &Path, rates: &[u32]) {
                         .patch(&app, &PatchParams::default(), &Patch::Strategic(&patch))
                         .await
                         .unwrap();
-                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 let mut lat: Vec<f64> = seen

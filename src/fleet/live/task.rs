@@ -665,7 +665,11 @@ pub(super) async fn run(c: Cluster, attached: BTreeSet<String>, mut links: Links
     let mut t = Task {
         c,
         client,
-        cfg: watcher::Config::default().timeout(opts.watch_timeout_secs),
+        // Lists in pages of 100: a page is held whole while it is decoded,
+        // and 30 clusters listing at once is what sets the peak memory.
+        cfg: watcher::Config::default()
+            .timeout(opts.watch_timeout_secs)
+            .page_size(100),
         opts,
         next_id: 0,
         slots: BTreeMap::new(),
