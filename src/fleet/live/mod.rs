@@ -10,6 +10,7 @@
 //! builds are watched only for the spaces in view ([`Fleet::focus`]).
 
 mod mirror;
+mod slim;
 mod task;
 pub mod views;
 

@@ -27,6 +27,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::mirror::Group;
+use super::slim::Slim;
 use super::views::{self, AppView, BuildView, NamespaceView, PodView, RouteView, ServiceView, TaskRunView};
 use super::{AppKey, Changed, ClusterSnapshot, Control, FleetOptions, Health, NsKey, SpaceWatch, Standing};
 use crate::clock::rfc3339;
@@ -158,6 +159,17 @@ where
         .boxed()
 }
 
+/// The objects of a slim watch, as the views take them.
+fn unslim<K>(e: Event<Slim<K>>) -> Event<K> {
+    match e {
+        Event::Apply(o) => Event::Apply(o.0),
+        Event::Delete(o) => Event::Delete(o.0),
+        Event::Init => Event::Init,
+        Event::InitApply(o) => Event::InitApply(o.0),
+        Event::InitDone => Event::InitDone,
+    }
+}
+
 /// Drops what a cluster-wide watch says about spaces not in view.
 fn in_focus<O: Resource>(ev: Event<O>, focus: Option<&BTreeSet<String>>) -> Option<Event<O>> {
     let Some(focus) = focus else {
@@ -214,10 +226,19 @@ impl Task {
                 id,
                 Payload::Namespace,
             ),
-            Kind::Deployment => typed(api::<Deployment>(cl, scope), cfg, id, Payload::Deployment),
-            Kind::StatefulSet => typed(api::<StatefulSet>(cl, scope), cfg, id, Payload::StatefulSet),
-            Kind::Service => typed(api::<Service>(cl, scope), cfg, id, Payload::Service),
-            Kind::Ingress => typed(api::<Ingress>(cl, scope), cfg, id, Payload::Ingress),
+            // Slim: only the fields the rows keep are decoded.
+            Kind::Deployment => typed(api::<Slim<Deployment>>(cl, scope), cfg, id, |e| {
+                Payload::Deployment(unslim(e))
+            }),
+            Kind::StatefulSet => typed(api::<Slim<StatefulSet>>(cl, scope), cfg, id, |e| {
+                Payload::StatefulSet(unslim(e))
+            }),
+            Kind::Service => typed(api::<Slim<Service>>(cl, scope), cfg, id, |e| {
+                Payload::Service(unslim(e))
+            }),
+            Kind::Ingress => typed(api::<Slim<Ingress>>(cl, scope), cfg, id, |e| {
+                Payload::Ingress(unslim(e))
+            }),
             Kind::Pod => typed(api::<Pod>(cl, scope), cfg, id, Payload::Pod),
             Kind::PipelineRun | Kind::TaskRun => {
                 let ar = if kind == Kind::PipelineRun {
