@@ -306,27 +306,11 @@ fn child_latency(kc: &Path, rates: &[u32]) {
             }
             set_churn(&clusters2, 0).await;
         });
-        let (qtx, qrx) = tokio::sync::mpsc::unbounded_channel();
-        let forward = tokio::spawn(async move {
-            let mut rx = rx;
-            while let Some(e) = rx.recv().await {
-                let _ = qtx.send(e);
-            }
-        });
-        let mut stop_hook = {
-            let driver_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let d2 = driver_done.clone();
-            tokio::spawn(async move {
-                let _ = driver.await;
-                d2.store(true, Ordering::SeqCst);
-            });
-            move |b: &ratatui::buffer::Buffer, c: &Cockpit| hook(b, c) || driver_done.load(Ordering::SeqCst)
-        };
+        let mut stop_hook = move |b: &ratatui::buffer::Buffer, c: &Cockpit| hook(b, c) || driver.is_finished();
         // Frames come on fleet changes; churn keeps them coming until the driver ends.
-        kdeck::ui::app::event_loop(&mut term, options(clusters), qrx, None, Some(&mut stop_hook))
+        kdeck::ui::app::event_loop(&mut term, options(clusters), rx, None, Some(&mut stop_hook))
             .await
             .unwrap();
-        forward.abort();
     });
     println!("{}", Value::Array(out.lock().unwrap().clone()));
 }
@@ -539,13 +523,9 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
-/// Idle CPU of the real binary in tmux with a live fleet.
-fn idle_cpu(r: &mut Report, dir: &Path, kc: &Path, clusters: usize) {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        println!("  idle CPU: skipped (no tmux)");
-        return;
-    }
-    let data = dir.join("data-idle");
+/// A store of its own under `dir`, with the kubeconfig's clusters imported by the CLI.
+fn imported(dir: &Path, name: &str, kc: &Path) -> PathBuf {
+    let data = dir.join(name);
     let out = Command::new(kdeck_bin())
         .arg("--data-dir")
         .arg(&data)
@@ -554,6 +534,16 @@ fn idle_cpu(r: &mut Report, dir: &Path, kc: &Path, clusters: usize) {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    data
+}
+
+/// Idle CPU of the real binary in tmux with a live fleet.
+fn idle_cpu(r: &mut Report, dir: &Path, kc: &Path, clusters: usize) {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        println!("  idle CPU: skipped (no tmux)");
+        return;
+    }
+    let data = imported(dir, "data-idle", kc);
     let sock = format!("kdeck-scale-{}", std::process::id());
     let tmux = |args: &[&str]| Command::new("tmux").arg("-L").arg(&sock).args(args).output().unwrap();
     tmux(&[
@@ -595,15 +585,7 @@ fn idle_cpu(r: &mut Report, dir: &Path, kc: &Path, clusters: usize) {
 
 /// `kdeck apps list --all` against kubectl looped over the contexts.
 fn apps_list(r: &mut Report, dir: &Path, kc: &Path, clusters: usize) {
-    let data = dir.join("data-list");
-    let ok = Command::new(kdeck_bin())
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["clusters", "import"])
-        .arg(kc)
-        .output()
-        .unwrap();
-    assert!(ok.status.success());
+    let data = imported(dir, "data-list", kc);
     let contexts = kdeck::sim::cluster_names(clusters);
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for round in 0..6 {

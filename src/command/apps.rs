@@ -895,10 +895,7 @@ pub async fn drift(ex: &Executor, a: &AppRef) -> Result<Vec<ObjectDrift>, Failur
             },
             Some(l) => {
                 let lv = serde_json::to_value(&l).unwrap_or(Value::Null);
-                let changes = derive::diff(o, &lv)
-                    .into_iter()
-                    .filter(|c| !c.path.starts_with("apiVersion") && !c.path.starts_with("kind"))
-                    .collect::<Vec<_>>();
+                let changes = derive::changes(o, &lv);
                 ObjectDrift {
                     object,
                     action: if changes.is_empty() { "unchanged" } else { "update" },

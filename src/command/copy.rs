@@ -495,15 +495,22 @@ fn set_images(pod: &mut Value, registry: &str) {
     }
 }
 
+/// An object of the source, stripped, in the target namespace, saying where it came from.
+fn place(o: Value, ns: &str, source: &AppRef) -> Value {
+    let mut o = strip(o);
+    o["metadata"]["namespace"] = json!(ns);
+    annotate(&mut o, source);
+    o
+}
+
 /// The ConfigMaps and (with consent) Secrets an app references, for a target.
 fn config_of(b: &Bundle, target: &SpaceRef, notes: &mut Vec<String>) -> Vec<Value> {
-    let mut out = Vec::new();
-    for o in b.config_maps.iter().chain(&b.secrets) {
-        let mut o = strip(o.clone());
-        o["metadata"]["namespace"] = json!(target.namespace);
-        annotate(&mut o, &b.app);
-        out.push(o);
-    }
+    let out = b
+        .config_maps
+        .iter()
+        .chain(&b.secrets)
+        .map(|o| place(o.clone(), &target.namespace, &b.app))
+        .collect();
     if !b.secrets_left.is_empty() {
         notes.push(format!(
             "secrets {} not copied (pass --with-secrets); the target must have them",
@@ -518,12 +525,7 @@ pub fn rewrite(b: &Bundle, spec: &CopySpec, target: &Target, name: &str, notes: 
     let ns = target.space.namespace.as_str();
     let renamed = name != b.app.name;
     let mut out = config_of(b, &target.space, notes);
-    let push = |mut o: Value, out: &mut Vec<Value>| {
-        o = strip(o);
-        o["metadata"]["namespace"] = json!(ns);
-        annotate(&mut o, &b.app);
-        out.push(o);
-    };
+    let push = |o: Value, out: &mut Vec<Value>| out.push(place(o, ns, &b.app));
     let claim_name = |c: &str| if renamed { format!("{name}-{c}") } else { c.to_string() };
     for c in &b.claims {
         let mut c = c.clone();
@@ -934,12 +936,11 @@ fn judge(objects: &[Value], live: &SpaceObjects) -> (Vec<String>, usize) {
         let what = match live.get(&kind, &name) {
             None => "create",
             Some(l) => {
-                let d = derive::diff(o, l);
-                let d: Vec<_> = d
-                    .into_iter()
-                    .filter(|c| !c.path.starts_with("apiVersion") && !c.path.starts_with("kind"))
-                    .collect();
-                if d.is_empty() { "unchanged" } else { "update" }
+                if derive::changes(o, l).is_empty() {
+                    "unchanged"
+                } else {
+                    "update"
+                }
             }
         };
         if what != "unchanged" {

@@ -877,6 +877,15 @@ fn leaf(v: Option<&Value>) -> String {
     }
 }
 
+/// What applying `desired` would change in `live`: [`diff`] without the
+/// type fields, which the API server may leave out of what it returns.
+pub fn changes(desired: &Value, live: &Value) -> Vec<Change> {
+    diff(desired, live)
+        .into_iter()
+        .filter(|c| !c.path.starts_with("apiVersion") && !c.path.starts_with("kind"))
+        .collect()
+}
+
 /// The fields of `desired` whose values differ in `live` (fields kdeck does
 /// not set are the cluster's business and not compared). Numbers and
 /// strings compare by text, so `8080` and `"8080"` are the same.
