@@ -698,4 +698,7 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
     assert!(buffer_text(&bufs[1]).contains("the same copy again finishes the job"));
     press(&mut c, &["x"]);
     assert!(c.overlay.is_none());
+    // Ctrl-C from the target picker quits, as it does everywhere else.
+    press(&mut c, &["c", "ctrl-c"]);
+    assert!(c.overlay.is_none() && c.quit, "ctrl-c leaves the picker and kdeck");
 }

@@ -977,7 +977,13 @@ impl Cockpit {
             }
             Overlay::Palette { .. } => {}
             Overlay::Copy(mut flow) => {
-                use super::copyflow::Ask;
+                use super::copyflow::{Ask, Stage};
+                // Ctrl-C quits from the picker and the plan, as everywhere; a
+                // running copy takes it as cancel.
+                if key.ctrl && key.code == KeyName::Char('c') && !matches!(flow.stage, Stage::Running { .. }) {
+                    self.overlay = None;
+                    return self.action(Action::Quit);
+                }
                 let ask = flow.key(key);
                 self.overlay = Some(Overlay::Copy(flow));
                 match ask {
