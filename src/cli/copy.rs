@@ -90,8 +90,8 @@ pub fn copy(ex: &Executor, args: &CopyArgs, format: Format) -> Result<(), CliErr
             .map_err(|f| CliError::failed(f.reason))?;
         return print_data(format, &plan, || {
             eprintln!(
-                "copy: on conflict: {:?} (--on-conflict skip|overwrite|rename)",
-                plan.on_conflict
+                "copy: on conflict: {} (--on-conflict skip|overwrite|rename)",
+                plan.on_conflict.word()
             );
             let mut t = Table::new(&["APP", "TARGET", "WOULD", "OBJECTS", "NOTES"]);
             for s in &plan.new_spaces {

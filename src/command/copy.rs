@@ -43,6 +43,17 @@ pub enum OnConflict {
     Rename,
 }
 
+impl OnConflict {
+    /// As `--on-conflict` spells it.
+    pub fn word(self) -> &'static str {
+        match self {
+            OnConflict::Skip => "skip",
+            OnConflict::Overwrite => "overwrite",
+            OnConflict::Rename => "rename",
+        }
+    }
+}
+
 /// A copy, as the CLI and the cockpit ask for it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CopySpec {

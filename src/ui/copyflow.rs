@@ -231,7 +231,7 @@ impl CopyFlow {
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", "),
-                policy_word(self.policy)
+                plan.on_conflict.word()
             ),
             String::new(),
         ];
@@ -377,13 +377,5 @@ impl CopyFlow {
                 (title, out)
             }
         }
-    }
-}
-
-fn policy_word(p: OnConflict) -> &'static str {
-    match p {
-        OnConflict::Skip => "skip",
-        OnConflict::Overwrite => "overwrite",
-        OnConflict::Rename => "rename",
     }
 }
