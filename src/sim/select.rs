@@ -83,6 +83,11 @@ impl LabelSelector {
         Ok(Self(reqs))
     }
 
+    /// Selects everything: no labels need reading.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         self.0.iter().all(|r| match r {
             Req::Eq(k, v) => labels.get(k) == Some(v),

@@ -717,7 +717,9 @@ async fn resource(c: Arc<SimCluster>, user: User, req: Request<Incoming>, t: Tar
             };
             let ns_opt = t.ns.clone();
             let items = c.write(|s| {
-                let (items, _) = s.list(t.res, ns_opt.as_deref(), &labels, &fields, None, None);
+                let (items, _) = s.list_with(t.res, ns_opt.as_deref(), &labels, &fields, None, None, |_, v, _| {
+                    v.clone()
+                });
                 let mut out = Vec::new();
                 for it in items {
                     let n = name_of(&it).to_string();
@@ -772,7 +774,7 @@ fn get(c: &SimCluster, t: &Target) -> Result<Arc<Value>, ApiError> {
         .ok_or_else(|| ApiError::not_found(res, name))
 }
 
-/// A list answer, serialized straight from the stored objects (no copies).
+/// A list answer, put together from the stored objects' JSON.
 fn list(c: &SimCluster, t: &Target, q: &Query, meta_only: bool) -> Result<Vec<u8>, ApiError> {
     let res = resources::get(t.res);
     let labels = LabelSelector::parse(q.get("labelSelector").unwrap_or(""))?;
@@ -793,7 +795,15 @@ fn list(c: &SimCluster, t: &Target, q: &Query, meta_only: bool) -> Result<Vec<u8
         None => (st.rv, None),
     };
     let ns = if res.namespaced { t.ns.as_deref() } else { None };
-    let (items, last) = st.list(t.res, ns, &labels, &fields, after.as_ref(), limit);
+    // Under the lock: stored JSON for a full list (a copy of bytes), the
+    // metadata for a metadata-only one.
+    let (items, last) = st.list_with(t.res, ns, &labels, &fields, after.as_ref(), limit, |_, v, json| {
+        if meta_only {
+            Bytes::from(serde_json::to_vec(&as_metadata(v)).unwrap_or_default())
+        } else {
+            json
+        }
+    });
     drop(st);
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
     if let Some(k) = last {
@@ -804,20 +814,15 @@ fn list(c: &SimCluster, t: &Target, q: &Query, meta_only: bool) -> Result<Vec<u8
     } else {
         (format!("{}List", res.kind), res.api_version())
     };
-    let mut out = Vec::with_capacity(64 + items.len() * 1024);
     let head = json!({"kind": kind, "apiVersion": api_version, "metadata": meta}).to_string();
+    let mut out = Vec::with_capacity(head.len() + 16 + items.iter().map(|b| b.len() + 1).sum::<usize>());
     out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
     out.extend_from_slice(b",\"items\":[");
-    for (i, v) in items.iter().enumerate() {
+    for (i, b) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        let written = if meta_only {
-            serde_json::to_writer(&mut out, &as_metadata(v))
-        } else {
-            serde_json::to_writer(&mut out, &**v)
-        };
-        written.map_err(|e| ApiError::internal(format!("encoding the list: {e}")))?;
+        out.extend_from_slice(b);
     }
     out.extend_from_slice(b"]}");
     Ok(out)
@@ -894,6 +899,17 @@ fn event_line(etype: &str, object: &Value) -> Bytes {
     Bytes::from(s)
 }
 
+/// A watch line around an object already encoded.
+fn encoded_line(etype: &str, json: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(json.len() + 32);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(etype.as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    out.extend_from_slice(json);
+    out.extend_from_slice(b"}\n");
+    Bytes::from(out)
+}
+
 fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<Body> {
     let res = resources::get(t.res);
     let (labels, fields) = match (
@@ -912,13 +928,20 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
     let rv_param = q.get("resourceVersion").unwrap_or("").to_string();
     let ns = if res.namespaced { t.ns.clone() } else { None };
     let (tx, rx) = mpsc::channel::<Bytes>(256);
-    let conv = move |v: &Value| if meta_only { as_metadata(v) } else { v.clone() };
+    // The line for an object: its stored JSON, or its metadata for a metadata-only watch.
+    let line = move |etype: &str, v: &Value, json: &Bytes| {
+        if meta_only {
+            event_line(etype, &as_metadata(v))
+        } else {
+            encoded_line(etype, json)
+        }
+    };
     let matches = {
         let ns = ns.clone();
         move |ev_res: ResId, ev_ns: &str, v: &Value| {
             ev_res == t.res
                 && ns.as_deref().is_none_or(|n| n == ev_ns)
-                && labels.matches(&super::state::labels_of(v))
+                && (labels.is_empty() || labels.matches(&super::state::labels_of(v)))
                 && fields.matches(v)
         }
     };
@@ -936,19 +959,19 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
                 Some(format!("too old resource version: {rv} ({})", st.oldest_rv() + 1)),
             ),
             Some(rv) if !send_initial => {
-                let replay: Vec<(String, Value)> = st
+                let replay: Vec<Bytes> = st
                     .history
                     .iter()
                     .filter(|e| e.rv > rv && matches(e.res, &e.ns, &e.object))
-                    .map(|e| (e.etype.as_str().to_string(), conv(&e.object)))
+                    .map(|e| line(e.etype.as_str(), &e.object, &e.json))
                     .collect();
                 (live, replay, current, None)
             }
             _ => {
-                let all: Vec<(String, Value)> = st
-                    .iter_kind(t.res, ns.as_deref())
-                    .filter(|((r, n, _), v)| matches(*r, n, v))
-                    .map(|(_, v)| (EventType::Added.as_str().to_string(), conv(v)))
+                let all: Vec<Bytes> = st
+                    .iter_encoded(t.res, ns.as_deref(), None)
+                    .filter(|((r, n, _), v, _)| matches(*r, n, v))
+                    .map(|(_, v, json)| line(EventType::Added.as_str(), v, &json))
                     .collect();
                 (live, all, current, None)
             }
@@ -1002,8 +1025,8 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
             }
             if !initial_done {
                 match initial.next() {
-                    Some((etype, obj)) => {
-                        if tx.send(event_line(&etype, &obj)).await.is_err() {
+                    Some(l) => {
+                        if tx.send(l).await.is_err() {
                             return;
                         }
                         sent += 1;
@@ -1035,7 +1058,7 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
                             continue;
                         }
                         last_rv = ev.rv;
-                        if tx.send(event_line(ev.etype.as_str(), &conv(&ev.object))).await.is_err() {
+                        if tx.send(line(ev.etype.as_str(), &ev.object, &ev.json)).await.is_err() {
                             return;
                         }
                         sent += 1;
@@ -1065,7 +1088,7 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
                                     match live.try_recv() {
                                         Ok(ev) => {
                                             if ev.rv > last_rv && matches(ev.res, &ev.ns, &ev.object) {
-                                                pending.push(event_line(ev.etype.as_str(), &conv(&ev.object)));
+                                                pending.push(line(ev.etype.as_str(), &ev.object, &ev.json));
                                             }
                                         }
                                         Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {

@@ -5,8 +5,10 @@
 //! and owner-reference cascades).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::Bound;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
@@ -41,6 +43,8 @@ pub struct Event {
     pub ns: String,
     pub etype: EventType,
     pub object: Arc<Value>,
+    /// The object as JSON, encoded once for every list and watch that sends it.
+    pub json: Bytes,
 }
 
 /// How a patch body is to be read.
@@ -68,11 +72,21 @@ pub enum Deleted {
 
 pub struct State {
     pub objects: BTreeMap<Key, Arc<Value>>,
+    /// Each stored object as JSON, kept with every write: a list or a watch
+    /// copies bytes instead of encoding the same object once per reader, as
+    /// the real API server's watch cache does.
+    /// The same keys as `objects`, so the two are read side by side.
+    encoded: BTreeMap<Key, Bytes>,
     pub rv: u64,
     pub history: VecDeque<Arc<Event>>,
     pub history_cap: usize,
     /// Events created by this state since the last drain, for broadcasting.
     pub pending: Vec<Arc<Event>>,
+}
+
+fn encode(v: &Value) -> Bytes {
+    // A Value always encodes: its map keys are strings.
+    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
 }
 
 pub fn now_rfc3339() -> String {
@@ -141,6 +155,7 @@ impl State {
     pub fn new(history_cap: usize) -> Self {
         Self {
             objects: BTreeMap::new(),
+            encoded: BTreeMap::new(),
             rv: 0,
             history: VecDeque::new(),
             history_cap,
@@ -154,12 +169,20 @@ impl State {
     }
 
     fn record(&mut self, res: ResId, ns: &str, etype: EventType, object: Arc<Value>) {
+        let json = encode(&object);
+        let key = (res, ns.to_string(), name_of(&object).to_string());
+        if etype == EventType::Deleted {
+            self.encoded.remove(&key);
+        } else {
+            self.encoded.insert(key, json.clone());
+        }
         let ev = Arc::new(Event {
             rv: self.rv,
             res,
             ns: ns.to_string(),
             etype,
             object,
+            json,
         });
         self.history.push_back(ev.clone());
         while self.history.len() > self.history_cap {
@@ -184,7 +207,36 @@ impl State {
             .take_while(move |((r, n, _), _)| *r == res && ns.is_none_or(|ns| n == ns))
     }
 
-    pub fn list(
+    /// Objects of a kind in key order, after `after` when given, each with
+    /// its JSON: the two maps are walked side by side, nothing is looked up.
+    pub fn iter_encoded<'a>(
+        &'a self,
+        res: ResId,
+        ns: Option<&'a str>,
+        after: Option<&Key>,
+    ) -> impl Iterator<Item = (&'a Key, &'a Arc<Value>, Bytes)> + 'a {
+        let from = match after {
+            Some(k) => Bound::Excluded(k.clone()),
+            None => Bound::Included((res, ns.unwrap_or("").to_string(), String::new())),
+        };
+        let mut enc = self.encoded.range((from.clone(), Bound::Unbounded)).peekable();
+        self.objects
+            .range((from, Bound::Unbounded))
+            .take_while(move |((r, n, _), _)| *r == res && ns.is_none_or(|ns| n == ns))
+            .map(move |(k, v)| {
+                while enc.next_if(|(ek, _)| *ek < k).is_some() {}
+                let json = match enc.next_if(|(ek, _)| *ek == k) {
+                    Some((_, b)) => b.clone(),
+                    None => encode(v),
+                };
+                (k, v, json)
+            })
+    }
+
+    /// A list page as `f` makes each item from its key, object and JSON; the
+    /// key to continue after, when `limit` left items out.
+    #[allow(clippy::too_many_arguments)]
+    pub fn list_with<T>(
         &self,
         res: ResId,
         ns: Option<&str>,
@@ -192,21 +244,20 @@ impl State {
         fields: &FieldSelector,
         after: Option<&Key>,
         limit: Option<usize>,
-    ) -> (Vec<Arc<Value>>, Option<Key>) {
+        f: impl Fn(&Key, &Arc<Value>, Bytes) -> T,
+    ) -> (Vec<T>, Option<Key>) {
         let mut out = Vec::new();
         let mut last = None;
-        for (k, v) in self.iter_kind(res, ns) {
-            if after.is_some_and(|a| k <= a) {
-                continue;
-            }
-            if !labels.matches(&labels_of(v)) || !fields.matches(v) {
+        let all = labels.is_empty();
+        for (k, v, json) in self.iter_encoded(res, ns, after) {
+            if !(all || labels.matches(&labels_of(v))) || !fields.matches(v) {
                 continue;
             }
             if limit.is_some_and(|l| out.len() >= l) {
                 return (out, last);
             }
             last = Some(k.clone());
-            out.push(v.clone());
+            out.push(f(k, v, json));
         }
         (out, None)
     }
@@ -943,5 +994,60 @@ fn decode_typed(kind: &str, obj: &Value) -> Result<(), String> {
         "RoleBinding" => check::<rbac::RoleBinding>(obj),
         "ClusterRole" => check::<rbac::ClusterRole>(obj),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> (LabelSelector, FieldSelector) {
+        (LabelSelector::default(), FieldSelector::default())
+    }
+
+    #[test]
+    fn lists_send_the_json_of_what_is_stored_now() {
+        let cm = resources::ids::of("ConfigMap");
+        let mut s = State::new(100);
+        for ns in ["a", "b"] {
+            for n in ["x", "y", "z"] {
+                s.put(
+                    cm,
+                    ns,
+                    json!({"metadata": {"name": n, "namespace": ns}, "data": {"v": "1"}}),
+                );
+            }
+        }
+        // A change, a removal and a deletion marked, then read back.
+        s.put(
+            cm,
+            "a",
+            json!({"metadata": {"name": "y", "namespace": "a"}, "data": {"v": "2"}}),
+        );
+        s.remove(cm, "b", "z");
+        s.delete(cm, "a", "x", &DeleteOptions::default()).unwrap();
+        let (ls, fs) = all();
+        let (items, more) = s.list_with(cm, None, &ls, &fs, None, None, |_, v, json| (v.clone(), json));
+        assert_eq!(more, None);
+        assert_eq!(items.len(), 4);
+        for (v, json) in &items {
+            assert_eq!(json.as_ref(), serde_json::to_vec(&**v).unwrap().as_slice());
+        }
+        let y: Value = serde_json::from_slice(&items[0].1).unwrap();
+        assert_eq!((name_of(&y), y["data"]["v"].as_str()), ("y", Some("2")));
+
+        // Pages continue after the last key served, in this namespace only.
+        let (page, next) = s.list_with(cm, Some("b"), &ls, &fs, None, Some(1), |k, _, _| k.2.clone());
+        assert_eq!(page, ["x"]);
+        let next = next.unwrap();
+        let (rest, end) = s.list_with(cm, Some("b"), &ls, &fs, Some(&next), Some(5), |k, _, _| k.2.clone());
+        assert_eq!((rest, end), (vec!["y".to_string()], None));
+
+        // A watch line's JSON is the stored JSON of the same write.
+        let last = s.history.back().unwrap();
+        assert_eq!(
+            last.json.as_ref(),
+            serde_json::to_vec(&*last.object).unwrap().as_slice()
+        );
     }
 }
