@@ -169,7 +169,9 @@ fn child_first_frame(kc: &Path, expected: usize) {
         .unwrap();
     let t0 = Instant::now();
     let mut first = None;
+    let mut frames = 0u32;
     let mut hook = |_: &ratatui::buffer::Buffer, c: &Cockpit| {
+        frames += 1;
         if all_live(c) && c.apps.total() >= expected {
             first = Some(t0.elapsed());
             return true;
@@ -187,7 +189,10 @@ fn child_first_frame(kc: &Path, expected: usize) {
     ))
     .unwrap();
     let ms = first.map_or(f64::NAN, |d| d.as_secs_f64() * 1e3);
-    println!("{}", json!({"first_frame_ms": ms, "rss_mib": vm_hwm_mib()}));
+    println!(
+        "{}",
+        json!({"first_frame_ms": ms, "rss_mib": vm_hwm_mib(), "frames": frames})
+    );
 }
 
 async fn set_churn(clusters: &[kdeck::model::Cluster], total_per_sec: u32) {
@@ -658,6 +663,12 @@ fn main() {
             v["first_frame_ms"].as_f64().unwrap_or(f64::NAN) / 1e3,
             "s",
             large.then_some((1.5, true)),
+        );
+        r.add(
+            format!("frames drawn until the first complete one, {fleet}"),
+            v["frames"].as_f64().unwrap_or(f64::NAN),
+            "frames",
+            None,
         );
         r.add(
             format!("peak RSS after sync, {fleet}"),

@@ -702,3 +702,46 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
     press(&mut c, &["c", "ctrl-c"]);
     assert!(c.overlay.is_none() && c.quit, "ctrl-c leaves the picker and kdeck");
 }
+
+#[test]
+fn fleet_news_remakes_the_lists_it_touches_and_nothing_is_news_twice() {
+    use kdeck::fleet::live::Health;
+    use kdeck::ui::rows::TreeRow;
+    use std::sync::Arc;
+    let mut c = cockpit();
+    let (apps, routes) = (c.apps.total(), c.routes.total());
+    assert!(apps > 1 && routes > 1);
+    // The same snapshots again: nothing to draw.
+    assert!(!c.set_fleet(c.clusters.clone()));
+
+    // One cluster's routes change: the routes list follows, the apps stay.
+    let mut fleet = c.clusters.clone();
+    let i = fleet.iter().position(|s| s.cluster == "prod-eu1").unwrap();
+    let mut s = (*fleet[i]).clone();
+    let mut r = (*s.routes).clone();
+    r.pop_first();
+    s.routes = Arc::new(r);
+    fleet[i] = Arc::new(s);
+    assert!(c.set_fleet(fleet.clone()));
+    c.refresh();
+    assert_eq!((c.apps.total(), c.routes.total()), (apps, routes - 1));
+
+    // Its apps, then its health.
+    let mut s = (*fleet[i]).clone();
+    let mut a = (*s.apps).clone();
+    a.pop_first();
+    s.apps = Arc::new(a);
+    s.health = Health::Stale {
+        since: "2026-11-22T09:59:00Z".into(),
+        why: "cluster prod-eu1: no answer".into(),
+    };
+    fleet[i] = Arc::new(s);
+    assert!(c.set_fleet(fleet));
+    c.refresh();
+    assert_eq!((c.apps.total(), c.routes.total()), (apps - 1, routes - 1));
+    let health = c.tree.visible().find_map(|r| match r {
+        TreeRow::Cluster { name, health, .. } if name == "prod-eu1" => Some(health.clone()),
+        _ => None,
+    });
+    assert!(matches!(health, Some(Health::Stale { .. })), "{health:?}");
+}

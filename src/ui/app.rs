@@ -70,6 +70,11 @@ pub async fn run(opts: Options) -> Result<(), String> {
 /// Called after every frame with what it drew; `true` ends the loop.
 pub type FrameHook<'a> = &'a mut (dyn FnMut(&ratatui::buffer::Buffer, &Cockpit) -> bool + Send);
 
+/// The least time between two frames drawn for fleet changes (60 a second).
+const MIN_FRAME_GAP: Duration = Duration::from_millis(16);
+/// The most, however slow drawing is.
+const MAX_FRAME_GAP: Duration = Duration::from_millis(100);
+
 /// The cockpit's loop on any backend, with terminal events from `ev_rx`:
 /// the real terminal (events from the reader thread), or a headless one for
 /// benchmarks (a counting writer or a test buffer, events injected).
@@ -117,12 +122,19 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks: u64 = 0;
     let mut dirty = true;
+    // Fleet changes are drawn at a pace: a relist or a storm of events is a
+    // frame every `gap`, not a frame per change; keys still draw at once.
+    let mut fleet_dirty = false;
+    let mut last_frame = tokio::time::Instant::now();
+    let mut gap = MIN_FRAME_GAP;
     let (copy_tx, mut copy_rx) = mpsc::unbounded_channel::<crate::command::copy::Event>();
     let mut copy_cancel: Option<Arc<AtomicBool>> = None;
 
     loop {
         let mut effects = Vec::new();
-        if dirty {
+        let due = last_frame + gap;
+        if dirty || (fleet_dirty && tokio::time::Instant::now() >= due) {
+            let started = tokio::time::Instant::now();
             // Follows a resized terminal; a fixed viewport (headless) stays as it is.
             terminal.autoresize().map_err(|e| e.to_string())?;
             c.page = page_for(terminal.get_frame().area().height);
@@ -134,6 +146,10 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                 break;
             }
             dirty = false;
+            fleet_dirty = false;
+            last_frame = tokio::time::Instant::now();
+            // Drawing may take at most a quarter of the time while the fleet changes.
+            gap = ((last_frame - started) * 4).clamp(MIN_FRAME_GAP, MAX_FRAME_GAP);
         }
         if c.quit {
             break;
@@ -149,8 +165,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
             }
             Some(_) = changed_rx.recv() => {
                 while changed_rx.try_recv().is_ok() {}
-                c.set_fleet(fleet.snapshot());
-                dirty = true;
+                fleet_dirty |= c.set_fleet(fleet.snapshot());
             }
             Some(line) = async { match logs.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } } => {
                 c.log_line(line);
@@ -205,6 +220,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     dirty = true;
                 }
             }
+            _ = tokio::time::sleep_until(due), if fleet_dirty => {}
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
         }

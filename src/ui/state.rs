@@ -269,6 +269,26 @@ impl LogsPane {
     }
 }
 
+/// Which lists must be made again from the snapshots.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stale {
+    tree: bool,
+    apps: bool,
+    routes: bool,
+    builds: bool,
+    pods: bool,
+}
+
+impl Stale {
+    const ALL: Stale = Stale {
+        tree: true,
+        apps: true,
+        routes: true,
+        builds: true,
+        pods: true,
+    };
+}
+
 /// The whole cockpit.
 #[derive(Debug, Clone)]
 pub struct Cockpit {
@@ -301,8 +321,8 @@ pub struct Cockpit {
     pub quit: bool,
     /// Set when the theme should change (the loop owns the theme).
     pub theme_request: Option<String>,
-    /// Rows need rebuilding from the snapshots.
-    stale_rows: bool,
+    /// Which rows need rebuilding from the snapshots.
+    stale: Stale,
     /// Rows visible in the focused list, set by the loop from the terminal size.
     pub page: usize,
     /// What was wrong with the user's keymap or theme files.
@@ -726,7 +746,7 @@ impl Cockpit {
             now,
             quit: false,
             theme_request: None,
-            stale_rows: true,
+            stale: Stale::ALL,
             page: 20,
             warnings: Vec::new(),
             form: None,
@@ -742,13 +762,33 @@ impl Cockpit {
     /// The stored apps changed (a command ran).
     pub fn set_stored(&mut self, apps: Vec<crate::command::apps::Managed>) {
         self.stored = apps;
-        self.stale_rows = true;
+        self.stale = Stale::ALL;
     }
 
     /// New snapshots from the fleet.
-    pub fn set_fleet(&mut self, clusters: Vec<Arc<ClusterSnapshot>>) {
-        self.clusters = clusters;
-        self.stale_rows = true;
+    /// New snapshots from the fleet. Only the rows whose maps changed are
+    /// made again; false when nothing drawn changed.
+    pub fn set_fleet(&mut self, clusters: Vec<Arc<ClusterSnapshot>>) -> bool {
+        let old = std::mem::replace(&mut self.clusters, clusters);
+        if old.len() != self.clusters.len() || old.iter().zip(&self.clusters).any(|(o, n)| o.cluster != n.cluster) {
+            self.stale = Stale::ALL;
+            return true;
+        }
+        let mut changed = false;
+        for (o, n) in old.iter().zip(&self.clusters) {
+            if Arc::ptr_eq(o, n) || o.same_as(n) {
+                continue;
+            }
+            changed = true;
+            let s = &mut self.stale;
+            s.tree |=
+                o.health != n.health || o.restricted != n.restricted || !Arc::ptr_eq(&o.namespaces, &n.namespaces);
+            s.apps |= !Arc::ptr_eq(&o.apps, &n.apps);
+            s.routes |= !Arc::ptr_eq(&o.routes, &n.routes);
+            s.builds |= !Arc::ptr_eq(&o.builds, &n.builds) || !Arc::ptr_eq(&o.task_runs, &n.task_runs);
+            s.pods |= !Arc::ptr_eq(&o.pods, &n.pods);
+        }
+        changed
     }
 
     pub fn toast(&mut self, text: impl Into<String>, error: bool) {
@@ -773,14 +813,10 @@ impl Cockpit {
         match &self.scope {
             Scope::Spaces(s) => out.extend(s.iter().cloned()),
             scope => {
-                let all: Vec<SpaceRef> = self
-                    .clusters
-                    .iter()
-                    .filter(|c| scope.covers_cluster(&c.cluster))
-                    .flat_map(|c| c.namespaces.keys().map(|n| SpaceRef::new(&c.cluster, n)))
-                    .collect();
-                if all.len() <= FOCUS_LIMIT {
-                    out.extend(all);
+                let covered = || self.clusters.iter().filter(|c| scope.covers_cluster(&c.cluster));
+                // Counted before any is made: a wide scope has thousands.
+                if covered().map(|c| c.namespaces.len()).sum::<usize>() <= FOCUS_LIMIT {
+                    out.extend(covered().flat_map(|c| c.namespaces.keys().map(|n| SpaceRef::new(&c.cluster, n))));
                 }
             }
         }
@@ -806,21 +842,28 @@ impl Cockpit {
 
     /// Rebuilds the rows that depend on the snapshots, scope or filters.
     pub fn refresh(&mut self) {
-        if !self.stale_rows {
-            return;
+        let stale = std::mem::take(&mut self.stale);
+        if stale.tree {
+            let tree = rows::tree_rows(&self.clusters, &self.attached, &self.collapsed);
+            self.tree.set_rows(tree);
         }
-        self.stale_rows = false;
-        let tree = rows::tree_rows(&self.clusters, &self.attached, &self.collapsed);
-        self.tree.set_rows(tree);
-        self.apps
-            .set_rows(rows::app_rows(&self.clusters, &self.scope, &self.stored));
-        self.routes.set_rows(rows::route_rows(&self.clusters, &self.scope));
-        self.builds.set_rows(rows::build_rows(&self.clusters, &self.scope));
-        let pods = match &self.pods_of {
-            Some((a, kind)) => rows::pod_rows(&self.clusters, a, kind),
-            None => Vec::new(),
-        };
-        self.pods.set_rows(pods);
+        if stale.apps {
+            self.apps
+                .set_rows(rows::app_rows(&self.clusters, &self.scope, &self.stored));
+        }
+        if stale.routes {
+            self.routes.set_rows(rows::route_rows(&self.clusters, &self.scope));
+        }
+        if stale.builds {
+            self.builds.set_rows(rows::build_rows(&self.clusters, &self.scope));
+        }
+        if stale.pods {
+            let pods = match &self.pods_of {
+                Some((a, kind)) => rows::pod_rows(&self.clusters, a, kind),
+                None => Vec::new(),
+            };
+            self.pods.set_rows(pods);
+        }
     }
 
     /// The keymap context of what has the keys now.
@@ -1222,7 +1265,7 @@ impl Cockpit {
                     } else {
                         self.collapsed.remove(&name);
                     }
-                    self.stale_rows = true;
+                    self.stale = Stale::ALL;
                     self.refresh();
                 }
             }
@@ -1369,7 +1412,7 @@ impl Cockpit {
     pub fn set_scope(&mut self, scope: Scope) {
         self.scope = scope;
         self.pods_of = None;
-        self.stale_rows = true;
+        self.stale = Stale::ALL;
         self.refresh();
         if self.focus == Focus::Tree {
             self.focus = Focus::Pane;
@@ -1392,7 +1435,7 @@ impl Cockpit {
         }
         if self.focus == Focus::Pane && self.pane == Pane::Apps && self.pods_of.is_some() {
             self.pods_of = None;
-            self.stale_rows = true;
+            self.stale = Stale::ALL;
             self.refresh();
             return Vec::new();
         }
@@ -1426,7 +1469,7 @@ impl Cockpit {
                     let a = AppRef::new(SpaceRef::new(&*r.cluster, &r.app.namespace), &r.app.name);
                     self.pods_of = Some((a, r.app.kind));
                     self.pods.reset();
-                    self.stale_rows = true;
+                    self.stale = Stale::ALL;
                     self.refresh();
                 }
             }

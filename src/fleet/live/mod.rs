@@ -172,6 +172,22 @@ impl ClusterSnapshot {
         }
     }
 
+    /// Says the same as `other`: a change to any rows map is a new map, as
+    /// the task's own snapshot holds the one it published last.
+    pub fn same_as(&self, other: &Self) -> bool {
+        self.cluster == other.cluster
+            && self.health == other.health
+            && self.restricted == other.restricted
+            && Arc::ptr_eq(&self.namespaces, &other.namespaces)
+            && Arc::ptr_eq(&self.apps, &other.apps)
+            && Arc::ptr_eq(&self.services, &other.services)
+            && Arc::ptr_eq(&self.routes, &other.routes)
+            && Arc::ptr_eq(&self.pods, &other.pods)
+            && Arc::ptr_eq(&self.builds, &other.builds)
+            && Arc::ptr_eq(&self.task_runs, &other.task_runs)
+            && self.focus == other.focus
+    }
+
     /// The apps of one namespace.
     pub fn apps_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a AppView> + 'a {
         in_namespace(&self.apps, namespace).map(|a| &**a)

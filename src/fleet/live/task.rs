@@ -773,9 +773,14 @@ pub(super) async fn run(c: Cluster, attached: BTreeSet<String>, mut links: Links
                 changed = was_quiet != t.quiet.is_some();
             }
         }
+        // Only news is published: pages of a list still being read, or an
+        // answer like the last, change nothing anyone draws.
         if changed {
+            let before = snap.clone();
             t.fill(&mut snap);
-            publish(&mut snap, &links);
+            if !snap.same_as(&before) {
+                publish(&mut snap, &links);
+            }
         }
     }
 }
