@@ -146,15 +146,35 @@ pub fn cluster_names(n: usize) -> Vec<String> {
 pub async fn start(opts: SimOptions) -> std::io::Result<Vec<SimHandle>> {
     let names = cluster_names(opts.clusters);
     let tls = tls::generate().map_err(std::io::Error::other)?;
+    // Seeded side by side: each cluster's seed and first reconcile is its own.
+    let seeded: Vec<std::io::Result<Arc<SimCluster>>> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let mut config = opts.config.clone();
+                config.seed = config.seed.wrapping_add(i as u64);
+                let fleet = opts.fleet.clone();
+                scope.spawn(move || {
+                    let cluster = SimCluster::new(name, config);
+                    fleet::seed(&cluster, fleet, i)?;
+                    controllers::settle(&cluster);
+                    // Like a fresh API server, watches can resume from now on, not from the seeding.
+                    cluster.read().history.clear();
+                    Ok(cluster)
+                })
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|j| {
+                j.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("seeding a simulated cluster failed")))
+            })
+            .collect()
+    });
     let mut out = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let mut config = opts.config.clone();
-        config.seed = config.seed.wrapping_add(i as u64);
-        let cluster = SimCluster::new(name, config);
-        fleet::seed(&cluster, opts.fleet.clone(), i)?;
-        controllers::settle(&cluster);
-        // Like a fresh API server, watches can resume from now on, not from the seeding.
-        cluster.read().history.clear();
+    for (i, (name, cluster)) in names.iter().zip(seeded).enumerate() {
+        let cluster = cluster?;
         let port = opts
             .port_base
             .map_or(0, |b| b.saturating_add(u16::try_from(i).unwrap_or(u16::MAX)));
