@@ -436,12 +436,30 @@ fn start_sim(dir: &Path, clusters: usize, fleet: &str) -> (Sim, PathBuf) {
         assert!(t.elapsed() < Duration::from_secs(600), "sim did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    std::thread::sleep(Duration::from_millis(300));
+    let up = t.elapsed();
+    settle(child.id());
     eprintln!(
-        "  ({clusters} clusters, {fleet} fleet, simulated in {:.0} s)",
-        t.elapsed().as_secs_f64()
+        "  ({clusters} clusters, {fleet} fleet, simulated in {:.0} s, settled in {:.1} s more)",
+        up.as_secs_f64(),
+        (t.elapsed() - up).as_secs_f64()
     );
     (Sim(child), kc)
+}
+
+/// Waits until the simulator is done reconciling what it seeded (under 5%
+/// of a core for half a second): a real fleet is measured at rest too.
+fn settle(pid: u32) {
+    let t = Instant::now();
+    let mut last = cpu_ticks(pid).unwrap_or(0);
+    while t.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = cpu_ticks(pid).unwrap_or(0);
+        // Ticks are hundredths of a second: 2.5 in half a second is 5%.
+        if now.saturating_sub(last) <= 2 {
+            return;
+        }
+        last = now;
+    }
 }
 
 /// Apps a simulated fleet holds: per space its apps, plus a database when it has 4 or more.

@@ -687,7 +687,8 @@ pub(super) async fn run(c: Cluster, attached: BTreeSet<String>, mut links: Links
         c,
         client,
         // Lists in pages of 100: a page is held whole while it is decoded,
-        // and 30 clusters listing at once is what sets the peak memory.
+        // and 30 clusters listing at once is what sets the peak memory
+        // (pages of 250 were no faster and took 300 MiB).
         cfg: watcher::Config::default()
             .timeout(opts.watch_timeout_secs)
             .page_size(100),
