@@ -313,6 +313,14 @@ fn conflicts_skip_overwrite_or_rename() {
             .iter()
             .all(|d| d["metadata"]["name"] != format!("{b}-copy-2").as_str())
     );
+    // prod-eu1 has no domain: a copy beside the source would serve its hosts twice.
+    let beside = format!("prod-eu1/{ns}-2");
+    s.fails(
+        &["copy", "--from", &from, "--app", a, "--to", &beside],
+        1,
+        "cluster prod-eu1 has no domain, so the copy would serve",
+    );
+    assert!(objects(&s, 0, "Ingress", &format!("{ns}-2")).is_empty());
     // Bad input is said.
     s.fails(
         &["copy", "--from", &from, "--app", "ghost", "--to", &to],

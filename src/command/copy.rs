@@ -606,12 +606,7 @@ pub fn rewrite(b: &Bundle, spec: &CopySpec, target: &Target, name: &str, notes: 
         }
         push(s, &mut out);
     }
-    let hosts: Vec<String> = b
-        .ingresses
-        .iter()
-        .flat_map(|i| i["spec"]["rules"].as_array().cloned().unwrap_or_default())
-        .filter_map(|r| r["host"].as_str().map(str::to_string))
-        .collect();
+    let hosts = ingress_hosts(&b.ingresses);
     let map = host_map(&hosts, spec, name, target, notes);
     let tls_secret = target.domains.first().and_then(|d| d.tls_secret.clone());
     for i in &b.ingresses {
@@ -978,6 +973,33 @@ fn free_name(source: &AppRef, live: &SpaceObjects, taken: &BTreeSet<String>) -> 
     format!("{}-copy-x", source.name)
 }
 
+/// The hosts the rules of these Ingresses serve.
+fn ingress_hosts(ingresses: &[Value]) -> Vec<String> {
+    ingresses
+        .iter()
+        .flat_map(|i| i["spec"]["rules"].as_array().cloned().unwrap_or_default())
+        .filter_map(|r| r["host"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Why a copy may not go where its routes would serve the hosts its source
+/// serves on the same cluster (two Ingresses, one host): with no domain
+/// there, the hosts are kept.
+fn host_clash(b: &Bundle, objects: &[Value], target: &Target) -> Option<String> {
+    if b.app.space.cluster != target.space.cluster || !target.domains.is_empty() {
+        return None;
+    }
+    let source = ingress_hosts(&b.ingresses);
+    let copied: Vec<Value> = objects.iter().filter(|o| o["kind"] == "Ingress").cloned().collect();
+    let host = ingress_hosts(&copied).into_iter().find(|h| source.contains(h))?;
+    let c = &target.space.cluster;
+    Some(format!(
+        "cluster {c} has no domain, so the copy would serve {host} beside {}, on the same cluster; \
+         add a domain (`kdeck domains add {c} SUFFIX`) and copy again, or copy to another cluster",
+        b.app
+    ))
+}
+
 fn fail_item(source: &AppRef, target: &SpaceRef, why: String) -> PlanItem {
     PlanItem {
         source: source.to_string(),
@@ -1145,6 +1167,10 @@ pub async fn plan(ex: &Executor, spec: &CopySpec) -> Result<CopyPlan, Failure> {
                 }
                 None => (rewrite(b, spec, &target, &name, &mut notes), None),
             };
+            if let Some(why) = host_clash(b, &objects, &target) {
+                items.push(fail_item(&b.app, t, why));
+                continue;
+            }
             let (lines, changes) = judge(&objects, &live);
             let there = live.get("Deployment", &name).or_else(|| live.get("StatefulSet", &name));
             let action = if changes == 0 {
@@ -1587,6 +1613,26 @@ mod tests {
         };
         let mut notes = Vec::new();
         let objs = rewrite(&b, &spec, &target, "web-copy", &mut notes);
+        assert_eq!(host_clash(&b, &objs, &target), None);
+        // The same cluster with no domain would serve the source's host twice;
+        // another cluster with no domain keeps it, alone there.
+        let here = Target {
+            space: SpaceRef::new("a", "shop-2"),
+            domains: Vec::new(),
+        };
+        let why = host_clash(&b, &rewrite(&b, &spec, &here, "web", &mut Vec::new()), &here).unwrap();
+        assert!(
+            why.contains("web.apps.a.example.com") && why.contains("kdeck domains add a SUFFIX"),
+            "{why}"
+        );
+        let away = Target {
+            space: SpaceRef::new("c", "shop"),
+            domains: Vec::new(),
+        };
+        assert_eq!(
+            host_clash(&b, &rewrite(&b, &spec, &away, "web", &mut Vec::new()), &away),
+            None
+        );
         let w = objs.iter().find(|o| o["kind"] == "Deployment").unwrap();
         assert_eq!(w["metadata"]["name"], "web-copy");
         assert_eq!(w["spec"]["selector"]["matchLabels"]["app"], "web-copy");
