@@ -941,7 +941,7 @@ fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<B
         move |ev_res: ResId, ev_ns: &str, v: &Value| {
             ev_res == t.res
                 && ns.as_deref().is_none_or(|n| n == ev_ns)
-                && (labels.is_empty() || labels.matches(&super::state::labels_of(v)))
+                && super::state::selects(&labels, v)
                 && fields.matches(v)
         }
     };

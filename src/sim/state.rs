@@ -101,6 +101,11 @@ pub fn name_of(v: &Value) -> &str {
     meta(v).get("name").and_then(Value::as_str).unwrap_or("")
 }
 
+/// Whether a label selector takes an object; an empty one reads no labels.
+pub fn selects(labels: &LabelSelector, v: &Value) -> bool {
+    labels.is_empty() || labels.matches(&labels_of(v))
+}
+
 pub fn labels_of(v: &Value) -> BTreeMap<String, String> {
     meta(v)
         .get("labels")
@@ -201,9 +206,23 @@ impl State {
         res: ResId,
         ns: Option<&'a str>,
     ) -> impl Iterator<Item = (&'a Key, &'a Arc<Value>)> + 'a {
-        let start = (res, ns.unwrap_or("").to_string(), String::new());
+        self.kind_from(res, ns, Self::first_of(res, ns))
+    }
+
+    /// Where a kind's objects (in one namespace or all) start in key order.
+    fn first_of(res: ResId, ns: Option<&str>) -> Bound<Key> {
+        Bound::Included((res, ns.unwrap_or("").to_string(), String::new()))
+    }
+
+    /// Objects of a kind (in one namespace or all) from `from` on, in key order.
+    fn kind_from<'a>(
+        &'a self,
+        res: ResId,
+        ns: Option<&'a str>,
+        from: Bound<Key>,
+    ) -> impl Iterator<Item = (&'a Key, &'a Arc<Value>)> + 'a {
         self.objects
-            .range(start..)
+            .range((from, Bound::Unbounded))
             .take_while(move |((r, n, _), _)| *r == res && ns.is_none_or(|ns| n == ns))
     }
 
@@ -215,22 +234,16 @@ impl State {
         ns: Option<&'a str>,
         after: Option<&Key>,
     ) -> impl Iterator<Item = (&'a Key, &'a Arc<Value>, Bytes)> + 'a {
-        let from = match after {
-            Some(k) => Bound::Excluded(k.clone()),
-            None => Bound::Included((res, ns.unwrap_or("").to_string(), String::new())),
-        };
+        let from = after.map_or_else(|| Self::first_of(res, ns), |k| Bound::Excluded(k.clone()));
         let mut enc = self.encoded.range((from.clone(), Bound::Unbounded)).peekable();
-        self.objects
-            .range((from, Bound::Unbounded))
-            .take_while(move |((r, n, _), _)| *r == res && ns.is_none_or(|ns| n == ns))
-            .map(move |(k, v)| {
-                while enc.next_if(|(ek, _)| *ek < k).is_some() {}
-                let json = match enc.next_if(|(ek, _)| *ek == k) {
-                    Some((_, b)) => b.clone(),
-                    None => encode(v),
-                };
-                (k, v, json)
-            })
+        self.kind_from(res, ns, from).map(move |(k, v)| {
+            while enc.next_if(|(ek, _)| *ek < k).is_some() {}
+            let json = match enc.next_if(|(ek, _)| *ek == k) {
+                Some((_, b)) => b.clone(),
+                None => encode(v),
+            };
+            (k, v, json)
+        })
     }
 
     /// A list page as `f` makes each item from its key, object and JSON; the
@@ -248,9 +261,8 @@ impl State {
     ) -> (Vec<T>, Option<Key>) {
         let mut out = Vec::new();
         let mut last = None;
-        let all = labels.is_empty();
         for (k, v, json) in self.iter_encoded(res, ns, after) {
-            if !(all || labels.matches(&labels_of(v))) || !fields.matches(v) {
+            if !selects(labels, v) || !fields.matches(v) {
                 continue;
             }
             if limit.is_some_and(|l| out.len() >= l) {
@@ -1018,7 +1030,7 @@ mod tests {
                 );
             }
         }
-        // A change, a removal and a deletion marked, then read back.
+        // A change, a removal and a delete, then read back.
         s.put(
             cm,
             "a",

@@ -765,7 +765,6 @@ impl Cockpit {
         self.stale = Stale::ALL;
     }
 
-    /// New snapshots from the fleet.
     /// New snapshots from the fleet. Only the rows whose maps changed are
     /// made again; false when nothing drawn changed.
     pub fn set_fleet(&mut self, clusters: Vec<Arc<ClusterSnapshot>>) -> bool {

@@ -147,45 +147,33 @@ fn template(t: STemplate) -> PodTemplateSpec {
     }
 }
 
-impl Shadow for Deployment {
-    type S = SWorkload;
-    fn from_shadow(s: SWorkload) -> Deployment {
-        Deployment {
-            metadata: s.metadata.into(),
-            spec: DeploymentSpec {
-                replicas: s.spec.replicas,
-                template: template(s.spec.template),
-                ..Default::default()
-            },
-            status: s.status.map(|st| DeploymentStatus {
-                ready_replicas: st.ready_replicas,
-                updated_replicas: st.updated_replicas,
-                observed_generation: st.observed_generation,
-                ..Default::default()
-            }),
+/// Deployments and StatefulSets read the same few fields into their own types.
+macro_rules! workload_shadow {
+    ($kind:ident, $spec:ident, $status:ident) => {
+        impl Shadow for $kind {
+            type S = SWorkload;
+            fn from_shadow(s: SWorkload) -> $kind {
+                $kind {
+                    metadata: s.metadata.into(),
+                    spec: $spec {
+                        replicas: s.spec.replicas,
+                        template: template(s.spec.template),
+                        ..Default::default()
+                    },
+                    status: s.status.map(|st| $status {
+                        ready_replicas: st.ready_replicas,
+                        updated_replicas: st.updated_replicas,
+                        observed_generation: st.observed_generation,
+                        ..Default::default()
+                    }),
+                }
+            }
         }
-    }
+    };
 }
 
-impl Shadow for StatefulSet {
-    type S = SWorkload;
-    fn from_shadow(s: SWorkload) -> StatefulSet {
-        StatefulSet {
-            metadata: s.metadata.into(),
-            spec: StatefulSetSpec {
-                replicas: s.spec.replicas,
-                template: template(s.spec.template),
-                ..Default::default()
-            },
-            status: s.status.map(|st| StatefulSetStatus {
-                ready_replicas: st.ready_replicas,
-                updated_replicas: st.updated_replicas,
-                observed_generation: st.observed_generation,
-                ..Default::default()
-            }),
-        }
-    }
-}
+workload_shadow!(Deployment, DeploymentSpec, DeploymentStatus);
+workload_shadow!(StatefulSet, StatefulSetSpec, StatefulSetStatus);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
