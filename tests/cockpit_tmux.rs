@@ -592,3 +592,73 @@ fn copying_an_app_from_the_cockpit_plans_then_runs_it_into_another_space() {
             .any(|e| e["command"]["type"] == "copy" && e["status"] == "applied")
     );
 }
+
+/// One store, many kdecks: the cockpit stays open (it owns the store) while
+/// four scripts run 200 CLI commands on the same data dir; none is refused,
+/// the journal has them all, and the last draft is on the cockpit's screen
+/// within a second, with no key pressed.
+#[test]
+fn a_cockpit_stays_open_while_scripts_run_200_commands_on_its_store() {
+    let c = SimCockpit::new("many", &[]);
+    let t = &c.t;
+    t.start(&wrapped(t, &format!("--data-dir {}", sh_quote(&c.data))));
+    t.wait_for("live", Duration::from_secs(20), |s| s.contains("1 live"));
+    t.keys(&["/"]);
+    t.text("shop-prod");
+    t.keys(&["Enter", "j", "j", "Enter"]);
+    t.wait_for("the app", Duration::from_secs(10), |s| {
+        s.lines().any(|l| l.contains(" hello ") && l.contains("1/1"))
+    });
+    let before = c.journal().len();
+    let data = c.data.clone();
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let data = data.clone();
+            std::thread::spawn(move || {
+                let mut failures = Vec::new();
+                for i in 0..50 {
+                    let name = format!("prod-eu1/shop-prod/d{w}-{i}");
+                    let args: Vec<&str> = if i % 2 == 0 {
+                        vec!["apps", "create", &name, "--image", "nginx:1.27"]
+                    } else {
+                        // A read of the space, through the store and the cluster.
+                        vec!["apps", "list", "--space", "prod-eu1/shop-prod", "-o", "json"]
+                    };
+                    let out = Command::new(bin())
+                        .arg("--data-dir")
+                        .arg(&data)
+                        .args(&args)
+                        .output()
+                        .unwrap();
+                    if !out.status.success() {
+                        failures.push(format!("{args:?}: {}", String::from_utf8_lossy(&out.stderr)));
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    let failures: Vec<String> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    assert!(failures.is_empty(), "refused or failed: {failures:?}");
+    let out = Command::new(bin())
+        .arg("--data-dir")
+        .arg(&c.data)
+        .args(["apps", "create", "prod-eu1/shop-prod/aaa-last", "--image", "nginx:1.27"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let written = Instant::now();
+    t.wait_for("the new draft, without a key press", Duration::from_secs(5), |s| {
+        s.lines().any(|l| l.contains("aaa-last") && l.contains("draft"))
+    });
+    let shown = written.elapsed();
+    assert!(shown <= Duration::from_secs(1), "the draft took {shown:?} to show");
+    // Every create is journalled; the cockpit still runs and quits cleanly.
+    let journal = c.journal();
+    let creates = journal[before..]
+        .iter()
+        .filter(|e| e["command"]["type"] == "create_app" && e["status"] == "applied")
+        .count();
+    assert_eq!(creates, 101, "{:?}", &journal[before..]);
+    c.quit();
+}

@@ -44,7 +44,8 @@ pub struct Global {
     /// Output format
     #[arg(short = 'o', long = "output", global = true, value_enum, default_value_t = Format::Table)]
     pub output: Format,
-    /// The cockpit changes nothing: shown in its header
+    /// Change nothing: every changing command is refused (exit 1) and the
+    /// refusal journalled; the cockpit shows it in its header
     #[arg(long, global = true)]
     pub read_only: bool,
 }
@@ -77,6 +78,9 @@ pub enum Cmd {
     /// Multi-document YAML of a space or an app that `kubectl apply -f` takes
     /// (server fields stripped); `--solution` saves an app to create again
     Export(copy::ExportArgs),
+    /// The store itself: check it against its backup, or restore that backup
+    #[command(subcommand)]
+    Store(StoreCmd),
     /// Run simulated Kubernetes clusters on loopback until Ctrl-C
     Sim(SimArgs),
     /// Try kdeck on simulated clusters, with a separate throw-away store
@@ -239,11 +243,27 @@ pub enum AppsCmd {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum StoreCmd {
+    /// Whether the store reads, and what a restore from its backup would lose
+    Check,
+    /// Move the store aside and build it again from its backup (kdeck keeps
+    /// one beside the store, updated a few seconds after each change)
+    Restore {
+        /// Also when the store still reads (what changed since the backup is lost)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
 #[derive(Args, Debug)]
 pub struct HistoryArgs {
-    /// Only commands that failed or partly failed
+    /// Only commands that failed, partly failed or were interrupted
     #[arg(long)]
     failed: bool,
+    /// Run the command of journal entry ID again (a new entry records it)
+    #[arg(long, value_name = "ID", conflicts_with_all = ["failed", "limit"])]
+    rerun: Option<u64>,
     /// Only the last N entries
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
@@ -309,10 +329,75 @@ fn data_dir(global: &Global) -> Result<PathBuf, CliError> {
 
 fn open_store(global: &Global) -> Result<Store, CliError> {
     let dir = data_dir(global)?;
-    Store::open(&dir).map_err(|e| match e {
+    let store = Store::open(&dir).map_err(|e| match e {
         StoreError::Io { .. } | StoreError::DataDir { .. } => CliError::usage(e.to_string()),
         _ => CliError::failed(e.to_string()),
-    })
+    })?;
+    // Commands a killed kdeck left pending are marked interrupted.
+    crate::command::Journal::new(store.clone()).recover(&crate::clock::rfc3339(time::OffsetDateTime::now_utc()))?;
+    Ok(store)
+}
+
+fn store_cmd(cmd: &StoreCmd, global: &Global) -> Result<(), CliError> {
+    let dir = data_dir(global)?;
+    match cmd {
+        StoreCmd::Check => {
+            let report = Store::check(&dir)?;
+            print_data(global.output, &report, || {
+                let mut t = Table::new(&["TREE", "IN STORE", "IN BACKUP", "LOST ON RESTORE"]);
+                for tr in &report.trees {
+                    let opt = |n: Option<usize>| n.map_or("?".to_string(), |n| n.to_string());
+                    t.row([
+                        tr.tree.as_str(),
+                        &opt(tr.in_store),
+                        &tr.in_backup.to_string(),
+                        &opt(tr.lost_on_restore),
+                    ]);
+                }
+                t
+            })?;
+            let backup = match &report.backup_at {
+                Some(t) => format!("a backup from {t}"),
+                None => "no backup".to_string(),
+            };
+            match &report.damage {
+                None => {
+                    eprintln!("kdeck: the store reads; {backup}");
+                    Ok(())
+                }
+                Some(d) => Err(CliError::failed(format!(
+                    "the store is damaged: {d}; {backup}{}",
+                    if report.backup_at.is_some() {
+                        "; `kdeck store restore` builds the store again from it"
+                    } else {
+                        ""
+                    }
+                ))),
+            }
+        }
+        StoreCmd::Restore { yes } => {
+            if !yes {
+                let report = Store::check(&dir)?;
+                if report.readable {
+                    let lost: usize = report.trees.iter().filter_map(|t| t.lost_on_restore).sum();
+                    return Err(CliError::usage(format!(
+                        "the store reads; restoring the backup{} would lose {lost} entries changed since; pass --yes to restore anyway",
+                        report.backup_at.map(|t| format!(" from {t}")).unwrap_or_default()
+                    )));
+                }
+            }
+            let (backup, aside) = Store::restore(&dir)?;
+            eprintln!(
+                "kdeck: the store is built again from the backup of {} ({} clusters, {} apps, journal up to entry {}); the old one is in {}; changes made after the backup are not in it",
+                backup.written_at,
+                backup.count("clusters"),
+                backup.count("apps"),
+                backup.last_journal_id().unwrap_or(0),
+                aside.display()
+            );
+            Ok(())
+        }
+    }
 }
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
@@ -320,11 +405,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         None => return cockpit_cmd(&cli.global),
         Some(Cmd::Sim(args)) => return sim_cmd(args),
         Some(Cmd::Demo(args)) => return demo_cmd(args, &cli.global),
+        Some(Cmd::Store(cmd)) => return store_cmd(&cmd, &cli.global),
         Some(c) => c,
     };
     let store = open_store(&cli.global)?;
     let format = cli.global.output;
-    let executor = Executor::new(store.clone(), local_actor(), Arc::new(SystemClock));
+    let executor = Executor::new(store.clone(), local_actor(), Arc::new(SystemClock)).read_only(cli.global.read_only);
     match command {
         Cmd::Clusters(ClustersCmd::Import {
             files,
@@ -420,7 +506,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Bind(args) => run_command(&executor, args.command()?, format),
         Cmd::Copy(args) => copy::copy(&executor, &args, format),
         Cmd::Export(args) => copy::export(&executor, &args),
-        Cmd::Sim(_) | Cmd::Demo(_) => Ok(()),
+        Cmd::Sim(_) | Cmd::Demo(_) | Cmd::Store(_) => Ok(()),
     }
 }
 
@@ -670,7 +756,7 @@ fn cockpit_options(
         loaded: crate::ui::config::load(crate::ui::config::config_dir().as_deref(), no_color),
         read_only: global.read_only,
         clock: Arc::new(SystemClock),
-        executor: Some(executor),
+        executor: Some(executor.read_only(global.read_only)),
     }
 }
 
@@ -899,6 +985,7 @@ fn report(entry: &JournalEntry, format: Format) -> Result<(), CliError> {
     match &entry.status {
         Status::Applied => Ok(()),
         Status::Pending => Err(CliError::failed("the command did not finish")),
+        Status::Interrupted { reason } => Err(CliError::failed(format!("{}: {reason}", entry.command.verb()))),
         Status::PartiallyApplied => {
             let n = entry.items.iter().filter(|i| !i.ok).count();
             Err(CliError::failed(format!(
@@ -919,6 +1006,19 @@ fn report(entry: &JournalEntry, format: Format) -> Result<(), CliError> {
 }
 
 fn history(executor: &Executor, args: &HistoryArgs, format: Format) -> Result<(), CliError> {
+    if let Some(id) = args.rerun {
+        let entry = executor.journal().get(id)?.ok_or_else(|| {
+            CliError::usage(format!(
+                "--rerun {id}: no journal entry {id}; `kdeck history` lists them"
+            ))
+        })?;
+        eprintln!(
+            "kdeck: running entry {id} again: {} {}",
+            entry.command.verb(),
+            entry.target
+        );
+        return run_command(executor, entry.command, format);
+    }
     let mut entries: Vec<JournalEntry> = executor.journal().list()?;
     if args.failed {
         entries.retain(|e| e.status.is_failure());
@@ -941,7 +1041,8 @@ fn history(executor: &Executor, args: &HistoryArgs, format: Format) -> Result<()
                     .map(|i| format!("{}: {}", i.item, i.message))
                     .collect::<Vec<_>>()
                     .join("; "),
-                Status::Pending => "did not finish".into(),
+                Status::Pending => "running".into(),
+                Status::Interrupted { reason } => reason.clone(),
                 Status::Applied => String::new(),
             };
             t.row([

@@ -8,6 +8,8 @@ use super::Command;
 use crate::store::{Batch, Store, StoreError};
 
 const TREE: &str = "journal";
+/// The ids of the entries still pending: what a crash may have left.
+const PENDING: &str = "journal_pending";
 
 /// How a command ended, or that it has not (yet).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +28,11 @@ pub enum Status {
     },
     /// Some items applied, some did not: see the items.
     PartiallyApplied,
+    /// The process running it ended before it finished (killed, or the
+    /// machine went down): the items say what is known to have applied.
+    Interrupted {
+        reason: String,
+    },
 }
 
 impl Status {
@@ -35,10 +42,14 @@ impl Status {
             Status::Applied => "applied",
             Status::Failed { .. } => "failed",
             Status::PartiallyApplied => "partial",
+            Status::Interrupted { .. } => "interrupted",
         }
     }
     pub fn is_failure(&self) -> bool {
-        matches!(self, Status::Failed { .. } | Status::PartiallyApplied)
+        matches!(
+            self,
+            Status::Failed { .. } | Status::PartiallyApplied | Status::Interrupted { .. }
+        )
     }
 }
 
@@ -104,6 +115,42 @@ pub struct JournalEntry {
     pub items: Vec<ItemOutcome>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// The process that runs it, while it is pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<Runner>,
+    /// Unique per `begin`: a begin sent again after its owner died lands once.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub nonce: String,
+}
+
+/// A process, told apart from a later one with the same pid by its start time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Runner {
+    pub pid: u32,
+    /// Clock ticks after boot when it started (`/proc/PID/stat`, field 22).
+    pub started: u64,
+}
+
+impl Runner {
+    pub fn this() -> Self {
+        let pid = std::process::id();
+        Self {
+            pid,
+            started: process_start(pid).unwrap_or(0),
+        }
+    }
+    /// Whether the process still runs.
+    pub fn alive(&self) -> bool {
+        process_start(self.pid) == Some(self.started)
+    }
+}
+
+/// When a process started, in clock ticks after boot; `None` when there is no such process.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The name (field 2) is in parentheses and may hold spaces: count after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 /// Read and write access to the journal tree of a store.
@@ -118,16 +165,11 @@ impl Journal {
     }
 
     /// Records a command as pending and flushes it to disk before returning.
+    /// Ids are dense and increasing across every kdeck on the store: the
+    /// store's owner gives them out.
     pub fn begin(&self, command: Command, actor: &str, at: String) -> Result<JournalEntry, StoreError> {
-        // Ids are dense and increasing: one more than the last entry. The data
-        // dir lock keeps other processes out; this mutex keeps other threads out.
-        let _seq = self.store.journal_seq().lock().unwrap_or_else(|p| p.into_inner());
-        let last = self.store.tree(TREE)?.last()?;
-        let id = last
-            .and_then(|(k, _)| k.as_ref().try_into().ok().map(u64::from_be_bytes))
-            .map_or(1, |l| l + 1);
-        let entry = JournalEntry {
-            id,
+        let mut entry = JournalEntry {
+            id: 0,
             at,
             actor: actor.to_string(),
             target: command.target(),
@@ -135,33 +177,86 @@ impl Journal {
             status: Status::Pending,
             items: Vec::new(),
             finished_at: None,
+            runner: Some(Runner::this()),
+            nonce: uuid::Uuid::new_v4().simple().to_string(),
         };
-        let mut b = Batch::new();
-        self.stage(&mut b, &entry)?;
-        self.store.write(b)?;
+        let bytes = encode(&entry)?;
+        entry.id = self.store.append(TREE, PENDING, &entry.nonce, bytes)?;
         Ok(entry)
     }
 
     /// Adds the entry's final state to `batch`, so that the command's own
     /// writes and its outcome land in one transaction, then writes it.
     pub fn finish(&self, entry: &JournalEntry, mut batch: Batch) -> Result<(), StoreError> {
+        if entry.status != Status::Pending {
+            batch.raw(PENDING, entry.id.to_be_bytes().to_vec(), None);
+        }
         self.stage(&mut batch, entry)?;
         self.store.write(batch)
     }
 
+    /// Records what a running command has done so far, so that a kill leaves
+    /// its applied items known.
+    pub fn progress(&self, entry: &JournalEntry) -> Result<(), StoreError> {
+        let mut b = Batch::new();
+        self.stage(&mut b, entry)?;
+        self.store.write(b)
+    }
+
+    /// Entries left pending by a process that is gone become interrupted,
+    /// keeping the items they had recorded. Returns how many.
+    pub fn recover(&self, at: &str) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for (k, _) in self.store.scan_raw(PENDING, b"")? {
+            let Ok(id) = k.as_slice().try_into().map(u64::from_be_bytes) else {
+                continue;
+            };
+            let Some(mut e) = self.get(id)? else {
+                let mut b = Batch::new();
+                b.raw(PENDING, k, None);
+                self.store.write(b)?;
+                continue;
+            };
+            if e.status != Status::Pending {
+                let mut b = Batch::new();
+                b.raw(PENDING, k, None);
+                self.store.write(b)?;
+                continue;
+            }
+            if e.runner.as_ref().is_some_and(Runner::alive) {
+                continue;
+            }
+            let applied = e.items.iter().filter(|i| i.ok).count();
+            let who = e
+                .runner
+                .as_ref()
+                .map(|r| format!(" (pid {})", r.pid))
+                .unwrap_or_default();
+            e.status = Status::Interrupted {
+                reason: format!(
+                    "the kdeck running it{who} ended before it finished; {}; `kdeck history --rerun {id}` runs it again",
+                    if e.items.is_empty() {
+                        "what it did in the clusters is not known".to_string()
+                    } else {
+                        format!("{applied} of its items had applied, as listed")
+                    }
+                ),
+            };
+            e.finished_at = Some(at.to_string());
+            self.finish(&e, Batch::new())?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     fn stage(&self, b: &mut Batch, entry: &JournalEntry) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(entry).map_err(|e| StoreError::Encode {
-            tree: TREE.into(),
-            key: entry.id.to_string(),
-            reason: e.to_string(),
-        })?;
+        let bytes = encode(entry)?;
         b.raw(TREE, entry.id.to_be_bytes().to_vec(), Some(bytes));
         Ok(())
     }
 
     pub fn get(&self, id: u64) -> Result<Option<JournalEntry>, StoreError> {
-        let tree = self.store.tree(TREE)?;
-        match tree.get(id.to_be_bytes())? {
+        match self.store.get_raw(TREE, &id.to_be_bytes())? {
             Some(v) => Ok(Some(decode(&v, id)?)),
             None => Ok(None),
         }
@@ -169,15 +264,38 @@ impl Journal {
 
     /// All entries, oldest first.
     pub fn list(&self) -> Result<Vec<JournalEntry>, StoreError> {
-        let tree = self.store.tree(TREE)?;
-        tree.iter()
-            .map(|r| {
-                let (k, v) = r?;
-                let id = k.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
-                decode(&v, id)
+        self.store
+            .scan_raw(TREE, b"")?
+            .iter()
+            .map(|(k, v)| {
+                let id = k.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
+                decode(v, id)
             })
             .collect()
     }
+
+    /// The newest `n` entries, oldest first.
+    pub fn tail(&self, n: usize) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut out = self
+            .store
+            .tail_raw(TREE, n)?
+            .iter()
+            .map(|(k, v)| {
+                let id = k.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(0);
+                decode(v, id)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+}
+
+fn encode(entry: &JournalEntry) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(entry).map_err(|e| StoreError::Encode {
+        tree: TREE.into(),
+        key: entry.id.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 fn decode(bytes: &[u8], id: u64) -> Result<JournalEntry, StoreError> {

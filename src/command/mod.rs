@@ -314,6 +314,8 @@ pub struct Executor {
     journal: Journal,
     actor: String,
     clock: SharedClock,
+    /// Refuses every command (journalled as refused).
+    read_only: bool,
 }
 
 /// `user@host` of whoever runs kdeck.
@@ -353,7 +355,14 @@ impl Executor {
             store,
             actor,
             clock,
+            read_only: false,
         }
+    }
+
+    /// An executor that refuses every command, recording the refusal.
+    pub fn read_only(mut self, on: bool) -> Self {
+        self.read_only = on;
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -380,6 +389,9 @@ impl Executor {
     pub async fn run_with(&self, command: Command, progress: &copy::Progress) -> Result<JournalEntry, StoreError> {
         let mut entry = self.journal.begin(command, &self.actor, self.now())?;
         let result = match &entry.command {
+            _ if self.read_only => Err(invalid(
+                "refused: kdeck runs read-only (--read-only); run it without --read-only to change anything",
+            )),
             Command::ImportClusters {
                 files,
                 contexts,

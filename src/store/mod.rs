@@ -1,22 +1,33 @@
-//! The embedded store: sled trees, one per entity, with a schema version, a
-//! lock that keeps one kdeck per data dir, and files private to the user.
+//! The embedded store: sled trees, one per entity, with a schema version,
+//! files private to the user, and one owner per data dir that every other
+//! kdeck on it reaches over a Unix socket ([`owner`]).
 //!
 //! Layout of a data dir:
 //! ```text
-//! DATA_DIR/            0700 when kdeck creates it
-//!   kdeck.lock         0600, holds the pid of the kdeck that has the store open
+//! DATA_DIR/            0700, the user's own (another owner or group/other write is refused)
+//!   kdeck.lock         0600, held by the kdeck that owns the store; holds its pid
+//!   kdeck.sock         0600, where the owner serves the other kdecks
 //!   store/             0700, the sled database (files 0600)
+//!   backup.json        0600, the settings and the journal, for `kdeck store restore`
 //! ```
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+mod backup;
+mod db;
+mod owner;
+mod wire;
+
+pub use backup::{Backup, CheckReport};
+
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sled::Transactional;
+
+use wire::{Bytes, Request, Response, WireOp};
 
 use crate::model::{App, Binding, Catalog, Cluster, Domain, RoleGrant, Route, Solution, Space};
 
@@ -37,10 +48,26 @@ const SCHEMA_KEY: &str = "schema_version";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "the data dir {dir} is in use by another kdeck{}; close that one, or pass --data-dir DIR (or set KDECK_DATA_DIR) to use another store",
-        .pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+        "the kdeck that owns the store in {dir}{} does not answer{}; if it is stopped (Ctrl-Z), bring it back with `fg`, or end it",
+        .pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+        if *.waited { " in time" } else { "" }
     )]
-    Locked { dir: PathBuf, pid: Option<u32> },
+    Unanswered {
+        dir: PathBuf,
+        pid: Option<u32>,
+        waited: bool,
+    },
+    #[error(
+        "the store in {dir} is damaged ({reason}); `kdeck store check` says what {} holds, and `kdeck store restore` builds the store again from it",
+        .backup_at.as_ref().map(|t| format!("the backup from {t}")).unwrap_or_else(|| "its backup".into())
+    )]
+    Damaged {
+        dir: PathBuf,
+        reason: String,
+        backup_at: Option<String>,
+    },
+    #[error("the kdeck that owns the store said: {reason}")]
+    Owner { reason: String },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("cannot use {dir} as the data dir: {reason}; pass --data-dir DIR (or set KDECK_DATA_DIR) to use another")]
@@ -76,7 +103,7 @@ pub fn plain_io(e: &std::io::Error) -> String {
     }
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_path_buf(),
         source,
@@ -205,19 +232,25 @@ fn decode<T: DeserializeOwned>(tree: &str, key: &[u8], bytes: &[u8]) -> Result<T
     })
 }
 
-/// Holds the data dir's lock for as long as any clone of the store lives.
-#[derive(Debug)]
-struct DirLock {
-    _file: File,
-}
-
-/// The open store. Cheap to clone; all clones share one database and lock.
+/// The open store. Cheap to clone; all clones share one way to the database:
+/// this process owns it, or asks the kdeck that does.
 #[derive(Clone, Debug)]
 pub struct Store {
-    db: sled::Db,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     dir: PathBuf,
-    _lock: Arc<DirLock>,
-    journal_seq: Arc<std::sync::Mutex<()>>,
+    socket: PathBuf,
+    migrations: Vec<Migration>,
+    mode: RwLock<Mode>,
+}
+
+#[derive(Debug)]
+enum Mode {
+    Owner(owner::Owner),
+    Client(owner::Client),
 }
 
 /// Where the store lives when neither `--data-dir` nor `KDECK_DATA_DIR` says:
@@ -242,37 +275,40 @@ fn make_private_dir(path: &Path) -> Result<(), StoreError> {
         .map_err(io_err(path))
 }
 
-fn lock_dir(dir: &Path) -> Result<DirLock, StoreError> {
-    let path = dir.join("kdeck.lock");
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
-        .map_err(io_err(&path))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(fs::TryLockError::WouldBlock) => {
-            let mut s = String::new();
-            let _ = file.read_to_string(&mut s);
-            return Err(StoreError::Locked {
-                dir: dir.to_path_buf(),
-                pid: s.trim().parse().ok(),
-            });
-        }
-        Err(fs::TryLockError::Error(e)) => return Err(io_err(&path)(e)),
-    }
-    // Record who holds it, for the message the next kdeck prints.
-    let write_pid = |f: &mut File| -> std::io::Result<()> {
-        f.set_len(0)?;
-        f.seek(SeekFrom::Start(0))?;
-        write!(f, "{}", std::process::id())?;
-        f.flush()
+/// A data dir (or the store dir in it) must be the user's own and closed to
+/// others: someone else's, or one that group or others may write, is refused
+/// with what to do. One that others may only read is closed to them.
+pub fn check_private_dir(data_dir: &Path, dir: &Path) -> Result<(), StoreError> {
+    let refuse = |reason: String| StoreError::DataDir {
+        dir: data_dir.to_path_buf(),
+        reason,
     };
-    write_pid(&mut file).map_err(io_err(&path))?;
-    Ok(DirLock { _file: file })
+    let meta = fs::metadata(dir).map_err(io_err(dir))?;
+    if !meta.is_dir() {
+        return Err(refuse(format!("{} is not a directory", dir.display())));
+    }
+    let me = rustix::process::getuid().as_raw();
+    if meta.uid() != me {
+        return Err(refuse(format!(
+            "{} belongs to uid {}, not to you (uid {me}); `chown {me} {}` if it is yours",
+            dir.display(),
+            meta.uid(),
+            dir.display()
+        )));
+    }
+    let mode = meta.mode() & 0o777;
+    if mode & 0o022 != 0 {
+        return Err(refuse(format!(
+            "{} may be written by {} (mode {mode:03o}); `chmod 700 {}`",
+            dir.display(),
+            if mode & 0o002 != 0 { "anyone" } else { "its group" },
+            dir.display()
+        )));
+    }
+    if mode & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err(dir))?;
+    }
+    Ok(())
 }
 
 /// Makes every file under `dir` readable by the user only.
@@ -281,6 +317,9 @@ fn tighten(dir: &Path) -> Result<(), StoreError> {
         let entry = entry.map_err(io_err(dir))?;
         let path = entry.path();
         let ft = entry.file_type().map_err(io_err(&path))?;
+        if ft.is_symlink() {
+            continue;
+        }
         let mode = if ft.is_dir() { 0o700 } else { 0o600 };
         fs::set_permissions(&path, fs::Permissions::from_mode(mode)).map_err(io_err(&path))?;
         if ft.is_dir() {
@@ -290,9 +329,80 @@ fn tighten(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The schema version recorded in a database (0 when none is).
+fn read_schema_version(db: &sled::Db) -> Result<u32, StoreError> {
+    let meta = db.open_tree(META_TREE)?;
+    Ok(match meta.get(SCHEMA_KEY)? {
+        Some(v) => {
+            let arr: [u8; 4] = v.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+                tree: META_TREE.into(),
+                key: SCHEMA_KEY.into(),
+                reason: format!("{} bytes where 4 were expected", v.len()),
+            })?;
+            u32::from_be_bytes(arr)
+        }
+        None => 0,
+    })
+}
+
+/// Opens sled in `data_dir/store` and brings its schema up to date: what the
+/// kdeck that takes the lock does.
+fn open_db(data_dir: &Path, migrations: &[Migration]) -> Result<db::Db, StoreError> {
+    let dir = data_dir.join("store");
+    make_private_dir(&dir)?;
+    check_private_dir(data_dir, &dir)?;
+    // Files sled makes later (blobs, new segments) are private from the start.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    let db = sled::Config::new()
+        .path(&dir)
+        .mode(sled::Mode::HighThroughput)
+        .open()
+        .map_err(|source| match source {
+            sled::Error::Corruption { .. } => StoreError::Damaged {
+                dir: data_dir.to_path_buf(),
+                reason: source.to_string(),
+                backup_at: Backup::read(data_dir).ok().flatten().map(|b| b.written_at),
+            },
+            source => StoreError::Sled {
+                dir: dir.clone(),
+                source,
+            },
+        })?;
+    tighten(&dir)?;
+    let target = u32::try_from(migrations.len()).unwrap_or(u32::MAX);
+    let mut v = read_schema_version(&db)?;
+    if v > target {
+        return Err(StoreError::NewerSchema {
+            dir: data_dir.to_path_buf(),
+            found: v,
+            supported: target,
+        });
+    }
+    while v < target {
+        let step = migrations[v as usize];
+        step(&db).map_err(|e| StoreError::Migration {
+            from: v,
+            reason: e.to_string(),
+        })?;
+        v += 1;
+        db.open_tree(META_TREE)?.insert(SCHEMA_KEY, &v.to_be_bytes())?;
+        db.flush()?;
+    }
+    Ok(db::Db::new(db, data_dir.join(backup::FILE)))
+}
+
+/// Takes the store over if no kdeck owns it: `None` when one does.
+fn try_own(dir: &Path, socket: &Path, migrations: &[Migration]) -> Result<Option<owner::Owner>, StoreError> {
+    let Some(lock) = owner::try_lock(dir)? else {
+        return Ok(None);
+    };
+    let db = open_db(dir, migrations)?;
+    Ok(Some(owner::Owner::new(lock, db, socket.to_path_buf())?))
+}
+
 impl Store {
-    /// Opens (creating if needed) the store in `data_dir`, takes its lock and
-    /// brings its schema up to date.
+    /// Opens the store in `data_dir` (creating it if needed): as its owner
+    /// when no other kdeck has it, else through the kdeck that does.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         Self::open_with_migrations(data_dir, MIGRATIONS)
     }
@@ -314,88 +424,160 @@ impl Store {
             },
             other => other,
         })?;
-        let lock = lock_dir(data_dir)?;
-        let dir = data_dir.join("store");
-        make_private_dir(&dir)?;
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(io_err(&dir))?;
-        let db = sled::Config::new()
-            .path(&dir)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|source| StoreError::Sled {
-                dir: dir.clone(),
-                source,
-            })?;
-        tighten(&dir)?;
-        let store = Self {
-            db,
-            dir: data_dir.to_path_buf(),
-            _lock: Arc::new(lock),
-            journal_seq: Arc::default(),
+        check_private_dir(data_dir, data_dir)?;
+        let socket = owner::socket_path(data_dir)?;
+        let mode = match try_own(data_dir, &socket, migrations)? {
+            Some(o) => Mode::Owner(o),
+            None => Mode::Client(owner::Client::new(socket.clone())),
         };
-        store.migrate(migrations)?;
+        let store = Self {
+            inner: Arc::new(Inner {
+                dir: data_dir.to_path_buf(),
+                socket,
+                migrations: migrations.to_vec(),
+                mode: RwLock::new(mode),
+            }),
+        };
+        // A client checks that the owner answers, and runs the same schema.
+        let found = store.schema_version()?;
+        let target = u32::try_from(migrations.len()).unwrap_or(u32::MAX);
+        if found > target {
+            return Err(StoreError::NewerSchema {
+                dir: data_dir.to_path_buf(),
+                found,
+                supported: target,
+            });
+        }
         Ok(store)
     }
 
     pub fn data_dir(&self) -> &Path {
-        &self.dir
+        &self.inner.dir
+    }
+
+    /// Whether this process owns the database (others reach it through it).
+    pub fn is_owner(&self) -> bool {
+        matches!(
+            *self.inner.mode.read().unwrap_or_else(|p| p.into_inner()),
+            Mode::Owner(_)
+        )
+    }
+
+    /// Carries a request out: on the database when this process owns it,
+    /// else through the owner; an owner that went away is replaced by the
+    /// next one, this process if it takes the lock first.
+    fn call(&self, req: &Request) -> Result<Response, StoreError> {
+        let deadline = Instant::now() + owner::REACH_LIMIT;
+        loop {
+            let unanswered = {
+                let mode = self.inner.mode.read().unwrap_or_else(|p| p.into_inner());
+                match &*mode {
+                    Mode::Owner(o) => return o.db.exec(req),
+                    Mode::Client(c) => match c.call(req) {
+                        Ok(Response::Error { reason }) => return Err(StoreError::Owner { reason }),
+                        Ok(r) => return Ok(r),
+                        Err(u) => u,
+                    },
+                }
+            };
+            if let owner::Unanswered::Silent = unanswered {
+                return Err(StoreError::Unanswered {
+                    dir: self.inner.dir.clone(),
+                    pid: owner::lock_holder(&self.inner.dir),
+                    waited: true,
+                });
+            }
+            {
+                let mut mode = self.inner.mode.write().unwrap_or_else(|p| p.into_inner());
+                if let Mode::Client(_) = &*mode
+                    && let Some(o) = try_own(&self.inner.dir, &self.inner.socket, &self.inner.migrations)?
+                {
+                    *mode = Mode::Owner(o);
+                    continue;
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(StoreError::Unanswered {
+                    dir: self.inner.dir.clone(),
+                    pid: owner::lock_holder(&self.inner.dir),
+                    waited: false,
+                });
+            }
+            // An owner is starting (it has the lock, not yet the socket).
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     /// The schema version recorded in the store (0 when none is).
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        let meta = self.db.open_tree(META_TREE)?;
-        Ok(match meta.get(SCHEMA_KEY)? {
-            Some(v) => {
-                let arr: [u8; 4] = v.as_ref().try_into().map_err(|_| StoreError::Corrupt {
-                    tree: META_TREE.into(),
-                    key: SCHEMA_KEY.into(),
-                    reason: format!("{} bytes where 4 were expected", v.len()),
-                })?;
-                u32::from_be_bytes(arr)
-            }
-            None => 0,
-        })
-    }
-
-    fn set_schema_version(&self, v: u32) -> Result<(), StoreError> {
-        self.db.open_tree(META_TREE)?.insert(SCHEMA_KEY, &v.to_be_bytes())?;
-        self.db.flush()?;
-        Ok(())
-    }
-
-    fn migrate(&self, migrations: &[Migration]) -> Result<(), StoreError> {
-        let target = u32::try_from(migrations.len()).unwrap_or(u32::MAX);
-        let mut v = self.schema_version()?;
-        if v > target {
-            return Err(StoreError::NewerSchema {
-                dir: self.dir.clone(),
-                found: v,
-                supported: target,
-            });
+        match self.call(&Request::SchemaVersion)? {
+            Response::Number { n } => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
+            other => Err(unexpected(&other)),
         }
-        while v < target {
-            let step = migrations[v as usize];
-            step(&self.db).map_err(|e| StoreError::Migration {
-                from: v,
-                reason: e.to_string(),
-            })?;
-            v += 1;
-            self.set_schema_version(v)?;
+    }
+
+    /// Which change the store is at: it differs after any write by any kdeck.
+    pub fn generation(&self) -> Result<(u64, u64), StoreError> {
+        match self.call(&Request::Generation)? {
+            Response::Generation { epoch, count } => Ok((epoch, count)),
+            other => Err(unexpected(&other)),
         }
-        Ok(())
     }
 
-    pub(crate) fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
-        Ok(self.db.open_tree(name)?)
+    /// The pid of the kdeck that owns the store.
+    pub fn owner_pid(&self) -> Result<u32, StoreError> {
+        match self.call(&Request::Owner)? {
+            Response::Number { n } => Ok(u32::try_from(n).unwrap_or(0)),
+            other => Err(unexpected(&other)),
+        }
     }
 
-    /// Serialises the choice of journal ids within this process.
-    pub(crate) fn journal_seq(&self) -> &std::sync::Mutex<()> {
-        &self.journal_seq
+    pub(crate) fn get_raw(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.call(&Request::Get {
+            tree: tree.into(),
+            key: Bytes(key.to_vec()),
+        })? {
+            Response::Value { value } => Ok(value.map(|b| b.0)),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    pub(crate) fn scan_raw(&self, tree: &str, prefix: &[u8]) -> Result<Vec<RawPair>, StoreError> {
+        match self.call(&Request::Scan {
+            tree: tree.into(),
+            prefix: Bytes(prefix.to_vec()),
+        })? {
+            Response::Pairs { pairs } => Ok(pairs.into_iter().map(|(k, v)| (k.0, v.0)).collect()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// The newest `n` entries of a tree, newest first.
+    pub(crate) fn tail_raw(&self, tree: &str, n: usize) -> Result<Vec<RawPair>, StoreError> {
+        match self.call(&Request::Tail { tree: tree.into(), n })? {
+            Response::Pairs { pairs } => Ok(pairs.into_iter().map(|(k, v)| (k.0, v.0)).collect()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Stores a JSON object under the tree's next id (dense and ordered
+    /// across every kdeck on the store), with `id` and `nonce` set in it, and
+    /// `index` recording the id in `index` in the same transaction. Sent again
+    /// with the same nonce, it lands once.
+    pub(crate) fn append(&self, tree: &str, index: &str, nonce: &str, value: Vec<u8>) -> Result<u64, StoreError> {
+        match self.call(&Request::Append {
+            tree: tree.into(),
+            index: index.into(),
+            nonce: nonce.into(),
+            value: Bytes(value),
+        })? {
+            Response::Id { id } => Ok(id),
+            other => Err(unexpected(&other)),
+        }
     }
 
     pub fn get<E: Entity>(&self, key: &str) -> Result<Option<E>, StoreError> {
-        match self.tree(E::TREE)?.get(key)? {
+        match self.get_raw(E::TREE, key.as_bytes())? {
             Some(bytes) => Ok(Some(decode(E::TREE, key.as_bytes(), &bytes)?)),
             None => Ok(None),
         }
@@ -409,12 +591,9 @@ impl Store {
     /// The entities whose key starts with `prefix`, in key order
     /// (e.g. the apps of one space: prefix `cluster/ns/`).
     pub fn list_prefix<E: Entity>(&self, prefix: &str) -> Result<Vec<E>, StoreError> {
-        self.tree(E::TREE)?
-            .scan_prefix(prefix)
-            .map(|r| {
-                let (k, v) = r?;
-                decode(E::TREE, &k, &v)
-            })
+        self.scan_raw(E::TREE, prefix.as_bytes())?
+            .iter()
+            .map(|(k, v)| decode(E::TREE, k, v))
             .collect()
     }
 
@@ -426,9 +605,13 @@ impl Store {
 
     /// Removes one entity; true when it was there.
     pub fn delete<E: Entity>(&self, key: &str) -> Result<bool, StoreError> {
-        let existed = self.tree(E::TREE)?.remove(key)?.is_some();
-        self.db.flush()?;
-        Ok(existed)
+        match self.call(&Request::Remove {
+            tree: E::TREE.into(),
+            key: Bytes(key.as_bytes().to_vec()),
+        })? {
+            Response::Existed { existed } => Ok(existed),
+            other => Err(unexpected(&other)),
+        }
     }
 
     /// Applies a batch across trees in one transaction, then flushes.
@@ -436,35 +619,90 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut names: Vec<&'static str> = batch.ops.iter().map(|op| op.tree).collect();
-        names.sort_unstable();
-        names.dedup();
-        let trees = names.iter().map(|n| self.tree(n)).collect::<Result<Vec<_>, _>>()?;
-        let index = |t: &str| names.iter().position(|n| *n == t).unwrap_or(0);
-        trees
-            .as_slice()
-            .transaction(|tx| {
-                for op in &batch.ops {
-                    let tree = &tx[index(op.tree)];
-                    match &op.value {
-                        Some(v) => {
-                            tree.insert(op.key.as_slice(), v.as_slice())?;
-                        }
-                        None => {
-                            tree.remove(op.key.as_slice())?;
-                        }
-                    }
-                }
-                Ok(())
+        let ops = batch
+            .ops
+            .into_iter()
+            .map(|op| WireOp {
+                tree: op.tree.into(),
+                key: Bytes(op.key),
+                value: op.value.map(Bytes),
             })
-            .map_err(|e: sled::transaction::TransactionError<()>| match e {
-                sled::transaction::TransactionError::Storage(s) => StoreError::Db(s),
-                sled::transaction::TransactionError::Abort(()) => {
-                    StoreError::Db(sled::Error::Unsupported("transaction aborted".into()))
-                }
-            })?;
-        self.db.flush()?;
-        Ok(())
+            .collect();
+        match self.call(&Request::Write { ops })? {
+            Response::Done => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Every tree as it is now.
+    pub fn dump(&self) -> Result<Backup, StoreError> {
+        match self.call(&Request::Dump)? {
+            Response::Dump { backup } => Ok(backup),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Whether the store in `data_dir` reads, and what its backup holds
+    /// against it: what a restore would lose.
+    pub fn check(data_dir: &Path) -> Result<CheckReport, StoreError> {
+        let backup = Backup::read(data_dir)?;
+        let now = Self::open(data_dir).and_then(|s| s.dump());
+        Ok(match now {
+            Ok(b) => backup::compare(Ok(&b), backup.as_ref()),
+            Err(
+                e @ (StoreError::Damaged { .. }
+                | StoreError::Sled { .. }
+                | StoreError::Corrupt { .. }
+                | StoreError::Db(_)),
+            ) => backup::compare(Err(e.to_string()), backup.as_ref()),
+            Err(e) => return Err(e),
+        })
+    }
+
+    /// Moves the store aside and builds it again from the backup. No other
+    /// kdeck may have the store open. Returns the backup used and where the
+    /// old store went.
+    pub fn restore(data_dir: &Path) -> Result<(Backup, PathBuf), StoreError> {
+        check_private_dir(data_dir, data_dir)?;
+        let backup = Backup::read(data_dir)?.ok_or_else(|| StoreError::DataDir {
+            dir: data_dir.to_path_buf(),
+            reason: format!(
+                "there is no backup ({}) to restore from",
+                data_dir.join(backup::FILE).display()
+            ),
+        })?;
+        let Some(_lock) = owner::try_lock(data_dir)? else {
+            return Err(StoreError::DataDir {
+                dir: data_dir.to_path_buf(),
+                reason: format!(
+                    "another kdeck{} has the store open; end it, then restore",
+                    owner::lock_holder(data_dir)
+                        .map(|p| format!(" (pid {p})"))
+                        .unwrap_or_default()
+                ),
+            });
+        };
+        let aside = backup::restore_into(data_dir, &backup)?;
+        Ok((backup, aside))
+    }
+
+    /// The database itself, in the process that owns it: for tests that
+    /// damage entries on purpose.
+    #[cfg(test)]
+    pub(crate) fn with_db<T>(&self, f: impl FnOnce(&sled::Db) -> T) -> Option<T> {
+        match &*self.inner.mode.read().unwrap_or_else(|p| p.into_inner()) {
+            Mode::Owner(o) => Some(f(&o.db.db)),
+            Mode::Client(_) => None,
+        }
+    }
+}
+
+/// A key and its value, as stored.
+pub(crate) type RawPair = (Vec<u8>, Vec<u8>);
+
+fn unexpected(r: &Response) -> StoreError {
+    StoreError::Owner {
+        reason: format!("an answer of the wrong kind ({r:?})"),
     }
 }
 

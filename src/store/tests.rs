@@ -157,9 +157,12 @@ fn a_corrupt_entry_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     store
-        .tree("clusters")
-        .unwrap()
-        .insert("broken", &b"{not json"[..])
+        .with_db(|db| {
+            db.open_tree("clusters")
+                .unwrap()
+                .insert("broken", &b"{not json"[..])
+                .unwrap()
+        })
         .unwrap();
     let e = store.get::<Cluster>("broken").unwrap_err();
     let text = e.to_string();
@@ -189,29 +192,101 @@ fn store_files_are_private() {
 }
 
 #[test]
-fn a_second_open_is_refused_with_the_way_out() {
+fn a_second_open_goes_through_the_owner_and_takes_over_when_it_goes() {
     let dir = tempfile::tempdir().unwrap();
     let first = Store::open(dir.path()).unwrap();
-    let e = Store::open(dir.path()).unwrap_err();
-    match &e {
-        StoreError::Locked { dir: d, pid } => {
-            assert_eq!(d, dir.path());
-            assert_eq!(*pid, Some(std::process::id()));
-        }
-        other => panic!("expected Locked, got {other}"),
-    }
-    let text = e.to_string();
+    let second = Store::open(dir.path()).unwrap();
+    assert!(first.is_owner() && !second.is_owner());
+    assert_eq!(second.owner_pid().unwrap(), std::process::id());
+    let (_, before) = first.generation().unwrap();
+    second.put(&cluster("from-second")).unwrap();
+    assert!(first.get::<Cluster>("from-second").unwrap().is_some());
     assert!(
-        text.contains(&dir.path().display().to_string()) && text.contains("--data-dir"),
-        "{text}"
+        first.generation().unwrap().1 > before,
+        "a client's write is a new generation"
     );
-    assert!(!text.contains('\n'), "one line: {text}");
-    // Clones share the lock; dropping the last one frees the dir.
+    // Clones share the owner; dropping the last one hands the store on.
     let clone = first.clone();
     drop(first);
-    assert!(Store::open(dir.path()).is_err());
+    assert!(second.get::<Cluster>("from-second").unwrap().is_some());
+    assert!(!second.is_owner());
     drop(clone);
-    Store::open(dir.path()).unwrap();
+    second.put(&cluster("after")).unwrap();
+    assert!(second.is_owner(), "the next request took the store over");
+    assert_eq!(second.list::<Cluster>().unwrap().len(), 2);
+    assert_eq!(mode(&dir.path().join("kdeck.sock")), 0o600);
+}
+
+#[test]
+fn a_lock_file_that_is_a_link_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    fs::write(&victim, "precious").unwrap();
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    fs::set_permissions(&data, fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::symlink(&victim, data.join("kdeck.lock")).unwrap();
+    let e = Store::open(&data).unwrap_err().to_string();
+    assert!(e.contains("symbolic link") && e.contains("kdeck.lock"), "{e}");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+}
+
+#[test]
+fn a_data_dir_others_may_write_or_own_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = dir.path().join("open");
+    fs::create_dir(&open).unwrap();
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    let e = Store::open(&open).unwrap_err().to_string();
+    assert!(e.contains("chmod 700") && e.contains("anyone"), "{e}");
+    assert!(!open.join("store").exists(), "nothing was written into it");
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o770)).unwrap();
+    let e = Store::open(&open).unwrap_err().to_string();
+    assert!(e.contains("chmod 700") && e.contains("its group"), "{e}");
+    // Only readable by others: kdeck closes it and goes on.
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o755)).unwrap();
+    Store::open(&open).unwrap();
+    assert_eq!(mode(&open), 0o700);
+    // Someone else's dir: as root, one is made by chown; else "/" is one.
+    let theirs = if rustix::process::getuid().is_root() {
+        let d = dir.path().join("theirs");
+        fs::create_dir(&d).unwrap();
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o700)).unwrap();
+        std::os::unix::fs::chown(&d, Some(65534), Some(65534)).unwrap();
+        d
+    } else {
+        PathBuf::from("/")
+    };
+    let e = Store::open(&theirs).unwrap_err().to_string();
+    assert!(e.contains("belongs to uid") && e.contains("chown"), "{e}");
+}
+
+#[test]
+fn new_blob_files_are_private_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // A value this large goes to a blob file of its own.
+    let mut c = cluster("big");
+    c.server = "x".repeat(4 << 20);
+    store.put(&c).unwrap();
+    let mut seen = 0;
+    let mut stack = vec![dir.path().join("store")];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                seen += 1;
+                assert_eq!(mode(&p), 0o600, "{}", p.display());
+            }
+        }
+    }
+    assert!(
+        dir.path().join("store/blobs").read_dir().unwrap().count() >= 1,
+        "a blob was written"
+    );
+    assert!(seen >= 3);
 }
 
 #[test]
@@ -257,7 +332,7 @@ fn migrations_run_in_order_once() {
         let store = Store::open_with_migrations(dir.path(), steps).unwrap();
         assert_eq!(store.schema_version().unwrap(), 2);
         assert_eq!(
-            store.tree("cluster_marks").unwrap().get("eu1").unwrap().as_deref(),
+            store.get_raw("cluster_marks", b"eu1").unwrap().as_deref(),
             Some(&b"migrated"[..])
         );
     }
@@ -377,4 +452,68 @@ fn concurrent_writers_in_one_process_get_distinct_ids() {
     let mut ids: Vec<u64> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
     ids.sort_unstable();
     assert_eq!(ids, (1..=100).collect::<Vec<u64>>());
+}
+
+/// Flips one bit in every 4 KiB of sled's main file, past its header.
+fn damage(data: &Path) {
+    let f = data.join("store/db");
+    let mut bytes = fs::read(&f).unwrap();
+    let mut i = 600;
+    while i < bytes.len() {
+        bytes[i] ^= 0x10;
+        i += 4096;
+    }
+    fs::write(&f, bytes).unwrap();
+}
+
+#[test]
+fn a_damaged_store_is_restored_from_its_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        let store = Store::open(&data).unwrap();
+        for i in 0..20 {
+            store.put(&cluster(&format!("c{i}"))).unwrap();
+        }
+        let j = Journal::new(store.clone());
+        let e = j
+            .begin(
+                Command::RemoveCluster {
+                    name: "c0".into(),
+                    yes: true,
+                },
+                "a@b",
+                "t".into(),
+            )
+            .unwrap();
+        let mut done = e.clone();
+        done.status = Status::Applied;
+        j.finish(&done, Batch::new()).unwrap();
+    }
+    let backup = data.join("backup.json");
+    assert_eq!(mode(&backup), 0o600);
+    let clean = Store::check(&data).unwrap();
+    assert!(clean.readable);
+    assert!(clean.trees.iter().all(|t| t.lost_on_restore == Some(0)), "{clean:?}");
+    damage(&data);
+    let e = Store::open(&data).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        matches!(e, StoreError::Damaged { .. }) && text.contains("kdeck store restore") && text.contains("backup from"),
+        "{text}"
+    );
+    let report = Store::check(&data).unwrap();
+    assert!(!report.readable && report.damage.is_some());
+    assert_eq!(
+        report.trees.iter().find(|t| t.tree == "clusters").unwrap().in_backup,
+        20
+    );
+    let (b, aside) = Store::restore(&data).unwrap();
+    assert_eq!(b.count("clusters"), 20);
+    assert!(aside.exists(), "the damaged store is kept");
+    let store = Store::open(&data).unwrap();
+    assert_eq!(store.list::<Cluster>().unwrap().len(), 20);
+    let j = Journal::new(store);
+    assert_eq!(j.list().unwrap().len(), 1);
+    assert_eq!(j.list().unwrap()[0].status, Status::Applied);
 }

@@ -116,6 +116,10 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
         }
     };
     load_stored(&mut c);
+    // Changes other kdecks make to the store (a draft from the CLI, a
+    // domain) reach this cockpit without a key press.
+    let (stored_tx, mut stored_rx) = mpsc::channel::<Vec<crate::command::apps::Managed>>(2);
+    let _watch = opts.executor.clone().map(|ex| StoreWatch::start(ex, stored_tx));
     let mut logs: Option<LogStream> = None;
     let mut last_focus: Vec<SpaceRef> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -199,6 +203,10 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     format!("kdeck {}", d.verb),
                     format!("{}: {}", d.target, if d.ok { "done".to_string() } else { format!("failed: {}", d.message) }),
                 );
+                dirty = true;
+            }
+            Some(apps) = stored_rx.recv() => {
+                c.set_stored(apps);
                 dirty = true;
             }
             Some(f) = fetch_rx.recv() => {
@@ -514,5 +522,55 @@ fn on_event(c: &mut Cockpit, ev: Event, dirty: &mut bool) -> Vec<Effect> {
             Vec::new()
         }
         _ => Vec::new(),
+    }
+}
+
+/// How often the cockpit asks the store whether anything changed.
+const STORE_POLL: Duration = Duration::from_millis(250);
+
+/// A thread that follows the store's generation (one small request per
+/// [`STORE_POLL`]) and, when another kdeck changed it, sends the stored apps
+/// read again. Stopped and joined when dropped, so that a cockpit owning the
+/// store hands it on cleanly when it ends.
+struct StoreWatch {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StoreWatch {
+    fn start(ex: crate::command::Executor, tx: mpsc::Sender<Vec<crate::command::apps::Managed>>) -> Self {
+        use std::sync::atomic::Ordering;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("kdeck-store-watch".into())
+            .spawn(move || {
+                let mut seen = ex.store().generation().ok();
+                while !flag.load(Ordering::SeqCst) && !tx.is_closed() {
+                    std::thread::park_timeout(STORE_POLL);
+                    let Ok(now) = ex.store().generation() else { continue };
+                    if seen == Some(now) {
+                        continue;
+                    }
+                    // Never blocks: a full channel is tried again next time.
+                    if let Ok(apps) = crate::command::apps::managed(&ex)
+                        && tx.try_send(apps).is_ok()
+                    {
+                        seen = Some(now);
+                    }
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for StoreWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
     }
 }
