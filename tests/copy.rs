@@ -461,3 +461,54 @@ fn a_managed_app_is_copied_as_settings_with_its_binding_resolved_in_the_target()
     let bindings = s.ok(&["apps", "show", &format!("dev-eu1/{ns}/webx"), "-o", "json"]);
     assert!(bindings.contains("webx"), "{bindings}");
 }
+
+/// A copy of managed apps killed after its cluster writes and before its
+/// store writes (the store is written once, at the end) leaves the copies in
+/// the cluster and not in the store. Run again, every item is "unchanged",
+/// and the store must end as a clean run leaves it: each copy stored,
+/// managed and synced.
+#[test]
+fn a_rerun_after_a_killed_copy_stores_the_copies_the_cluster_has_already() {
+    let (s, ns) = fleet();
+    let apps: Vec<String> = (0..3).map(|i| format!("prod-eu1/{ns}/m{i}")).collect();
+    for a in &apps {
+        s.ok(&["apps", "create", a, "--image", "nginx:1.27", "--port", "80"]);
+        s.ok(&["apps", "deploy", a]);
+    }
+    let mut args = vec!["copy"];
+    args.extend(apps.iter().map(String::as_str));
+    args.extend(["--to", "dev-eu1/shop3"]);
+    s.ok(&args);
+    let show = |name: &str| json(&s.ok(&["apps", "show", &format!("dev-eu1/shop3/{name}"), "-o", "json"]));
+    let clean: Vec<Value> = (0..3).map(|i| show(&format!("m{i}"))).collect();
+    assert!(clean.iter().all(|v| v["sync"] == "synced"), "{clean:?}");
+
+    // What a kill before the final store write leaves: the cluster has the
+    // copies, the store does not.
+    {
+        let store = kdeck::store::Store::open(&s.dir.path().join("data")).unwrap();
+        let mut b = kdeck::store::Batch::new();
+        for i in 0..3 {
+            let key = format!("dev-eu1/shop3/m{i}");
+            b.delete::<kdeck::model::App>(&key);
+            b.delete::<kdeck::command::apps::AppState>(&key);
+        }
+        for r in store.list_prefix::<kdeck::model::Route>("dev-eu1/shop3/").unwrap() {
+            b.delete::<kdeck::model::Route>(&kdeck::store::Entity::key(&r));
+        }
+        store.write(b).unwrap();
+    }
+    s.fails(&["apps", "show", "dev-eu1/shop3/m0"], 1, "");
+
+    let rerun = json(&s.ok(&[&args[..], &["-o", "json"]].concat()));
+    assert!(messages(&rerun).iter().all(|m| m.contains("unchanged")), "{rerun}");
+    let again: Vec<Value> = (0..3).map(|i| show(&format!("m{i}"))).collect();
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        v["state"]["deployed_at"] = Value::Null;
+        v
+    };
+    for (a, b) in clean.iter().zip(&again) {
+        assert_eq!(strip(a), strip(b), "the rerun stores what the clean run stored");
+    }
+}

@@ -711,6 +711,8 @@ struct StoredCopy {
     routes: Vec<Route>,
     bindings: Vec<Binding>,
     digest: String,
+    /// The generation of the workload already in the target, if there is one.
+    live_generation: Option<i64>,
 }
 
 /// A planned copy: per app and target.
@@ -917,6 +919,7 @@ fn rewrite_managed(
             routes,
             bindings: bound.into_iter().map(|(b, _, _)| b).collect(),
             digest,
+            live_generation: None,
         },
     ))
 }
@@ -1180,6 +1183,7 @@ pub async fn plan(ex: &Executor, spec: &CopySpec) -> Result<CopyPlan, Failure> {
             } else {
                 "create"
             };
+            let live_generation = there.and_then(|o| o["metadata"]["generation"].as_i64());
             items.push(PlanItem {
                 source: b.app.to_string(),
                 target: t.to_string(),
@@ -1188,7 +1192,7 @@ pub async fn plan(ex: &Executor, spec: &CopySpec) -> Result<CopyPlan, Failure> {
                 objects: lines,
                 notes,
                 apply: objects,
-                store,
+                store: store.map(|s| StoredCopy { live_generation, ..s }),
             });
         }
     }
@@ -1268,9 +1272,14 @@ async fn run_item(client: &kube::Client, cluster: &Cluster, it: PlanItem) -> Don
             };
         }
         "unchanged" => {
+            // The cluster has it already (a run killed after applying it, say):
+            // the settings are stored all the same, as a clean run stores them.
             return Done {
                 outcome: ItemOutcome::ok(item, format!("unchanged{notes}")),
-                store: None,
+                store: it.store.map(|s| {
+                    let g = s.live_generation;
+                    (s, g)
+                }),
             };
         }
         _ => {}

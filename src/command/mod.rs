@@ -307,6 +307,9 @@ pub fn status_of(items: &[ItemOutcome]) -> Status {
     }
 }
 
+/// How often a long command's items done so far are written to its entry.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Runs commands: journal first, then the work, then the outcome.
 #[derive(Clone, Debug)]
 pub struct Executor {
@@ -377,6 +380,51 @@ impl Executor {
         rfc3339(self.clock.now())
     }
 
+    /// A progress that also writes the items done so far into the pending
+    /// entry (at most every [`PROGRESS_EVERY`]), so that a command killed
+    /// half-way leaves what it had applied known. Events go on to `outer`.
+    /// The task ends once the returned progress and its clones are dropped.
+    fn record_items(
+        &self,
+        entry: &JournalEntry,
+        outer: &copy::Progress,
+    ) -> (copy::Progress, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<copy::Event>();
+        let forward = outer.tx.clone();
+        let journal = self.journal.clone();
+        let mut shadow = entry.clone();
+        let task = tokio::spawn(async move {
+            let mut last = tokio::time::Instant::now();
+            let mut unsaved = false;
+            while let Some(ev) = rx.recv().await {
+                if let Some(f) = &forward {
+                    let _ = f.send(ev.clone());
+                }
+                if let copy::Event::Done(d) = ev {
+                    shadow.items.push(ItemOutcome {
+                        item: d.item,
+                        ok: d.ok,
+                        message: d.message,
+                        code: None,
+                    });
+                    unsaved = true;
+                }
+                if unsaved && last.elapsed() >= PROGRESS_EVERY {
+                    let _ = journal.progress(&shadow);
+                    last = tokio::time::Instant::now();
+                    unsaved = false;
+                }
+            }
+        });
+        (
+            copy::Progress {
+                tx: Some(tx),
+                cancel: outer.cancel.clone(),
+            },
+            task,
+        )
+    }
+
     /// Journals the command, runs it, journals the outcome. An `Err` means
     /// the journal itself could not be written; a command that failed is an
     /// `Ok` entry whose status says so.
@@ -433,7 +481,13 @@ impl Executor {
                 name,
                 patch,
             } => objects::patch(self, cluster, namespace, kind, name, patch).await,
-            Command::Copy(spec) => copy::copy(self, spec, progress).await,
+            Command::Copy(spec) => {
+                let (recorded, recorder) = self.record_items(&entry, progress);
+                let r = copy::copy(self, spec, &recorded).await;
+                drop(recorded);
+                let _ = recorder.await;
+                r
+            }
         };
         entry.finished_at = Some(self.now());
         let batch = match result {
