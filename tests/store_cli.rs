@@ -25,7 +25,11 @@ fn kdeck(data: &Path, args: &[&str]) -> Output {
 
 fn ok(data: &Path, args: &[&str]) -> String {
     let out = kdeck(data, args);
-    assert!(out.status.success(), "kdeck {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "kdeck {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -51,7 +55,11 @@ fn read_only_refuses_every_change_and_journals_the_refusal() {
     assert!(ok(&data, &["domains", "list"]).trim().lines().count() <= 1);
     let refused: Vec<Value> = history(&data, &["--failed"]);
     assert_eq!(refused.len(), 2, "{refused:?}");
-    assert!(refused.iter().all(|e| e["reason"].as_str().unwrap().contains("read-only")));
+    assert!(
+        refused
+            .iter()
+            .all(|e| e["reason"].as_str().unwrap().contains("read-only"))
+    );
     // Reading still works.
     ok(&data, &["--read-only", "history"]);
 }
@@ -99,7 +107,10 @@ fn a_killed_command_is_interrupted_listed_as_failed_and_runs_again() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let failed = history(&data, &["--failed"]);
-    let e = failed.iter().find(|e| e["id"] == id).expect("the killed command is listed as failed");
+    let e = failed
+        .iter()
+        .find(|e| e["id"] == id)
+        .expect("the killed command is listed as failed");
     assert_eq!(e["status"], "interrupted", "{e}");
     let reason = e["reason"].as_str().unwrap();
     assert!(reason.contains(&format!("history --rerun {id}")), "{reason}");
