@@ -276,6 +276,10 @@ pub struct FleetOptions {
     pub probe_timeout: Duration,
     /// Stale for this long: the cluster is unreachable.
     pub stale_to_unreachable: Duration,
+    /// The server-side timeout of the heartbeat watch; one still open
+    /// 10 s after it means the cluster's watches stall (shown stale, and
+    /// everything is listed again each time).
+    pub heartbeat_secs: u32,
     /// Above this many spaces in view on one cluster, pods and builds are
     /// watched with one cluster-wide watch instead of one per space.
     pub focus_per_space_limit: usize,
@@ -288,6 +292,7 @@ impl Default for FleetOptions {
             probe_every: Duration::from_secs(5),
             probe_timeout: Duration::from_secs(3),
             stale_to_unreachable: Duration::from_secs(30),
+            heartbeat_secs: 20,
             focus_per_space_limit: 16,
         }
     }

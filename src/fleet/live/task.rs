@@ -103,6 +103,62 @@ struct Slot {
     last_seen: Instant,
 }
 
+/// What a heartbeat watch found.
+enum Beat {
+    /// The watch ended at its timeout, as a server that is well ends it.
+    Ended,
+    /// The watch opened, then neither said anything nor ended: watches stall.
+    Stalled,
+    /// It could not be tried (the server did not answer): the probe says why.
+    Unknown,
+}
+
+/// How long past its timeout a heartbeat watch may stay open before the
+/// cluster's watches count as stalled.
+const HEARTBEAT_GRACE: Duration = Duration::from_secs(10);
+
+/// A watch of namespaces' metadata from now, with a server-side timeout: a
+/// server that is well ends it then; one whose watches stall holds it open
+/// saying nothing. One list of one item and one watch per round.
+async fn heartbeat(client: kube::Client, secs: u32, limit: Duration) -> Beat {
+    use kube::api::{ListParams, WatchParams};
+    let api: Api<Namespace> = Api::all(client);
+    let pause = || tokio::time::sleep(Duration::from_secs(5));
+    let rv = match tokio::time::timeout(limit, api.list_metadata(&ListParams::default().limit(1))).await {
+        Ok(Ok(l)) => l.metadata.resource_version.unwrap_or_default(),
+        _ => {
+            pause().await;
+            return Beat::Unknown;
+        }
+    };
+    let wp = WatchParams::default().timeout(secs);
+    let stream = match tokio::time::timeout(limit, api.watch_metadata(&wp, &rv)).await {
+        Ok(Ok(s)) => s,
+        _ => {
+            pause().await;
+            return Beat::Unknown;
+        }
+    };
+    let drained = tokio::time::timeout(Duration::from_secs(u64::from(secs)) + HEARTBEAT_GRACE, async move {
+        futures::pin_mut!(stream);
+        while let Some(ev) = stream.next().await {
+            if ev.is_err() {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    match drained {
+        Ok(true) => Beat::Ended,
+        Ok(false) => {
+            pause().await;
+            Beat::Unknown
+        }
+        Err(_) => Beat::Stalled,
+    }
+}
+
 /// Since when the server has not answered the liveness probe.
 struct Quiet {
     since: String,
@@ -206,6 +262,8 @@ struct Task {
     attached: BTreeSet<String>,
     focus: BTreeSet<String>,
     quiet: Option<Quiet>,
+    /// Since when its watches have stalled while it answers (the heartbeat).
+    stalled: Option<Quiet>,
     namespaces: Group<String, NamespaceView>,
     apps: Group<AppKey, Arc<AppView>>,
     services: Group<NsKey, ServiceView>,
@@ -523,6 +581,17 @@ impl Task {
                 }
             };
         }
+        if let Some(st) = &self.stalled {
+            return Health::Stale {
+                since: st.since.clone(),
+                why: format!(
+                    "cluster {}: its watches have said nothing for {} s though it answers; reading everything again every {} s",
+                    self.c.name,
+                    st.at.elapsed().as_secs() + self.stall_bound().as_secs(),
+                    self.stall_bound().as_secs()
+                ),
+            };
+        }
         let main: Vec<&Slot> = self.slots.values().filter(|s| !FOCUSED.contains(&s.kind)).collect();
         let problems: Vec<(Kind, &(Problem, String))> = main
             .iter()
@@ -613,6 +682,46 @@ impl Task {
         );
     }
 
+    /// How long a heartbeat watch may say nothing before the watches count as stalled.
+    fn stall_bound(&self) -> Duration {
+        Duration::from_secs(u64::from(self.opts.heartbeat_secs)) + HEARTBEAT_GRACE
+    }
+
+    /// Whether the cluster has a problem that a quick probe may end.
+    fn unwell(&self) -> bool {
+        self.quiet.is_some()
+            || self.stalled.is_some()
+            || self
+                .slots
+                .values()
+                .any(|s| s.problem.as_ref().is_some_and(|(p, _)| unreachable(&p.kind)))
+    }
+
+    /// The server answered: every watch that could not reach it gets a fresh
+    /// connection and a relist now, rather than after its backoff (a watch
+    /// that resumed says nothing until something changes, so waiting for it
+    /// left the cluster shown unreachable for minutes).
+    fn reconnect(&mut self) -> bool {
+        let cut: Vec<u64> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.problem.as_ref().is_some_and(|(p, _)| unreachable(&p.kind)))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &cut {
+            self.restart(*id);
+        }
+        !cut.is_empty()
+    }
+
+    /// Every watch anew, with a relist: after a stall, or when it ends.
+    fn restart_all(&mut self) {
+        let ids: Vec<u64> = self.slots.keys().copied().collect();
+        for id in ids {
+            self.restart(id);
+        }
+    }
+
     /// After a quiet spell: a fresh connection for every watch that has said
     /// nothing since the server went quiet (its connection may be dead).
     fn revive(&mut self, quiet_at: Instant) {
@@ -701,6 +810,7 @@ pub(super) async fn run(c: Cluster, attached: BTreeSet<String>, mut links: Links
         attached,
         focus: BTreeSet::new(),
         quiet: None,
+        stalled: None,
         namespaces: Group::new(),
         apps: Group::new(),
         services: Group::new(),
@@ -713,10 +823,17 @@ pub(super) async fn run(c: Cluster, attached: BTreeSet<String>, mut links: Links
     t.sync(&MAIN, &[None]);
     t.set_focus(focus);
 
-    let mut tick = tokio::time::interval(opts.probe_every);
+    // Probed every `probe_every`, and every second while unwell, so that
+    // the end of an outage is seen within a second or two.
+    let mut tick = tokio::time::interval(Duration::from_secs(1).min(opts.probe_every));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_probe = Instant::now();
     let mut probe: Option<Probe> = None;
+    let mut beat: Option<BoxFuture<'static, Beat>> = None;
     loop {
+        if beat.is_none() {
+            beat = Some(heartbeat(t.client.clone(), t.opts.heartbeat_secs, t.opts.probe_timeout).boxed());
+        }
         let mut changed = false;
         tokio::select! {
             u = t.streams.next(), if !t.streams.is_empty() => {
@@ -743,6 +860,10 @@ pub(super) async fn run(c: Cluster, attached: BTreeSet<String>, mut links: Links
                 };
             }
             _ = tick.tick(), if probe.is_none() => {
+                if !t.unwell() && last_probe.elapsed() < t.opts.probe_every {
+                    continue;
+                }
+                last_probe = Instant::now();
                 let client = t.client.clone();
                 let limit = t.opts.probe_timeout;
                 probe = Some(async move {
@@ -762,16 +883,39 @@ pub(super) async fn run(c: Cluster, attached: BTreeSet<String>, mut links: Links
                         }
                     }
                     Ok(answer) => {
-                        if let Some(q) = t.quiet.take() {
-                            // Refused or similar: the watches say so themselves.
-                            let down = answer.as_ref().err().is_some_and(|e| unreachable(&describe(&t.c, "get version", e).kind));
-                            if !down {
-                                t.revive(q.at);
-                            }
+                        // Refused or similar: the watches say so themselves.
+                        let down = answer.as_ref().err().is_some_and(|e| unreachable(&describe(&t.c, "get version", e).kind));
+                        if let Some(q) = t.quiet.take()
+                            && !down
+                        {
+                            t.revive(q.at);
+                        }
+                        if !down && t.reconnect() {
+                            changed = true;
                         }
                     }
                 }
-                changed = was_quiet != t.quiet.is_some();
+                changed |= was_quiet != t.quiet.is_some();
+            }
+            Some(b) = OptionFuture::from(beat.as_mut()) => {
+                beat = None;
+                match b {
+                    Beat::Stalled if t.quiet.is_none() => {
+                        if t.stalled.is_none() {
+                            t.stalled = Some(Quiet { since: now(), at: Instant::now() });
+                        }
+                        // What the stalled watches missed, read again.
+                        t.restart_all();
+                        changed = true;
+                    }
+                    Beat::Ended if t.stalled.is_some() => {
+                        t.stalled = None;
+                        // The watches opened during the stall may be dead: anew.
+                        t.restart_all();
+                        changed = true;
+                    }
+                    _ => {}
+                }
             }
         }
         // Only news is published: pages of a list still being read, or an
