@@ -266,3 +266,149 @@ fn unusable_data_dirs_and_inputs_are_named() {
         r.stderr
     );
 }
+
+/// A kubeconfig whose names hold terminal escapes (retitle, bell, carriage
+/// return): every table and message shows them escaped, never raw.
+#[test]
+fn names_with_control_characters_are_printed_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("evil.yaml");
+    let evil_ctx = "evil\u{1b}]0;pwned\u{7}\r";
+    let evil_ns = "ns\u{1b}[2J";
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: \"c\\e[2J\"\n  cluster:\n    server: \"https://x\\a.example.com\"\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: {:?}\n  context:\n    cluster: \"c\\e[2J\"\n    user: u\n    namespace: {:?}\n",
+            evil_ctx, evil_ns
+        )
+        .replace("\\u{1b}", "\\e")
+        .replace("\\u{7}", "\\a"),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let raw = |s: &str| s.chars().any(|c| c.is_control() && c != '\n');
+    let mut seen = String::new();
+    for args in [
+        &["clusters", "import", kc.to_str().unwrap()][..],
+        &["clusters", "import", kc.to_str().unwrap()][..],
+        &["clusters", "list"][..],
+        &["history"][..],
+    ] {
+        let r = kdeck(&data, args);
+        assert!(
+            !raw(&r.stdout) && !raw(&r.stderr),
+            "{args:?} printed raw controls: {:?} {:?}",
+            r.stdout,
+            r.stderr
+        );
+        seen.push_str(&r.stdout);
+        seen.push_str(&r.stderr);
+    }
+    assert!(seen.contains("\\x1b"), "the escape is shown as text: {seen}");
+}
+
+#[test]
+fn sim_writes_its_kubeconfig_private_and_never_through_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    // Through a link: refused, the target untouched.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let link = dir.path().join("link.yaml");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let r = kdeck(
+        dir.path(),
+        &["sim", "--clusters", "1", "--kubeconfig-out", link.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("symbolic link"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    // A file that was readable by others becomes private.
+    let out = dir.path().join("kc.yaml");
+    std::fs::write(&out, "old").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kdeck"))
+        .args(["sim", "--clusters", "1", "--fleet", "empty", "--kubeconfig-out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&out).unwrap_or_default().contains("clusters:") {
+        assert!(std::time::Instant::now() < deadline, "the kubeconfig was not written");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn demo_refuses_a_data_dir_it_would_not_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = kdeck(dir.path(), &["demo", "--no-cockpit"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("throw-away store") && r.stderr.contains("--data-dir"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A credential plugin that fails, with a secret in its env and a token on
+/// stdout: the error names the command, its exit code and its last stderr
+/// line, and the secret is in no output and nowhere in the journal.
+#[test]
+fn a_failing_credential_plugin_leaks_no_secret() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("fake-login");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\necho \"token-on-stdout-$AWS_SECRET_ACCESS_KEY\"\necho 'starting login' >&2\necho 'login refused: session expired' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let kc = dir.path().join("exec.yaml");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n      env:\n      - name: AWS_SECRET_ACCESS_KEY\n        value: PLANTED-SECRET-4711\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n",
+            plugin.display()
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    assert_eq!(kdeck(&data, &["clusters", "import", kc.to_str().unwrap()]).code, 0);
+    let mut everything = String::new();
+    let mut messages = Vec::new();
+    for args in [
+        &["apps", "list"][..],
+        &["spaces", "list"][..],
+        &["spaces", "create", "c/team"][..],
+        &["history"][..],
+        &["history", "-o", "json"][..],
+    ] {
+        let r = kdeck(&data, args);
+        everything.push_str(&r.stdout);
+        everything.push_str(&r.stderr);
+        messages.push(r.stderr);
+    }
+    assert!(
+        !everything.contains("PLANTED-SECRET-4711"),
+        "the secret leaked: {everything}"
+    );
+    assert!(
+        !everything.contains("token-on-stdout"),
+        "the plugin's stdout leaked: {everything}"
+    );
+    let create = &messages[2];
+    assert!(
+        create.contains("fake-login")
+            && create.contains("exit code 3")
+            && create.contains("login refused: session expired"),
+        "{create}"
+    );
+    assert_eq!(create.trim().lines().count(), 1, "{create}");
+}

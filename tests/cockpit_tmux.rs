@@ -127,6 +127,13 @@ fn pid_of(marker: &Path) -> u32 {
     }
 }
 
+/// A fleet file (the small fleet's size) whose path marks a demo process.
+fn fleet_marker(t: &Tmux, name: &str) -> PathBuf {
+    let p = t.config.path().join(format!("{name}.yaml"));
+    std::fs::write(&p, "{spaces: 5, apps: 4}\n").unwrap();
+    p
+}
+
 fn gone(pid: u32) -> bool {
     !PathBuf::from(format!("/proc/{pid}")).exists()
 }
@@ -175,7 +182,7 @@ fn a_user_finds_an_app_watches_its_logs_marks_it_and_leaves() {
     t.keys(&["Escape"]);
     t.keys(&["q"]);
     let s = t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT="));
-    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(s.contains("EXIT=143"), "128 + SIGTERM: {s}");
     // Raw mode is off: the shell's line editing and echo are back.
     assert!(s.contains("icanon echo"), "terminal modes not restored:\n{s}");
     assert!(!s.contains("apps prod-eu1"), "the alternate screen is gone:\n{s}");
@@ -184,16 +191,16 @@ fn a_user_finds_an_app_watches_its_logs_marks_it_and_leaves() {
 #[test]
 fn sigterm_restores_the_terminal() {
     let t = Tmux::new("term");
-    let marker = t.config.path().join("marker-term");
+    let marker = fleet_marker(&t, "marker-term");
     t.start(&wrapped(
         &t,
-        &format!("demo --clusters 1 --data-dir {}", sh_quote(&marker)),
+        &format!("demo --clusters 1 --fleet {}", sh_quote(&marker)),
     ));
     t.wait_for("live", Duration::from_secs(30), |s| s.contains("1 live"));
     let pid = pid_of(&marker);
     Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
     let s = t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT="));
-    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(s.contains("EXIT=143"), "128 + SIGTERM: {s}");
     assert!(s.contains("icanon echo"), "terminal modes not restored:\n{s}");
     assert!(
         !PathBuf::from(format!("/tmp/kdeck-demo-{pid}")).exists(),
@@ -204,10 +211,10 @@ fn sigterm_restores_the_terminal() {
 #[test]
 fn a_dropped_session_ends_kdeck() {
     let t = Tmux::new("hup");
-    let marker = t.config.path().join("marker-hup");
+    let marker = fleet_marker(&t, "marker-hup");
     // kdeck is the pane's only process: closing the pane hangs up on it.
     t.start(&format!(
-        "KDECK_CONFIG_DIR={} exec {} demo --clusters 1 --data-dir {}",
+        "KDECK_CONFIG_DIR={} exec {} demo --clusters 1 --fleet {}",
         sh_quote(t.config.path()),
         bin(),
         sh_quote(&marker)
@@ -277,7 +284,7 @@ fn bare_kdeck_offers_the_kubeconfig_then_shows_live_changes_and_survives_a_resiz
     });
     t.keys(&["q"]);
     let s = t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT="));
-    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(s.contains("EXIT=143"), "128 + SIGTERM: {s}");
     assert!(
         data.join("store").is_dir(),
         "the clusters went into the store asked for"

@@ -270,3 +270,84 @@ fn a_user_who_may_not_list_namespaces_still_works_in_attached_spaces() {
         "{text}"
     );
 }
+
+/// Every cluster refuses the token: no answer at all is exit 1, not the 3
+/// of a partial answer; one good cluster beside them is partial again.
+#[test]
+fn when_every_cluster_refuses_the_token_the_exit_is_1() {
+    let s = setup(2);
+    let kc = s.dir.path().join("kubeconfig");
+    let bad = std::fs::read_to_string(&kc).unwrap();
+    let token = bad
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("token: "))
+        .unwrap()
+        .to_string();
+    let bad_kc = s.dir.path().join("bad-token.yaml");
+    std::fs::write(&bad_kc, bad.replace(&token, "not-a-valid-token")).unwrap();
+    let data = s.dir.path().join("bad-data");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_kdeck"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["clusters", "import", bad_kc.to_str().unwrap()]).status.success());
+    for args in [&["apps", "list"][..], &["spaces", "list"][..]] {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("no cluster answered"), "{err}");
+    }
+    // One of them with the good token: a partial answer.
+    let good = s.dir.path().join("one-good.yaml");
+    std::fs::write(&good, &bad).unwrap();
+    assert!(
+        run(&[
+            "clusters",
+            "import",
+            good.to_str().unwrap(),
+            "--context",
+            "prod-eu1",
+            "--update"
+        ])
+        .status
+        .success()
+    );
+    let out = run(&["apps", "list"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `| head -1` closes the pipe: kdeck ends quietly with 0, however much it
+/// had left to print (it exited 101 with a panic message before).
+#[test]
+fn a_closed_pipe_ends_kdeck_quietly() {
+    let s = setup(1);
+    let adopt = s.kdeck(&["apps", "adopt", "prod-eu1/shop-prod/web"]);
+    assert!(adopt.status.success(), "{}", String::from_utf8_lossy(&adopt.stderr));
+    for args in [
+        &["export", "prod-eu1/shop-prod"][..],
+        &["apps", "show", "prod-eu1/shop-prod/web"][..],
+        &["apps", "list", "-o", "yaml"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kdeck"))
+            .arg("--data-dir")
+            .arg(s.dir.path().join("data"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before kdeck writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}

@@ -182,11 +182,7 @@ pub struct ExportArgs {
 pub fn export(ex: &Executor, args: &ExportArgs) -> Result<(), CliError> {
     if args.solution {
         let s = crate::command::copy::solution(ex, &args.what).map_err(|f| CliError::failed(f.reason))?;
-        print!(
-            "{}",
-            serde_saphyr::to_string(&s).map_err(|e| CliError::failed(e.to_string()))?
-        );
-        return Ok(());
+        return super::output::out(&serde_saphyr::to_string(&s).map_err(|e| CliError::failed(e.to_string()))?);
     }
     let mut objs = runtime()?
         .block_on(crate::command::copy::export(ex, &args.what, args.with_secrets))
@@ -202,11 +198,8 @@ pub fn export(ex: &Executor, args: &ExportArgs) -> Result<(), CliError> {
         }
     }
     for o in &objs {
-        println!("---");
-        print!(
-            "{}",
-            serde_saphyr::to_string(o).map_err(|e| CliError::failed(e.to_string()))?
-        );
+        let yaml = serde_saphyr::to_string(o).map_err(|e| CliError::failed(e.to_string()))?;
+        super::output::out(&format!("---\n{yaml}"))?;
     }
     Ok(())
 }

@@ -289,6 +289,20 @@ impl CliError {
             message: message.into(),
         }
     }
+    /// Ends kdeck with no message: stdout was closed (`| head`).
+    fn quiet() -> Self {
+        Self {
+            code: 0,
+            message: String::new(),
+        }
+    }
+    /// Ended by a signal: 128 + its number, as shells report it.
+    fn signal(n: i32) -> Self {
+        Self {
+            code: u8::try_from(128 + n).unwrap_or(255),
+            message: String::new(),
+        }
+    }
 }
 
 impl From<StoreError> for CliError {
@@ -305,7 +319,13 @@ pub fn main() -> ExitCode {
         Err(e) => {
             // Not eprintln!: stderr may be a terminal that hung up.
             use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "kdeck: {}", e.message);
+            if !e.message.is_empty() {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "kdeck: {}",
+                    crate::model::printable(&e.message, true)
+                );
+            }
             ExitCode::from(e.code)
         }
     }
@@ -513,19 +533,27 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 /// How long one cluster may take to answer a CLI pass.
 const PASS_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Reports the clusters that did not answer; exit 3 says the answer is partial.
-fn partial(problems: &[crate::fleet::Problem]) -> Result<(), CliError> {
+/// Reports the clusters that did not answer: exit 3 says the answer is
+/// partial; when none of the `asked` clusters answered it is no answer, 1.
+fn partial(problems: &[crate::fleet::Problem], asked: usize) -> Result<(), CliError> {
     if problems.is_empty() {
         return Ok(());
     }
     for p in problems {
-        eprintln!("kdeck: {p}");
+        eprintln!("kdeck: {}", crate::model::printable(&p.to_string(), false));
+    }
+    let failed: std::collections::BTreeSet<&str> = problems.iter().map(|p| p.cluster.as_str()).collect();
+    if failed.len() >= asked {
+        return Err(CliError::failed(format!(
+            "no cluster answered ({} asked; see above)",
+            asked
+        )));
     }
     Err(CliError {
         code: 3,
         message: format!(
-            "the answer is partial: {} cluster(s) did not answer fully (see above)",
-            problems.len()
+            "the answer is partial: {} of {asked} cluster(s) did not answer fully (see above)",
+            failed.len()
         ),
     })
 }
@@ -577,7 +605,15 @@ fn apps_list(store: &Store, spaces: &[String], format: Format) -> Result<(), Cli
         }
         t
     })?;
-    partial(&pass.problems)
+    let asked = if only.is_empty() {
+        clusters.len()
+    } else {
+        only.iter()
+            .map(|s| s.cluster.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    partial(&pass.problems, asked)
 }
 
 /// A space as `spaces list` shows it: live state joined with what kdeck stored.
@@ -651,7 +687,7 @@ fn spaces_list(store: &Store, format: Format) -> Result<(), CliError> {
         }
         t
     })?;
-    partial(&pass.problems)
+    partial(&pass.problems, clusters.len())
 }
 
 fn sim_options(a: &SimFleetArgs) -> Result<crate::sim::SimOptions, CliError> {
@@ -681,19 +717,27 @@ async fn start_sim(opts: crate::sim::SimOptions) -> Result<Vec<crate::sim::SimHa
 fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::PermissionsExt;
+    // Never through a link: it could point at any file of the user's.
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
-        .truncate(true)
+        .truncate(false)
         .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
         .open(path)
         .map_err(|e| {
-            CliError::usage(format!(
-                "{}: cannot write: {}",
-                path.display(),
+            let why = if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                "it is a symbolic link; give the path of a file".to_string()
+            } else {
                 crate::store::plain_io(&e)
-            ))
+            };
+            CliError::usage(format!("{}: cannot write: {why}", path.display()))
         })?;
+    // A file that was there keeps its mode through a truncate: make it private first.
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .and_then(|()| f.set_len(0))
+        .map_err(|e| CliError::failed(format!("{}: {}", path.display(), crate::store::plain_io(&e))))?;
     f.write_all(text.as_bytes())
         .map_err(|e| CliError::failed(format!("{}: {}", path.display(), crate::store::plain_io(&e))))
 }
@@ -735,11 +779,15 @@ fn run_cockpit(store: &Store, global: &Global) -> Result<(), CliError> {
         .into_iter()
         .map(|s| s.space)
         .collect();
-    runtime()?
+    let ended = runtime()?
         .block_on(crate::ui::app::run(cockpit_options(
             clusters, attached, global, executor,
         )))
-        .map_err(CliError::failed)
+        .map_err(CliError::failed)?;
+    match ended {
+        Some(signal) => Err(CliError::signal(signal)),
+        None => Ok(()),
+    }
 }
 
 /// The cockpit's start: the clusters, and the user's config dir read.
@@ -809,6 +857,16 @@ fn cockpit_cmd(global: &Global) -> Result<(), CliError> {
 }
 
 fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
+    // The demo's store is thrown away with it: it never takes the user's.
+    let flag = std::env::args_os().any(|a| a.to_string_lossy().starts_with("--data-dir"));
+    if flag {
+        return Err(CliError::usage(
+            "demo keeps its simulated clusters in a throw-away store of its own and does not take --data-dir; leave it out",
+        ));
+    }
+    if global.data_dir.is_some() {
+        eprintln!("kdeck demo: KDECK_DATA_DIR is not used; the demo has a throw-away store of its own");
+    }
     let format = global.output;
     let cockpit = args.screenshots.is_some() || (!args.no_cockpit && interactive());
     let mut opts = sim_options(&args.fleet)?;
@@ -913,7 +971,7 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
             });
             drop(handles);
             for f in r? {
-                println!("{}", f.display());
+                output::out(&format!("{}\n", f.display()))?;
             }
             Ok(())
         }
@@ -927,7 +985,7 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
                     .map_err(CliError::failed)
             });
             drop(handles);
-            r
+            r.and_then(|ended| ended.map_or(Ok(()), |s| Err(CliError::signal(s))))
         }
         Ok(None) => Ok(()),
         Err(e) => Err(e),

@@ -29,8 +29,13 @@ impl Table {
     }
 
     pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) {
-        self.rows
-            .push(cells.into_iter().map(|c| c.replace('\n', " ")).collect());
+        // Names from kubeconfigs and clusters may hold control characters.
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|c| crate::model::printable(&c.replace('\n', " "), false).into_owned())
+                .collect(),
+        );
     }
 
     pub fn render(&self) -> String {
@@ -71,11 +76,18 @@ pub fn print_data<T: Serialize>(format: Format, data: &T, table: impl FnOnce() -
             serde_saphyr::to_string(data).map_err(|e| CliError::failed(format!("cannot print YAML: {e}")))?
         }
     };
+    out(&text)
+}
+
+/// Writes text to stdout. A closed pipe (`| head`) ends kdeck quietly, as
+/// it ends Unix tools: an error with no message that exits 0.
+pub fn out(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth a message.
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    Ok(())
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(CliError::quiet()),
+        Err(e) => Err(CliError::failed(format!("cannot write to stdout: {e}"))),
+    }
 }
 
 /// Age as kubectl prints it: 45s, 12m, 5h, 3d, from an RFC 3339 time.

@@ -259,12 +259,11 @@ pub fn show(ex: &Executor, app: &str, format: Format) -> Result<(), CliError> {
     match format {
         Format::Table => {
             if let Some(s) = shown.sync {
-                println!("# {a}: {}", sync_words(s));
+                super::output::out(&format!("# {a}: {}\n", sync_words(s)))?;
             }
             // The plan as YAML documents, the way kubectl would take it.
             for o in &shown.plan {
-                println!("---");
-                print!("{}", serde_saphyr::to_string(o).unwrap_or_default());
+                super::output::out(&format!("---\n{}", serde_saphyr::to_string(o).unwrap_or_default()))?;
             }
             Ok(())
         }
@@ -358,7 +357,7 @@ pub fn status(ex: &Executor, app: &str, format: Format, plan: bool) -> Result<()
         t
     })?;
     if plan && format == Format::Table {
-        println!();
+        super::output::out("\n")?;
         show(ex, app, Format::Table)?;
     }
     Ok(())

@@ -93,11 +93,64 @@ pub async fn client_for(c: &Cluster) -> Result<kube::Client, Problem> {
         context: Some(c.context.clone()),
         ..Default::default()
     };
+    // Either step may run the credential plugin.
+    let fail = |e: &(dyn std::error::Error + 'static)| match plugin_failure(c, e) {
+        Some(why) => Problem {
+            cluster: c.name.clone(),
+            kind: ProblemKind::Unauthorized,
+            message: format!("cluster {}: {why}", c.name),
+            code: None,
+        },
+        None => bad(e.to_string()),
+    };
     let mut cfg = kube::Config::from_custom_kubeconfig(kc, &opts)
         .await
-        .map_err(|e| bad(e.to_string()))?;
+        .map_err(|e| fail(&e))?;
     cfg.connect_timeout = Some(Duration::from_secs(5));
-    kube::Client::try_from(cfg).map_err(|e| bad(e.to_string()))
+    kube::Client::try_from(cfg).map_err(|e| fail(&e))
+}
+
+/// A failed credential plugin in words: its command, its exit code and the
+/// last line it wrote to stderr. Never its environment (kube's message
+/// carries it, with any secret in it) nor its stdout (where a token goes).
+fn plugin_failure(c: &Cluster, e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use kube::client::AuthError;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let cmd = c
+        .auth
+        .exec
+        .as_ref()
+        .map(|x| x.command.clone())
+        .unwrap_or_else(|| "(the credential plugin)".into());
+    while let Some(err) = cur {
+        if let Some(a) = err.downcast_ref::<AuthError>() {
+            return Some(match a {
+                AuthError::AuthExecRun { out, .. } => {
+                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    let last = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).last();
+                    format!(
+                        "the credential plugin `{cmd}` failed ({}){}; run it by hand to see why, or refresh the login it needs",
+                        out.status
+                            .code()
+                            .map_or("killed by a signal".to_string(), |n| format!("exit code {n}")),
+                        last.map(|l| format!(": {}", crate::model::printable(l, false)))
+                            .unwrap_or_default()
+                    )
+                }
+                AuthError::AuthExecStart(io) => format!(
+                    "the credential plugin `{cmd}` could not be started ({}); install it or fix the path in the kubeconfig and re-import",
+                    crate::store::plain_io(io)
+                ),
+                AuthError::AuthExecParse(_) => format!(
+                    "the credential plugin `{cmd}` printed no ExecCredential kdeck can read; check its apiVersion"
+                ),
+                AuthError::AuthExec(_) => format!("the credential plugin `{cmd}` failed"),
+                other => other.to_string(),
+            });
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// Every message in an error's source chain, lower-cased, for classification.
@@ -138,6 +191,14 @@ pub fn describe(cluster: &Cluster, verb: &str, e: &kube::Error) -> Problem {
                 message: format!("cluster {name}: {} ({} {})", s.message, s.code, s.reason),
                 code,
             },
+        };
+    }
+    if let Some(why) = plugin_failure(cluster, e) {
+        return Problem {
+            cluster: name.clone(),
+            kind: ProblemKind::Unauthorized,
+            message: format!("cluster {name}: {why}"),
+            code: None,
         };
     }
     let text = chain(e);

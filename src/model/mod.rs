@@ -20,5 +20,30 @@ pub use paas::{
 pub use space::{AppRef, Space, SpaceOrigin, SpaceRef};
 pub use validate::{ValidationError, ValidationErrors};
 
+/// Text from a kubeconfig or a cluster, safe to print to a terminal:
+/// control characters (ESC, BEL, CR, ...) are shown as `\x1b` escapes, so
+/// that a name cannot retitle, clear or rewrite the user's terminal. Line
+/// breaks are kept only when `keep_newlines`.
+pub fn printable(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && !(keep_newlines && c == '\n');
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            let n = u32::from(c);
+            if n <= 0xff {
+                out.push_str(&format!("\\x{n:02x}"));
+            } else {
+                out.push_str(&format!("\\u{{{n:x}}}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 pub(crate) mod tests;

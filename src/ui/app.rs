@@ -50,7 +50,8 @@ enum Fetched {
 
 /// Runs the cockpit until the user quits or a signal ends it. The terminal
 /// is restored on every way out.
-pub async fn run(opts: Options) -> Result<(), String> {
+/// `Ok(Some(n))`: signal `n` (SIGTERM, SIGHUP) ended it.
+pub async fn run(opts: Options) -> Result<Option<i32>, String> {
     term::install_panic_hook();
     let _guard = term::Guard::enter().map_err(|e| format!("cannot take over the terminal: {e}"))?;
     let backend = CrosstermBackend::new(std::io::stdout());
@@ -84,7 +85,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
     mut ev_rx: mpsc::UnboundedReceiver<Event>,
     reader: Option<&term::Reader>,
     mut on_frame: Option<FrameHook<'_>>,
-) -> Result<(), String> {
+) -> Result<Option<i32>, String> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -122,6 +123,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
     let _watch = opts.executor.clone().map(|ex| StoreWatch::start(ex, stored_tx));
     let mut logs: Option<LogStream> = None;
     let mut last_focus: Vec<SpaceRef> = Vec::new();
+    let mut ended_by = None;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks: u64 = 0;
@@ -229,8 +231,14 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                 }
             }
             _ = tokio::time::sleep_until(due), if fleet_dirty => {}
-            _ = sigterm.recv() => break,
-            _ = sighup.recv() => break,
+            _ = sigterm.recv() => {
+                ended_by = Some(15);
+                break;
+            }
+            _ = sighup.recv() => {
+                ended_by = Some(1);
+                break;
+            }
         }
         for e in effects {
             match e {
@@ -415,7 +423,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
             last_focus = focus;
         }
     }
-    Ok(())
+    Ok(ended_by)
 }
 
 /// Hands the terminal to `$EDITOR` with the object's YAML, then applies the
