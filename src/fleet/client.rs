@@ -127,7 +127,7 @@ fn plugin_failure(c: &Cluster, e: &(dyn std::error::Error + 'static)) -> Option<
             return Some(match a {
                 AuthError::AuthExecRun { out, .. } => {
                     let stderr = String::from_utf8_lossy(&out.stderr);
-                    let last = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).last();
+                    let last = stderr.lines().map(str::trim).rfind(|l| !l.is_empty());
                     format!(
                         "the credential plugin `{cmd}` failed ({}){}; run it by hand to see why, or refresh the login it needs",
                         out.status
