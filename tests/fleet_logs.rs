@@ -412,3 +412,99 @@ fn kdeck_logs_prints_an_apps_lines_with_a_prefix() {
     let out = kdeck(&data, &["logs", "prod-eu1/shop-prod/web", "-o", "yaml"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Following a build's steps: each step container's log ends once, with its
+/// exit code, when the step is done; `kdeck logs -f` exits when the pod is
+/// done, as `kubectl logs -f` does (it said "ended; reconnecting" and
+/// "resumed" forever before). The simulator's pod says its containers
+/// terminated.
+#[test]
+fn following_a_finished_build_step_ends_once_and_kdeck_logs_exits() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let handles = rt
+        .block_on(kdeck::sim::start(SimOptions {
+            clusters: 1,
+            fleet: FleetSize::Small,
+            config: SimConfig {
+                log_interval: INTERVAL,
+                step_duration: Duration::from_millis(1500),
+                ..Default::default()
+            },
+            ..Default::default()
+        }))
+        .unwrap();
+    let h = &handles[0];
+    let dir = tempfile::tempdir().unwrap();
+    rt.block_on(stored_clusters(&handles, "admin", dir.path()));
+    let data = dir.path().join("data");
+    h.put(
+        "PipelineRun",
+        "shop-prod",
+        serde_json::json!({"metadata": {"name": "quick", "namespace": "shop-prod"},
+            "spec": {"pipelineRef": {"name": "build"}, "params": [{"name": "revision", "value": "main"}]}}),
+    );
+    // The build task's pod (two steps: build, push).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let pod = loop {
+        let found = h.truth("Pod").into_iter().find(|p| {
+            p["metadata"]["labels"]["tekton.dev/pipelineRun"] == "quick"
+                && p["spec"]["containers"].as_array().is_some_and(|c| c.len() == 2)
+                && p["status"]["phase"] == "Running"
+        });
+        if let Some(p) = found {
+            break p["metadata"]["name"].as_str().unwrap().to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "the build's pod never came");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let started = std::time::Instant::now();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kdeck"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["logs", "prod-eu1/shop-prod", "--pod", &pod, "-f"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Killed if it follows on and on, so that the test fails instead of hanging.
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(40));
+        let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+    });
+    let out = child.wait_with_output().unwrap();
+    drop(watchdog);
+    let took = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(took < Duration::from_secs(30), "followed for {took:?}");
+    for step in ["step-build", "step-push"] {
+        let ended: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains(step) && l.contains("exited with code 0"))
+            .collect();
+        assert_eq!(ended.len(), 1, "{step} ends once: {err}");
+        let again = err
+            .lines()
+            .filter(|l| l.contains(step) && l.contains("reconnecting"))
+            .count();
+        assert!(again <= 1, "{step} reconnects in a loop: {err}");
+    }
+    assert!(!err.contains("resumed"), "{err}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().count() >= 2, "the steps' lines: {text}");
+    // The pod is Succeeded and says its containers terminated.
+    let p = h
+        .truth("Pod")
+        .into_iter()
+        .find(|p| p["metadata"]["name"] == pod.as_str())
+        .unwrap();
+    assert_eq!(p["status"]["phase"], "Succeeded");
+    for c in p["status"]["containerStatuses"].as_array().unwrap() {
+        assert_eq!(c["state"]["terminated"]["exitCode"], 0, "{c}");
+    }
+}

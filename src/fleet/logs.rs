@@ -331,14 +331,41 @@ async fn supervise(client: kube::Client, cluster: Cluster, req: LogRequest, tx: 
                 let cfg = watcher::Config::default().labels(&selector);
                 let mut events = watcher::watcher(pods.clone(), cfg).default_backoff().boxed();
                 let mut last_error: Option<String> = None;
-                while let Some(ev) = events.next().await {
+                // Each pod seen, and whether it is done (Succeeded or Failed):
+                // once every one is and its logs are read, following ends, as
+                // `kubectl logs -f` ends.
+                let mut done: BTreeMap<String, bool> = BTreeMap::new();
+                let mut check = tokio::time::interval(Duration::from_millis(500));
+                loop {
+                    let ev = tokio::select! {
+                        ev = events.next() => match ev {
+                            Some(ev) => ev,
+                            None => break,
+                        },
+                        _ = check.tick() => {
+                            followers.retain(|_, h| !h.is_finished());
+                            if !done.is_empty() && done.values().all(|d| *d) && followers.is_empty() {
+                                let _ = tx
+                                    .send(notice(&whole, LineKind::Notice, format!("every pod of {app} has ended")))
+                                    .await;
+                                return;
+                            }
+                            continue;
+                        }
+                    };
                     match ev {
                         Ok(Event::Apply(p) | Event::InitApply(p)) => {
                             last_error = None;
+                            let phase = p.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or_default();
+                            done.insert(
+                                p.metadata.name.clone().unwrap_or_default(),
+                                matches!(phase, "Succeeded" | "Failed"),
+                            );
                             spawn(&p, &mut followers, false);
                         }
                         Ok(Event::Delete(p)) => {
                             let name = p.metadata.name.clone().unwrap_or_default();
+                            done.remove(&name);
                             let gone: Vec<(String, String)> =
                                 followers.keys().filter(|(n, _)| *n == name).cloned().collect();
                             for k in gone {
@@ -380,6 +407,38 @@ async fn supervise(client: kube::Client, cluster: Cluster, req: LogRequest, tx: 
     }
 }
 
+/// Whether a container's log is over for good, and how it ended: it
+/// terminated and will not be restarted (restartPolicy Never, OnFailure
+/// after exit 0), or the pod itself is done (Succeeded, Failed).
+fn finished(p: &Pod, container: &str) -> Option<String> {
+    let status = p.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or_default();
+    let terminated = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.name == container))
+        .and_then(|c| c.state.as_ref())
+        .and_then(|s| s.terminated.as_ref());
+    let policy = p
+        .spec
+        .as_ref()
+        .and_then(|s| s.restart_policy.as_deref())
+        .unwrap_or("Always");
+    let pod_done = matches!(phase, "Succeeded" | "Failed");
+    match terminated {
+        Some(t) if pod_done || policy == "Never" || (policy == "OnFailure" && t.exit_code == 0) => Some(format!(
+            "exited with code {}{}",
+            t.exit_code,
+            t.reason
+                .as_deref()
+                .filter(|r| !r.is_empty())
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        )),
+        None if pod_done => Some(format!("ended: the pod is {phase}")),
+        _ => None,
+    }
+}
+
 /// One container's log, read (and in follow mode kept up) by one task.
 struct Follower {
     pods: Api<Pod>,
@@ -412,6 +471,8 @@ impl Follower {
         let mut last: Option<(OffsetDateTime, usize)> = None;
         let mut backoff = Duration::from_millis(500);
         let mut first = true;
+        // A reconnect was announced and no line has come since.
+        let mut announced = false;
         let what = format!("pod {} container {}", self.pod, self.container);
         loop {
             let since_time = last.and_then(|(t, _)| k8s_openapi::jiff::Timestamp::from_second(t.unix_timestamp()).ok());
@@ -436,15 +497,15 @@ impl Follower {
                     if !self.say(LineKind::Error, why).await || gone || !self.req.follow {
                         return;
                     }
+                    // When lines come again, that they resumed is news.
+                    announced = !first;
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(10));
                     continue;
                 }
             };
-            if !first && !self.say(LineKind::Notice, format!("{what}: log stream resumed")).await {
-                return;
-            }
             first = false;
+            let mut resumed = !announced;
             backoff = Duration::from_millis(500);
             let mut skip_same = last;
             let mut lines = reader.lines();
@@ -468,6 +529,14 @@ impl Follower {
                                 Some((lt, n)) if lt == t => Some((t, n + 1)),
                                 _ => Some((t, 1)),
                             };
+                        }
+                        if !resumed {
+                            // Lines flow again after a reconnect was announced.
+                            if !self.say(LineKind::Notice, format!("{what}: log stream resumed")).await {
+                                return;
+                            }
+                            resumed = true;
+                            announced = false;
                         }
                         let line = LogLine {
                             source: self.source.clone(),
@@ -502,30 +571,21 @@ impl Follower {
                     return;
                 }
                 Ok(Some(p)) => {
-                    let st = p
-                        .status
-                        .as_ref()
-                        .and_then(|s| s.container_statuses.as_ref())
-                        .and_then(|cs| cs.iter().find(|c| c.name == self.container))
-                        .and_then(|c| c.state.clone());
-                    let phase = p.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
-                    if let Some(t) = st.as_ref().and_then(|s| s.terminated.as_ref())
-                        && matches!(phase.as_str(), "Succeeded" | "Failed")
-                    {
-                        let reason = t.reason.clone().unwrap_or_else(|| "Completed".into());
-                        self.say(
-                            LineKind::Notice,
-                            format!("{what} exited: {reason} (exit code {})", t.exit_code),
-                        )
-                        .await;
+                    if let Some(end) = finished(&p, &self.container) {
+                        self.say(LineKind::Notice, format!("{what} {end}")).await;
                         return;
                     }
-                    let why = broke.map(|e| format!(" ({e})")).unwrap_or_default();
-                    if !self
-                        .say(LineKind::Notice, format!("{what}: log stream ended{why}; reconnecting"))
-                        .await
-                    {
-                        return;
+                    // Said once per spell: a stream that ends again before
+                    // saying anything is not news.
+                    if !announced {
+                        let why = broke.map(|e| format!(" ({e})")).unwrap_or_default();
+                        if !self
+                            .say(LineKind::Notice, format!("{what}: log stream ended{why}; reconnecting"))
+                            .await
+                        {
+                            return;
+                        }
+                        announced = true;
                     }
                 }
                 Err(e) => {
@@ -535,6 +595,7 @@ impl Follower {
                     {
                         return;
                     }
+                    announced = true;
                 }
             }
             tokio::time::sleep(backoff).await;

@@ -1127,13 +1127,46 @@ fn taskrun(s: &mut State, ids: &Ids, cfg: &super::cluster::SimConfig, tr: &Value
     };
     let reason_changed = status.pointer("/conditions/0/reason") != cond.get("reason");
     status["conditions"] = json!([cond]);
+    // The pod's containers say what the steps did: a finished step's
+    // container is terminated with its exit code, as the kubelet reports it.
+    let mut p = (*pod).clone();
+    if let Some(Value::Array(cs)) = p.pointer_mut("/status/containerStatuses") {
+        for c in cs.iter_mut() {
+            let cname = c.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+            let step = step_status
+                .iter()
+                .find(|e| e.get("container").and_then(Value::as_str) == Some(cname.as_str()));
+            let ended = match step.and_then(|e| e.get("terminated")) {
+                Some(t) => Some(t.clone()),
+                // Steps after a failed one never ran: the pod ends them.
+                None if complete => {
+                    Some(json!({"exitCode": 1, "reason": "Error", "startedAt": now, "finishedAt": now}))
+                }
+                None => None,
+            };
+            if let Some(mut t) = ended {
+                if c.pointer("/state/terminated").is_some() {
+                    continue;
+                }
+                // It ran from when it started: its log keeps its times.
+                if let Some(started) = c.pointer("/state/running/startedAt").cloned() {
+                    t["startedAt"] = started;
+                }
+                c["state"] = json!({"terminated": t});
+                c["ready"] = json!(false);
+                c["started"] = json!(false);
+            }
+        }
+    }
     if complete {
         status["completionTime"] = json!(now);
         // The pod is done: its containers terminated.
-        let mut p = (*pod).clone();
         p["status"]["phase"] = json!(if failed.is_some() { "Failed" } else { "Succeeded" });
         s.put(ids.pod, &ns, p);
     } else {
+        if p != *pod {
+            s.put(ids.pod, &ns, p);
+        }
         let next = step_ms * (finished as u64 + 1);
         cx.later.push((
             Instant::now() + Duration::from_millis(next.saturating_sub(elapsed) + 20),
