@@ -395,7 +395,17 @@ fn a_new_app_form_with_multi_line_env_then_a_route_and_a_binding() {
     type_text(&mut c, "shop-ui");
     press(&mut c, &["tab"]);
     type_text(&mut c, "ghcr.io/acme/ui:2.0");
-    press(&mut c, &["tab", "tab", "tab"]);
+    // A StatefulSet with a volume: ctrl-u empties a field, as in a shell.
+    press(&mut c, &["tab", "tab", "tab", "ctrl-u"]);
+    assert_eq!(
+        c.form.as_ref().unwrap().fields[4].value(),
+        "",
+        "ctrl-u cleared the kind"
+    );
+    type_text(&mut c, "stateful");
+    press(&mut c, &["tab"]);
+    type_text(&mut c, "data:5Gi:/var/lib/ui");
+    press(&mut c, &["tab"]);
     // env: several lines; enter adds a line here, ctrl-s submits.
     type_text(&mut c, "MODE=live");
     press(&mut c, &["enter"]);
@@ -409,6 +419,8 @@ fn a_new_app_form_with_multi_line_env_then_a_route_and_a_binding() {
                 assert_eq!(n.ports, vec![8080]);
                 assert_eq!(n.env, vec!["MODE=live".to_string(), "LEVEL=debug".to_string()]);
                 assert_eq!(n.routes, vec![String::new()], "the default route");
+                assert!(n.stateful);
+                assert_eq!(n.volumes, vec!["data:5Gi:/var/lib/ui".to_string()]);
             }
             other => panic!("{other:?}"),
         },

@@ -542,11 +542,23 @@ fn partial(problems: &[crate::fleet::Problem], asked: usize) -> Result<(), CliEr
     for p in problems {
         eprintln!("kdeck: {}", crate::model::printable(&p.to_string(), false));
     }
+    use crate::fleet::ProblemKind as K;
     let failed: std::collections::BTreeSet<&str> = problems.iter().map(|p| p.cluster.as_str()).collect();
-    if failed.len() >= asked {
+    // A cluster that refused the credentials or could not be reached said
+    // nothing; one that forbade a list answered in part.
+    let silent: std::collections::BTreeSet<&str> = problems
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.kind,
+                K::Unauthorized | K::Refused | K::Dns | K::Tls | K::Timeout | K::Config
+            )
+        })
+        .map(|p| p.cluster.as_str())
+        .collect();
+    if asked > 0 && silent.len() >= asked {
         return Err(CliError::failed(format!(
-            "no cluster answered ({} asked; see above)",
-            asked
+            "no cluster answered ({asked} asked; see above)"
         )));
     }
     Err(CliError {
@@ -928,6 +940,7 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
                     env: Vec::new(),
                     routes: vec![String::new()],
                     connectors: vec!["postgres:user=app,password=secret:postgres-credentials/password".into()],
+                    volumes: vec!["data:1Gi:/var/lib/postgresql/data".into()],
                     template: None,
                 }))
                 .await?;

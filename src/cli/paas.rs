@@ -39,6 +39,11 @@ pub struct CreateArgs {
     /// `postgres:user=app,password=secret:db-credentials/password`
     #[arg(long = "connector", value_name = "SPEC")]
     pub connectors: Vec<String>,
+    /// A volume kdeck claims for the app (repeatable): one claim for a
+    /// Deployment, one per pod for a StatefulSet; PATH defaults to
+    /// /data/NAME, ACCESS to RWO (ROX, RWX, RWOP)
+    #[arg(long = "volume", value_name = "NAME:SIZE[:PATH][:ACCESS]")]
+    pub volumes: Vec<String>,
 }
 
 impl CreateArgs {
@@ -71,6 +76,7 @@ impl CreateArgs {
             ports: self.ports.clone(),
             env: self.env.clone(),
             connectors: self.connectors.clone(),
+            volumes: self.volumes.clone(),
             routes: self
                 .routes
                 .iter()

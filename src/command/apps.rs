@@ -4,6 +4,7 @@
 //! 0 and back, settings kept), delete (the cluster objects; `purge` forgets
 //! the settings too), plus domains, routes and bindings.
 
+use crate::model::{AccessMode, Mount, MountSource};
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -208,6 +209,10 @@ pub struct NewApp {
     /// `NAME:key=value,key=secret:SECRET/KEY`.
     #[serde(default)]
     pub connectors: Vec<String>,
+    /// `NAME:SIZE[:PATH][:ACCESS]`: a volume kdeck claims for the app (one
+    /// per pod for a StatefulSet).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
     /// A saved app (a solution) to start from; the fields above add to it,
     /// and a non-empty image replaces its image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,6 +230,56 @@ pub fn connector_spec(c: &Connector) -> String {
         })
         .collect();
     format!("{}:{}", c.name, values.join(","))
+}
+
+/// Reads `NAME:SIZE[:PATH][:ACCESS]`: a claim kdeck makes for the app,
+/// mounted at PATH (default `/data/NAME`), ReadWriteOnce unless ACCESS says
+/// RWO, ROX, RWX or RWOP (or the full mode name).
+pub fn parse_volume(spec: &str) -> Result<Mount, Failure> {
+    let bad = |why: String| {
+        invalid(format!(
+            "--volume {spec:?}: {why}; give NAME:SIZE[:PATH][:ACCESS], e.g. data:10Gi:/var/lib/data:RWO"
+        ))
+    };
+    let parts: Vec<&str> = spec.split(':').collect();
+    if parts.len() < 2 || parts.len() > 4 {
+        return Err(bad("expected 2 to 4 parts separated by ':'".into()));
+    }
+    let (name, size) = (parts[0], parts[1]);
+    let path = parts
+        .get(2)
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| format!("/data/{name}"), |p| p.to_string());
+    let access = match parts.get(3).copied().unwrap_or("RWO") {
+        "RWO" | "ReadWriteOnce" => AccessMode::ReadWriteOnce,
+        "ROX" | "ReadOnlyMany" => AccessMode::ReadOnlyMany,
+        "RWX" | "ReadWriteMany" => AccessMode::ReadWriteMany,
+        "RWOP" | "ReadWriteOncePod" => AccessMode::ReadWriteOncePod,
+        other => return Err(bad(format!("access mode {other:?} is not RWO, ROX, RWX or RWOP"))),
+    };
+    let size_ok = size
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+        .parse::<u64>()
+        .is_ok_and(|n| n > 0)
+        && ["", "Ki", "Mi", "Gi", "Ti", "Pi", "k", "M", "G", "T", "P"]
+            .contains(&size.trim_start_matches(|c: char| c.is_ascii_digit()));
+    if !size_ok {
+        return Err(bad(format!("size {size:?} is not a quantity such as 500Mi or 10Gi")));
+    }
+    if !path.starts_with('/') {
+        return Err(bad(format!("path {path:?} is not absolute")));
+    }
+    Ok(Mount {
+        name: name.to_string(),
+        path,
+        read_only: false,
+        source: MountSource::VolumeClaim {
+            claim: None,
+            size: size.to_string(),
+            access_mode: access,
+            storage_class: None,
+        },
+    })
 }
 
 /// Reads `NAME:key=value,key=secret:SECRET/KEY`.
@@ -356,6 +411,11 @@ pub(super) fn create(ex: &Executor, n: &NewApp) -> Result<Applied, Failure> {
         app.connectors.retain(|x| x.name != c.name);
         app.connectors.push(c);
     }
+    for v in &n.volumes {
+        let m = parse_volume(v)?;
+        app.mounts.retain(|x| x.name != m.name);
+        app.mounts.push(m);
+    }
     app.validate().map_err(|e| invalid(e.to_string()))?;
     let mut batch = Batch::new();
     let mut items = vec![ItemOutcome::ok(
@@ -429,8 +489,18 @@ pub fn plan(ex: &Executor, a: &AppRef) -> Result<(App, Derived, Option<Value>), 
 /// The plan for given settings and state (not yet stored), with everything
 /// else from the store.
 fn plan_with(ex: &Executor, app: App, state: &AppState) -> Result<(App, Derived, Option<Value>), Failure> {
+    let routes = routes_of(ex, &app.app)?;
+    plan_with_routes(ex, app, state, routes)
+}
+
+/// [`plan_with`], with the app's routes given (not yet stored).
+fn plan_with_routes(
+    ex: &Executor,
+    app: App,
+    state: &AppState,
+    routes: Vec<Route>,
+) -> Result<(App, Derived, Option<Value>), Failure> {
     let a = &app.app;
-    let routes = routes_of(ex, a)?;
     let domains = domains_of(ex, &a.space.cluster)?;
     let mut bound = Vec::new();
     for b in ex.store().list::<Binding>()?.into_iter().filter(|b| b.consumer == *a) {
@@ -875,8 +945,19 @@ pub async fn drift(ex: &Executor, a: &AppRef) -> Result<Vec<ObjectDrift>, Failur
     let (_, derived, shared) = plan(ex, a)?;
     let cluster = cluster_of(ex, &a.space.cluster)?;
     let client = client_for(&cluster).await.map_err(cluster_failure)?;
+    drift_of(&cluster, &client, a, &derived, shared.as_ref()).await
+}
+
+/// Each derived object against the cluster's.
+async fn drift_of(
+    cluster: &Cluster,
+    client: &kube::Client,
+    a: &AppRef,
+    derived: &Derived,
+    shared: Option<&Value>,
+) -> Result<Vec<ObjectDrift>, Failure> {
     let mut out = Vec::new();
-    for o in derived.objects().into_iter().chain(shared.iter()) {
+    for o in derived.objects().into_iter().chain(shared) {
         let Some(ar) = resource(o["apiVersion"].as_str().unwrap_or(""), o["kind"].as_str().unwrap_or("")) else {
             continue;
         };
@@ -885,7 +966,7 @@ pub async fn drift(ex: &Executor, a: &AppRef) -> Result<Vec<ObjectDrift>, Failur
         let live = api
             .get_opt(name)
             .await
-            .map_err(|e| cluster_failure(describe(&cluster, "get", &e)))?;
+            .map_err(|e| cluster_failure(describe(cluster, "get", &e)))?;
         let object = describe_obj(o);
         out.push(match live {
             None => ObjectDrift {
@@ -910,8 +991,8 @@ pub async fn drift(ex: &Executor, a: &AppRef) -> Result<Vec<ObjectDrift>, Failur
 /// Reads an app kdeck did not create into the store, from its workload and
 /// the Ingresses that send traffic to its Service.
 /// With `replace`, a stored app takes the cluster's version of the fields
-/// adopt reads (image, replicas, ports, env, command, args, labels); the
-/// rest of its settings (connectors, mounts, overrides…) stay.
+/// adopt reads (image, replicas, ports, env, command, args, resources,
+/// labels); the rest of its settings (connectors, mounts, overrides…) stay.
 pub(super) async fn adopt(ex: &Executor, app: &str, replace: bool) -> Result<Applied, Failure> {
     let a = parse_app(app)?;
     let existing = ex.store().get::<App>(&a.to_string())?;
@@ -1011,15 +1092,37 @@ pub(super) async fn adopt(ex: &Executor, app: &str, replace: bool) -> Result<App
     };
     settings.command = strings(&c["command"]);
     settings.args = strings(&c["args"]);
+    // Requests and limits: a deploy must not drop what the pods reserve.
+    let quantity = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    settings.resources = crate::model::Resources {
+        cpu_request: quantity(&c["resources"]["requests"]["cpu"]),
+        cpu_limit: quantity(&c["resources"]["limits"]["cpu"]),
+        memory_request: quantity(&c["resources"]["requests"]["memory"]),
+        memory_limit: quantity(&c["resources"]["limits"]["memory"]),
+    };
     for (k, v) in w["metadata"]["labels"].as_object().into_iter().flatten() {
         if k != derive::NAME && k != derive::MANAGED_BY {
             settings.labels.insert(k.clone(), v.as_str().unwrap_or("").to_string());
         }
     }
+    // The pods keep the labels they have: a deploy rolls none for adopting.
+    settings.pod_labels = w
+        .pointer("/spec/template/metadata/labels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        });
     settings
         .validate()
         .map_err(|e| invalid(format!("the cluster's {kind} does not fit kdeck's settings: {e}")))?;
     let mut items = vec![ItemOutcome::ok(a.to_string(), format!("adopted from its {kind}"))];
+    let mut adopted_routes: Vec<Route> = Vec::new();
     let mut batch = Batch::new();
     // Routes: the Ingress rules that point at a Service of the app's name.
     if let Some(ar) = resource("networking.k8s.io/v1", "Ingress") {
@@ -1044,6 +1147,7 @@ pub(super) async fn adopt(ex: &Executor, app: &str, replace: bool) -> Result<App
                         if route.validate().is_ok() {
                             items.push(ItemOutcome::ok(format!("route {}", route.host), "adopted"));
                             batch.put(&route)?;
+                            adopted_routes.push(route);
                         }
                     }
                 }
@@ -1052,14 +1156,21 @@ pub(super) async fn adopt(ex: &Executor, app: &str, replace: bool) -> Result<App
     }
     state.deployed_at = Some(ex.now());
     state.deployed_generation = w["metadata"]["generation"].as_i64();
-    // Taking the cluster's version over stored settings: what kdeck holds now
-    // is what runs. A first adopt stays "undeployed" until kdeck's own deploy
-    // has put its labels and objects in place.
-    state.deployed_digest = match existing {
-        Some(_) => plan_with(ex, settings.clone(), &state)
-            .ok()
-            .map(|(_, d, s)| digest_of(&d, s.as_ref())),
-        None => None,
+    // What kdeck holds now is what runs, when a deploy would change nothing
+    // (compared as the server stores objects): synced. Otherwise pending, and
+    // `apps status` says what a deploy would change.
+    let mut routes = routes_of(ex, &a)?;
+    routes.retain(|r| !adopted_routes.iter().any(|n| n.key() == r.key()));
+    routes.extend(adopted_routes);
+    state.deployed_digest = match plan_with_routes(ex, settings.clone(), &state, routes) {
+        Ok((_, d, shared)) => {
+            let drift = drift_of(&cluster, &client, &a, &d, shared.as_ref()).await?;
+            drift
+                .iter()
+                .all(|o| o.action == "unchanged")
+                .then(|| digest_of(&d, shared.as_ref()))
+        }
+        Err(_) => None,
     };
     batch.put(&settings)?;
     batch.put(&state)?;

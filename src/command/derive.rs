@@ -295,6 +295,10 @@ pub fn derive(i: Inputs) -> Derived {
         "env": env,
         "volumeMounts": app.mounts.iter().map(|m| json!({"name": m.name, "mountPath": m.path, "readOnly": m.read_only})).collect::<Vec<_>>(),
     });
+    // Empty lists are left out, as the API server leaves them out.
+    if let Some(m) = container.as_object_mut() {
+        m.retain(|_, v| !v.as_array().is_some_and(Vec::is_empty));
+    }
     let r = &app.resources;
     let mut resources = json!({});
     for (part, key, v) in [
@@ -323,15 +327,27 @@ pub fn derive(i: Inputs) -> Derived {
     if !app.args.is_empty() {
         container["args"] = json!(app.args);
     }
-    let mut template_meta = json!({"labels": labels(app)});
+    let pod_labels = match &app.pod_labels {
+        Some(l) => {
+            let mut l = l.clone();
+            l.insert(NAME.into(), app.app.name.clone());
+            json!(l)
+        }
+        None => labels(app),
+    };
+    let mut template_meta = json!({"labels": pod_labels});
     if let Some(t) = i.restarted_at {
         template_meta["annotations"] = json!({RESTARTED_AT: t});
     }
     let mut spec = json!({
         "replicas": app.replicas,
         "selector": {"matchLabels": selector},
-        "template": {"metadata": template_meta, "spec": {"containers": [container], "volumes": volumes}},
+        "template": {"metadata": template_meta, "spec": {"containers": [container]}},
     });
+    // An empty list is left out, as the API server leaves it out.
+    if !volumes.is_empty() {
+        spec["template"]["spec"]["volumes"] = json!(volumes);
+    }
     if stateful {
         spec["serviceName"] = json!(name);
         if !templates.is_empty() {
@@ -404,6 +420,7 @@ pub fn check_workload(app: &App) -> Result<(), String> {
     let Some(o) = &app.overrides else { return Ok(()) };
     let plain_app = App {
         overrides: None,
+        pod_labels: None,
         ..app.clone()
     };
     let inputs = |a: &App| {
@@ -895,6 +912,36 @@ pub fn diff(desired: &Value, live: &Value) -> Vec<Change> {
     out
 }
 
+/// The key the API server merges a list's items by (its strategic merge
+/// key), found from the items: containers, env, volumes by `name`, ports
+/// by their port number, mounts by path. `None`: compared by position.
+fn merge_key(items: &[Value]) -> Option<&'static str> {
+    const KEYS: [&str; 5] = ["containerPort", "port", "mountPath", "name", "devicePath"];
+    KEYS.into_iter()
+        .find(|k| !items.is_empty() && items.iter().all(|i| i.get(*k).is_some_and(|v| !v.is_null())))
+}
+
+/// A value the API server fills in when it is left out: kdeck sending it
+/// and the stored object not saying it is no difference.
+fn server_default(field: &str, v: &Value) -> bool {
+    match (field, v) {
+        (_, Value::Bool(false)) => true,
+        ("protocol", Value::String(s)) => s == "TCP",
+        ("type", Value::String(s)) => s == "ClusterIP" || s == "RollingUpdate",
+        ("restartPolicy", Value::String(s)) => s == "Always",
+        ("dnsPolicy", Value::String(s)) => s == "ClusterFirst",
+        ("schedulerName", Value::String(s)) => s == "default-scheduler",
+        ("sessionAffinity", Value::String(s)) => s == "None",
+        ("podManagementPolicy", Value::String(s)) => s == "OrderedReady",
+        ("terminationMessagePath", Value::String(s)) => s == "/dev/termination-log",
+        ("terminationMessagePolicy", Value::String(s)) => s == "File",
+        ("terminationGracePeriodSeconds", v) => leaf(Some(v)) == "30",
+        ("revisionHistoryLimit", v) => leaf(Some(v)) == "10",
+        ("progressDeadlineSeconds", v) => leaf(Some(v)) == "600",
+        _ => false,
+    }
+}
+
 fn walk(d: &Value, l: Option<&Value>, path: String, out: &mut Vec<Change>) {
     match d {
         Value::Object(m) => {
@@ -904,7 +951,11 @@ fn walk(d: &Value, l: Option<&Value>, path: String, out: &mut Vec<Change>) {
                 } else {
                     format!("{path}.{k}")
                 };
-                walk(v, l.and_then(|l| l.get(k)), p, out);
+                let theirs = l.and_then(|l| l.get(k)).filter(|t| !t.is_null());
+                if theirs.is_none() && server_default(k, v) {
+                    continue;
+                }
+                walk(v, theirs, p, out);
             }
         }
         Value::Array(a) => {
@@ -920,12 +971,23 @@ fn walk(d: &Value, l: Option<&Value>, path: String, out: &mut Vec<Change>) {
                     cluster: format!("{} item(s)", la.map_or(0, Vec::len)),
                 });
             }
-            for (i, v) in a.iter().enumerate() {
-                walk(v, la.and_then(|x| x.get(i)), format!("{path}[{i}]"), out);
+            // As the server merges them: by key where the items have one,
+            // so that the same items in another order are the same list.
+            match merge_key(a) {
+                Some(key) => {
+                    for v in a {
+                        let id = leaf(v.get(key));
+                        let theirs = la.and_then(|x| x.iter().find(|t| leaf(t.get(key)) == id));
+                        walk(v, theirs, format!("{path}[{key}={id}]"), out);
+                    }
+                }
+                None => {
+                    for (i, v) in a.iter().enumerate() {
+                        walk(v, la.and_then(|x| x.get(i)), format!("{path}[{i}]"), out);
+                    }
+                }
             }
         }
-        // Defaults kdeck sends that the server may leave out.
-        Value::Bool(false) if l.is_none() => {}
         _ => {
             let (ours, theirs) = (leaf(Some(d)), leaf(l));
             if ours != theirs {

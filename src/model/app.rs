@@ -56,6 +56,11 @@ pub struct App {
     /// by name and `null` removes a field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<serde_json::Value>,
+    /// The pods' labels as they were when the app was adopted: its pod
+    /// template keeps them (with the name label its selector needs) instead
+    /// of kdeck's, so that adopting and deploying roll no pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_labels: Option<BTreeMap<String, String>>,
 }
 
 /// Fields of the workload that overrides may not touch: kdeck owns them, and
@@ -123,6 +128,7 @@ impl App {
             connectors: Vec::new(),
             build: None,
             overrides: None,
+            pod_labels: None,
         }
     }
 

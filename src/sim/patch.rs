@@ -209,6 +209,25 @@ pub fn remove_path(v: &mut Value, path: &str) {
     go(v, &parts);
 }
 
+/// Sets the value at a dotted path, making the objects on the way.
+pub fn set_path(v: &mut Value, path: &str, value: Value) {
+    let mut cur = v;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let Value::Object(m) = cur else { return };
+        if i + 1 == parts.len() {
+            m.insert((*part).to_string(), value);
+            return;
+        }
+        cur = m
+            .entry((*part).to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
 /// `{"f:spec":{"f:replicas":{}}}` for a set of dotted paths.
 pub fn to_fields_v1(paths: &BTreeSet<String>) -> Value {
     let mut root = Map::new();

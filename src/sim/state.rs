@@ -133,6 +133,41 @@ fn meta_mut(v: &mut Value) -> &mut Map<String, Value> {
     }
 }
 
+/// Some of the defaults a real API server fills in on every write, so that
+/// an object read back says them: a port's protocol (TCP), a Service's type
+/// (ClusterIP) and session affinity (None).
+fn api_defaults(kind: &str, obj: &mut Value) {
+    fn ports(list: Option<&mut Value>) {
+        for p in list.and_then(Value::as_array_mut).into_iter().flatten() {
+            if let Some(m) = p.as_object_mut() {
+                m.entry("protocol").or_insert_with(|| json!("TCP"));
+            }
+        }
+    }
+    fn pod(spec: Option<&mut Value>) {
+        let Some(spec) = spec else { return };
+        for list in ["containers", "initContainers"] {
+            for c in spec.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
+                ports(c.get_mut("ports"));
+            }
+        }
+    }
+    match kind {
+        "Pod" => pod(obj.get_mut("spec")),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            pod(obj.pointer_mut("/spec/template/spec"))
+        }
+        "Service" => {
+            if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
+                spec.entry("type").or_insert_with(|| json!("ClusterIP"));
+                spec.entry("sessionAffinity").or_insert_with(|| json!("None"));
+            }
+            ports(obj.pointer_mut("/spec/ports"));
+        }
+        _ => {}
+    }
+}
+
 /// Everything but metadata and status: a change here bumps generation.
 fn spec_part(v: &Value) -> Value {
     let mut c = v.clone();
@@ -309,6 +344,7 @@ impl State {
         let res = resources::get(res_id);
         obj["apiVersion"] = json!(res.api_version());
         obj["kind"] = json!(res.kind);
+        api_defaults(res.kind, &mut obj);
         let rv = self.next_rv();
         let name = name_of(&obj).to_string();
         {
@@ -347,6 +383,7 @@ impl State {
     /// finalizers left.
     fn replace_stored(&mut self, res_id: ResId, ns: &str, old: &Value, mut obj: Value) -> Arc<Value> {
         let res = resources::get(res_id);
+        api_defaults(res.kind, &mut obj);
         let rv = self.next_rv();
         let gen_bump = obj_has_spec(res) && spec_part(old) != spec_part(&obj);
         let name = name_of(old).to_string();
@@ -660,6 +697,17 @@ impl State {
         for f in previous.difference(&applied_fields) {
             if !others.contains(f) {
                 patch::remove_path(&mut obj, f);
+            }
+        }
+        // A list this manager alone owns is what it applied: items it
+        // dropped go, as a real server drops list items only it owned.
+        if !status {
+            for f in &applied_fields {
+                if !others.contains(f)
+                    && let Some(v @ Value::Array(_)) = patch::at_path(&clean, f)
+                {
+                    patch::set_path(&mut obj, f, v.clone());
+                }
             }
         }
         validate(res, name, &obj)?;

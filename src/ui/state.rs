@@ -400,7 +400,7 @@ impl Field {
         self.input.lines().join("\n")
     }
 
-    fn value(&self) -> String {
+    pub fn value(&self) -> String {
         self.text().trim().to_string()
     }
 }
@@ -454,7 +454,7 @@ impl Form {
             "env",
             "NAME=VALUE, one per line (enter adds a line; ctrl-s saves)",
             "",
-            3,
+            2,
         );
         Form::make(
             format!("new app in {space}"),
@@ -464,6 +464,16 @@ impl Form {
                 Field::new("image", "e.g. ghcr.io/acme/web:1.0", ""),
                 Field::new("port", "the port it listens on; empty for none", "8080"),
                 Field::new("replicas", "0 to 1000", "1"),
+                Field::new(
+                    "kind",
+                    "deployment, or stateful (a StatefulSet: a volume per pod)",
+                    "deployment",
+                ),
+                Field::new(
+                    "volumes",
+                    "NAME:SIZE[:PATH][:ACCESS] each, e.g. data:10Gi; empty for none",
+                    "",
+                ),
                 env,
                 Field::new(
                     "route",
@@ -570,6 +580,11 @@ impl Form {
                 (FormKind::Route(_), "host") if val.is_empty() => None,
                 (_, "route" | "host") => check(v::host("host", &val)),
                 (_, "shared") => (!matches!(val.as_str(), "yes" | "no" | "")).then(|| "yes or no".into()),
+                (_, "kind") => (!matches!(val.as_str(), "deployment" | "stateful" | "statefulset" | ""))
+                    .then(|| "deployment or stateful".into()),
+                (_, "volumes") => val
+                    .split_whitespace()
+                    .find_map(|v| crate::command::apps::parse_volume(v).err().map(|e| e.reason)),
                 (_, "app") => AppRef::parse("app", &val).err().map(|e| e.problem),
                 (_, "connector") => check(v::dns_label("connector", &val)),
                 (_, "prefix") if val.is_empty() => None,
@@ -676,7 +691,12 @@ impl Form {
                 Command::CreateApp(crate::command::apps::NewApp {
                     app: format!("{space}/{}", self.get("name")),
                     image: self.get("image"),
-                    stateful: false,
+                    stateful: match self.get("kind").as_str() {
+                        "" | "deployment" => false,
+                        "stateful" | "statefulset" => true,
+                        _ => return None,
+                    },
+                    volumes: self.get("volumes").split_whitespace().map(str::to_string).collect(),
                     replicas: self.get("replicas").parse().ok()?,
                     ports: if port.is_empty() {
                         Vec::new()
@@ -923,6 +943,17 @@ impl Cockpit {
             KeyName::Down if !multiline => form.focused = (form.focused + 1) % form.fields.len().max(1),
             KeyName::BackTab | KeyName::Up if !multiline || key.code == KeyName::BackTab => {
                 form.focused = (form.focused + form.fields.len().max(1) - 1) % form.fields.len().max(1)
+            }
+            // As in a shell: the line before the cursor goes; a one-line field is emptied.
+            KeyName::Char('u') if key.ctrl => {
+                if let Some(field) = form.fields.get_mut(form.focused) {
+                    if !field.multiline {
+                        field.input.move_cursor(ratatui_textarea::CursorMove::End);
+                    }
+                    field.input.delete_line_by_head();
+                }
+                form.failure = None;
+                form.check();
             }
             _ => {
                 use ratatui_textarea::{Input, Key as TaKey};
