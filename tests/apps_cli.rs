@@ -256,7 +256,7 @@ fn an_app_with_a_route_and_a_binding_to_a_database_on_another_cluster() {
     s.fails(
         &["apps", "show", "prod-eu1/payments-prod/checkout"],
         1,
-        "no app prod-eu1/payments-prod/checkout is stored",
+        "kdeck has no settings for app prod-eu1/payments-prod/checkout",
     );
 }
 
@@ -326,7 +326,7 @@ fn bad_input_is_said_and_journalled() {
     s.fails(
         &["bind", "prod-eu1/shop-prod/web2", "--to", "prod-eu1/shop-prod/ghost:db"],
         1,
-        "binding target prod-eu1/shop-prod/ghost is not a stored app",
+        "binding target prod-eu1/shop-prod/ghost: kdeck has no settings for it",
     );
     s.fails(
         &["bind", "prod-eu1/shop-prod/web2", "--to", "nocolon"],
@@ -638,4 +638,40 @@ fn readme_script() {
         s.jsonpath("prod-eu1", "shop-prod", "deployment/shop", "{.status.readyReplicas}"),
         "1"
     );
+}
+
+/// An app that runs in the cluster but that kdeck has no settings for:
+/// scale, restart and delete act on its workload, as kubectl would; what
+/// needs settings (stop, bind) says to adopt it, not to create it.
+#[test]
+fn apps_kdeck_does_not_manage_are_scaled_restarted_and_deleted_in_the_cluster() {
+    let s = Setup::new();
+    let web = "prod-eu1/shop-prod/web";
+    let out = s.ok(&["apps", "scale", web, "3"]);
+    assert!(out.contains("apps adopt"), "{out}");
+    s.until("3 replicas", Duration::from_secs(10), || {
+        s.jsonpath("prod-eu1", "shop-prod", "deployment/web", "{.spec.replicas}") == "3"
+    });
+    s.ok(&["apps", "restart", web]);
+    let at = s.jsonpath(
+        "prod-eu1",
+        "shop-prod",
+        "deployment/web",
+        "{.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}",
+    );
+    assert!(at.starts_with("20"), "restartedAt: {at:?}");
+    s.fails(&["apps", "stop", web], 1, &format!("kdeck apps adopt {web}"));
+    s.fails(
+        &["bind", web, "--to", "prod-eu1/shop-prod/api:db"],
+        1,
+        &format!("kdeck apps adopt {web}"),
+    );
+    s.fails(&["apps", "scale", "prod-eu1/shop-prod/ghost", "2"], 1, "kdeck apps create");
+    s.ok(&["apps", "delete", web, "--yes"]);
+    let gone = s.kubectl("prod-eu1", &["-n", "shop-prod", "get", "deployment", "web"]);
+    assert!(!gone.status.success(), "the Deployment is gone");
+    let svc = s.kubectl("prod-eu1", &["-n", "shop-prod", "get", "service", "web"]);
+    assert!(svc.status.success(), "the Service kdeck did not make stays");
+    // Nothing was stored for it.
+    s.fails(&["apps", "show", web], 1, "apps adopt");
 }

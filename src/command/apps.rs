@@ -164,8 +164,51 @@ fn parse_app(s: &str) -> Result<AppRef, Failure> {
 fn stored_app(ex: &Executor, a: &AppRef) -> Result<App, Failure> {
     ex.store().get::<App>(&a.to_string())?.ok_or_else(|| {
         invalid(format!(
-            "no app {a} is stored; create it with `kdeck apps create {a} --image IMAGE`"
+            "kdeck has no settings for app {a}; if it runs in the cluster, `kdeck apps adopt {a}` manages it; else `kdeck apps create {a} --image IMAGE` makes it"
         ))
+    })
+}
+
+/// An app kdeck has no settings for: its workload in the cluster, found by
+/// name (a Deployment, else a StatefulSet), to act on as kubectl would.
+async fn unmanaged(ex: &Executor, a: &AppRef) -> Result<(Cluster, Api<DynamicObject>, &'static str), Failure> {
+    let cluster = cluster_of(ex, &a.space.cluster)?;
+    let client = client_for(&cluster).await.map_err(cluster_failure)?;
+    for kind in ["Deployment", "StatefulSet"] {
+        let Some(ar) = resource("apps/v1", kind) else { continue };
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &a.space.namespace, &ar);
+        match api.get_opt(&a.name).await {
+            Ok(Some(_)) => return Ok((cluster, api, kind)),
+            Ok(None) => {}
+            Err(e) => return Err(cluster_failure(describe(&cluster, "get", &e))),
+        }
+    }
+    Err(invalid(format!(
+        "no app {a}: neither kdeck's settings nor a Deployment or StatefulSet {} in {}; create it with `kdeck apps create {a} --image IMAGE`",
+        a.name, a.space
+    )))
+}
+
+/// Scales or restarts an app kdeck does not manage, on its cluster object
+/// (a merge patch, as `kubectl scale` and `kubectl rollout restart` do).
+async fn patch_unmanaged(ex: &Executor, a: &AppRef, patch: Value, what: &str) -> Result<Applied, Failure> {
+    let (cluster, api, kind) = unmanaged(ex, a).await?;
+    let item = match api
+        .patch(&a.name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+    {
+        Ok(_) => ItemOutcome::ok(
+            a.to_string(),
+            format!("{what} ({} in the cluster; `kdeck apps adopt {a}` lets kdeck manage it)", kind.to_ascii_lowercase()),
+        ),
+        Err(e) => {
+            let p = describe(&cluster, "patch", &e);
+            ItemOutcome::failed(a.to_string(), p.message, p.code)
+        }
+    };
+    Ok(Applied {
+        items: vec![item],
+        batch: Batch::new(),
     })
 }
 
@@ -760,6 +803,11 @@ async fn change(
 }
 
 pub(super) async fn scale(ex: &Executor, app: &str, replicas: u32) -> Result<Applied, Failure> {
+    let a = parse_app(app)?;
+    if ex.store().get::<App>(&a.to_string())?.is_none() {
+        let patch = json!({"spec": {"replicas": replicas}});
+        return patch_unmanaged(ex, &a, patch, &format!("scaled to {replicas}")).await;
+    }
     change(
         ex,
         app,
@@ -773,6 +821,11 @@ pub(super) async fn scale(ex: &Executor, app: &str, replicas: u32) -> Result<App
 }
 
 pub(super) async fn restart(ex: &Executor, app: &str) -> Result<Applied, Failure> {
+    let a = parse_app(app)?;
+    if ex.store().get::<App>(&a.to_string())?.is_none() {
+        let patch = json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": ex.now()}}}}});
+        return patch_unmanaged(ex, &a, patch, "restarting (rolling)").await;
+    }
     change(
         ex,
         app,
@@ -806,6 +859,22 @@ pub(super) async fn delete(ex: &Executor, app: &str, purge: bool, yes: bool) -> 
             FailureKind::Usage,
             format!("apps delete {a}: this deletes its objects in the cluster; pass --yes to do it"),
         ));
+    }
+    if ex.store().get::<App>(&a.to_string())?.is_none() {
+        // Not kdeck's: its workload goes; a Service or Ingresses kdeck did not make stay.
+        let (cluster, api, kind) = unmanaged(ex, &a).await?;
+        let what = format!("{} {}", kind.to_ascii_lowercase(), a.name);
+        let item = match api.delete(&a.name, &DeleteParams::default()).await {
+            Ok(_) => ItemOutcome::ok(what, "deleted (its Service and Ingresses, if any, were not kdeck's and stay)"),
+            Err(e) => {
+                let p = describe(&cluster, "delete", &e);
+                ItemOutcome::failed(what, p.message, p.code)
+            }
+        };
+        return Ok(Applied {
+            items: vec![item],
+            batch: Batch::new(),
+        });
     }
     let (_, derived, _) = plan(ex, &a)?;
     let cluster = cluster_of(ex, &a.space.cluster)?;
@@ -902,7 +971,7 @@ pub(super) fn bind(
     stored_app(ex, &c)?;
     let prov = ex.store().get::<App>(&p.to_string())?.ok_or_else(|| {
         invalid(format!(
-            "binding target {p} is not a stored app; `kdeck apps list` shows the apps"
+            "binding target {p}: kdeck has no settings for it, so it offers no connectors; `kdeck apps adopt {p}` manages it, then `kdeck apps edit {p} --connector ...` offers one"
         ))
     })?;
     if !prov.connectors.iter().any(|x| x.name == connector) {
