@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod clock;
 pub mod command;
+pub mod files;
 pub mod fleet;
 pub mod model;
 pub mod sim;

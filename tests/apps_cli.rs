@@ -550,12 +550,19 @@ fn overrides_reach_the_cluster_and_sync_says_draft_synced_pending_drift() {
             "spec:\n  selector:\n    matchLabels: {x: y}\n",
             "\"spec.selector\": is set by kdeck and cannot be overridden",
         ),
-        ("spec: [unclosed\n", "overrides are not YAML"),
         ("- a list\n", "must be a mapping"),
     ] {
         std::fs::write(&file, text).unwrap();
         s.fails(&["apps", "edit", app, "--overrides", file.to_str().unwrap()], 1, says);
     }
+    // Not YAML at all: unreadable input (2), said with the file and line, and
+    // not journalled (the text may hold secrets).
+    std::fs::write(&file, "spec: [unclosed\n").unwrap();
+    s.fails(
+        &["apps", "edit", app, "--overrides", file.to_str().unwrap()],
+        2,
+        &format!("{}:1:7: unclosed bracket", file.display()),
+    );
     s.fails(
         &["apps", "edit", app, "--overrides", "/nonexistent/o.yaml"],
         2,
@@ -666,7 +673,11 @@ fn apps_kdeck_does_not_manage_are_scaled_restarted_and_deleted_in_the_cluster() 
         1,
         &format!("kdeck apps adopt {web}"),
     );
-    s.fails(&["apps", "scale", "prod-eu1/shop-prod/ghost", "2"], 1, "kdeck apps create");
+    s.fails(
+        &["apps", "scale", "prod-eu1/shop-prod/ghost", "2"],
+        1,
+        "kdeck apps create",
+    );
     s.ok(&["apps", "delete", web, "--yes"]);
     let gone = s.kubectl("prod-eu1", &["-n", "shop-prod", "get", "deployment", "web"]);
     assert!(!gone.status.success(), "the Deployment is gone");

@@ -412,3 +412,144 @@ fn a_failing_credential_plugin_leaks_no_secret() {
     );
     assert_eq!(create.trim().lines().count(), 1, "{create}");
 }
+
+/// Errors are one or two lines that name the input (file and line:column)
+/// and what to do; the journal keeps the message, never a file's content;
+/// no file is read past a size limit, and FIFOs and devices are not read.
+#[test]
+fn errors_name_the_input_in_one_line_and_files_have_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert_eq!(
+        kdeck(&data, &["clusters", "import", &fixture("three-contexts.yaml")]).code,
+        0
+    );
+    assert_eq!(
+        kdeck(&data, &["apps", "create", "dev/shop/a", "--image", "nginx:1.27"]).code,
+        0
+    );
+    let one_line = |r: &Run| {
+        assert!(r.stderr.trim().lines().count() <= 2, "{}", r.stderr);
+        assert!(r.stderr.len() < 600, "{} characters: {}", r.stderr.len(), r.stderr);
+        assert!(
+            !r.stderr.contains("os error") && !r.stderr.contains("<input>"),
+            "{}",
+            r.stderr
+        );
+    };
+    // Overrides that are not YAML: the file and the line, not the text.
+    let o = dir.path().join("o.yaml");
+    std::fs::write(
+        &o,
+        "spec:\n  template:\n    spec:\n      nodeSelector: [a\n  password: hunter2\n",
+    )
+    .unwrap();
+    let r = kdeck(
+        &data,
+        &["apps", "edit", "dev/shop/a", "--overrides", o.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    one_line(&r);
+    assert!(r.stderr.contains(&format!("{}:5:", o.display())), "{}", r.stderr);
+    assert!(!r.stderr.contains("hunter2"));
+    let journal = kdeck(&data, &["history", "-o", "json"]).stdout;
+    assert!(!journal.contains("hunter2"), "the journal keeps no file content");
+    // A saved app with a key twice.
+    let dup = dir.path().join("dup.yaml");
+    std::fs::write(&dup, "name: a\nname: b\n").unwrap();
+    let r = kdeck(
+        &data,
+        &["apps", "create", "dev/shop/b", "--from", dup.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 2);
+    one_line(&r);
+    assert!(
+        r.stderr.contains(&format!("{}:2:1", dup.display())) && r.stderr.contains("appears twice"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("DuplicateKeyPolicy"));
+    // A missing file, a device, a FIFO, a file far too large.
+    let r = kdeck(
+        &data,
+        &["apps", "create", "dev/shop/b", "--from", "/nonexistent/app.yaml"],
+    );
+    one_line(&r);
+    assert!(r.stderr.contains("no such file"), "{}", r.stderr);
+    let started = std::time::Instant::now();
+    let r = kdeck(&data, &["clusters", "import", "/dev/zero"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let r = kdeck(&data, &["clusters", "import", fifo.to_str().unwrap()]);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+    let huge = dir.path().join("huge.yaml");
+    std::fs::File::create(&huge).unwrap().set_len(55 << 20).unwrap();
+    let r = kdeck(&data, &["clusters", "import", huge.to_str().unwrap()]);
+    one_line(&r);
+    assert!(
+        r.stderr.contains("55 MiB") && r.stderr.contains("up to 32 MiB"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "nothing was read for long"
+    );
+    // A theme or config that is a FIFO: a warning and the defaults.
+    let cfg = dir.path().join("cfg");
+    std::fs::create_dir(&cfg).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(cfg.join("config.yaml"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let loaded = kdeck::ui::config::load(Some(&cfg), false);
+    assert!(
+        loaded.warnings.iter().any(|w| w.contains("not a regular file")),
+        "{:?}",
+        loaded.warnings
+    );
+    // The wrong number of parts names the whole input.
+    let r = kdeck(&data, &["apps", "create", "dev/shop/a/b", "--image", "x"]);
+    one_line(&r);
+    assert!(
+        r.stderr.contains("\"dev/shop/a/b\"") && r.stderr.contains("exactly two '/'"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Importing 1,000 contexts again says so in one short line.
+#[test]
+fn a_thousand_duplicate_contexts_are_one_short_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut y = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+    for i in 0..1000 {
+        y.push_str(&format!(
+            "- name: c{i}\n  cluster:\n    server: https://c{i}.example.com\n"
+        ));
+    }
+    y.push_str("users:\n- name: u\n  user:\n    token: t\ncontexts:\n");
+    for i in 0..1000 {
+        y.push_str(&format!(
+            "- name: ctx-{i}\n  context:\n    cluster: c{i}\n    user: u\n"
+        ));
+    }
+    let kc = dir.path().join("k.yaml");
+    std::fs::write(&kc, y).unwrap();
+    let data = dir.path().join("data");
+    assert_eq!(kdeck(&data, &["clusters", "import", kc.to_str().unwrap()]).code, 0);
+    let r = kdeck(&data, &["clusters", "import", kc.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.trim().lines().count(), 1);
+    assert!(r.stderr.len() < 400, "{} characters", r.stderr.len());
+    assert!(
+        r.stderr.contains("and 997 more contexts") && r.stderr.contains("--update"),
+        "{}",
+        r.stderr
+    );
+}

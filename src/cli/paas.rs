@@ -51,11 +51,12 @@ impl CreateArgs {
         let template = match &self.from {
             None => None,
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| CliError::usage(format!("--from {path}: cannot read it: {e}")))?;
+                let text = crate::files::read_text(std::path::Path::new(path), crate::files::SMALL_LIMIT)
+                    .map_err(|why| CliError::usage(format!("--from {path}: cannot read it: {why}")))?;
                 let s: crate::model::Solution = serde_saphyr::from_str(&text).map_err(|e| {
                     CliError::usage(format!(
-                        "--from {path}: not a saved app (`kdeck export APP --solution` writes one): {e}"
+                        "--from {}; `kdeck export APP --solution` writes a saved app",
+                        crate::files::yaml_problem_in(path, &e)
                     ))
                 })?;
                 match s.source {
@@ -124,14 +125,29 @@ impl EditArgs {
             None => None,
             Some("-") => {
                 let mut s = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-                    .map_err(|e| format!("--overrides -: cannot read stdin: {e}"))?;
+                std::io::Read::read_to_string(
+                    &mut std::io::Read::take(std::io::stdin(), crate::files::SMALL_LIMIT),
+                    &mut s,
+                )
+                .map_err(|e| format!("--overrides -: cannot read stdin: {}", crate::store::plain_io(&e)))?;
                 Some(s)
             }
-            Some(path) => {
-                Some(std::fs::read_to_string(path).map_err(|e| format!("--overrides {path}: cannot read it: {e}"))?)
-            }
+            Some(path) => Some(
+                crate::files::read_text(std::path::Path::new(path), crate::files::SMALL_LIMIT)
+                    .map_err(|why| format!("--overrides {path}: cannot read it: {why}"))?,
+            ),
         };
+        // Checked here, so that a file that is not good YAML never reaches
+        // the journal (it may hold secrets): one line naming it.
+        if let (Some(text), Some(path)) = (&overrides, self.overrides.as_deref())
+            && let Err(e) = serde_saphyr::from_str::<serde_json::Value>(text)
+        {
+            let name = if path == "-" { "stdin" } else { path };
+            return Err(format!(
+                "--overrides {}; give a YAML mapping laid over the workload",
+                crate::files::yaml_problem_in(name, &e)
+            ));
+        }
         Ok(Command::EditApp(crate::command::apps::AppEdit {
             app: self.app.clone(),
             image: self.image.clone(),

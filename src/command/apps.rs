@@ -193,13 +193,13 @@ async fn unmanaged(ex: &Executor, a: &AppRef) -> Result<(Cluster, Api<DynamicObj
 /// (a merge patch, as `kubectl scale` and `kubectl rollout restart` do).
 async fn patch_unmanaged(ex: &Executor, a: &AppRef, patch: Value, what: &str) -> Result<Applied, Failure> {
     let (cluster, api, kind) = unmanaged(ex, a).await?;
-    let item = match api
-        .patch(&a.name, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-    {
+    let item = match api.patch(&a.name, &PatchParams::default(), &Patch::Merge(&patch)).await {
         Ok(_) => ItemOutcome::ok(
             a.to_string(),
-            format!("{what} ({} in the cluster; `kdeck apps adopt {a}` lets kdeck manage it)", kind.to_ascii_lowercase()),
+            format!(
+                "{what} ({} in the cluster; `kdeck apps adopt {a}` lets kdeck manage it)",
+                kind.to_ascii_lowercase()
+            ),
         ),
         Err(e) => {
             let p = describe(&cluster, "patch", &e);
@@ -865,7 +865,10 @@ pub(super) async fn delete(ex: &Executor, app: &str, purge: bool, yes: bool) -> 
         let (cluster, api, kind) = unmanaged(ex, &a).await?;
         let what = format!("{} {}", kind.to_ascii_lowercase(), a.name);
         let item = match api.delete(&a.name, &DeleteParams::default()).await {
-            Ok(_) => ItemOutcome::ok(what, "deleted (its Service and Ingresses, if any, were not kdeck's and stay)"),
+            Ok(_) => ItemOutcome::ok(
+                what,
+                "deleted (its Service and Ingresses, if any, were not kdeck's and stay)",
+            ),
             Err(e) => {
                 let p = describe(&cluster, "delete", &e);
                 ItemOutcome::failed(what, p.message, p.code)
@@ -1375,7 +1378,8 @@ pub fn parse_overrides(text: &str) -> Result<Option<Value>, Failure> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let v: Value = serde_saphyr::from_str(text).map_err(|e| invalid(format!("overrides are not YAML: {e}")))?;
+    let v: Value = serde_saphyr::from_str(text)
+        .map_err(|e| invalid(format!("not YAML kdeck can read: {}", crate::files::yaml_problem(&e))))?;
     if v.is_null() {
         return Ok(None);
     }

@@ -74,10 +74,7 @@ pub(super) fn import(ex: &Executor, files: &[String], contexts: &[String], updat
         let prior = existing.iter().find(|c| c.server == server && c.context == context);
         let name = match prior {
             Some(p) if !update => {
-                duplicates.push(format!(
-                    "context {context:?} is already imported as cluster {:?}",
-                    p.name
-                ));
+                duplicates.push((context.clone(), p.name.clone()));
                 continue;
             }
             Some(p) => p.name.clone(),
@@ -108,11 +105,22 @@ pub(super) fn import(ex: &Executor, files: &[String], contexts: &[String], updat
         items.push(ItemOutcome::ok(context, message));
     }
     if !duplicates.is_empty() {
+        // One line however many: the first few, then how many more.
+        const SHOWN: usize = 3;
+        let said: Vec<String> = duplicates
+            .iter()
+            .take(SHOWN)
+            .map(|(context, name)| format!("context {context:?} is already imported as cluster {name:?}"))
+            .collect();
+        let more = match duplicates.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!(" (and {n} more contexts)"),
+        };
         return Err(Failure::new(
             FailureKind::Invalid,
             format!(
-                "{}; nothing was imported. Pass --update to refresh their credentials, or --context to pick others",
-                duplicates.join("; ")
+                "{}{more}; nothing was imported. Pass --update to refresh their credentials, or --context to pick others",
+                said.join("; ")
             ),
         ));
     }

@@ -89,33 +89,20 @@ pub struct ResolvedContext {
 /// Reads a kubeconfig file into kube's types, naming the file and line on error.
 fn parse_file(path: &Path) -> Result<Kubeconfig, KubeconfigError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| KubeconfigError::Unreadable {
-        file: file.clone(),
-        reason: match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".into(),
-            std::io::ErrorKind::IsADirectory => "is a directory; give a kubeconfig file".into(),
-            _ => crate::store::plain_io(&e),
-        },
+    let text = crate::files::read_text(path, crate::files::KUBECONFIG_LIMIT).map_err(|reason| {
+        KubeconfigError::Unreadable {
+            file: file.clone(),
+            reason: reason.replace("give a file", "give a kubeconfig file"),
+        }
     })?;
     if text.trim().is_empty() {
         return Ok(Kubeconfig::default());
     }
     serde_saphyr::from_str::<Kubeconfig>(&text).map_err(|e| {
         let line = e.location().map(|l| (l.line(), l.column())).filter(|(l, _)| *l > 0);
-        // The rendered error may carry a source snippet; keep its first line,
-        // less the position, which the message puts after the file name.
-        let full = e.to_string();
-        let first = full
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("unreadable YAML");
-        let first = first.trim_start_matches("error: ");
-        let message = match first.split_once(": ") {
-            Some((pos, rest)) if pos.starts_with("line ") && pos.contains(" column ") => rest,
-            _ => first,
-        }
-        .to_string();
+        // One line, less the snippet the parser renders and the position,
+        // which the message puts after the file name.
+        let message = crate::files::yaml_message(&e);
         KubeconfigError::Parse {
             file: file.clone(),
             line,
@@ -340,7 +327,8 @@ fn resolve_path(dir: &Path, p: &str) -> PathBuf {
 /// Reads a referenced file and returns it base64-encoded.
 fn read_b64(dir: &Path, p: &str) -> Result<String, String> {
     let path = resolve_path(dir, p);
-    let bytes = std::fs::read(&path).map_err(|e| format!("file {}: {}", path.display(), e))?;
+    let bytes = crate::files::read_bytes(&path, crate::files::SMALL_LIMIT)
+        .map_err(|why| format!("file {}: {why}", path.display()))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 

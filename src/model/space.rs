@@ -74,20 +74,15 @@ impl AppRef {
 
     /// Parses and validates `cluster/namespace/app`.
     pub fn parse(field: &str, s: &str) -> Result<Self, ValidationError> {
-        let Some((space, name)) = s.rsplit_once('/') else {
+        // The whole input is named: three parts, two '/'.
+        let slashes = s.matches('/').count();
+        let (Some((space, name)), 2) = (s.rsplit_once('/'), slashes) else {
             return Err(ValidationError::new(
                 field,
                 s,
-                "must be CLUSTER/NAMESPACE/APP, as in eu1/shop/web",
+                &format!("must be CLUSTER/NAMESPACE/APP with exactly two '/' (it has {slashes}), as in eu1/shop/web"),
             ));
         };
-        if !space.contains('/') {
-            return Err(ValidationError::new(
-                field,
-                s,
-                "must be CLUSTER/NAMESPACE/APP, as in eu1/shop/web",
-            ));
-        }
         let space = SpaceRef::parse(field, space)?;
         dns_label(&format!("{field} app name"), name)?;
         Ok(Self::new(space, name))

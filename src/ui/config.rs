@@ -45,11 +45,13 @@ pub fn config_dir() -> Option<PathBuf> {
 }
 
 fn read(path: &Path, warnings: &mut Vec<String>) -> Option<String> {
-    match std::fs::read_to_string(path) {
+    if !path.exists() {
+        return None;
+    }
+    match crate::files::read_text(path, crate::files::SMALL_LIMIT) {
         Ok(s) => Some(s),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            warnings.push(format!("{}: cannot read it ({e}); using the defaults", path.display()));
+        Err(why) => {
+            warnings.push(format!("{}: {why}; using the defaults", path.display()));
             None
         }
     }
@@ -64,8 +66,9 @@ pub fn load(dir: Option<&Path>, no_color: bool) -> Loaded {
                 Ok(c) => c,
                 Err(e) => {
                     warnings.push(format!(
-                        "{}: not a kdeck config ({e}); it takes theme, keymap and log_lines; using the defaults",
-                        p.display()
+                        "{}: not a kdeck config ({}); it takes theme, keymap and log_lines; using the defaults",
+                        p.display(),
+                        crate::files::yaml_problem(&e)
                     ));
                     ConfigFile::default()
                 }

@@ -320,7 +320,8 @@ impl Keymap {
             Ok(f) => f,
             Err(e) => {
                 warnings.push(format!(
-                    "{origin}: not a keymap ({e}); expected `context: {{action: [keys]}}`; using the default keys"
+                    "{origin}: not a keymap ({}); expected `context: {{action: [keys]}}`; using the default keys",
+                    crate::files::yaml_problem(&e)
                 ));
                 return;
             }

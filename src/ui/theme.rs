@@ -185,7 +185,8 @@ impl Theme {
             Ok(f) => f,
             Err(e) => {
                 warnings.push(format!(
-                    "{origin}: not a theme ({e}); expected `roles: {{ROLE: COLOUR}}`; using the default theme"
+                    "{origin}: not a theme ({}); expected `roles: {{ROLE: COLOUR}}`; using the default theme",
+                    crate::files::yaml_problem(&e)
                 ));
                 return (t, warnings);
             }
