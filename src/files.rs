@@ -83,7 +83,7 @@ pub fn yaml_message(e: &serde_saphyr::Error) -> String {
         Some((pos, rest)) if pos.starts_with("line ") && pos.contains(" column ") => rest,
         _ => first,
     };
-    let message = if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
+    if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
         let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
         format!("the key {key:?} appears twice in one mapping; keep one")
     } else if message.starts_with("duplicate mapping key") {
@@ -92,8 +92,7 @@ pub fn yaml_message(e: &serde_saphyr::Error) -> String {
         "too many YAML nodes, aliases or levels for kdeck to read; is it the right file?".to_string()
     } else {
         message.to_string()
-    };
-    message
+    }
 }
 
 /// `FILE:LINE:COL: what` for a YAML error in a file.

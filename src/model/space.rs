@@ -80,7 +80,7 @@ impl AppRef {
             return Err(ValidationError::new(
                 field,
                 s,
-                &format!("must be CLUSTER/NAMESPACE/APP with exactly two '/' (it has {slashes}), as in eu1/shop/web"),
+                format!("must be CLUSTER/NAMESPACE/APP with exactly two '/' (it has {slashes}), as in eu1/shop/web"),
             ));
         };
         let space = SpaceRef::parse(field, space)?;
