@@ -655,11 +655,9 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
                 "web",
                 "skip",
                 Vec::new(),
-                vec![
-                    "web exists there and is not a copy of prod-eu1/shop-prod/web; --on-conflict overwrite or rename"
-                        .into(),
-                ],
-            ),
+                vec!["web exists there and is not a copy of prod-eu1/shop-prod/web".into()],
+            )
+            .with_remedies(vec![kdeck::command::copy::Remedy::OnConflict]),
         ],
         new_spaces: Vec::new(),
     }));
@@ -669,6 +667,25 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
         text.contains("1 create · 1 skip") && text.contains("on conflict: skip"),
         "{text}"
     );
+    // What would change the skip is said as this view's key, not a CLI flag.
+    let wide = buffer_text(&bufs[0]);
+    assert!(wide.contains("o changes the conflict policy"), "{wide}");
+    assert!(!wide.contains("--on-conflict"), "{wide}");
+    // s asks for the secrets too and plans again.
+    let effects = press(&mut c, &["s"]);
+    assert!(matches!(&effects[..], [Effect::PlanCopy(s)] if s.with_secrets));
+    c.copy_planned(Ok(CopyPlan {
+        on_conflict: OnConflict::Skip,
+        items: Vec::new(),
+        new_spaces: Vec::new(),
+    }));
+    let effects = press(&mut c, &["s"]);
+    assert!(matches!(&effects[..], [Effect::PlanCopy(s)] if !s.with_secrets));
+    c.copy_planned(Ok(CopyPlan {
+        on_conflict: OnConflict::Skip,
+        items: Vec::new(),
+        new_spaces: Vec::new(),
+    }));
     // o changes the policy and plans again.
     let effects = press(&mut c, &["o"]);
     assert!(matches!(&effects[..], [Effect::PlanCopy(s)] if s.on_conflict == OnConflict::Overwrite));
@@ -756,4 +773,61 @@ fn fleet_news_remakes_the_lists_it_touches_and_nothing_is_news_twice() {
         _ => None,
     });
     assert!(matches!(health, Some(Health::Stale { .. })), "{health:?}");
+}
+
+/// `g` in a paused logs pane, and a search that finds an early line, fill
+/// the pane from the oldest line (they showed one line and blank rows).
+#[test]
+fn the_top_of_the_logs_fills_the_pane() {
+    let mut c = cockpit();
+    press(&mut c, &["j", "j", "j", "j", "j", "enter", "l"]);
+    for i in 0..200 {
+        c.log_line(LogLine {
+            source: "api-5c4b9d7f8-hh2lp".into(),
+            time: None,
+            text: format!("line={i:03}{}", if i == 2 { " needle" } else { "" }),
+            kind: LineKind::Out,
+        });
+    }
+    let full = |c: &Cockpit, what: &str| {
+        for (w, h) in [(80u16, 24u16), (160, 48)] {
+            let mut c = c.clone();
+            c.page = kdeck::ui::draw::page_for(h);
+            let text = buffer_text(&render(&c, &Theme::dark(), w, h));
+            let lines: Vec<&str> = text.lines().filter(|l| l.contains("line=")).collect();
+            assert!(
+                lines[0].contains("line=000"),
+                "{what} at {w}x{h}: the oldest line first:\n{text}"
+            );
+            assert!(
+                lines.len() >= usize::from(h) - 6,
+                "{what} at {w}x{h}: the pane is full:\n{text}"
+            );
+        }
+    };
+    press(&mut c, &["k", "g"]);
+    assert!(!c.logs.follow, "paused");
+    full(&c, "g");
+    // A search from the bottom that wraps to an early line.
+    press(&mut c, &["G", "/"]);
+    type_text(&mut c, "needle");
+    press(&mut c, &["enter"]);
+    full(&c, "search");
+    // Down from the top moves the view at once.
+    let before = c.logs.scroll;
+    press(&mut c, &["j"]);
+    assert_eq!(c.logs.scroll + 1, before);
+}
+
+/// Another space's apps start on their first row, not where the cursor
+/// was in the last list (it showed the last row).
+#[test]
+fn the_apps_cursor_starts_on_the_first_row_of_a_new_scope() {
+    let mut c = cockpit();
+    // All spaces: the apps pane, cursor to the bottom.
+    press(&mut c, &["enter", "G"]);
+    assert!(c.apps.cursor > 0);
+    // Back to the tree, into a space.
+    press(&mut c, &["esc", "j", "j", "j", "j", "j", "enter"]);
+    assert_eq!(c.apps.cursor, 0, "{:?}", c.apps.current().map(|r| r.app.name.clone()));
 }

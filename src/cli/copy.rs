@@ -103,7 +103,12 @@ pub fn copy(ex: &Executor, args: &CopyArgs, format: Format) -> Result<(), CliErr
                     &format!("{}/{}", i.target, i.name),
                     i.action,
                     &i.objects.join(", "),
-                    &i.notes.join("; "),
+                    &i.notes
+                        .iter()
+                        .map(String::as_str)
+                        .chain(i.remedies.iter().map(|r| r.flag()))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 ]);
             }
             t

@@ -524,7 +524,7 @@ fn config_of(b: &Bundle, target: &SpaceRef, notes: &mut Vec<String>) -> Vec<Valu
         .collect();
     if !b.secrets_left.is_empty() {
         notes.push(format!(
-            "secrets {} not copied (pass --with-secrets); the target must have them",
+            "secrets {} not copied; the target must have them",
             b.secrets_left.join(", ")
         ));
     }
@@ -659,6 +659,33 @@ pub fn rewrite(b: &Bundle, spec: &CopySpec, target: &Target, name: &str, notes: 
 
 // ----------------------------------------------------------------- planning
 
+/// A choice of the copy's that would change an item's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Remedy {
+    /// Secrets it references were left out.
+    WithSecrets,
+    /// It exists in the target and is not a copy: skipped.
+    OnConflict,
+}
+
+impl Remedy {
+    /// As the CLI says it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Remedy::WithSecrets => "--with-secrets copies them",
+            Remedy::OnConflict => "--on-conflict overwrite or rename copies it",
+        }
+    }
+    /// In words for the journal, which any front end shows.
+    pub fn words(self) -> &'static str {
+        match self {
+            Remedy::WithSecrets => "copying with secrets copies them",
+            Remedy::OnConflict => "the overwrite or rename conflict policy copies it",
+        }
+    }
+}
+
 /// What a copy will do for one app and one target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanItem {
@@ -671,6 +698,10 @@ pub struct PlanItem {
     /// Per object: `kind name: create|update|unchanged`.
     pub objects: Vec<String>,
     pub notes: Vec<String>,
+    /// What would change the outcome, for each front end to say its own way
+    /// (a flag in the CLI, a key in the cockpit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remedies: Vec<Remedy>,
     #[serde(skip)]
     apply: Vec<Value>,
     #[serde(skip)]
@@ -694,9 +725,16 @@ impl PlanItem {
             action,
             objects,
             notes,
+            remedies: Vec::new(),
             apply: Vec::new(),
             store: None,
         }
+    }
+
+    /// The item with what would change its outcome.
+    pub fn with_remedies(mut self, remedies: Vec<Remedy>) -> PlanItem {
+        self.remedies = remedies;
+        self
     }
 
     pub fn item(&self) -> String {
@@ -1012,6 +1050,7 @@ fn fail_item(source: &AppRef, target: &SpaceRef, why: String) -> PlanItem {
         objects: Vec::new(),
         notes: vec![why],
         apply: Vec::new(),
+        remedies: Vec::new(),
         store: None,
     }
 }
@@ -1151,10 +1190,8 @@ pub async fn plan(ex: &Executor, spec: &CopySpec) -> Result<CopyPlan, Failure> {
                     name,
                     action: "skip",
                     objects: Vec::new(),
-                    notes: vec![format!(
-                        "{} exists there and is not a copy of {}; --on-conflict overwrite or rename",
-                        b.app.name, b.app
-                    )],
+                    notes: vec![format!("{} exists there and is not a copy of {}", b.app.name, b.app)],
+                    remedies: vec![Remedy::OnConflict],
                     apply: Vec::new(),
                     store: None,
                 });
@@ -1184,6 +1221,11 @@ pub async fn plan(ex: &Executor, spec: &CopySpec) -> Result<CopyPlan, Failure> {
                 "create"
             };
             let live_generation = there.and_then(|o| o["metadata"]["generation"].as_i64());
+            let remedies = if b.secrets_left.is_empty() {
+                Vec::new()
+            } else {
+                vec![Remedy::WithSecrets]
+            };
             items.push(PlanItem {
                 source: b.app.to_string(),
                 target: t.to_string(),
@@ -1191,6 +1233,7 @@ pub async fn plan(ex: &Executor, spec: &CopySpec) -> Result<CopyPlan, Failure> {
                 action,
                 objects: lines,
                 notes,
+                remedies,
                 apply: objects,
                 store: store.map(|s| StoredCopy { live_generation, ..s }),
             });
@@ -1253,10 +1296,16 @@ struct Done {
 
 async fn run_item(client: &kube::Client, cluster: &Cluster, it: PlanItem) -> Done {
     let item = it.item();
-    let notes = if it.notes.is_empty() {
+    let said: Vec<String> = it
+        .notes
+        .iter()
+        .cloned()
+        .chain(it.remedies.iter().map(|r| r.words().to_string()))
+        .collect();
+    let notes = if said.is_empty() {
         String::new()
     } else {
-        format!(" ({})", it.notes.join("; "))
+        format!(" ({})", said.join("; "))
     };
     match it.action {
         "fail" => {
@@ -1267,7 +1316,7 @@ async fn run_item(client: &kube::Client, cluster: &Cluster, it: PlanItem) -> Don
         }
         "skip" => {
             return Done {
-                outcome: ItemOutcome::ok(item, format!("skipped: {}", it.notes.join("; "))),
+                outcome: ItemOutcome::ok(item, format!("skipped: {}", said.join("; "))),
                 store: None,
             };
         }

@@ -50,6 +50,8 @@ pub struct CopyFlow {
     pub spaces: Vec<SpaceRef>,
     pub picked: BTreeSet<SpaceRef>,
     pub policy: OnConflict,
+    /// Copy the Secrets the apps reference too.
+    pub with_secrets: bool,
     pub stage: Stage,
 }
 
@@ -72,6 +74,7 @@ impl CopyFlow {
             spaces,
             picked: BTreeSet::new(),
             policy: OnConflict::Skip,
+            with_secrets: false,
             stage: Stage::Targets {
                 query: String::new(),
                 shown: Vec::new(),
@@ -110,6 +113,7 @@ impl CopyFlow {
             apps: self.sources.iter().map(ToString::to_string).collect(),
             to: self.picked.iter().map(ToString::to_string).collect(),
             on_conflict: self.policy,
+            with_secrets: self.with_secrets,
             host_template: crate::command::copy::HOST_TEMPLATE.to_string(),
             ..Default::default()
         }
@@ -184,6 +188,11 @@ impl CopyFlow {
                     self.stage = Stage::Planning;
                     Ask::Plan(self.spec())
                 }
+                KeyName::Char('s') => {
+                    self.with_secrets = !self.with_secrets;
+                    self.stage = Stage::Planning;
+                    Ask::Plan(self.spec())
+                }
                 KeyName::Down | KeyName::Char('j') => {
                     *scroll += 1;
                     Ask::Nothing
@@ -224,14 +233,15 @@ impl CopyFlow {
         };
         let mut lines = vec![
             format!(
-                "{} app(s) → {} · on conflict: {} (o changes it)",
+                "{} app(s) → {} · on conflict: {} (o changes it) · secrets: {} (s changes it)",
                 self.sources.len(),
                 self.picked
                     .iter()
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", "),
-                plan.on_conflict.word()
+                plan.on_conflict.word(),
+                if self.with_secrets { "copied" } else { "not copied" }
             ),
             String::new(),
         ];
@@ -248,6 +258,17 @@ impl CopyFlow {
             lines.push(l);
             for n in &i.notes {
                 lines.push(format!("          {n}"));
+            }
+            // What would change it, as keys of this view.
+            for r in &i.remedies {
+                lines.push(format!(
+                    "          {}",
+                    match r {
+                        crate::command::copy::Remedy::WithSecrets => "s copies the secrets too",
+                        crate::command::copy::Remedy::OnConflict =>
+                            "o changes the conflict policy: overwrite or rename copies it",
+                    }
+                ));
             }
         }
         lines.insert(

@@ -777,9 +777,16 @@ fn draw_logs(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
             let first = it.next();
             it.any(|s| Some(s) != first)
         };
-    // The lines that end at `scroll` from the bottom, wrapped if asked.
+    // The lines that end at `scroll` from the bottom, wrapped if asked; a
+    // scroll past the oldest pageful shows that pageful, never a part-empty pane.
+    let total = l.visible().count();
+    let scroll = if l.wrap {
+        l.scroll
+    } else {
+        l.scroll.min(total.saturating_sub(h))
+    };
     let mut rows: Vec<Line> = Vec::new();
-    for line in l.visible().rev().skip(l.scroll) {
+    for line in l.visible().rev().skip(scroll) {
         if rows.len() >= h {
             break;
         }

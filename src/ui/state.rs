@@ -1440,6 +1440,16 @@ impl Cockpit {
     }
 
     pub fn set_scope(&mut self, scope: Scope) {
+        // Another scope's lists start at their top row (the row the cursor
+        // was on stays selected only when it is in the new list too).
+        if scope != self.scope {
+            self.apps.cursor = 0;
+            self.apps.offset = 0;
+            self.routes.cursor = 0;
+            self.routes.offset = 0;
+            self.builds.cursor = 0;
+            self.builds.offset = 0;
+        }
         self.scope = scope;
         self.pods_of = None;
         self.stale = Stale::ALL;
@@ -1673,7 +1683,8 @@ impl Cockpit {
 
     fn scroll_logs(&mut self, a: Action, page: usize) {
         let total = self.logs.visible().count();
-        let max = total.saturating_sub(1);
+        // At most a pageful from the top: the oldest lines fill the pane.
+        let max = total.saturating_sub(page.max(1));
         let s = &mut self.logs.scroll;
         match a {
             Action::Up => *s = (*s + 1).min(max),
@@ -1708,7 +1719,8 @@ impl Cockpit {
         };
         match found {
             Some(i) => {
-                self.logs.scroll = n - 1 - i;
+                // The match at the bottom, unless that leaves the pane part empty.
+                self.logs.scroll = (n - 1 - i).min(n.saturating_sub(self.page.max(1)));
                 self.logs.follow = self.logs.scroll == 0;
             }
             None => {
