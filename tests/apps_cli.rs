@@ -631,6 +631,16 @@ fn readme_script() {
         stdout.trim_end().ends_with("synced: the cluster runs kdeck's settings"),
         "{stdout}"
     );
+    // The database's volume: a claim template per pod, mounted where asked.
+    assert_eq!(
+        s.jsonpath(
+            "stage-eu1",
+            "shop-prod",
+            "statefulset/pg",
+            "{.spec.volumeClaimTemplates[0].spec.resources.requests.storage} {.spec.template.spec.containers[0].volumeMounts[0].mountPath}"
+        ),
+        "1Gi /var/lib/postgresql/data"
+    );
     assert_eq!(
         s.jsonpath(
             "prod-eu1",
