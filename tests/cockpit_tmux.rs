@@ -669,3 +669,48 @@ fn a_cockpit_stays_open_while_scripts_run_200_commands_on_its_store() {
     assert_eq!(creates, 101, "{:?}", &journal[before..]);
     c.quit();
 }
+
+/// The cockpit details, in a real terminal: `g` in paused logs fills the
+/// pane from the oldest line (it showed one line and blank rows), and
+/// ctrl-u empties a form field.
+#[test]
+fn paused_logs_go_to_the_top_full_and_ctrl_u_clears_a_field() {
+    let t = Tmux::new("details");
+    t.start(&wrapped(&t, "demo --clusters 1"));
+    t.wait_for("live", Duration::from_secs(30), |s| s.contains("1 live"));
+    t.keys(&["/"]);
+    t.text("shop-prod");
+    t.keys(&["Enter", "j", "j", "Enter"]);
+    t.wait_for("the space's apps", Duration::from_secs(5), |s| {
+        s.contains("apps prod-eu1/shop-prod")
+    });
+    t.keys(&["/"]);
+    t.text("web");
+    t.keys(&["Enter", "l"]);
+    // More lines than the pane holds.
+    t.wait_for("a screenful of log lines", Duration::from_secs(40), |s| {
+        s.split(" lines")
+            .next()
+            .and_then(|h| h.rsplit(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| n >= 45)
+    });
+    t.keys(&["f", "g"]);
+    let s = t.wait_for("paused at the top", Duration::from_secs(5), |s| s.contains("· paused"));
+    let rows = s.lines().filter(|l| l.contains("level=")).count();
+    assert!(rows >= 28, "the pane is full at the top ({rows} rows):\n{s}");
+    // A form: ctrl-u empties the port field.
+    t.keys(&["Escape", "Escape", "n"]);
+    t.wait_for("the new-app form", Duration::from_secs(5), |s| s.contains("new app in"));
+    t.keys(&["Tab", "Tab"]);
+    t.wait_for("the port field", Duration::from_secs(5), |s| {
+        s.lines().any(|l| l.contains("port") && l.contains("8080"))
+    });
+    t.keys(&["C-u"]);
+    t.wait_for("the port field empty", Duration::from_secs(5), |s| {
+        s.lines().any(|l| l.contains("┃port ") && !l.contains("8080"))
+    });
+    t.keys(&["Escape", "q"]);
+    let s = t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+}
