@@ -11,25 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 mod common;
-use common::Setup;
-
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-    fn pick<'a, T>(&mut self, from: &'a [T], k: usize) -> Vec<&'a T> {
-        let mut idx: Vec<usize> = (0..from.len()).collect();
-        for i in (1..idx.len()).rev() {
-            idx.swap(i, self.below(i as u64 + 1) as usize);
-        }
-        idx.into_iter().take(k).map(|i| &from[i]).collect()
-    }
-}
+use common::{Lcg, Setup};
 
 fn synced(s: &Setup, app: &str, when: &str) {
     let status: Vec<Value> = serde_json::from_str(&s.ok(&["apps", "status", app, "-o", "json"])).unwrap();
@@ -65,7 +47,7 @@ fn deploy_then_status_is_synced_for_random_settings() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64);
     eprintln!("drift property seed {seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Lcg(seed);
     let ports = ["80", "443", "8080", "9090", "5432"];
     let names = ["A", "B", "C", "D", "E", "F", "LOG_LEVEL", "PORT"];
     for i in 0..10 {

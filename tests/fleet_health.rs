@@ -5,37 +5,14 @@
 //! cluster stale and the model is relisted to the server's truth within 60 s.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
-use kdeck::fleet::live::{ClusterSnapshot, Fleet, Health};
+use kdeck::fleet::live::{Fleet, Health};
 use kdeck::sim::{Faults, FleetSize, SimHandle, SimOptions};
 use serde_json::json;
 
 mod common;
-use common::{stored_clusters, until};
-
-fn truth(h: &SimHandle) -> BTreeSet<(String, String, String)> {
-    ["Deployment", "StatefulSet"]
-        .iter()
-        .flat_map(|k| h.truth(k))
-        .map(|d| {
-            let m = &d["metadata"];
-            (
-                m["namespace"].as_str().unwrap().into(),
-                m["name"].as_str().unwrap().into(),
-                m["resourceVersion"].as_str().unwrap().into(),
-            )
-        })
-        .collect()
-}
-
-fn model(s: &ClusterSnapshot) -> BTreeSet<(String, String, String)> {
-    s.apps
-        .values()
-        .map(|a| (a.namespace.clone(), a.name.clone(), a.resource_version.clone()))
-        .collect()
-}
+use common::{model_apps as model, stored_clusters, truth_apps as truth, until};
 
 async fn one_cluster() -> (Vec<SimHandle>, Fleet, tempfile::TempDir) {
     let handles = kdeck::sim::start(SimOptions {

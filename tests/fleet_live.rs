@@ -12,31 +12,7 @@ use kdeck::sim::{Faults, FleetSize, SimHandle, SimOptions};
 use serde_json::json;
 
 mod common;
-use common::{stored_clusters, until};
-
-type Keys = BTreeSet<(String, String, String)>;
-
-fn truth_apps(h: &SimHandle) -> Keys {
-    ["Deployment", "StatefulSet"]
-        .iter()
-        .flat_map(|k| h.truth(k))
-        .map(|d| {
-            let m = &d["metadata"];
-            (
-                m["namespace"].as_str().unwrap().into(),
-                m["name"].as_str().unwrap().into(),
-                m["resourceVersion"].as_str().unwrap().into(),
-            )
-        })
-        .collect()
-}
-
-fn model_apps(s: &ClusterSnapshot) -> Keys {
-    s.apps
-        .values()
-        .map(|a| (a.namespace.clone(), a.name.clone(), a.resource_version.clone()))
-        .collect()
-}
+use common::{model_apps, stored_clusters, truth_apps, until};
 
 fn equal(h: &SimHandle, s: &ClusterSnapshot) -> bool {
     let ns_truth: BTreeSet<String> = h

@@ -12,6 +12,9 @@ use kdeck::command::{Command, Journal, Status};
 use kdeck::model::{Cluster, ClusterAuth, ImportSource, TlsSettings};
 use kdeck::store::{Batch, Store};
 
+mod common;
+use common::Lcg;
+
 const CHILD_DIR: &str = "KDECK_CRASH_CHILD_DIR";
 const TEST_NAME: &str = "acknowledged_commands_survive_sigkill";
 const KILLS: usize = 25;
@@ -76,16 +79,38 @@ fn child(dir: &str) -> ! {
     }
 }
 
-/// A small deterministic generator, seeded from the clock and printed.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % below
+/// Everything acknowledged is there, everything finished applied, and each
+/// outcome landed with its write (an applied entry has its cluster, a
+/// pending one does not). Returns the entries.
+fn check_journal(store: &Store, acked: &[u64], done: &[u64]) -> Vec<kdeck::command::JournalEntry> {
+    let journal = Journal::new(store.clone());
+    let entries = journal.list().unwrap();
+    assert!(entries.windows(2).all(|w| w[0].id < w[1].id), "ids increase");
+    for id in acked {
+        let e = journal
+            .get(*id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("acknowledged command {id} is lost"));
+        assert!(matches!(e.status, Status::Pending | Status::Applied));
     }
+    for id in done {
+        assert_eq!(
+            journal.get(*id).unwrap().unwrap().status,
+            Status::Applied,
+            "finished command {id}"
+        );
+    }
+    for e in &entries {
+        let has = store.get::<Cluster>(&format!("c{}", e.id)).unwrap().is_some();
+        assert_eq!(
+            has,
+            e.status == Status::Applied,
+            "entry {} is {:?} and its write is {has}",
+            e.id,
+            e.status
+        );
+    }
+    entries
 }
 
 #[test]
@@ -132,7 +157,7 @@ fn acknowledged_commands_survive_sigkill() {
                 }
             }
         }
-        std::thread::sleep(Duration::from_micros(rng.next(40_000)));
+        std::thread::sleep(Duration::from_micros(rng.below(40_000)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         reader.join().unwrap();
@@ -154,33 +179,7 @@ fn acknowledged_commands_survive_sigkill() {
     );
 
     let store = Store::open(dir.path()).unwrap();
-    let journal = Journal::new(store.clone());
-    let entries = journal.list().unwrap();
-    assert!(entries.windows(2).all(|w| w[0].id < w[1].id), "ids increase");
-    for id in &acked {
-        let e = journal
-            .get(*id)
-            .unwrap()
-            .unwrap_or_else(|| panic!("acknowledged command {id} is lost"));
-        assert!(matches!(e.status, Status::Pending | Status::Applied));
-    }
-    for id in &done {
-        let e = journal.get(*id).unwrap().unwrap();
-        assert_eq!(e.status, Status::Applied, "finished command {id}");
-    }
-    // Outcome and writes land together: an applied entry has its cluster, a
-    // pending one does not.
-    for e in &entries {
-        let has = store.get::<Cluster>(&format!("c{}", e.id)).unwrap().is_some();
-        assert_eq!(
-            has,
-            e.status == Status::Applied,
-            "entry {} is {:?} and its write is {}",
-            e.id,
-            e.status,
-            has
-        );
-    }
+    let entries = check_journal(&store, &acked, &done);
     eprintln!(
         "{KILLS} kills: {} acknowledged, {} finished, {} entries, {} left pending",
         acked.len(),
@@ -272,10 +271,9 @@ fn the_owner_killed_while_two_others_write_loses_nothing_acknowledged() {
         for w in 0..2 {
             wait_for(&rx, &mut lines, w, "open client");
         }
-        std::thread::sleep(Duration::from_millis(20 + rng.next(80)));
+        std::thread::sleep(Duration::from_millis(20 + rng.below(80)));
         owner.kill().unwrap(); // SIGKILL
         owner.wait().unwrap();
-        let mark = lines.len();
         // Both writers carry on: each acknowledges more after the kill.
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut more = [0usize; 2];
@@ -307,35 +305,16 @@ fn the_owner_killed_while_two_others_write_loses_nothing_acknowledged() {
                 done.push(id.parse::<u64>().unwrap());
             }
         }
-        let _ = mark;
     }
     let store = Store::open(dir.path()).unwrap();
     let journal = Journal::new(store.clone());
-    let entries = journal.list().unwrap();
+    let entries = check_journal(&store, &acked, &done);
     let ids: Vec<u64> = entries.iter().map(|e| e.id).collect();
     assert_eq!(
         ids,
         (1..=ids.len() as u64).collect::<Vec<_>>(),
         "ids are dense and ordered"
     );
-    for id in &acked {
-        let e = journal
-            .get(*id)
-            .unwrap()
-            .unwrap_or_else(|| panic!("acknowledged command {id} is lost"));
-        assert!(matches!(e.status, Status::Pending | Status::Applied));
-    }
-    for id in &done {
-        assert_eq!(
-            journal.get(*id).unwrap().unwrap().status,
-            Status::Applied,
-            "finished command {id}"
-        );
-    }
-    for e in &entries {
-        let has = store.get::<Cluster>(&format!("c{}", e.id)).unwrap().is_some();
-        assert_eq!(has, e.status == Status::Applied, "entry {} is {:?}", e.id, e.status);
-    }
     // What the killed writers left pending is interrupted now, and listed as failed.
     let pending = entries.iter().filter(|e| e.status == Status::Pending).count();
     assert_eq!(journal.recover("later").unwrap(), pending);

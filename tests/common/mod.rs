@@ -154,3 +154,50 @@ impl Setup {
         }
     }
 }
+
+/// The apps of a simulated cluster as (namespace, name, resourceVersion).
+pub fn truth_apps(h: &SimHandle) -> std::collections::BTreeSet<(String, String, String)> {
+    ["Deployment", "StatefulSet"]
+        .iter()
+        .flat_map(|k| h.truth(k))
+        .map(|d| {
+            let m = &d["metadata"];
+            (
+                m["namespace"].as_str().unwrap_or_default().into(),
+                m["name"].as_str().unwrap_or_default().into(),
+                m["resourceVersion"].as_str().unwrap_or_default().into(),
+            )
+        })
+        .collect()
+}
+
+/// The same of the live model's snapshot of a cluster.
+pub fn model_apps(s: &kdeck::fleet::live::ClusterSnapshot) -> std::collections::BTreeSet<(String, String, String)> {
+    s.apps
+        .values()
+        .map(|a| (a.namespace.clone(), a.name.clone(), a.resource_version.clone()))
+        .collect()
+}
+
+/// A small deterministic generator for randomized tests, seeded from the
+/// clock (the tests print the seed).
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+
+    /// `k` items of `from`, in a random order.
+    pub fn pick<'a, T>(&mut self, from: &'a [T], k: usize) -> Vec<&'a T> {
+        let mut idx: Vec<usize> = (0..from.len()).collect();
+        for i in (1..idx.len()).rev() {
+            idx.swap(i, self.below(i as u64 + 1) as usize);
+        }
+        idx.into_iter().take(k).map(|i| &from[i]).collect()
+    }
+}
