@@ -134,6 +134,15 @@ fn fleet_marker(t: &Tmux, name: &str) -> PathBuf {
     p
 }
 
+/// The shell has printed kdeck's exit code and, after it, the terminal
+/// modes (the line `wrapped` prints with `icanon` and `echo` in it).
+fn shell_again(s: &str) -> bool {
+    s.contains("EXIT=")
+        && s.lines()
+            .skip_while(|l| !l.contains("EXIT="))
+            .any(|l| l.contains("icanon"))
+}
+
 fn gone(pid: u32) -> bool {
     !PathBuf::from(format!("/proc/{pid}")).exists()
 }
@@ -181,7 +190,7 @@ fn a_user_finds_an_app_watches_its_logs_marks_it_and_leaves() {
     t.wait_for("help", Duration::from_secs(5), |s| s.contains("half_page_down"));
     t.keys(&["Escape"]);
     t.keys(&["q"]);
-    let s = t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT="));
+    let s = t.wait_for("the shell again", Duration::from_secs(10), shell_again);
     assert!(s.contains("EXIT=0"), "{s}");
     // Raw mode is off: the shell's line editing and echo are back.
     assert!(s.contains("icanon echo"), "terminal modes not restored:\n{s}");
@@ -199,7 +208,7 @@ fn sigterm_restores_the_terminal() {
     t.wait_for("live", Duration::from_secs(30), |s| s.contains("1 live"));
     let pid = pid_of(&marker);
     Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
-    let s = t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT="));
+    let s = t.wait_for("the shell again", Duration::from_secs(10), shell_again);
     assert!(s.contains("EXIT=143"), "128 + SIGTERM: {s}");
     assert!(s.contains("icanon echo"), "terminal modes not restored:\n{s}");
     assert!(
@@ -283,7 +292,7 @@ fn bare_kdeck_offers_the_kubeconfig_then_shows_live_changes_and_survives_a_resiz
                 .is_some_and(|l| l.contains("? help"))
     });
     t.keys(&["q"]);
-    let s = t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT="));
+    let s = t.wait_for("the shell again", Duration::from_secs(10), shell_again);
     assert!(s.contains("EXIT=0"), "{s}");
     assert!(
         data.join("store").is_dir(),
@@ -711,6 +720,6 @@ fn paused_logs_go_to_the_top_full_and_ctrl_u_clears_a_field() {
         s.lines().any(|l| l.contains("┃port ") && !l.contains("8080"))
     });
     t.keys(&["Escape", "q"]);
-    let s = t.wait_for("the shell again", Duration::from_secs(10), |s| s.contains("EXIT="));
+    let s = t.wait_for("the shell again", Duration::from_secs(10), shell_again);
     assert!(s.contains("EXIT=0"), "{s}");
 }

@@ -139,9 +139,14 @@ impl Runner {
             started: process_start(pid).unwrap_or(0),
         }
     }
-    /// Whether the process still runs.
+    /// Whether the process still runs (the same one, not a later process
+    /// given its pid). Without `/proc`, whether any process has the pid.
     pub fn alive(&self) -> bool {
-        process_start(self.pid) == Some(self.started)
+        match process_start(self.pid) {
+            Some(started) if self.started != 0 => started == self.started,
+            _ => rustix::process::Pid::from_raw(i32::try_from(self.pid).unwrap_or(0))
+                .is_some_and(|p| rustix::process::test_kill_process(p).is_ok()),
+        }
     }
 }
 
@@ -211,12 +216,13 @@ impl Journal {
             let Ok(id) = k.as_slice().try_into().map(u64::from_be_bytes) else {
                 continue;
             };
-            let Some(mut e) = self.get(id)? else {
+            let Some(raw) = self.store.get_raw(TREE, &id.to_be_bytes())? else {
                 let mut b = Batch::new();
                 b.raw(PENDING, k, None);
                 self.store.write(b)?;
                 continue;
             };
+            let mut e = decode(&raw, id)?;
             if e.status != Status::Pending {
                 let mut b = Batch::new();
                 b.raw(PENDING, k, None);
@@ -243,8 +249,14 @@ impl Journal {
                 ),
             };
             e.finished_at = Some(at.to_string());
-            self.finish(&e, Batch::new())?;
-            n += 1;
+            // Only over the pending entry read above: a runner that finished
+            // meanwhile (and then exited) keeps its outcome.
+            let mut b = Batch::new();
+            b.raw(PENDING, k, None);
+            self.stage(&mut b, &e)?;
+            if self.store.write_if(TREE, &id.to_be_bytes(), Some(&raw), b)? {
+                n += 1;
+            }
         }
         Ok(n)
     }

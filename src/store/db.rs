@@ -84,6 +84,14 @@ impl Db {
                 self.write(ops)?;
                 Response::Done
             }
+            Request::WriteIf {
+                tree,
+                key,
+                expected,
+                ops,
+            } => Response::Wrote {
+                wrote: self.write_if(tree, &key.0, expected.as_ref().map(|b| b.0.as_slice()), ops)?,
+            },
             Request::Remove { tree, key } => {
                 let existed = self.tree(tree)?.remove(&key.0)?.is_some();
                 self.db.flush()?;
@@ -119,14 +127,34 @@ impl Db {
         if ops.is_empty() {
             return Ok(());
         }
-        let mut names: Vec<&str> = ops.iter().map(|op| op.tree.as_str()).collect();
+        self.write_if_inner(None, ops).map(|_| ())
+    }
+
+    /// [`Self::write`], only if `key` in `tree` holds `expected` when the
+    /// transaction runs: a check and its write that nothing comes between.
+    fn write_if(&self, tree: &str, key: &[u8], expected: Option<&[u8]>, ops: &[WireOp]) -> Result<bool, StoreError> {
+        self.write_if_inner(Some((tree, key, expected)), ops)
+    }
+
+    fn write_if_inner(&self, check: Option<(&str, &[u8], Option<&[u8]>)>, ops: &[WireOp]) -> Result<bool, StoreError> {
+        let mut names: Vec<&str> = ops
+            .iter()
+            .map(|op| op.tree.as_str())
+            .chain(check.map(|c| c.0))
+            .collect();
         names.sort_unstable();
         names.dedup();
         let trees = names.iter().map(|n| self.tree(n)).collect::<Result<Vec<_>, _>>()?;
         let index = |t: &str| names.iter().position(|n| *n == t).unwrap_or(0);
-        trees
+        let wrote = trees
             .as_slice()
             .transaction(|tx| {
+                if let Some((tree, key, expected)) = check {
+                    let now = tx[index(tree)].get(key)?;
+                    if now.as_deref() != expected {
+                        return Ok(false);
+                    }
+                }
                 for op in ops {
                     let tree = &tx[index(&op.tree)];
                     match &op.value {
@@ -138,7 +166,7 @@ impl Db {
                         }
                     }
                 }
-                Ok(())
+                Ok(true)
             })
             .map_err(|e: sled::transaction::TransactionError<()>| match e {
                 sled::transaction::TransactionError::Storage(s) => StoreError::Db(s),
@@ -146,9 +174,11 @@ impl Db {
                     StoreError::Db(sled::Error::Unsupported("transaction aborted".into()))
                 }
             })?;
-        self.db.flush()?;
-        self.changed();
-        Ok(())
+        if wrote {
+            self.db.flush()?;
+            self.changed();
+        }
+        Ok(wrote)
     }
 
     /// Stores `value` (a JSON object) under one more than the last id, with

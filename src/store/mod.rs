@@ -603,6 +603,35 @@ impl Store {
         self.write(b)
     }
 
+    /// Writes the batch only if `key` in `tree` still holds `expected` (the
+    /// raw bytes read before; `None`: absent): true when it wrote.
+    pub(crate) fn write_if(
+        &self,
+        tree: &str,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        batch: Batch,
+    ) -> Result<bool, StoreError> {
+        let ops = batch
+            .ops
+            .into_iter()
+            .map(|op| WireOp {
+                tree: op.tree.into(),
+                key: Bytes(op.key),
+                value: op.value.map(Bytes),
+            })
+            .collect();
+        match self.call(&Request::WriteIf {
+            tree: tree.into(),
+            key: Bytes(key.to_vec()),
+            expected: expected.map(|e| Bytes(e.to_vec())),
+            ops,
+        })? {
+            Response::Wrote { wrote } => Ok(wrote),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Removes one entity; true when it was there.
     pub fn delete<E: Entity>(&self, key: &str) -> Result<bool, StoreError> {
         match self.call(&Request::Remove {

@@ -517,3 +517,29 @@ fn a_damaged_store_is_restored_from_its_backup() {
     assert_eq!(j.list().unwrap().len(), 1);
     assert_eq!(j.list().unwrap()[0].status, Status::Applied);
 }
+
+#[test]
+fn a_conditional_write_lands_only_over_what_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let client = Store::open(dir.path()).unwrap();
+    store.put(&cluster("a")).unwrap();
+    let read = client.get_raw("clusters", b"a").unwrap().unwrap();
+    // Someone else changes it after the read: the write based on it is refused.
+    let mut changed = cluster("a");
+    changed.server = "https://moved.example.com".into();
+    store.put(&changed).unwrap();
+    let mut b = Batch::new();
+    b.put(&cluster("b")).unwrap();
+    assert!(!client.write_if("clusters", b"a", Some(&read), b).unwrap());
+    assert!(
+        client.get::<Cluster>("b").unwrap().is_none(),
+        "nothing of the batch landed"
+    );
+    // Over what is there now, it lands.
+    let now = client.get_raw("clusters", b"a").unwrap().unwrap();
+    let mut b = Batch::new();
+    b.put(&cluster("b")).unwrap();
+    assert!(client.write_if("clusters", b"a", Some(&now), b).unwrap());
+    assert!(store.get::<Cluster>("b").unwrap().is_some());
+}

@@ -56,6 +56,15 @@ pub enum Request {
     Write {
         ops: Vec<WireOp>,
     },
+    /// `ops`, only if `key` in `tree` still holds `expected` (none: absent);
+    /// all in one transaction. Answers whether it wrote.
+    WriteIf {
+        tree: String,
+        key: Bytes,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected: Option<Bytes>,
+        ops: Vec<WireOp>,
+    },
     Remove {
         tree: String,
         key: Bytes,
@@ -91,6 +100,9 @@ pub enum Response {
     Done,
     Existed {
         existed: bool,
+    },
+    Wrote {
+        wrote: bool,
     },
     Id {
         id: u64,
