@@ -12,6 +12,9 @@ use super::wire::{Bytes, Request, Response, WireOp};
 /// How many of the newest entries an append looks through for its nonce.
 const NONCE_WINDOW: usize = 64;
 
+/// A key that must hold a value (or be absent) for a write to land.
+type Check<'a> = (&'a str, &'a [u8], Option<&'a [u8]>);
+
 #[derive(Debug)]
 pub struct Db {
     pub(crate) db: sled::Db,
@@ -136,7 +139,7 @@ impl Db {
         self.write_if_inner(Some((tree, key, expected)), ops)
     }
 
-    fn write_if_inner(&self, check: Option<(&str, &[u8], Option<&[u8]>)>, ops: &[WireOp]) -> Result<bool, StoreError> {
+    fn write_if_inner(&self, check: Option<Check<'_>>, ops: &[WireOp]) -> Result<bool, StoreError> {
         let mut names: Vec<&str> = ops
             .iter()
             .map(|op| op.tree.as_str())
