@@ -55,7 +55,7 @@ impl CreateArgs {
                     .map_err(|why| CliError::usage(format!("--from {path}: cannot read it: {why}")))?;
                 let s: crate::model::Solution = serde_saphyr::from_str(&text).map_err(|e| {
                     CliError::usage(format!(
-                        "--from {}; `kdeck export APP --solution` writes a saved app",
+                        "--from {}; not a saved app (`kdeck export APP --solution` writes one)",
                         crate::files::yaml_problem_in(path, &e)
                     ))
                 })?;
