@@ -214,6 +214,18 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
+
+    /// The writes as the owner takes them.
+    fn into_wire(self) -> Vec<WireOp> {
+        self.ops
+            .into_iter()
+            .map(|op| WireOp {
+                tree: op.tree.into(),
+                key: Bytes(op.key),
+                value: op.value.map(Bytes),
+            })
+            .collect()
+    }
 }
 
 fn encode<T: Serialize>(tree: &str, key: &str, v: &T) -> Result<Vec<u8>, StoreError> {
@@ -612,15 +624,7 @@ impl Store {
         expected: Option<&[u8]>,
         batch: Batch,
     ) -> Result<bool, StoreError> {
-        let ops = batch
-            .ops
-            .into_iter()
-            .map(|op| WireOp {
-                tree: op.tree.into(),
-                key: Bytes(op.key),
-                value: op.value.map(Bytes),
-            })
-            .collect();
+        let ops = batch.into_wire();
         match self.call(&Request::WriteIf {
             tree: tree.into(),
             key: Bytes(key.to_vec()),
@@ -648,15 +652,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        let ops = batch
-            .ops
-            .into_iter()
-            .map(|op| WireOp {
-                tree: op.tree.into(),
-                key: Bytes(op.key),
-                value: op.value.map(Bytes),
-            })
-            .collect();
+        let ops = batch.into_wire();
         match self.call(&Request::Write { ops })? {
             Response::Done => Ok(()),
             other => Err(unexpected(&other)),
