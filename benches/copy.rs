@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use kdeck::sim::{Faults, FleetSize, SimHandle, SimOptions};
+use kdeck_sim::{Faults, FleetSize, SimHandle, SimOptions};
 
 fn kdeck_bin() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/kdeck");
@@ -42,7 +42,7 @@ fn main() {
         .build()
         .unwrap();
     let handles = rt
-        .block_on(kdeck::sim::start(SimOptions {
+        .block_on(kdeck_sim::start(SimOptions {
             clusters: 4,
             // 199 Deployments and a StatefulSet in one space per cluster.
             fleet: FleetSize::Custom { spaces: 1, apps: 199 },
@@ -55,11 +55,11 @@ fn main() {
             ..Default::default()
         });
     }
-    let ns = kdeck::sim::fleet::space_names(1)[0].clone();
+    let ns = kdeck_sim::fleet::space_names(1)[0].clone();
     let names: Vec<String> = handles.iter().map(|h| h.name.clone()).collect();
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
-    std::fs::write(&kc, kdeck::sim::kubeconfig(&handles, "admin")).unwrap();
+    std::fs::write(&kc, kdeck_sim::kubeconfig(&handles, "admin")).unwrap();
     let data = dir.path().join("data");
     let kdeck = |args: &[&str]| {
         let out = Command::new(kdeck_bin())

@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use kdeck::command::{Command, Journal, Status};
-use kdeck::model::{Cluster, ClusterAuth, ImportSource, TlsSettings};
-use kdeck::store::{Batch, Store};
+use kdeck_command::{Command, Journal, Status};
+use kdeck_model::{Cluster, ClusterAuth, ImportSource, TlsSettings};
+use kdeck_store::{Batch, Store};
 
 fn cluster(i: usize) -> Cluster {
     Cluster {

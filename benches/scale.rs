@@ -27,11 +27,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use kdeck::ui::draw::{buffer_text, draw, page_for};
-use kdeck::ui::fixture::large_fleet;
-use kdeck::ui::keymap::{Key, Keymap};
-use kdeck::ui::state::Cockpit;
-use kdeck::ui::theme::Theme;
+use kdeck_fixture::large_fleet;
+use kdeck_tui::draw::{buffer_text, draw, page_for};
+use kdeck_tui::keymap::{Key, Keymap};
+use kdeck_tui::state::Cockpit;
+use kdeck_tui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -108,39 +108,39 @@ fn line(f: &Figure) -> String {
 // --------------------------------------------------------------- children
 
 /// Clusters from a kubeconfig, through kdeck's own import.
-fn clusters_of(kc: &Path) -> (tempfile::TempDir, Vec<kdeck::model::Cluster>) {
+fn clusters_of(kc: &Path) -> (tempfile::TempDir, Vec<kdeck_model::Cluster>) {
     let dir = tempfile::tempdir().unwrap();
-    let store = kdeck::store::Store::open(dir.path()).unwrap();
-    let ex = kdeck::command::Executor::new(store, "bench".into(), Arc::new(kdeck::clock::SystemClock));
+    let store = kdeck_store::Store::open(dir.path()).unwrap();
+    let ex = kdeck_command::Executor::new(store, "bench".into(), Arc::new(kdeck_model::clock::SystemClock));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let e = rt
-        .block_on(ex.run(kdeck::command::Command::ImportClusters {
+        .block_on(ex.run(kdeck_command::Command::ImportClusters {
             files: vec![kc.display().to_string()],
             contexts: Vec::new(),
             update: false,
         }))
         .unwrap();
-    assert_eq!(e.status, kdeck::command::Status::Applied, "{e:?}");
-    let clusters = ex.store().list::<kdeck::model::Cluster>().unwrap();
+    assert_eq!(e.status, kdeck_command::Status::Applied, "{e:?}");
+    let clusters = ex.store().list::<kdeck_model::Cluster>().unwrap();
     (dir, clusters)
 }
 
-fn options(clusters: Vec<kdeck::model::Cluster>) -> kdeck::ui::app::Options {
-    kdeck::ui::app::Options {
+fn options(clusters: Vec<kdeck_model::Cluster>) -> kdeck_tui::app::Options {
+    kdeck_tui::app::Options {
         clusters,
         attached: Vec::new(),
-        loaded: kdeck::ui::config::load(None, false),
+        loaded: kdeck_tui::config::load(None, false),
         read_only: true,
-        clock: Arc::new(kdeck::clock::SystemClock),
+        clock: Arc::new(kdeck_model::clock::SystemClock),
         executor: None,
     }
 }
 
 fn all_live(c: &Cockpit) -> bool {
-    !c.clusters.is_empty() && c.clusters.iter().all(|s| s.health == kdeck::fleet::live::Health::Live)
+    !c.clusters.is_empty() && c.clusters.iter().all(|s| s.health == kdeck_fleet::live::Health::Live)
 }
 
 fn vm_hwm_mib() -> f64 {
@@ -180,7 +180,7 @@ fn child_first_frame(kc: &Path, expected: usize) {
     };
     let mut term = Terminal::with_options(TestBackend::new(160, 48), fixed(160, 48)).unwrap();
     let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    rt.block_on(kdeck::ui::app::event_loop(
+    rt.block_on(kdeck_tui::app::event_loop(
         &mut term,
         options(clusters),
         rx,
@@ -195,10 +195,10 @@ fn child_first_frame(kc: &Path, expected: usize) {
     );
 }
 
-async fn set_churn(clusters: &[kdeck::model::Cluster], total_per_sec: u32) {
+async fn set_churn(clusters: &[kdeck_model::Cluster], total_per_sec: u32) {
     let each = total_per_sec / u32::try_from(clusters.len()).unwrap().max(1);
     for c in clusters {
-        let client = kdeck::fleet::client_for(c).await.unwrap();
+        let client = kdeck_fleet::Gateway::new().client(c).await.unwrap();
         let req = http::Request::post("/sim/faults")
             .header("content-type", "application/json")
             .body(serde_json::to_vec(&json!({ "churn_per_sec": each })).unwrap())
@@ -228,8 +228,8 @@ fn child_latency(kc: &Path, rates: &[u32]) {
         .build()
         .unwrap();
     let probe_cluster = clusters[0].clone();
-    let ns = kdeck::sim::fleet::space_names(1)[0].clone();
-    let client = rt.block_on(kdeck::fleet::client_for(&probe_cluster)).unwrap();
+    let ns = kdeck_sim::fleet::space_names(1)[0].clone();
+    let client = rt.block_on(kdeck_fleet::Gateway::new().client(&probe_cluster)).unwrap();
     let deploys: Api<Deployment> = Api::namespaced(client, &ns);
     let app = rt.block_on(deploys.list(&ListParams::default())).unwrap().items[0]
         .metadata
@@ -313,7 +313,7 @@ fn child_latency(kc: &Path, rates: &[u32]) {
         });
         let mut stop_hook = move |b: &ratatui::buffer::Buffer, c: &Cockpit| hook(b, c) || driver.is_finished();
         // Frames come on fleet changes; churn keeps them coming until the driver ends.
-        kdeck::ui::app::event_loop(&mut term, options(clusters), rx, None, Some(&mut stop_hook))
+        kdeck_tui::app::event_loop(&mut term, options(clusters), rx, None, Some(&mut stop_hook))
             .await
             .unwrap();
     });
@@ -372,7 +372,7 @@ fn child_bytes(kc: &Path, rate: u32) {
         });
         // The loop ends on the first frame after the window closed.
         let (_tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        kdeck::ui::app::event_loop(&mut term, options(clusters), rx, None, Some(&mut hook))
+        kdeck_tui::app::event_loop(&mut term, options(clusters), rx, None, Some(&mut hook))
             .await
             .unwrap();
     });
@@ -609,7 +609,7 @@ fn idle_cpu(r: &mut Report, dir: &Path, kc: &Path, clusters: usize) {
 /// `kdeck apps list --all` against kubectl looped over the contexts.
 fn apps_list(r: &mut Report, dir: &Path, kc: &Path, clusters: usize) {
     let data = imported(dir, "data-list", kc);
-    let contexts = kdeck::sim::cluster_names(clusters);
+    let contexts = kdeck_sim::cluster_names(clusters);
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for round in 0..6 {
         let t = Instant::now();

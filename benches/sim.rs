@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
-use kdeck::sim::{FleetSize, SimOptions};
+use kdeck_sim::{FleetSize, SimOptions};
 use kube::api::{Api, ListParams};
 
 #[global_allocator]
@@ -38,7 +38,7 @@ fn main() {
     rt.block_on(async {
         let before = proc_status("VmRSS:");
         let t0 = Instant::now();
-        let handles = kdeck::sim::start(SimOptions { clusters, fleet: fleet.clone(), ..Default::default() }).await.unwrap();
+        let handles = kdeck_sim::start(SimOptions { clusters, fleet: fleet.clone(), ..Default::default() }).await.unwrap();
         let load = t0.elapsed();
         let objects: usize = handles.iter().map(|h| h.cluster.read().objects.len()).sum();
         let deploys = handles[0].truth("Deployment").len();
@@ -46,7 +46,7 @@ fn main() {
         println!("load (seed + settle + listen): {:.1} s", load.as_secs_f64());
         println!("RSS after load: {:.0} MiB (before {:.0} MiB, peak {:.0} MiB)", mib(proc_status("VmRSS:")), mib(before), mib(proc_status("VmHWM:")));
 
-        let kc = kube::config::Kubeconfig::from_yaml(&kdeck::sim::kubeconfig(&handles[..1], "admin")).unwrap();
+        let kc = kube::config::Kubeconfig::from_yaml(&kdeck_sim::kubeconfig(&handles[..1], "admin")).unwrap();
         let client = kube::Client::try_from(kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap()).unwrap();
         let api: Api<Deployment> = Api::all(client.clone());
         // The server's answer alone: the raw bytes, not decoded.

@@ -135,7 +135,7 @@ fn cockpit_owner(data: &Path) -> u32 {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         // Opened before the cockpit took it, the store is this process's: let go.
-        if let Ok(s) = kdeck::store::Store::open(data)
+        if let Ok(s) = kdeck_store::Store::open(data)
             && let Ok(p) = s.owner_pid()
             && p != std::process::id()
         {

@@ -118,7 +118,7 @@ fn duplicate_import_exits_1_and_update_refreshes() {
 #[test]
 fn a_second_kdeck_works_beside_the_one_that_owns_the_store() {
     let dir = tempfile::tempdir().unwrap();
-    let held = kdeck::store::Store::open(dir.path()).unwrap();
+    let held = kdeck_store::Store::open(dir.path()).unwrap();
     assert!(held.is_owner());
     let f = fixture("three-contexts.yaml");
     let r = kdeck(dir.path(), &["clusters", "import", &f]);
@@ -134,8 +134,8 @@ fn a_second_kdeck_works_beside_the_one_that_owns_the_store() {
         3
     );
     // The owner sees what the other process wrote through it.
-    assert_eq!(held.list::<kdeck::model::Cluster>().unwrap().len(), 3);
-    let journal = kdeck::command::Journal::new(held.clone());
+    assert_eq!(held.list::<kdeck_model::Cluster>().unwrap().len(), 3);
+    let journal = kdeck_command::Journal::new(held.clone());
     assert_eq!(journal.list().unwrap().len(), 1);
 }
 
@@ -507,7 +507,7 @@ fn errors_name_the_input_in_one_line_and_files_have_limits() {
             .unwrap()
             .success()
     );
-    let loaded = kdeck::ui::config::load(Some(&cfg), false);
+    let loaded = kdeck_tui::config::load(Some(&cfg), false);
     assert!(
         loaded.warnings.iter().any(|w| w.contains("not a regular file")),
         "{:?}",

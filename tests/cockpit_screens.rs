@@ -8,12 +8,12 @@
 
 use std::path::PathBuf;
 
-use kdeck::fleet::logs::{LineKind, LogLine};
-use kdeck::ui::draw::{buffer_text, render};
-use kdeck::ui::fixture::small_fleet;
-use kdeck::ui::keymap::{Key, Keymap};
-use kdeck::ui::state::{Cockpit, Effect};
-use kdeck::ui::theme::Theme;
+use kdeck_fixture::small_fleet;
+use kdeck_fleet::logs::{LineKind, LogLine};
+use kdeck_tui::draw::{buffer_text, render};
+use kdeck_tui::keymap::{Key, Keymap};
+use kdeck_tui::state::{Cockpit, Effect};
+use kdeck_tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
@@ -50,7 +50,7 @@ fn snapshot(name: &str, c: &Cockpit) -> Vec<Buffer> {
     let mut bufs = Vec::new();
     for (w, h) in [(80u16, 24u16), (160, 48)] {
         let mut c = c.clone();
-        c.page = kdeck::ui::draw::page_for(h);
+        c.page = kdeck_tui::draw::page_for(h);
         let buf = render(&c, &theme, w, h);
         let text = buffer_text(&buf);
         let path = dir.join(format!("{name}-{w}x{h}.txt"));
@@ -336,7 +336,7 @@ fn the_scale_form_checks_as_you_type_and_keeps_what_was_typed_on_failure() {
     match &effects[..] {
         [Effect::Run(cmd)] => assert_eq!(
             **cmd,
-            kdeck::command::Command::ScaleApp {
+            kdeck_command::Command::ScaleApp {
                 app: "prod-eu1/shop-prod/api".into(),
                 replicas: 5
             }
@@ -365,7 +365,7 @@ fn restart_asks_first_and_read_only_refuses() {
     assert!(press(&mut c, &["n"]).is_empty(), "n: nothing runs");
     press(&mut c, &["R"]);
     let effects = press(&mut c, &["y"]);
-    assert!(matches!(&effects[..], [Effect::Run(cmd)] if matches!(**cmd, kdeck::command::Command::RestartApp { .. })));
+    assert!(matches!(&effects[..], [Effect::Run(cmd)] if matches!(**cmd, kdeck_command::Command::RestartApp { .. })));
     c.read_only = true;
     assert!(press(&mut c, &["="]).is_empty());
     assert!(c.form.is_none());
@@ -413,7 +413,7 @@ fn a_new_app_form_with_multi_line_env_then_a_route_and_a_binding() {
     let effects = press(&mut c, &["ctrl-s"]);
     match &effects[..] {
         [Effect::Run(cmd)] => match &**cmd {
-            kdeck::command::Command::CreateApp(n) => {
+            kdeck_command::Command::CreateApp(n) => {
                 assert_eq!(n.app, "prod-eu1/shop-prod/shop-ui");
                 assert_eq!(n.image, "ghcr.io/acme/ui:2.0");
                 assert_eq!(n.ports, vec![8080]);
@@ -435,28 +435,22 @@ fn a_new_app_form_with_multi_line_env_then_a_route_and_a_binding() {
     type_text(&mut c, "postgres");
     let effects = press(&mut c, &["enter"]);
     assert!(
-        matches!(&effects[..], [Effect::Run(cmd)] if matches!(&**cmd, kdeck::command::Command::Bind { provider, connector, .. } if provider == "stage-eu1/shop-stage/db" && connector == "postgres"))
+        matches!(&effects[..], [Effect::Run(cmd)] if matches!(&**cmd, kdeck_command::Command::Bind { provider, connector, .. } if provider == "stage-eu1/shop-stage/db" && connector == "postgres"))
     );
     let effects = press(&mut c, &["A"]);
     assert!(
-        matches!(&effects[..], [Effect::Run(cmd)] if matches!(&**cmd, kdeck::command::Command::DeployApp { wait: Some(_), .. }))
+        matches!(&effects[..], [Effect::Run(cmd)] if matches!(&**cmd, kdeck_command::Command::DeployApp { wait: Some(_), .. }))
     );
 }
 
-fn managed(
-    app: &str,
-    image: &str,
-    generation: Option<i64>,
-    deployed: &str,
-    now: &str,
-) -> kdeck::command::apps::Managed {
-    use kdeck::command::apps::{AppState, Managed};
-    use kdeck::model::{App, AppRef};
+fn managed(app: &str, image: &str, generation: Option<i64>, deployed: &str, now: &str) -> kdeck_command::apps::Managed {
+    use kdeck_command::apps::{AppState, Managed};
+    use kdeck_model::{App, AppRef};
     let a = AppRef::parse("app", app).unwrap();
     let mut settings = App::new(a.clone(), image);
-    settings.env = vec![kdeck::model::EnvEntry {
+    settings.env = vec![kdeck_model::EnvEntry {
         name: "MODE".into(),
-        source: kdeck::model::EnvSource::Value("live".into()),
+        source: kdeck_model::EnvSource::Value("live".into()),
     }];
     Managed {
         settings,
@@ -472,9 +466,9 @@ fn managed(
 
 #[test]
 fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
-    use kdeck::command::Command;
-    use kdeck::command::apps::ObjectDrift;
-    use kdeck::ui::state::Overlay;
+    use kdeck_command::Command;
+    use kdeck_command::apps::ObjectDrift;
+    use kdeck_tui::state::Overlay;
     let mut c = cockpit();
     c.set_stored(vec![
         managed("prod-eu1/shop-prod/web", "ghcr.io/acme/web:2.3", Some(1), "d1", "d1"),
@@ -566,7 +560,7 @@ fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
         ObjectDrift {
             object: "deployment api".into(),
             action: "update",
-            changes: vec![kdeck::command::derive::Change {
+            changes: vec![kdeck_command::derive::Change {
                 path: "spec.replicas".into(),
                 ours: "2".into(),
                 cluster: "5".into(),
@@ -617,7 +611,7 @@ fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
 
 #[test]
 fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
-    use kdeck::command::copy::{CopyPlan, Event, ItemDone, OnConflict, PlanItem};
+    use kdeck_command::copy::{CopyPlan, Event, ItemDone, OnConflict, PlanItem};
     let mut c = cockpit();
     // shop-prod into view; mark api and web.
     press(&mut c, &["j", "j", "j", "j", "j", "enter", "space", "j", "space"]);
@@ -657,7 +651,7 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
                 Vec::new(),
                 vec!["web exists there and is not a copy of prod-eu1/shop-prod/web".into()],
             )
-            .with_remedies(vec![kdeck::command::copy::Remedy::OnConflict]),
+            .with_remedies(vec![kdeck_command::copy::Remedy::OnConflict]),
         ],
         new_spaces: Vec::new(),
     }));
@@ -734,8 +728,8 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
 
 #[test]
 fn fleet_news_remakes_the_lists_it_touches_and_nothing_is_news_twice() {
-    use kdeck::fleet::live::Health;
-    use kdeck::ui::rows::TreeRow;
+    use kdeck_fleet::live::Health;
+    use kdeck_tui::rows::TreeRow;
     use std::sync::Arc;
     let mut c = cockpit();
     let (apps, routes) = (c.apps.total(), c.routes.total());
@@ -792,7 +786,7 @@ fn the_top_of_the_logs_fills_the_pane() {
     let full = |c: &Cockpit, what: &str| {
         for (w, h) in [(80u16, 24u16), (160, 48)] {
             let mut c = c.clone();
-            c.page = kdeck::ui::draw::page_for(h);
+            c.page = kdeck_tui::draw::page_for(h);
             let text = buffer_text(&render(&c, &Theme::dark(), w, h));
             let lines: Vec<&str> = text.lines().filter(|l| l.contains("line=")).collect();
             assert!(

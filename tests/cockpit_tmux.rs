@@ -574,7 +574,7 @@ fn copying_an_app_from_the_cockpit_plans_then_runs_it_into_another_space() {
     c.cli(&["domains", "add", "prod-eu1", "apps.prod-eu1.example.com"]);
     c.cli(&["routes", "add", "prod-eu1/shop-prod/hello"]);
     c.cli(&["apps", "deploy", "prod-eu1/shop-prod/hello"]);
-    let target = kdeck::sim::fleet::space_names(5)
+    let target = kdeck_sim::fleet::space_names(5)
         .into_iter()
         .find(|n| n != "shop-prod")
         .unwrap();

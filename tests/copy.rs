@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use kdeck::sim::{FleetSize, SimOptions, faults::Faults};
+use kdeck_sim::{FleetSize, SimOptions, faults::Faults};
 use serde_json::Value;
 
 mod common;
@@ -20,7 +20,7 @@ fn fleet() -> (Setup, String) {
         fleet: FleetSize::Custom { spaces: 1, apps: 49 },
         ..Default::default()
     });
-    let ns = kdeck::sim::fleet::space_names(1)[0].clone();
+    let ns = kdeck_sim::fleet::space_names(1)[0].clone();
     s.ok(&[
         "domains",
         "add",
@@ -486,15 +486,15 @@ fn a_rerun_after_a_killed_copy_stores_the_copies_the_cluster_has_already() {
     // What a kill before the final store write leaves: the cluster has the
     // copies, the store does not.
     {
-        let store = kdeck::store::Store::open(&s.dir.path().join("data")).unwrap();
-        let mut b = kdeck::store::Batch::new();
+        let store = kdeck_store::Store::open(&s.dir.path().join("data")).unwrap();
+        let mut b = kdeck_store::Batch::new();
         for i in 0..3 {
             let key = format!("dev-eu1/shop3/m{i}");
-            b.delete::<kdeck::model::App>(&key);
-            b.delete::<kdeck::command::apps::AppState>(&key);
+            b.delete::<kdeck_model::App>(&key);
+            b.delete::<kdeck_command::apps::AppState>(&key);
         }
-        for r in store.list_prefix::<kdeck::model::Route>("dev-eu1/shop3/").unwrap() {
-            b.delete::<kdeck::model::Route>(&kdeck::store::Entity::key(&r));
+        for r in store.list_prefix::<kdeck_model::Route>("dev-eu1/shop3/").unwrap() {
+            b.delete::<kdeck_model::Route>(&kdeck_store::Entity::key(&r));
         }
         store.write(b).unwrap();
     }

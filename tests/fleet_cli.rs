@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use kdeck::sim::{FleetSize, SimHandle, SimOptions};
+use kdeck_sim::{FleetSize, SimHandle, SimOptions};
 
 struct Setup {
     _rt: tokio::runtime::Runtime,
@@ -19,7 +19,7 @@ fn setup(clusters: usize) -> Setup {
         .build()
         .unwrap();
     let handles = rt
-        .block_on(kdeck::sim::start(SimOptions {
+        .block_on(kdeck_sim::start(SimOptions {
             clusters,
             fleet: FleetSize::Small,
             ..Default::default()
@@ -27,7 +27,7 @@ fn setup(clusters: usize) -> Setup {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
-    std::fs::write(&kc, kdeck::sim::kubeconfig(&handles, "admin")).unwrap();
+    std::fs::write(&kc, kdeck_sim::kubeconfig(&handles, "admin")).unwrap();
     let s = Setup { _rt: rt, handles, dir };
     let out = s.kdeck(&["clusters", "import", kc.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -224,15 +224,15 @@ fn a_user_who_may_not_list_namespaces_still_works_in_attached_spaces() {
         .enable_all()
         .build()
         .unwrap();
-    let mut config = kdeck::sim::SimConfig::default();
-    config.users.push(kdeck::sim::User {
+    let mut config = kdeck_sim::SimConfig::default();
+    config.users.push(kdeck_sim::User {
         name: "restricted".into(),
         token: "kdeck-sim-restricted".into(),
-        role: kdeck::sim::Role::Edit,
+        role: kdeck_sim::Role::Edit,
         namespaces: Some(vec!["shop-prod".into()]),
     });
     let handles = rt
-        .block_on(kdeck::sim::start(SimOptions {
+        .block_on(kdeck_sim::start(SimOptions {
             clusters: 1,
             fleet: FleetSize::Small,
             config,
@@ -241,7 +241,7 @@ fn a_user_who_may_not_list_namespaces_still_works_in_attached_spaces() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
-    std::fs::write(&kc, kdeck::sim::kubeconfig(&handles, "restricted")).unwrap();
+    std::fs::write(&kc, kdeck_sim::kubeconfig(&handles, "restricted")).unwrap();
     let s = Setup { _rt: rt, handles, dir };
     assert!(s.kdeck(&["clusters", "import", kc.to_str().unwrap()]).status.success());
     let out = s.kdeck(&["spaces", "attach", "prod-eu1/shop-prod"]);

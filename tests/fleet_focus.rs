@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kdeck::fleet::live::{BuildState, Fleet, FleetOptions, Health, Standing};
-use kdeck::model::SpaceRef;
-use kdeck::sim::{Faults, FleetSize, SimHandle, SimOptions};
+use kdeck_fleet::live::{BuildState, Fleet, FleetOptions, Health, Standing};
+use kdeck_model::SpaceRef;
+use kdeck_sim::{Faults, FleetSize, SimHandle, SimOptions};
 use serde_json::json;
 
 mod common;
@@ -43,8 +43,8 @@ fn open_watches(h: &SimHandle, plural: &str) -> Vec<String> {
         .collect()
 }
 
-async fn start(clusters: usize, config: kdeck::sim::SimConfig) -> Vec<SimHandle> {
-    kdeck::sim::start(SimOptions {
+async fn start(clusters: usize, config: kdeck_sim::SimConfig) -> Vec<SimHandle> {
+    kdeck_sim::start(SimOptions {
         clusters,
         fleet: FleetSize::Small,
         config,
@@ -223,7 +223,7 @@ async fn many_spaces_in_view_share_one_cluster_wide_watch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_without_tekton_says_so_and_pods_still_work() {
-    let config = kdeck::sim::SimConfig {
+    let config = kdeck_sim::SimConfig {
         tekton: false,
         ..Default::default()
     };
@@ -338,11 +338,11 @@ async fn a_quiet_server_is_stale_then_unreachable_and_recovers_without_waiting_f
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spaces_attached_while_running_are_watched_for_a_restricted_user() {
-    let mut config = kdeck::sim::SimConfig::default();
-    config.users.push(kdeck::sim::User {
+    let mut config = kdeck_sim::SimConfig::default();
+    config.users.push(kdeck_sim::User {
         name: "restricted".into(),
         token: "kdeck-sim-restricted".into(),
-        role: kdeck::sim::Role::Edit,
+        role: kdeck_sim::Role::Edit,
         namespaces: Some(vec!["shop-prod".into(), "payments-prod".into()]),
     });
     let handles = start(1, config).await;

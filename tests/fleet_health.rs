@@ -7,15 +7,15 @@
 
 use std::time::Duration;
 
-use kdeck::fleet::live::{Fleet, Health};
-use kdeck::sim::{Faults, FleetSize, SimHandle, SimOptions};
+use kdeck_fleet::live::{Fleet, Health};
+use kdeck_sim::{Faults, FleetSize, SimHandle, SimOptions};
 use serde_json::json;
 
 mod common;
 use common::{model_apps as model, stored_clusters, truth_apps as truth, until};
 
 async fn one_cluster() -> (Vec<SimHandle>, Fleet, tempfile::TempDir) {
-    let handles = kdeck::sim::start(SimOptions {
+    let handles = kdeck_sim::start(SimOptions {
         clusters: 1,
         fleet: FleetSize::Small,
         ..Default::default()

@@ -6,9 +6,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use kdeck::fleet::live::{ClusterSnapshot, Fleet, FleetOptions, Health};
-use kdeck::model::SpaceRef;
-use kdeck::sim::{Faults, FleetSize, SimHandle, SimOptions};
+use kdeck_fleet::live::{ClusterSnapshot, Fleet, FleetOptions, Health};
+use kdeck_model::SpaceRef;
+use kdeck_sim::{Faults, FleetSize, SimHandle, SimOptions};
 use serde_json::json;
 
 mod common;
@@ -51,7 +51,7 @@ fn storm(h: &SimHandle, round: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_model_equals_the_truth_after_each_storm() {
-    let handles = kdeck::sim::start(SimOptions {
+    let handles = kdeck_sim::start(SimOptions {
         clusters: 2,
         fleet: FleetSize::Small,
         ..Default::default()
@@ -173,12 +173,12 @@ async fn the_model_equals_the_truth_after_each_storm() {
         equal(h, &fleet.cluster("prod-eu1").unwrap())
     })
     .await;
-    assert!(kdeck::sim::cluster::Stats::get(&h.cluster.stats.watch_410) >= 1);
+    assert!(kdeck_sim::cluster::Stats::get(&h.cluster.stats.watch_410) >= 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_cluster_is_unreachable_within_5s_and_the_others_keep_going() {
-    let handles = kdeck::sim::start(SimOptions {
+    let handles = kdeck_sim::start(SimOptions {
         clusters: 2,
         fleet: FleetSize::Small,
         ..Default::default()
@@ -226,14 +226,14 @@ async fn a_dead_cluster_is_unreachable_within_5s_and_the_others_keep_going() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forbidden_namespaces_leave_attached_spaces_working() {
-    let mut config = kdeck::sim::SimConfig::default();
-    config.users.push(kdeck::sim::User {
+    let mut config = kdeck_sim::SimConfig::default();
+    config.users.push(kdeck_sim::User {
         name: "restricted".into(),
         token: "kdeck-sim-restricted".into(),
-        role: kdeck::sim::Role::Edit,
+        role: kdeck_sim::Role::Edit,
         namespaces: Some(vec!["shop-prod".into()]),
     });
-    let handles = kdeck::sim::start(SimOptions {
+    let handles = kdeck_sim::start(SimOptions {
         clusters: 1,
         fleet: FleetSize::Small,
         config,
@@ -279,7 +279,7 @@ async fn forbidden_namespaces_leave_attached_spaces_working() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_credentials_tls_and_dns_are_said_in_words() {
-    let handles = kdeck::sim::start(SimOptions {
+    let handles = kdeck_sim::start(SimOptions {
         clusters: 1,
         fleet: FleetSize::Small,
         ..Default::default()
@@ -295,7 +295,7 @@ async fn bad_credentials_tls_and_dns_are_said_in_words() {
     wrong_ca.name = "wrong-ca".into();
     {
         use base64::Engine;
-        let other = kdeck::sim::tls::generate().unwrap();
+        let other = kdeck_sim::tls::generate().unwrap();
         wrong_ca.tls.ca_data = Some(base64::engine::general_purpose::STANDARD.encode(other.ca_pem));
     }
     let mut no_dns = good.clone();

@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use kdeck::fleet::live::Fleet;
-use kdeck::fleet::logs::{LineKind, LogBuffer, LogLine, LogRequest, LogSource};
-use kdeck::sim::{FleetSize, SimConfig, SimHandle, SimOptions};
+use kdeck_fleet::live::Fleet;
+use kdeck_fleet::logs::{LineKind, LogBuffer, LogLine, LogRequest, LogSource};
+use kdeck_sim::{FleetSize, SimConfig, SimHandle, SimOptions};
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -19,7 +19,7 @@ use common::stored_clusters;
 const INTERVAL: Duration = Duration::from_millis(50);
 
 async fn sim() -> Vec<SimHandle> {
-    kdeck::sim::start(SimOptions {
+    kdeck_sim::start(SimOptions {
         clusters: 1,
         fleet: FleetSize::Small,
         config: SimConfig {
@@ -55,7 +55,7 @@ async fn fleet_on(handles: &[SimHandle]) -> (tempfile::TempDir, Fleet) {
 
 /// Collects lines for `d`, or until `stop` says so.
 async fn collect(
-    stream: &mut kdeck::fleet::logs::LogStream,
+    stream: &mut kdeck_fleet::logs::LogStream,
     d: Duration,
     mut stop: impl FnMut(&[LogLine]) -> bool,
 ) -> Vec<LogLine> {
@@ -149,7 +149,7 @@ async fn an_apps_pods_are_merged_with_a_prefix_and_followed_through_a_rollout() 
     )
     .unwrap();
     let i = ((stamp(l) - start).whole_milliseconds() / INTERVAL.as_millis() as i128) as u64;
-    assert_eq!(l.text, kdeck::sim::logs::line(42, &l.source, &app, i));
+    assert_eq!(l.text, kdeck_sim::logs::line(42, &l.source, &app, i));
 
     // A rollout: new pods join, the old ones say they went.
     let mut d = h
@@ -247,7 +247,7 @@ async fn a_cut_connection_resumes_without_losing_or_repeating_lines() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_cannot_be_read_is_said_in_a_line() {
-    let handles = kdeck::sim::start(SimOptions {
+    let handles = kdeck_sim::start(SimOptions {
         clusters: 1,
         fleet: FleetSize::Small,
         config: SimConfig {
@@ -426,7 +426,7 @@ fn following_a_finished_build_step_ends_once_and_kdeck_logs_exits() {
         .build()
         .unwrap();
     let handles = rt
-        .block_on(kdeck::sim::start(SimOptions {
+        .block_on(kdeck_sim::start(SimOptions {
             clusters: 1,
             fleet: FleetSize::Small,
             config: SimConfig {

@@ -5,15 +5,15 @@ mod common;
 
 use base64::Engine;
 use common::{block_on, executor, fixture};
-use kdeck::command::{Command, FailureKind, Status};
-use kdeck::model::Cluster;
+use kdeck_command::{Command, FailureKind, Status};
+use kdeck_model::Cluster;
 
 fn import(
-    ex: &kdeck::command::Executor,
+    ex: &kdeck_command::Executor,
     files: &[&str],
     contexts: &[&str],
     update: bool,
-) -> kdeck::command::JournalEntry {
+) -> kdeck_command::JournalEntry {
     let cmd = Command::ImportClusters {
         files: files.iter().map(|f| fixture(f)).collect(),
         contexts: contexts.iter().map(|c| c.to_string()).collect(),
@@ -22,7 +22,7 @@ fn import(
     block_on(ex.run(cmd)).unwrap()
 }
 
-fn failure(e: &kdeck::command::JournalEntry) -> (FailureKind, String) {
+fn failure(e: &kdeck_command::JournalEntry) -> (FailureKind, String) {
     match &e.status {
         Status::Failed { kind, reason, .. } => (*kind, reason.clone()),
         other => panic!("expected a failure, got {other:?}"),
@@ -317,17 +317,17 @@ fn remove_forgets_the_cluster_only() {
 fn remove_with_stored_apps_needs_yes() {
     let (_d, ex) = executor();
     import(&ex, &["three-contexts.yaml"], &["dev"], false);
-    let sp = kdeck::model::SpaceRef::new("dev", "shop");
+    let sp = kdeck_model::SpaceRef::new("dev", "shop");
     ex.store()
-        .put(&kdeck::model::App::new(
-            kdeck::model::AppRef::new(sp.clone(), "web"),
+        .put(&kdeck_model::App::new(
+            kdeck_model::AppRef::new(sp.clone(), "web"),
             "nginx",
         ))
         .unwrap();
     ex.store()
-        .put(&kdeck::model::Space {
+        .put(&kdeck_model::Space {
             space: sp,
-            origin: kdeck::model::SpaceOrigin::Created,
+            origin: kdeck_model::SpaceOrigin::Created,
             added_at: "t".into(),
         })
         .unwrap();
@@ -347,6 +347,6 @@ fn remove_with_stored_apps_needs_yes() {
     .unwrap();
     assert_eq!(e.status, Status::Applied);
     assert!(e.items[0].message.contains("1 space, 1 app"), "{}", e.items[0].message);
-    assert!(ex.store().list::<kdeck::model::App>().unwrap().is_empty());
-    assert!(ex.store().list::<kdeck::model::Space>().unwrap().is_empty());
+    assert!(ex.store().list::<kdeck_model::App>().unwrap().is_empty());
+    assert!(ex.store().list::<kdeck_model::Space>().unwrap().is_empty());
 }

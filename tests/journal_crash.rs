@@ -8,9 +8,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command as Proc, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use kdeck::command::{Command, Journal, Status};
-use kdeck::model::{Cluster, ClusterAuth, ImportSource, TlsSettings};
-use kdeck::store::{Batch, Store};
+use kdeck_command::{Command, Journal, Status};
+use kdeck_model::{Cluster, ClusterAuth, ImportSource, TlsSettings};
+use kdeck_store::{Batch, Store};
 
 mod common;
 use common::Lcg;
@@ -82,7 +82,7 @@ fn child(dir: &str) -> ! {
 /// Everything acknowledged is there, everything finished applied, and each
 /// outcome landed with its write (an applied entry has its cluster, a
 /// pending one does not). Returns the entries.
-fn check_journal(store: &Store, acked: &[u64], done: &[u64]) -> Vec<kdeck::command::JournalEntry> {
+fn check_journal(store: &Store, acked: &[u64], done: &[u64]) -> Vec<kdeck_command::JournalEntry> {
     let journal = Journal::new(store.clone());
     let entries = journal.list().unwrap();
     assert!(entries.windows(2).all(|w| w[0].id < w[1].id), "ids increase");

@@ -9,8 +9,8 @@ use std::time::Duration;
 use futures::{AsyncBufReadExt, StreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
-use kdeck::sim::cluster::Stats;
-use kdeck::sim::{FailRule, Faults, FleetSize, SimHandle, SimOptions};
+use kdeck_sim::cluster::Stats;
+use kdeck_sim::{FailRule, Faults, FleetSize, SimHandle, SimOptions};
 use kube::api::{Api, ListParams, LogParams, Patch, PatchParams};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -22,11 +22,11 @@ async fn sim(spaces: usize, apps: usize) -> SimHandle {
         fleet: FleetSize::Custom { spaces, apps },
         ..Default::default()
     };
-    kdeck::sim::start(opts).await.expect("simulator starts").remove(0)
+    kdeck_sim::start(opts).await.expect("simulator starts").remove(0)
 }
 
 async fn client(h: &SimHandle, user: &str) -> kube::Client {
-    let kc = kube::config::Kubeconfig::from_yaml(&kdeck::sim::kubeconfig(std::slice::from_ref(h), user)).unwrap();
+    let kc = kube::config::Kubeconfig::from_yaml(&kdeck_sim::kubeconfig(std::slice::from_ref(h), user)).unwrap();
     let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
         .await
         .unwrap();
@@ -449,7 +449,7 @@ async fn logs_follow_and_errors_are_statuses() {
         }
         other => panic!("expected 403, got {other}"),
     }
-    let kc = kdeck::sim::kubeconfig(std::slice::from_ref(&h), "admin").replace("kdeck-sim-admin", "wrong-token");
+    let kc = kdeck_sim::kubeconfig(std::slice::from_ref(&h), "admin").replace("kdeck-sim-admin", "wrong-token");
     let cfg =
         kube::Config::from_custom_kubeconfig(kube::config::Kubeconfig::from_yaml(&kc).unwrap(), &Default::default())
             .await

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kdeck::sim::{FleetSize, SimHandle, SimOptions};
+use kdeck_sim::{FleetSize, SimHandle, SimOptions};
 
 struct Fleet {
     _rt: tokio::runtime::Runtime,
@@ -24,14 +24,14 @@ impl Fleet {
             .build()
             .unwrap();
         let handles = rt
-            .block_on(kdeck::sim::start(SimOptions {
+            .block_on(kdeck_sim::start(SimOptions {
                 clusters,
                 fleet,
                 ..Default::default()
             }))
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("kubeconfig"), kdeck::sim::kubeconfig(&handles, "admin")).unwrap();
+        std::fs::write(dir.path().join("kubeconfig"), kdeck_sim::kubeconfig(&handles, "admin")).unwrap();
         Self { _rt: rt, handles, dir }
     }
 
@@ -347,7 +347,7 @@ fn unpullable_image_fails_the_rollout_and_bad_input_is_refused() {
 fn roles_limit_what_kubectl_may_do() {
     let f = Fleet::start(1, FleetSize::Small);
     let viewer = f.dir.path().join("viewer");
-    std::fs::write(&viewer, kdeck::sim::kubeconfig(&f.handles, "auditor")).unwrap();
+    std::fs::write(&viewer, kdeck_sim::kubeconfig(&f.handles, "auditor")).unwrap();
     let ctx = f.handles[0].name.clone();
     let cache = f.dir.path().join("cache-viewer");
     let run = |args: &[&str]| {

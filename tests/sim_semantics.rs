@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Pod};
-use kdeck::sim::{FleetSize, SimConfig, SimHandle, SimOptions};
+use kdeck_sim::{FleetSize, SimConfig, SimHandle, SimOptions};
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use serde_json::{Value, json};
@@ -21,11 +21,11 @@ async fn sim_with(spaces: usize, apps: usize, churn: u32, config: SimConfig) -> 
         config,
         ..Default::default()
     };
-    kdeck::sim::start(opts).await.unwrap().remove(0)
+    kdeck_sim::start(opts).await.unwrap().remove(0)
 }
 
 async fn client(h: &SimHandle) -> kube::Client {
-    let kc = kube::config::Kubeconfig::from_yaml(&kdeck::sim::kubeconfig(std::slice::from_ref(h), "admin")).unwrap();
+    let kc = kube::config::Kubeconfig::from_yaml(&kdeck_sim::kubeconfig(std::slice::from_ref(h), "admin")).unwrap();
     kube::Client::try_from(
         kube::Config::from_custom_kubeconfig(kc, &Default::default())
             .await

@@ -7,8 +7,8 @@ use clap::Args;
 
 use super::output::{Format, Table, print_data};
 use super::{CliError, report, runtime};
-use crate::command::copy::{CopySpec, Event, HOST_TEMPLATE, OnConflict, Progress};
-use crate::command::{Command, Executor};
+use kdeck_command::copy::{CopySpec, Event, HOST_TEMPLATE, OnConflict, Progress};
+use kdeck_command::{Command, Executor};
 
 #[derive(Args, Debug, Clone)]
 pub struct CopyArgs {
@@ -28,7 +28,7 @@ pub struct CopyArgs {
     #[arg(long = "to", value_name = "SPACE", required = true)]
     pub to: Vec<String>,
     /// When a target has an app of that name that is not a copy of the same source
-    #[arg(long, value_enum, default_value_t = OnConflict::Skip)]
+    #[arg(long, default_value = "skip", value_parser = on_conflict_parser())]
     pub on_conflict: OnConflict,
     /// Route hosts in the target
     #[arg(long, default_value = HOST_TEMPLATE)]
@@ -86,7 +86,7 @@ pub fn copy(ex: &Executor, args: &CopyArgs, format: Format) -> Result<(), CliErr
     let rt = runtime()?;
     if args.dry_run {
         let plan = rt
-            .block_on(crate::command::copy::plan(ex, &spec))
+            .block_on(kdeck_command::copy::plan(ex, &spec))
             .map_err(|f| CliError::failed(f.reason))?;
         return print_data(format, &plan, || {
             eprintln!(
@@ -186,14 +186,14 @@ pub struct ExportArgs {
 
 pub fn export(ex: &Executor, args: &ExportArgs) -> Result<(), CliError> {
     if args.solution {
-        let s = crate::command::copy::solution(ex, &args.what).map_err(|f| CliError::failed(f.reason))?;
+        let s = kdeck_command::copy::solution(ex, &args.what).map_err(|f| CliError::failed(f.reason))?;
         return super::output::out(&serde_saphyr::to_string(&s).map_err(|e| CliError::failed(e.to_string()))?);
     }
     let mut objs = runtime()?
-        .block_on(crate::command::copy::export(ex, &args.what, args.with_secrets))
+        .block_on(kdeck_command::copy::export(ex, &args.what, args.with_secrets))
         .map_err(|f| CliError::failed(f.reason))?;
     if let Some(ns) = &args.namespace {
-        crate::model::validate::dns_label("--namespace", ns).map_err(|e| CliError::usage(e.to_string()))?;
+        kdeck_model::validate::dns_label("--namespace", ns).map_err(|e| CliError::usage(e.to_string()))?;
         for o in &mut objs {
             if o["kind"] == "Namespace" {
                 o["metadata"]["name"] = serde_json::json!(ns);
@@ -207,4 +207,11 @@ pub fn export(ex: &Executor, args: &ExportArgs) -> Result<(), CliError> {
         super::output::out(&format!("---\n{yaml}"))?;
     }
     Ok(())
+}
+
+/// `--on-conflict`'s values, each with its help, as the command layer names them.
+fn on_conflict_parser() -> impl clap::builder::TypedValueParser<Value = OnConflict> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let values = OnConflict::ALL.map(|c| PossibleValue::new(c.word()).help(c.help()));
+    PossibleValuesParser::new(values).map(|w| OnConflict::ALL.into_iter().find(|c| c.word() == w).unwrap_or_default())
 }

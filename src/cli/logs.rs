@@ -9,10 +9,9 @@ use clap::Args;
 
 use super::output::Format;
 use super::{CliError, runtime};
-use crate::fleet::client_for;
-use crate::fleet::logs::{LineKind, LogLine, LogRequest, LogSource, LogStream};
-use crate::model::{AppRef, Cluster, SpaceRef};
-use crate::store::Store;
+use kdeck_fleet::logs::{LineKind, LogLine, LogRequest, LogSource, LogStream};
+use kdeck_model::{AppRef, Cluster, SpaceRef};
+use kdeck_store::Store;
 
 #[derive(Args, Debug)]
 pub struct LogsArgs {
@@ -93,7 +92,10 @@ pub fn logs(store: &Store, args: &LogsArgs, format: Format) -> Result<(), CliErr
     };
     let rt = runtime()?;
     let (out, errors) = rt.block_on(async {
-        let client = client_for(&cluster).await.map_err(|p| CliError::failed(p.message))?;
+        let client = kdeck_fleet::Gateway::new()
+            .client(&cluster)
+            .await
+            .map_err(|p| CliError::failed(p.message))?;
         let mut stream = LogStream::open(client, &cluster, req);
         let stdout = std::io::stdout();
         let (mut out, mut errors) = (0u64, 0u64);

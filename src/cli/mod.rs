@@ -15,11 +15,11 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::clock::SystemClock;
-use crate::command::kubeconfig::{default_files, split_paths};
-use crate::command::{Command, Executor, FailureKind, JournalEntry, Status, local_actor};
-use crate::model::Cluster;
-use crate::store::{Store, StoreError, default_data_dir};
+use kdeck_command::kubeconfig::{default_files, split_paths};
+use kdeck_command::{Command, Executor, FailureKind, JournalEntry, Status, local_actor};
+use kdeck_model::Cluster;
+use kdeck_model::clock::SystemClock;
+use kdeck_store::{Store, StoreError, default_data_dir};
 use output::{Format, Table, print_data};
 
 #[derive(Parser, Debug)]
@@ -320,11 +320,7 @@ pub fn main() -> ExitCode {
             // Not eprintln!: stderr may be a terminal that hung up.
             use std::io::Write;
             if !e.message.is_empty() {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "kdeck: {}",
-                    crate::model::printable(&e.message, true)
-                );
+                let _ = writeln!(std::io::stderr(), "kdeck: {}", kdeck_model::printable(&e.message, true));
             }
             ExitCode::from(e.code)
         }
@@ -354,7 +350,8 @@ fn open_store(global: &Global) -> Result<Store, CliError> {
         _ => CliError::failed(e.to_string()),
     })?;
     // Commands a killed kdeck left pending are marked interrupted.
-    crate::command::Journal::new(store.clone()).recover(&crate::clock::rfc3339(time::OffsetDateTime::now_utc()))?;
+    kdeck_command::Journal::new(store.clone())
+        .recover(&kdeck_model::clock::rfc3339(time::OffsetDateTime::now_utc()))?;
     Ok(store)
 }
 
@@ -535,14 +532,14 @@ const PASS_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Reports the clusters that did not answer: exit 3 says the answer is
 /// partial; when none of the `asked` clusters answered it is no answer, 1.
-fn partial(problems: &[crate::fleet::Problem], asked: usize) -> Result<(), CliError> {
+fn partial(problems: &[kdeck_fleet::Problem], asked: usize) -> Result<(), CliError> {
     if problems.is_empty() {
         return Ok(());
     }
     for p in problems {
-        eprintln!("kdeck: {}", crate::model::printable(&p.to_string(), false));
+        eprintln!("kdeck: {}", kdeck_model::printable(&p.to_string(), false));
     }
-    use crate::fleet::ProblemKind as K;
+    use kdeck_fleet::ProblemKind as K;
     let failed: std::collections::BTreeSet<&str> = problems.iter().map(|p| p.cluster.as_str()).collect();
     // A cluster that refused the credentials or could not be reached said
     // nothing; one that forbade a list answered in part.
@@ -573,7 +570,7 @@ fn partial(problems: &[crate::fleet::Problem], asked: usize) -> Result<(), CliEr
 fn apps_list(store: &Store, spaces: &[String], format: Format) -> Result<(), CliError> {
     let only = spaces
         .iter()
-        .map(|s| crate::model::SpaceRef::parse("--space", s).map_err(|e| CliError::usage(e.to_string())))
+        .map(|s| kdeck_model::SpaceRef::parse("--space", s).map_err(|e| CliError::usage(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let clusters = store.list::<Cluster>()?;
     for s in &only {
@@ -584,12 +581,14 @@ fn apps_list(store: &Store, spaces: &[String], format: Format) -> Result<(), Cli
             )));
         }
     }
-    let attached: Vec<crate::model::SpaceRef> = store
-        .list::<crate::model::Space>()?
+    let attached: Vec<kdeck_model::SpaceRef> = store
+        .list::<kdeck_model::Space>()?
         .into_iter()
         .map(|s| s.space)
         .collect();
-    let pass = runtime()?.block_on(crate::fleet::apps::list_apps(
+    let gateway = kdeck_fleet::Gateway::new();
+    let pass = runtime()?.block_on(kdeck_fleet::apps::list_apps(
+        &gateway,
         &clusters,
         if only.is_empty() { None } else { Some(&only) },
         &attached,
@@ -643,8 +642,12 @@ struct SpaceRow {
 
 fn spaces_list(store: &Store, format: Format) -> Result<(), CliError> {
     let clusters = store.list::<Cluster>()?;
-    let stored = store.list::<crate::model::Space>()?;
-    let pass = runtime()?.block_on(crate::fleet::apps::list_namespaces(&clusters, PASS_LIMIT));
+    let stored = store.list::<kdeck_model::Space>()?;
+    let pass = runtime()?.block_on(kdeck_fleet::apps::list_namespaces(
+        &kdeck_fleet::Gateway::new(),
+        &clusters,
+        PASS_LIMIT,
+    ));
     let failed: Vec<&str> = clusters
         .iter()
         .filter(|c| pass.problems.iter().any(|p| p.cluster == c.name))
@@ -655,8 +658,8 @@ fn spaces_list(store: &Store, format: Format) -> Result<(), CliError> {
             .iter()
             .find(|s| s.space.to_string() == space)
             .map(|s| match s.origin {
-                crate::model::SpaceOrigin::Created => "created".to_string(),
-                crate::model::SpaceOrigin::Attached => "attached".to_string(),
+                kdeck_model::SpaceOrigin::Created => "created".to_string(),
+                kdeck_model::SpaceOrigin::Attached => "attached".to_string(),
             })
     };
     let mut rows: Vec<SpaceRow> = pass
@@ -702,23 +705,23 @@ fn spaces_list(store: &Store, format: Format) -> Result<(), CliError> {
     partial(&pass.problems, clusters.len())
 }
 
-fn sim_options(a: &SimFleetArgs) -> Result<crate::sim::SimOptions, CliError> {
+fn sim_options(a: &SimFleetArgs) -> Result<kdeck_sim::SimOptions, CliError> {
     if a.clusters == 0 || a.clusters > 200 {
         return Err(CliError::usage(format!("--clusters {}: give 1 to 200", a.clusters)));
     }
-    let fleet = crate::sim::FleetSize::parse(&a.fleet).map_err(CliError::usage)?;
-    Ok(crate::sim::SimOptions {
+    let fleet = kdeck_sim::FleetSize::parse(&a.fleet).map_err(CliError::usage)?;
+    Ok(kdeck_sim::SimOptions {
         clusters: a.clusters,
         fleet,
         port_base: a.port_base,
         churn_per_sec: a.churn,
-        config: crate::sim::SimConfig::default(),
+        config: kdeck_sim::SimConfig::default(),
     })
 }
 
-async fn start_sim(opts: crate::sim::SimOptions) -> Result<Vec<crate::sim::SimHandle>, CliError> {
+async fn start_sim(opts: kdeck_sim::SimOptions) -> Result<Vec<kdeck_sim::SimHandle>, CliError> {
     let port = opts.port_base;
-    crate::sim::start(opts).await.map_err(|e| {
+    kdeck_sim::start(opts).await.map_err(|e| {
         CliError::failed(match port {
             Some(p) => format!("cannot start the simulated clusters on ports from {p}: {e}; pick another --port-base"),
             None => format!("cannot start the simulated clusters: {e}"),
@@ -742,16 +745,16 @@ fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
             let why = if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
                 "it is a symbolic link; give the path of a file".to_string()
             } else {
-                crate::store::plain_io(&e)
+                kdeck_model::plain_io(&e)
             };
             CliError::usage(format!("{}: cannot write: {why}", path.display()))
         })?;
     // A file that was there keeps its mode through a truncate: make it private first.
     f.set_permissions(std::fs::Permissions::from_mode(0o600))
         .and_then(|()| f.set_len(0))
-        .map_err(|e| CliError::failed(format!("{}: {}", path.display(), crate::store::plain_io(&e))))?;
+        .map_err(|e| CliError::failed(format!("{}: {}", path.display(), kdeck_model::plain_io(&e))))?;
     f.write_all(text.as_bytes())
-        .map_err(|e| CliError::failed(format!("{}: {}", path.display(), crate::store::plain_io(&e))))
+        .map_err(|e| CliError::failed(format!("{}: {}", path.display(), kdeck_model::plain_io(&e))))
 }
 
 fn sim_cmd(args: SimArgs) -> Result<(), CliError> {
@@ -764,7 +767,7 @@ fn sim_cmd(args: SimArgs) -> Result<(), CliError> {
     }
     runtime()?.block_on(async {
         let handles = start_sim(opts).await?;
-        write_private(&args.kubeconfig_out, &crate::sim::kubeconfig(&handles, &args.user))?;
+        write_private(&args.kubeconfig_out, &kdeck_sim::kubeconfig(&handles, &args.user))?;
         eprintln!(
             "kdeck sim: {} cluster(s) running; kubeconfig in {}",
             handles.len(),
@@ -786,13 +789,13 @@ fn sim_cmd(args: SimArgs) -> Result<(), CliError> {
 fn run_cockpit(store: &Store, global: &Global) -> Result<(), CliError> {
     let executor = Executor::new(store.clone(), local_actor(), Arc::new(SystemClock));
     let clusters = store.list::<Cluster>()?;
-    let attached: Vec<crate::model::SpaceRef> = store
-        .list::<crate::model::Space>()?
+    let attached: Vec<kdeck_model::SpaceRef> = store
+        .list::<kdeck_model::Space>()?
         .into_iter()
         .map(|s| s.space)
         .collect();
     let ended = runtime()?
-        .block_on(crate::ui::app::run(cockpit_options(
+        .block_on(kdeck_tui::app::run(cockpit_options(
             clusters, attached, global, executor,
         )))
         .map_err(CliError::failed)?;
@@ -805,15 +808,15 @@ fn run_cockpit(store: &Store, global: &Global) -> Result<(), CliError> {
 /// The cockpit's start: the clusters, and the user's config dir read.
 fn cockpit_options(
     clusters: Vec<Cluster>,
-    attached: Vec<crate::model::SpaceRef>,
+    attached: Vec<kdeck_model::SpaceRef>,
     global: &Global,
     executor: Executor,
-) -> crate::ui::app::Options {
+) -> kdeck_tui::app::Options {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    crate::ui::app::Options {
+    kdeck_tui::app::Options {
         clusters,
         attached,
-        loaded: crate::ui::config::load(crate::ui::config::config_dir().as_deref(), no_color),
+        loaded: kdeck_tui::config::load(kdeck_tui::config::config_dir().as_deref(), no_color),
         read_only: global.read_only,
         clock: Arc::new(SystemClock),
         executor: Some(executor.read_only(global.read_only)),
@@ -893,7 +896,7 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
     let rt = runtime()?;
     let started = rt.block_on(async {
         let handles = start_sim(opts).await?;
-        write_private(&kubeconfig, &crate::sim::kubeconfig(&handles, "admin"))?;
+        write_private(&kubeconfig, &kdeck_sim::kubeconfig(&handles, "admin"))?;
         let store = Store::open(&dir.join("data")).map_err(|e| CliError::failed(e.to_string()))?;
         let executor = Executor::new(store, local_actor(), Arc::new(SystemClock));
         let entry = executor
@@ -931,7 +934,7 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
         if let Some(second) = names.iter().find(|n| n.starts_with("stage")) {
             let db = format!("{second}/shop-prod/pg");
             executor
-                .run(Command::CreateApp(crate::command::apps::NewApp {
+                .run(Command::CreateApp(kdeck_command::apps::NewApp {
                     app: db.clone(),
                     image: "postgres:16".into(),
                     stateful: true,
@@ -980,7 +983,7 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
             let out = args.screenshots.clone().unwrap_or_default();
             let r = rt.block_on(async {
                 let clusters = store.list::<Cluster>()?;
-                crate::ui::shots::write(&clusters, &out).await.map_err(CliError::failed)
+                crate::shots::write(&clusters, &out).await.map_err(CliError::failed)
             });
             drop(handles);
             for f in r? {
@@ -993,7 +996,7 @@ fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> {
             let r = rt.block_on(async {
                 let clusters = store.list::<Cluster>()?;
                 let executor = Executor::new(store.clone(), local_actor(), Arc::new(SystemClock));
-                crate::ui::app::run(cockpit_options(clusters, Vec::new(), global, executor))
+                kdeck_tui::app::run(cockpit_options(clusters, Vec::new(), global, executor))
                     .await
                     .map_err(CliError::failed)
             });
@@ -1023,7 +1026,7 @@ fn tempfile_dir() -> Result<PathBuf, CliError> {
         .recursive(true)
         .mode(0o700)
         .create(&base)
-        .map_err(|e| CliError::failed(format!("{}: {}", base.display(), crate::store::plain_io(&e))))?;
+        .map_err(|e| CliError::failed(format!("{}: {}", base.display(), kdeck_model::plain_io(&e))))?;
     Ok(base)
 }
 

@@ -33,7 +33,7 @@ impl Table {
         self.rows.push(
             cells
                 .into_iter()
-                .map(|c| crate::model::printable(&c.replace('\n', " "), false).into_owned())
+                .map(|c| kdeck_model::printable(&c.replace('\n', " "), false).into_owned())
                 .collect(),
         );
     }
@@ -91,7 +91,7 @@ pub fn out(text: &str) -> Result<(), CliError> {
 }
 
 /// Age as kubectl prints it: 45s, 12m, 5h, 3d, from an RFC 3339 time.
-pub use crate::clock::age;
+pub use kdeck_model::clock::age;
 
 #[cfg(test)]
 mod tests {

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::output::{Format, Table, print_data};
 use super::{CliError, run_command};
-use crate::command::apps::{self, NewApp};
-use crate::command::{Command, Executor};
-use crate::model::{AppRef, Domain, Route};
+use kdeck_command::apps::{self, NewApp};
+use kdeck_command::{Command, Executor};
+use kdeck_model::{AppRef, Domain, Route};
 
 #[derive(Args, Debug, Clone)]
 pub struct CreateArgs {
@@ -51,17 +51,18 @@ impl CreateArgs {
         let template = match &self.from {
             None => None,
             Some(path) => {
-                let text = crate::files::read_text(std::path::Path::new(path), crate::files::SMALL_LIMIT)
-                    .map_err(|why| CliError::usage(format!("--from {path}: cannot read it: {why}")))?;
-                let s: crate::model::Solution = serde_saphyr::from_str(&text).map_err(|e| {
+                let text =
+                    kdeck_command::files::read_text(std::path::Path::new(path), kdeck_command::files::SMALL_LIMIT)
+                        .map_err(|why| CliError::usage(format!("--from {path}: cannot read it: {why}")))?;
+                let s: kdeck_model::Solution = serde_saphyr::from_str(&text).map_err(|e| {
                     CliError::usage(format!(
                         "--from {}; not a saved app (`kdeck export APP --solution` writes one)",
-                        crate::files::yaml_problem_in(path, &e)
+                        kdeck_command::files::yaml_problem_in(path, &e)
                     ))
                 })?;
                 match s.source {
-                    crate::model::SolutionSource::AppTemplate { app } => Some(app),
-                    crate::model::SolutionSource::HelmChart { .. } => {
+                    kdeck_model::SolutionSource::AppTemplate { app } => Some(app),
+                    kdeck_model::SolutionSource::HelmChart { .. } => {
                         return Err(CliError::usage(format!(
                             "--from {path}: a Helm chart solution, not a saved app"
                         )));
@@ -126,14 +127,14 @@ impl EditArgs {
             Some("-") => {
                 let mut s = String::new();
                 std::io::Read::read_to_string(
-                    &mut std::io::Read::take(std::io::stdin(), crate::files::SMALL_LIMIT),
+                    &mut std::io::Read::take(std::io::stdin(), kdeck_command::files::SMALL_LIMIT),
                     &mut s,
                 )
-                .map_err(|e| format!("--overrides -: cannot read stdin: {}", crate::store::plain_io(&e)))?;
+                .map_err(|e| format!("--overrides -: cannot read stdin: {}", kdeck_model::plain_io(&e)))?;
                 Some(s)
             }
             Some(path) => Some(
-                crate::files::read_text(std::path::Path::new(path), crate::files::SMALL_LIMIT)
+                kdeck_command::files::read_text(std::path::Path::new(path), kdeck_command::files::SMALL_LIMIT)
                     .map_err(|why| format!("--overrides {path}: cannot read it: {why}"))?,
             ),
         };
@@ -145,10 +146,10 @@ impl EditArgs {
             let name = if path == "-" { "stdin" } else { path };
             return Err(format!(
                 "--overrides {}; give a YAML mapping laid over the workload",
-                crate::files::yaml_problem_in(name, &e)
+                kdeck_command::files::yaml_problem_in(name, &e)
             ));
         }
-        Ok(Command::EditApp(crate::command::apps::AppEdit {
+        Ok(Command::EditApp(kdeck_command::apps::AppEdit {
             app: self.app.clone(),
             image: self.image.clone(),
             set_env: self.env.clone(),
@@ -232,7 +233,7 @@ impl BindArgs {
 
 #[derive(Serialize)]
 struct Shown {
-    settings: crate::model::App,
+    settings: kdeck_model::App,
     state: Option<apps::AppState>,
     /// How the cluster stands against the settings (None: its cluster did not answer).
     sync: Option<apps::Sync>,
@@ -338,8 +339,8 @@ pub fn routes(ex: &Executor, cmd: RoutesCmd, format: Format) -> Result<(), CliEr
                 for r in &rs {
                     let host = format!("{}{}", r.host, if r.path == "/" { "" } else { &r.path });
                     let mode = match r.ingress {
-                        crate::model::IngressMode::Own => "own",
-                        crate::model::IngressMode::Shared => "shared",
+                        kdeck_model::IngressMode::Own => "own",
+                        kdeck_model::IngressMode::Shared => "shared",
                     };
                     t.row([host.as_str(), &r.app.to_string(), mode]);
                 }

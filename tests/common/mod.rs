@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use kdeck::clock::FixedClock;
-use kdeck::command::Executor;
-use kdeck::store::Store;
+use kdeck_command::Executor;
+use kdeck_model::clock::FixedClock;
+use kdeck_store::Store;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use kdeck::sim::{FleetSize, SimHandle, SimOptions};
+use kdeck_sim::{FleetSize, SimHandle, SimOptions};
 
 pub fn fixture(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -38,22 +38,22 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 
 /// The simulated clusters imported into a fresh store under `dir`, as `user`.
 pub async fn stored_clusters(
-    handles: &[kdeck::sim::SimHandle],
+    handles: &[kdeck_sim::SimHandle],
     user: &str,
     dir: &std::path::Path,
-) -> Vec<kdeck::model::Cluster> {
+) -> Vec<kdeck_model::Cluster> {
     let kc = dir.join("kubeconfig");
-    std::fs::write(&kc, kdeck::sim::kubeconfig(handles, user)).expect("kubeconfig written");
+    std::fs::write(&kc, kdeck_sim::kubeconfig(handles, user)).expect("kubeconfig written");
     let store = Store::open(&dir.join("data")).expect("store opens");
-    let ex = Executor::new(store.clone(), "t@h".into(), Arc::new(kdeck::clock::SystemClock));
-    ex.run(kdeck::command::Command::ImportClusters {
+    let ex = Executor::new(store.clone(), "t@h".into(), Arc::new(kdeck_model::clock::SystemClock));
+    ex.run(kdeck_command::Command::ImportClusters {
         files: vec![kc.display().to_string()],
         contexts: vec![],
         update: false,
     })
     .await
     .expect("import runs");
-    store.list::<kdeck::model::Cluster>().expect("clusters listed")
+    store.list::<kdeck_model::Cluster>().expect("clusters listed")
 }
 
 /// Polls `f` every 25 ms until it holds; fails the test after `within`.
@@ -89,9 +89,9 @@ impl Setup {
             .enable_all()
             .build()
             .unwrap();
-        let handles = rt.block_on(kdeck::sim::start(opts)).unwrap();
+        let handles = rt.block_on(kdeck_sim::start(opts)).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("kubeconfig"), kdeck::sim::kubeconfig(&handles, "admin")).unwrap();
+        std::fs::write(dir.path().join("kubeconfig"), kdeck_sim::kubeconfig(&handles, "admin")).unwrap();
         let s = Setup { rt, handles, dir };
         let kc = s.dir.path().join("kubeconfig");
         s.ok(&["clusters", "import", kc.to_str().unwrap()]);
@@ -172,7 +172,7 @@ pub fn truth_apps(h: &SimHandle) -> std::collections::BTreeSet<(String, String, 
 }
 
 /// The same of the live model's snapshot of a cluster.
-pub fn model_apps(s: &kdeck::fleet::live::ClusterSnapshot) -> std::collections::BTreeSet<(String, String, String)> {
+pub fn model_apps(s: &kdeck_fleet::live::ClusterSnapshot) -> std::collections::BTreeSet<(String, String, String)> {
     s.apps
         .values()
         .map(|a| (a.namespace.clone(), a.name.clone(), a.resource_version.clone()))

@@ -1,0 +1,598 @@
+//! The command layer: the one way anything changes. A [`Command`] is plain
+//! serializable data; the [`Executor`] writes it to the journal (flushed)
+//! before it runs, runs it, and records how it ended, with the store writes
+//! and the outcome landing in one transaction.
+
+pub mod apps;
+pub mod clusters;
+pub mod copy;
+pub mod derive;
+pub mod files;
+pub mod kubeconfig;
+pub mod objects;
+pub mod spaces;
+
+use serde::{Deserialize, Serialize};
+
+use kdeck_model::clock::{SharedClock, rfc3339};
+pub use kdeck_store::journal::{FailureKind, ItemOutcome, Runner, Status};
+use kdeck_store::{Batch, Store, StoreError};
+
+/// The journal of kdeck's commands.
+pub type Journal = kdeck_store::journal::Journal<Command>;
+/// One command in the journal, with how it ended.
+pub type JournalEntry = kdeck_store::journal::JournalEntry<Command>;
+
+impl kdeck_store::journal::Recorded for Command {
+    fn target(&self) -> String {
+        Command::target(self)
+    }
+}
+
+/// A refusal of what was asked, in words.
+pub(crate) fn invalid(msg: impl Into<String>) -> Failure {
+    Failure::new(FailureKind::Invalid, msg)
+}
+
+/// A cluster's answer (or silence) as a command failure.
+pub(crate) fn cluster_failure(p: kdeck_fleet::Problem) -> Failure {
+    Failure {
+        kind: FailureKind::Cluster,
+        reason: p.message,
+        code: p.code,
+    }
+}
+
+/// A stored cluster by name, or a usage failure that says how to list them.
+pub(crate) fn cluster_of(ex: &Executor, name: &str) -> Result<kdeck_model::Cluster, Failure> {
+    ex.store().get::<kdeck_model::Cluster>(name)?.ok_or_else(|| {
+        Failure::new(
+            FailureKind::Usage,
+            format!("no cluster named {name:?}; `kdeck clusters list` shows the stored ones"),
+        )
+    })
+}
+
+/// Everything kdeck can be asked to change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    /// Store the contexts of kubeconfig files as clusters.
+    ImportClusters {
+        /// Absolute paths, merged in order as `KUBECONFIG` would.
+        files: Vec<String>,
+        /// Contexts to import; all when empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        contexts: Vec<String>,
+        /// Refresh the credentials of contexts imported before.
+        #[serde(default)]
+        update: bool,
+    },
+    /// Forget a cluster and everything stored for it. Changes nothing in it.
+    RemoveCluster {
+        name: String,
+        /// Confirmed: forget the apps stored for it too.
+        #[serde(default)]
+        yes: bool,
+    },
+    /// Create a namespace labelled managed-by kdeck, and store it as a space.
+    CreateSpace {
+        space: String,
+    },
+    /// Store an existing namespace as a space, changing nothing in it.
+    AttachSpace {
+        space: String,
+    },
+    /// Forget a space; the namespace stays as it is.
+    DetachSpace {
+        space: String,
+    },
+    /// Delete the namespace, with everything in it, and forget the space.
+    DeleteSpace {
+        space: String,
+        #[serde(default)]
+        yes: bool,
+    },
+    /// Store an app's settings as a draft; nothing happens in the cluster.
+    CreateApp(apps::NewApp),
+    /// Apply the app's derived objects (server-side apply, manager `kdeck`).
+    DeployApp {
+        app: String,
+        /// Wait this many seconds for the rollout to be ready.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait: Option<u64>,
+    },
+    /// Change an app's stored settings (applied by the next deploy).
+    EditApp(apps::AppEdit),
+    /// Copy apps to other spaces, often on other clusters.
+    Copy(copy::CopySpec),
+    /// A merge patch of one object, as an edit of its YAML made it. Carrying
+    /// `metadata.resourceVersion` makes it fail if the object changed since.
+    PatchObject {
+        cluster: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        namespace: String,
+        kind: String,
+        name: String,
+        patch: serde_json::Value,
+    },
+    /// Read an app kdeck did not create into the store, to manage it from now on.
+    AdoptApp {
+        app: String,
+        /// Take the cluster's version over stored settings.
+        #[serde(default)]
+        replace: bool,
+    },
+    ScaleApp {
+        app: String,
+        replicas: u32,
+    },
+    /// Roll the app's pods (a new template annotation).
+    RestartApp {
+        app: String,
+    },
+    /// 0 replicas in the cluster; the settings keep the count.
+    StopApp {
+        app: String,
+    },
+    StartApp {
+        app: String,
+    },
+    /// Delete the app's objects in the cluster; `purge` forgets its settings too.
+    DeleteApp {
+        app: String,
+        #[serde(default)]
+        purge: bool,
+        #[serde(default)]
+        yes: bool,
+    },
+    AddDomain {
+        cluster: String,
+        suffix: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tls_secret: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ingress_class: Option<String>,
+    },
+    RemoveDomain {
+        cluster: String,
+        suffix: String,
+    },
+    RemoveRoute {
+        app: String,
+        host: String,
+    },
+    /// A route for an app: `host` empty means `<app>-<space>.<domain>`.
+    AddRoute {
+        app: String,
+        #[serde(default)]
+        host: String,
+        #[serde(default)]
+        shared: bool,
+    },
+    Bind {
+        consumer: String,
+        provider: String,
+        connector: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+    },
+}
+
+impl Command {
+    /// What the command acts on, in words, for the journal and messages.
+    pub fn target(&self) -> String {
+        match self {
+            Command::ImportClusters { files, contexts, .. } => {
+                let what = if contexts.is_empty() {
+                    "all contexts".to_string()
+                } else {
+                    contexts.join(",")
+                };
+                format!("{what} of {}", files.join(":"))
+            }
+            Command::RemoveCluster { name, .. } => format!("cluster {name}"),
+            Command::CreateSpace { space }
+            | Command::AttachSpace { space }
+            | Command::DetachSpace { space }
+            | Command::DeleteSpace { space, .. } => format!("space {space}"),
+            Command::CreateApp(n) => format!("app {}", n.app),
+            Command::EditApp(e) => format!("app {}", e.app),
+            Command::DeployApp { app, .. }
+            | Command::AdoptApp { app, .. }
+            | Command::ScaleApp { app, .. }
+            | Command::RestartApp { app }
+            | Command::StopApp { app }
+            | Command::StartApp { app }
+            | Command::DeleteApp { app, .. }
+            | Command::AddRoute { app, .. } => format!("app {app}"),
+            Command::AddDomain { cluster, suffix, .. } | Command::RemoveDomain { cluster, suffix } => {
+                format!("domain {suffix} on {cluster}")
+            }
+            Command::RemoveRoute { app, host } => format!("route {host} of {app}"),
+            Command::Copy(c) => {
+                let from = match (&c.from, c.apps.len()) {
+                    (Some(f), 0) => f.clone(),
+                    (Some(f), n) => format!("{f} and {n} apps"),
+                    (None, n) => format!("{n} apps"),
+                };
+                format!("{from} to {}", c.to.join(","))
+            }
+            Command::PatchObject {
+                cluster,
+                namespace,
+                kind,
+                name,
+                ..
+            } => format!("{} {cluster}/{namespace}/{name}", kind.to_ascii_lowercase()),
+            Command::Bind { consumer, provider, .. } => format!("{consumer} to {provider}"),
+        }
+    }
+
+    /// The command's name as the CLI spells it.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Command::ImportClusters { .. } => "clusters import",
+            Command::RemoveCluster { .. } => "clusters remove",
+            Command::CreateSpace { .. } => "spaces create",
+            Command::AttachSpace { .. } => "spaces attach",
+            Command::DetachSpace { .. } => "spaces detach",
+            Command::DeleteSpace { .. } => "spaces delete",
+            Command::CreateApp(_) => "apps create",
+            Command::EditApp(_) => "apps edit",
+            Command::DeployApp { .. } => "apps deploy",
+            Command::AdoptApp { .. } => "apps adopt",
+            Command::ScaleApp { .. } => "apps scale",
+            Command::RestartApp { .. } => "apps restart",
+            Command::StopApp { .. } => "apps stop",
+            Command::StartApp { .. } => "apps start",
+            Command::DeleteApp { .. } => "apps delete",
+            Command::AddDomain { .. } => "domains add",
+            Command::RemoveDomain { .. } => "domains remove",
+            Command::RemoveRoute { .. } => "routes remove",
+            Command::AddRoute { .. } => "routes add",
+            Command::Bind { .. } => "bind",
+            Command::PatchObject { .. } => "edit",
+            Command::Copy(_) => "copy",
+        }
+    }
+
+    /// Commands that lose something unless confirmed.
+    pub fn is_destructive(&self) -> bool {
+        matches!(
+            self,
+            Command::RemoveCluster { .. } | Command::DeleteSpace { .. } | Command::DeleteApp { .. }
+        )
+    }
+}
+
+/// The command layer's error: why a command did not apply, in words; the
+/// kind decides the exit code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub reason: String,
+    pub code: Option<u16>,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: reason.into(),
+            code: None,
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::new(FailureKind::Store, e.to_string())
+    }
+}
+
+/// What a command did: per-item outcomes and the store writes to commit
+/// together with its journal entry.
+pub struct Applied {
+    pub items: Vec<ItemOutcome>,
+    pub batch: Batch,
+}
+
+/// How a command that ran ended, from its items: all ok is Applied, some
+/// ok is PartiallyApplied, none ok is Failed with every item's reason.
+pub fn status_of(items: &[ItemOutcome]) -> Status {
+    let failed: Vec<&ItemOutcome> = items.iter().filter(|i| !i.ok).collect();
+    if failed.is_empty() {
+        Status::Applied
+    } else if failed.len() < items.len() {
+        Status::PartiallyApplied
+    } else {
+        Status::Failed {
+            reason: failed
+                .iter()
+                .map(|i| format!("{}: {}", i.item, i.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            kind: FailureKind::Cluster,
+            code: failed.iter().find_map(|i| i.code),
+        }
+    }
+}
+
+/// How often a long command's items done so far are written to its entry.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Runs commands: journal first, then the work, then the outcome.
+#[derive(Clone, Debug)]
+pub struct Executor {
+    store: Store,
+    journal: Journal,
+    actor: String,
+    clock: SharedClock,
+    /// Refuses every command (journalled as refused).
+    read_only: bool,
+    /// The way to the clusters, shared with the fleet in the cockpit.
+    gateway: kdeck_fleet::Gateway,
+}
+
+/// `user@host` of whoever runs kdeck.
+pub fn local_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(user_from_passwd)
+        .unwrap_or_else(|| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{user}@{host}")
+}
+
+/// The login name of this process's uid, from /etc/passwd.
+fn user_from_passwd() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let id: u32 = f.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_string())
+    })
+}
+
+impl Executor {
+    pub fn new(store: Store, actor: String, clock: SharedClock) -> Self {
+        Self {
+            journal: Journal::new(store.clone()),
+            store,
+            actor,
+            clock,
+            read_only: false,
+            gateway: kdeck_fleet::Gateway::new(),
+        }
+    }
+
+    /// An executor that reaches clusters through `gateway` (the cockpit's,
+    /// shared with its live fleet).
+    pub fn with_gateway(mut self, gateway: kdeck_fleet::Gateway) -> Self {
+        self.gateway = gateway;
+        self
+    }
+
+    pub fn gateway(&self) -> &kdeck_fleet::Gateway {
+        &self.gateway
+    }
+
+    /// An executor that refuses every command, recording the refusal.
+    pub fn read_only(mut self, on: bool) -> Self {
+        self.read_only = on;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    pub fn now(&self) -> String {
+        rfc3339(self.clock.now())
+    }
+
+    /// A progress that also writes the items done so far into the pending
+    /// entry (at most every [`PROGRESS_EVERY`]), so that a command killed
+    /// half-way leaves what it had applied known. Events go on to `outer`.
+    /// The task ends once the returned progress and its clones are dropped.
+    fn record_items(
+        &self,
+        entry: &JournalEntry,
+        outer: &copy::Progress,
+    ) -> (copy::Progress, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<copy::Event>();
+        let forward = outer.tx.clone();
+        let journal = self.journal.clone();
+        let mut shadow = entry.clone();
+        let task = tokio::spawn(async move {
+            let mut last = tokio::time::Instant::now();
+            let mut unsaved = false;
+            while let Some(ev) = rx.recv().await {
+                if let Some(f) = &forward {
+                    let _ = f.send(ev.clone());
+                }
+                if let copy::Event::Done(d) = ev {
+                    shadow.items.push(ItemOutcome {
+                        item: d.item,
+                        ok: d.ok,
+                        message: d.message,
+                        code: None,
+                    });
+                    unsaved = true;
+                }
+                if unsaved && last.elapsed() >= PROGRESS_EVERY {
+                    let _ = journal.progress(&shadow);
+                    last = tokio::time::Instant::now();
+                    unsaved = false;
+                }
+            }
+        });
+        (
+            copy::Progress {
+                tx: Some(tx),
+                cancel: outer.cancel.clone(),
+            },
+            task,
+        )
+    }
+
+    /// Journals the command, runs it, journals the outcome. An `Err` means
+    /// the journal itself could not be written; a command that failed is an
+    /// `Ok` entry whose status says so.
+    pub async fn run(&self, command: Command) -> Result<JournalEntry, StoreError> {
+        self.run_with(command, &copy::Progress::default()).await
+    }
+
+    /// [`Self::run`], with a way to follow a long command item by item and
+    /// to cancel it (a copy).
+    pub async fn run_with(&self, command: Command, progress: &copy::Progress) -> Result<JournalEntry, StoreError> {
+        let mut entry = self.journal.begin(command, &self.actor, self.now())?;
+        let result = match &entry.command {
+            _ if self.read_only => Err(invalid(
+                "refused: kdeck runs read-only (--read-only); run it without --read-only to change anything",
+            )),
+            Command::ImportClusters {
+                files,
+                contexts,
+                update,
+            } => clusters::import(self, files, contexts, *update),
+            Command::RemoveCluster { name, yes } => clusters::remove(self, name, *yes),
+            Command::CreateSpace { space } => spaces::create(self, space).await,
+            Command::AttachSpace { space } => spaces::attach(self, space).await,
+            Command::DetachSpace { space } => spaces::detach(self, space),
+            Command::DeleteSpace { space, yes } => spaces::delete(self, space, *yes).await,
+            Command::CreateApp(n) => apps::create(self, n),
+            Command::EditApp(e) => apps::edit(self, e),
+            Command::DeployApp { app, wait } => apps::deploy(self, app, *wait).await,
+            Command::AdoptApp { app, replace } => apps::adopt(self, app, *replace).await,
+            Command::ScaleApp { app, replicas } => apps::scale(self, app, *replicas).await,
+            Command::RestartApp { app } => apps::restart(self, app).await,
+            Command::StopApp { app } => apps::stop(self, app).await,
+            Command::StartApp { app } => apps::start(self, app).await,
+            Command::DeleteApp { app, purge, yes } => apps::delete(self, app, *purge, *yes).await,
+            Command::AddDomain {
+                cluster,
+                suffix,
+                tls_secret,
+                ingress_class,
+            } => apps::add_domain(self, cluster, suffix, tls_secret.clone(), ingress_class.clone()),
+            Command::AddRoute { app, host, shared } => apps::add_route(self, app, host, *shared),
+            Command::RemoveDomain { cluster, suffix } => apps::remove_domain(self, cluster, suffix),
+            Command::RemoveRoute { app, host } => apps::remove_route(self, app, host),
+            Command::Bind {
+                consumer,
+                provider,
+                connector,
+                prefix,
+            } => apps::bind(self, consumer, provider, connector, prefix.clone()),
+            Command::PatchObject {
+                cluster,
+                namespace,
+                kind,
+                name,
+                patch,
+            } => objects::patch(self, cluster, namespace, kind, name, patch).await,
+            Command::Copy(spec) => {
+                let (recorded, recorder) = self.record_items(&entry, progress);
+                let r = copy::copy(self, spec, &recorded).await;
+                drop(recorded);
+                let _ = recorder.await;
+                r
+            }
+        };
+        entry.finished_at = Some(self.now());
+        let batch = match result {
+            Ok(applied) => {
+                entry.status = status_of(&applied.items);
+                entry.items = applied.items;
+                applied.batch
+            }
+            Err(f) => {
+                entry.status = Status::Failed {
+                    reason: f.reason,
+                    kind: f.kind,
+                    code: f.code,
+                };
+                Batch::new()
+            }
+        };
+        match self.journal.finish(&entry, batch) {
+            Ok(()) => Ok(entry),
+            Err(e) => {
+                // The writes did not land; record that much if the store still takes it.
+                entry.status = Status::Failed {
+                    reason: e.to_string(),
+                    kind: FailureKind::Store,
+                    code: None,
+                };
+                entry.items.clear();
+                self.journal.finish(&entry, Batch::new())?;
+                Ok(entry)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_follows_the_items() {
+        assert_eq!(status_of(&[]), Status::Applied);
+        assert_eq!(status_of(&[ItemOutcome::ok("a", "done")]), Status::Applied);
+        let mixed = [
+            ItemOutcome::ok("a", "done"),
+            ItemOutcome::failed("b", "forbidden", Some(403)),
+        ];
+        assert_eq!(status_of(&mixed), Status::PartiallyApplied);
+        assert!(status_of(&mixed).is_failure());
+        let none = [
+            ItemOutcome::failed("a", "conflict", None),
+            ItemOutcome::failed("b", "forbidden", Some(403)),
+        ];
+        assert_eq!(
+            status_of(&none),
+            Status::Failed {
+                reason: "a: conflict; b: forbidden".into(),
+                kind: FailureKind::Cluster,
+                code: Some(403)
+            }
+        );
+    }
+
+    #[test]
+    fn commands_serialize_with_a_type_tag() {
+        let c = Command::ImportClusters {
+            files: vec!["/k".into()],
+            contexts: vec![],
+            update: false,
+        };
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, r#"{"type":"import_clusters","files":["/k"],"update":false}"#);
+        assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), c);
+        assert_eq!(c.target(), "all contexts of /k");
+        let r = Command::RemoveCluster {
+            name: "eu1".into(),
+            yes: false,
+        };
+        assert_eq!(r.target(), "cluster eu1");
+        assert!(r.is_destructive() && !c.is_destructive());
+    }
+}

@@ -1,0 +1,206 @@
+//! The cluster gateway: the one way kdeck talks to a cluster. One kube
+//! client per stored cluster, made on first use and shared by the live
+//! model, the commands and the cockpit; server-side apply, namespace
+//! creation, object reads and events behind it, with the field manager and
+//! the managed-by label defined here once.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use k8s_openapi::api::core::v1::{Event, Namespace};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
+
+use crate::client::{Problem, ProblemKind, client_for, describe};
+use kdeck_model::Cluster;
+
+/// The field manager of every server-side apply kdeck sends.
+pub const FIELD_MANAGER: &str = "kdeck";
+/// The label on every object kdeck creates.
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// Its value.
+pub const MANAGED_BY_KDECK: &str = "kdeck";
+
+/// Whether labels say kdeck manages the object.
+pub fn is_managed(labels: &std::collections::BTreeMap<String, String>) -> bool {
+    labels.get(MANAGED_BY).map(String::as_str) == Some(MANAGED_BY_KDECK)
+}
+
+/// An event about an object, as the describe view shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventView {
+    /// Normal or Warning.
+    pub type_: String,
+    pub reason: String,
+    pub message: String,
+    /// When it last happened, RFC 3339; empty when the server did not say.
+    pub last: String,
+}
+
+/// One client per cluster, cheap to clone and to share between tasks.
+#[derive(Clone, Default)]
+pub struct Gateway {
+    /// Cluster name → (a digest of its stored settings, its client). New
+    /// settings (a re-import with fresh credentials) make a new client.
+    clients: Arc<Mutex<HashMap<String, (u64, kube::Client)>>>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.clients.lock().map(|m| m.len()).unwrap_or(0);
+        f.debug_struct("Gateway").field("clients", &n).finish()
+    }
+}
+
+fn digest(c: &Cluster) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(c).unwrap_or_default().hash(&mut h);
+    h.finish()
+}
+
+/// What a kind is to the API: its resource and whether it is namespaced.
+fn resource(cluster: &Cluster, kind: &str) -> Result<(kube::api::ApiResource, bool), Problem> {
+    crate::kinds::resource(kind).ok_or_else(|| Problem {
+        cluster: cluster.name.clone(),
+        kind: ProblemKind::Other,
+        message: format!("kdeck does not know the kind {kind:?}"),
+        code: None,
+    })
+}
+
+impl Gateway {
+    pub fn new() -> Gateway {
+        Gateway::default()
+    }
+
+    /// The client of a cluster: the one made before for the same settings,
+    /// or a new one. Making one sends nothing.
+    pub async fn client(&self, cluster: &Cluster) -> Result<kube::Client, Problem> {
+        let d = digest(cluster);
+        if let Ok(m) = self.clients.lock()
+            && let Some((have, client)) = m.get(&cluster.name)
+            && *have == d
+        {
+            return Ok(client.clone());
+        }
+        let client = client_for(cluster).await?;
+        if let Ok(mut m) = self.clients.lock() {
+            m.insert(cluster.name.clone(), (d, client.clone()));
+        }
+        Ok(client)
+    }
+
+    /// Forgets a cluster's client (the cluster was removed).
+    pub fn forget(&self, cluster: &str) {
+        if let Ok(mut m) = self.clients.lock() {
+            m.remove(cluster);
+        }
+    }
+
+    /// The API of a kind, in a namespace when the kind is namespaced.
+    pub async fn api(&self, cluster: &Cluster, kind: &str, namespace: &str) -> Result<Api<DynamicObject>, Problem> {
+        let (ar, namespaced) = resource(cluster, kind)?;
+        let client = self.client(cluster).await?;
+        Ok(if namespaced {
+            Api::namespaced_with(client, namespace, &ar)
+        } else {
+            Api::all_with(client, &ar)
+        })
+    }
+
+    /// Server-side apply of one object (field manager `kdeck`, forced):
+    /// the object as the server keeps it afterwards.
+    pub async fn apply(&self, cluster: &Cluster, obj: &Value) -> Result<DynamicObject, Problem> {
+        let kind = obj["kind"].as_str().unwrap_or_default();
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default();
+        let api = self.api(cluster, kind, ns).await?;
+        api.patch(name, &apply_params(), &Patch::Apply(obj))
+            .await
+            .map_err(|e| describe(cluster, &format!("apply {} {name}", kind.to_ascii_lowercase()), &e))
+    }
+
+    /// Creates a namespace labelled managed-by kdeck when it is missing
+    /// (server-side apply, so an existing one only gains the label when it
+    /// had none of its own).
+    pub async fn ensure_namespace(&self, cluster: &Cluster, name: &str) -> Result<(), Problem> {
+        let api: Api<Namespace> = Api::all(self.client(cluster).await?);
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": {MANAGED_BY: MANAGED_BY_KDECK}}});
+        api.patch(name, &apply_params(), &Patch::Apply(&ns))
+            .await
+            .map(|_| ())
+            .map_err(|e| describe(cluster, &format!("create namespace {name}"), &e))
+    }
+
+    /// One object as JSON, managedFields stripped; `None` when there is none.
+    pub async fn read(
+        &self,
+        cluster: &Cluster,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, Problem> {
+        let (ar, _) = resource(cluster, kind)?;
+        let api = self.api(cluster, kind, namespace).await?;
+        let Some(mut obj) = api
+            .get_opt(name)
+            .await
+            .map_err(|e| describe(cluster, &format!("read {} {name}", kind.to_ascii_lowercase()), &e))?
+        else {
+            return Ok(None);
+        };
+        obj.metadata.managed_fields = None;
+        let mut v = serde_json::to_value(&obj).map_err(|e| Problem {
+            cluster: cluster.name.clone(),
+            kind: ProblemKind::Other,
+            message: format!("cluster {}: {kind} {name} cannot be read: {e}", cluster.name),
+            code: None,
+        })?;
+        if v.get("apiVersion").is_none() {
+            v["apiVersion"] = Value::String(ar.api_version.clone());
+            v["kind"] = Value::String(ar.kind.clone());
+        }
+        Ok(Some(v))
+    }
+
+    /// The events about one object in a namespace, as listed.
+    pub async fn events_for(&self, cluster: &Cluster, namespace: &str, name: &str) -> Result<Vec<EventView>, Problem> {
+        let api: Api<Event> = Api::namespaced(self.client(cluster).await?, namespace);
+        let list = api
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| describe(cluster, &format!("list events in {namespace}"), &e))?;
+        Ok(list
+            .items
+            .into_iter()
+            .filter(|e| e.involved_object.name.as_deref() == Some(name))
+            .map(|e| EventView {
+                type_: e.type_.unwrap_or_default(),
+                reason: e.reason.unwrap_or_default(),
+                message: e.message.unwrap_or_default(),
+                last: e.last_timestamp.map(|t| t.0.to_string()).unwrap_or_default(),
+            })
+            .collect())
+    }
+}
+
+/// Server-side apply as kdeck sends it: its field manager, taking over
+/// fields another manager set (kdeck's settings are the desired state).
+pub fn apply_params() -> PatchParams {
+    PatchParams::apply(FIELD_MANAGER).force()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn managed_by_is_read_from_labels() {
+        let mut l = std::collections::BTreeMap::new();
+        assert!(!is_managed(&l));
+        l.insert(MANAGED_BY.to_string(), MANAGED_BY_KDECK.to_string());
+        assert!(is_managed(&l));
+    }
+}

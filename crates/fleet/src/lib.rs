@@ -1,0 +1,12 @@
+//! The fleet: one kube client per stored cluster, and what the clusters say.
+//! Nothing here knows about the terminal; the CLI and the cockpit read it.
+
+pub mod apps;
+pub mod client;
+pub mod gateway;
+pub mod kinds;
+pub mod live;
+pub mod logs;
+
+pub use client::{Problem, ProblemKind, describe};
+pub use gateway::Gateway;

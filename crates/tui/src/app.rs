@@ -1,0 +1,603 @@
+//! The event loop: one `select!` over terminal input, fleet notices, log
+//! lines, fetched objects, a slow tick and signals. After each wake it
+//! drains whatever else is pending, then draws once, and only if something
+//! changed: a relist of thousands of objects is one frame, and an idle
+//! cockpit draws nothing.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyEventKind};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::mpsc;
+
+use super::config::Loaded;
+use super::draw::{draw, page_for};
+use super::keymap::Key;
+use super::state::{Cockpit, Effect, FetchKind};
+use super::term;
+use super::theme::Theme;
+use kdeck_fleet::live::{Changed, Fleet};
+use kdeck_fleet::logs::LogStream;
+use kdeck_model::clock::SharedClock;
+use kdeck_model::{Cluster, SpaceRef};
+
+pub struct Options {
+    pub clusters: Vec<Cluster>,
+    pub attached: Vec<SpaceRef>,
+    pub loaded: Loaded,
+    pub read_only: bool,
+    pub clock: SharedClock,
+    /// Runs the commands the cockpit asks for (journalled like the CLI's).
+    pub executor: Option<kdeck_command::Executor>,
+}
+
+/// How a command the cockpit ran ended.
+struct Done {
+    verb: &'static str,
+    target: String,
+    ok: bool,
+    message: String,
+}
+
+enum Fetched {
+    Done(String, Result<Vec<String>, String>),
+    Drift(Result<Vec<kdeck_command::apps::ObjectDrift>, String>),
+    CopyPlan(Result<kdeck_command::copy::CopyPlan, String>),
+}
+
+/// Runs the cockpit until the user quits or a signal ends it. The terminal
+/// is restored on every way out.
+/// `Ok(Some(n))`: signal `n` (SIGTERM, SIGHUP) ended it.
+pub async fn run(opts: Options) -> Result<Option<i32>, String> {
+    term::install_panic_hook();
+    let _guard = term::Guard::enter().map_err(|e| format!("cannot take over the terminal: {e}"))?;
+    let backend = CrosstermBackend::new(std::io::stdout());
+    let mut terminal = Terminal::new(backend).map_err(|e| e.to_string())?;
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let reader = term::Reader::spawn(ev_tx);
+    let result = event_loop(&mut terminal, opts, ev_rx, Some(&reader), None).await;
+    drop(reader);
+    term::restore();
+    // The terminal may be gone (a hung-up SSH session): ratatui's drop would
+    // complain on stderr, which is gone too, and a failed print panics.
+    // `restore` has shown the cursor already.
+    std::mem::forget(terminal);
+    result
+}
+
+/// Called after every frame with what it drew; `true` ends the loop.
+pub type FrameHook<'a> = &'a mut (dyn FnMut(&ratatui::buffer::Buffer, &Cockpit) -> bool + Send);
+
+/// The least time between two frames drawn for fleet changes (60 a second).
+const MIN_FRAME_GAP: Duration = Duration::from_millis(16);
+/// The most, however slow drawing is.
+const MAX_FRAME_GAP: Duration = Duration::from_millis(100);
+
+/// The cockpit's loop on any backend, with terminal events from `ev_rx`:
+/// the real terminal (events from the reader thread), or a headless one for
+/// benchmarks (a counting writer or a test buffer, events injected).
+pub async fn event_loop<B: ratatui::backend::Backend>(
+    terminal: &mut Terminal<B>,
+    opts: Options,
+    mut ev_rx: mpsc::UnboundedReceiver<Event>,
+    reader: Option<&term::Reader>,
+    mut on_frame: Option<FrameHook<'_>>,
+) -> Result<Option<i32>, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let (changed_tx, mut changed_rx) = mpsc::channel::<Changed>(1024);
+    // One gateway: the live fleet, the commands and the reads share each
+    // cluster's client.
+    let gateway = opts
+        .executor
+        .as_ref()
+        .map(|ex| ex.gateway().clone())
+        .unwrap_or_default();
+    let fleet = Fleet::start_on(
+        gateway,
+        &opts.clusters,
+        &opts.attached,
+        changed_tx,
+        kdeck_fleet::live::FleetOptions::default(),
+    );
+    let (fetch_tx, mut fetch_rx) = mpsc::unbounded_channel::<Fetched>();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+
+    let Loaded {
+        keymap,
+        theme,
+        log_lines,
+        warnings,
+    } = opts.loaded;
+    let mut theme: Theme = theme;
+    let mut c = Cockpit::new(keymap, opts.clock.now(), log_lines);
+    c.read_only = opts.read_only;
+    c.attached = opts.attached.iter().cloned().collect();
+    for w in &warnings {
+        c.toast(w.clone(), true);
+    }
+    c.warnings = warnings;
+    c.set_fleet(fleet.snapshot());
+    let load_stored = |c: &mut Cockpit| {
+        if let Some(ex) = &opts.executor
+            && let Ok(apps) = kdeck_command::apps::managed(ex)
+        {
+            c.set_stored(apps);
+        }
+    };
+    load_stored(&mut c);
+    // Changes other kdecks make to the store (a draft from the CLI, a
+    // domain) reach this cockpit without a key press.
+    let (stored_tx, mut stored_rx) = mpsc::channel::<Vec<kdeck_command::apps::Managed>>(2);
+    let _watch = opts.executor.clone().map(|ex| StoreWatch::start(ex, stored_tx));
+    let mut logs: Option<LogStream> = None;
+    let mut last_focus: Vec<SpaceRef> = Vec::new();
+    let mut ended_by = None;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
+    let mut dirty = true;
+    // Fleet changes are drawn at a pace: a relist or a storm of events is a
+    // frame every `gap`, not a frame per change; keys still draw at once.
+    let mut fleet_dirty = false;
+    let mut last_frame = tokio::time::Instant::now();
+    let mut gap = MIN_FRAME_GAP;
+    let (copy_tx, mut copy_rx) = mpsc::unbounded_channel::<kdeck_command::copy::Event>();
+    let mut copy_cancel: Option<Arc<AtomicBool>> = None;
+
+    loop {
+        let mut effects = Vec::new();
+        let due = last_frame + gap;
+        if dirty || (fleet_dirty && tokio::time::Instant::now() >= due) {
+            let started = tokio::time::Instant::now();
+            // Follows a resized terminal; a fixed viewport (headless) stays as it is.
+            terminal.autoresize().map_err(|e| e.to_string())?;
+            c.page = page_for(terminal.get_frame().area().height);
+            c.refresh();
+            let frame = terminal.draw(|f| draw(f, &c, &theme)).map_err(|e| e.to_string())?;
+            if let Some(hook) = on_frame.as_mut()
+                && hook(frame.buffer, &c)
+            {
+                break;
+            }
+            dirty = false;
+            fleet_dirty = false;
+            last_frame = tokio::time::Instant::now();
+            // Drawing may take at most a quarter of the time while the fleet changes.
+            gap = ((last_frame - started) * 4).clamp(MIN_FRAME_GAP, MAX_FRAME_GAP);
+        }
+        if c.quit {
+            break;
+        }
+        tokio::select! {
+            ev = ev_rx.recv() => {
+                let Some(ev) = ev else { break };
+                effects.extend(on_event(&mut c, ev, &mut dirty));
+                // Keys typed ahead are handled before the next frame.
+                while let Ok(ev) = ev_rx.try_recv() {
+                    effects.extend(on_event(&mut c, ev, &mut dirty));
+                }
+            }
+            Some(_) = changed_rx.recv() => {
+                while changed_rx.try_recv().is_ok() {}
+                fleet_dirty |= c.set_fleet(fleet.snapshot());
+            }
+            Some(line) = async { match logs.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } } => {
+                c.log_line(line);
+                if let Some(s) = logs.as_mut() {
+                    while let Some(l) = s.try_next() {
+                        c.log_line(l);
+                    }
+                }
+                dirty = true;
+            }
+            Some(d) = copy_rx.recv() => {
+                c.copy_progress(&d);
+                while let Ok(d) = copy_rx.try_recv() {
+                    c.copy_progress(&d);
+                }
+                dirty = true;
+            }
+            Some(d) = done_rx.recv() => {
+                if d.verb == "copy" {
+                    // Items reported before the end are drawn before the summary.
+                    while let Ok(p) = copy_rx.try_recv() {
+                        c.copy_progress(&p);
+                    }
+                    c.copy_finished(d.ok, d.message.clone());
+                    copy_cancel = None;
+                }
+                c.command_done(d.verb, d.ok, d.message.clone());
+                load_stored(&mut c);
+                // The user may be looking elsewhere: tell them.
+                super::notify::send(
+                    format!("kdeck {}", d.verb),
+                    format!("{}: {}", d.target, if d.ok { "done".to_string() } else { format!("failed: {}", d.message) }),
+                );
+                dirty = true;
+            }
+            Some(apps) = stored_rx.recv() => {
+                c.set_stored(apps);
+                dirty = true;
+            }
+            Some(f) = fetch_rx.recv() => {
+                match f {
+                    Fetched::Done(title, result) => c.fetched(&title, result),
+                    Fetched::CopyPlan(result) => c.copy_planned(result),
+                    Fetched::Drift(result) => {
+                        let lines = result.map(|d| c.drift_lines(&d));
+                        c.fetched("drift", lines);
+                    }
+                }
+                dirty = true;
+            }
+            _ = tick.tick() => {
+                ticks += 1;
+                c.now = opts.clock.now();
+                // Toasts go on time; ages move on, so redraw now and then.
+                if c.expire_toasts() || ticks.is_multiple_of(10) {
+                    dirty = true;
+                }
+            }
+            _ = tokio::time::sleep_until(due), if fleet_dirty => {}
+            _ = sigterm.recv() => {
+                ended_by = Some(15);
+                break;
+            }
+            _ = sighup.recv() => {
+                ended_by = Some(1);
+                break;
+            }
+        }
+        for e in effects {
+            match e {
+                Effect::Run(cmd) => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.toast("no store: this cockpit cannot run commands", true);
+                        continue;
+                    };
+                    if c.read_only {
+                        c.toast("read-only: this cockpit changes nothing", true);
+                        continue;
+                    }
+                    c.running += 1;
+                    let tx = done_tx.clone();
+                    tokio::spawn(async move {
+                        let (verb, target) = (cmd.verb(), cmd.target());
+                        let done = match ex.run(*cmd).await {
+                            Ok(entry) => {
+                                let ok = entry.status == kdeck_command::Status::Applied;
+                                let message = match &entry.status {
+                                    kdeck_command::Status::Failed { reason, .. } => reason.clone(),
+                                    _ => entry
+                                        .items
+                                        .iter()
+                                        .map(|i| i.message.clone())
+                                        .collect::<Vec<_>>()
+                                        .join("; "),
+                                };
+                                Done {
+                                    verb,
+                                    target,
+                                    ok,
+                                    message,
+                                }
+                            }
+                            Err(e) => Done {
+                                verb,
+                                target,
+                                ok: false,
+                                message: e.to_string(),
+                            },
+                        };
+                        let _ = tx.send(done);
+                    });
+                }
+                Effect::OpenLogs { cluster, req } => {
+                    logs = fleet.logs(&cluster, req);
+                    if logs.is_none() {
+                        c.toast(
+                            format!("cluster {cluster} has no connection yet: logs cannot be read"),
+                            true,
+                        );
+                    }
+                }
+                Effect::PlanCopy(spec) => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.copy_planned(Err("no store: this cockpit cannot copy".into()));
+                        continue;
+                    };
+                    let tx = fetch_tx.clone();
+                    tokio::spawn(async move {
+                        let r = tokio::time::timeout(Duration::from_secs(60), kdeck_command::copy::plan(&ex, &spec))
+                            .await
+                            .map_err(|_| "no plan within 60 s".to_string())
+                            .and_then(|r| r.map_err(|f| f.reason));
+                        let _ = tx.send(Fetched::CopyPlan(r));
+                    });
+                }
+                Effect::RunCopy(spec) => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.copy_finished(false, "no store: this cockpit cannot copy".into());
+                        c.running = c.running.saturating_sub(1);
+                        continue;
+                    };
+                    let progress = kdeck_command::copy::Progress {
+                        tx: Some(copy_tx.clone()),
+                        ..Default::default()
+                    };
+                    copy_cancel = Some(progress.cancel.clone());
+                    let tx = done_tx.clone();
+                    tokio::spawn(async move {
+                        let cmd = kdeck_command::Command::Copy(spec);
+                        let target = cmd.target();
+                        let done = match ex.run_with(cmd, &progress).await {
+                            Ok(entry) => {
+                                let failed = entry.items.iter().filter(|i| !i.ok).count();
+                                Done {
+                                    verb: "copy",
+                                    target,
+                                    ok: entry.status == kdeck_command::Status::Applied,
+                                    message: match &entry.status {
+                                        kdeck_command::Status::Failed { reason, .. } if entry.items.is_empty() => {
+                                            reason.clone()
+                                        }
+                                        _ => format!(
+                                            "{} item(s), {failed} failed (journal entry {})",
+                                            entry.items.len(),
+                                            entry.id
+                                        ),
+                                    },
+                                }
+                            }
+                            Err(e) => Done {
+                                verb: "copy",
+                                target,
+                                ok: false,
+                                message: e.to_string(),
+                            },
+                        };
+                        let _ = tx.send(done);
+                    });
+                }
+                Effect::CancelCopy => {
+                    if let Some(flag) = &copy_cancel {
+                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+                Effect::Drift(app) => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.fetched("drift", Err("no store: this cockpit has no settings to compare".into()));
+                        continue;
+                    };
+                    let tx = fetch_tx.clone();
+                    tokio::spawn(async move {
+                        let r = tokio::time::timeout(Duration::from_secs(15), kdeck_command::apps::drift(&ex, &app))
+                            .await
+                            .map_err(|_| "no answer within 15 s".to_string())
+                            .and_then(|r| r.map_err(|f| f.reason));
+                        let _ = tx.send(Fetched::Drift(r));
+                    });
+                }
+                Effect::EditYaml(object) => {
+                    let Some(reader) = reader else {
+                        c.toast("no terminal to run an editor in", true);
+                        continue;
+                    };
+                    let (Some(cluster), Some(ex)) = (fleet.settings(&object.cluster).cloned(), opts.executor.clone())
+                    else {
+                        c.toast(
+                            format!(
+                                "cluster {} is not in this cockpit, or there is no store",
+                                object.cluster
+                            ),
+                            true,
+                        );
+                        continue;
+                    };
+                    let (text, error) = edit_yaml(terminal, reader, &cluster, &ex, &object).await;
+                    if !error {
+                        load_stored(&mut c);
+                    }
+                    c.toast(text, error);
+                }
+                Effect::Fetch { what, object } => {
+                    let Some(cluster) = fleet.settings(&object.cluster).cloned() else {
+                        c.fetched("", Err(format!("cluster {} is not in this cockpit", object.cluster)));
+                        continue;
+                    };
+                    let gateway = fleet.gateway().clone();
+                    let tx = fetch_tx.clone();
+                    let now = c.now;
+                    let prefix = if what == FetchKind::Yaml { "yaml" } else { "describe" };
+                    tokio::spawn(async move {
+                        let r = tokio::time::timeout(
+                            Duration::from_secs(15),
+                            super::fetch::fetch(&gateway, &cluster, what, &object, now),
+                        )
+                        .await
+                        .unwrap_or_else(|_| Err("no answer within 15 s".into()));
+                        let _ = tx.send(Fetched::Done(prefix.to_string(), r));
+                    });
+                }
+            }
+            dirty = true;
+        }
+        if let Some(name) = c.theme_request.take() {
+            match Theme::shipped(&name) {
+                Some(t) if std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) => theme = t,
+                Some(_) => c.toast("NO_COLOR is set: the monochrome theme stays", false),
+                None => c.toast(format!("no theme {name}"), true),
+            }
+            dirty = true;
+        }
+        let focus = c.focus_spaces();
+        if focus != last_focus {
+            fleet.focus(&focus);
+            last_focus = focus;
+        }
+    }
+    Ok(ended_by)
+}
+
+/// Hands the terminal to `$EDITOR` with the object's YAML, then applies the
+/// edit as a journalled merge patch. A file that does not read or an edit
+/// the server refuses reopens the editor with the reason on top and the
+/// text as the user left it. Returns the toast to show.
+async fn edit_yaml<B: ratatui::backend::Backend>(
+    terminal: &mut Terminal<B>,
+    reader: &term::Reader,
+    cluster: &kdeck_model::Cluster,
+    ex: &kdeck_command::Executor,
+    object: &super::state::ObjectRef,
+) -> (String, bool) {
+    use super::editor::{self, Outcome};
+    let what = format!(
+        "{} {}/{}/{}",
+        object.kind.to_ascii_lowercase(),
+        object.cluster,
+        object.namespace,
+        object.name
+    );
+    let read = ex.gateway().read(cluster, object.kind, &object.namespace, &object.name);
+    let original = match tokio::time::timeout(Duration::from_secs(15), read).await {
+        Ok(Ok(Some(v))) => editor::editable(v),
+        Ok(Ok(None)) => return (format!("cannot read {what}: it is not there (any more)"), true),
+        Ok(Err(e)) => return (format!("cannot read {what}: {}", e.message), true),
+        Err(_) => return (format!("cannot read {what}: no answer within 15 s"), true),
+    };
+    let yaml = match serde_saphyr::to_string(&original) {
+        Ok(y) => y,
+        Err(e) => return (format!("cannot write {what} as YAML: {e}"), true),
+    };
+    let file = match editor::TempFile::create(&editor::document(&what, None, &yaml)) {
+        Ok(f) => f,
+        Err(e) => return (format!("cannot write a temp file for the edit: {e}"), true),
+    };
+    let program = editor::editor();
+    reader.pause();
+    term::suspend();
+    let mut refused: Option<String> = None;
+    let result = loop {
+        if let Err(e) = editor::run(&program, file.path()).await {
+            break (e, true);
+        }
+        let body = match file.read() {
+            Ok(t) => editor::body(&t),
+            Err(e) => break (format!("cannot read the edited file back: {e}"), true),
+        };
+        if refused.as_deref() == Some(body.as_str()) {
+            break (
+                "the edit was saved unchanged after its error: nothing applied".into(),
+                true,
+            );
+        }
+        let why = match editor::outcome(&original, &body) {
+            Ok(Outcome::Cancelled(msg)) => break (format!("edit {what}: {msg}"), false),
+            Err(why) => why,
+            Ok(Outcome::Patch(patch)) => {
+                println!("kdeck: applying the edit to {what}…");
+                let cmd = kdeck_command::Command::PatchObject {
+                    cluster: object.cluster.clone(),
+                    namespace: object.namespace.clone(),
+                    kind: object.kind.to_string(),
+                    name: object.name.clone(),
+                    patch,
+                };
+                match tokio::time::timeout(Duration::from_secs(30), ex.run(cmd)).await {
+                    Err(_) => break (format!("edit {what}: no answer within 30 s"), true),
+                    Ok(Err(e)) => break (format!("edit {what}: the journal cannot be written: {e}"), true),
+                    Ok(Ok(entry)) => match entry.status {
+                        kdeck_command::Status::Failed { reason, .. } => reason,
+                        _ => break (format!("edit {what}: patched"), false),
+                    },
+                }
+            }
+        };
+        if let Err(e) = file.write(&editor::document(&what, Some(&why), &body)) {
+            break (format!("cannot write the temp file: {e}"), true);
+        }
+        refused = Some(body);
+    };
+    let back = term::resume();
+    let _ = terminal.clear();
+    reader.resume();
+    match back {
+        Ok(()) => result,
+        Err(e) => (
+            format!("{}; the terminal did not come back cleanly: {e}", result.0),
+            true,
+        ),
+    }
+}
+
+fn on_event(c: &mut Cockpit, ev: Event, dirty: &mut bool) -> Vec<Effect> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => {
+            *dirty = true;
+            match Key::from_event(&k) {
+                Some(key) => c.key(key),
+                None => Vec::new(),
+            }
+        }
+        Event::Resize(_, _) => {
+            *dirty = true;
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// How often the cockpit asks the store whether anything changed.
+const STORE_POLL: Duration = Duration::from_millis(250);
+
+/// A thread that follows the store's generation (one small request per
+/// [`STORE_POLL`]) and, when another kdeck changed it, sends the stored apps
+/// read again. Stopped and joined when dropped, so that a cockpit owning the
+/// store hands it on cleanly when it ends.
+struct StoreWatch {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StoreWatch {
+    fn start(ex: kdeck_command::Executor, tx: mpsc::Sender<Vec<kdeck_command::apps::Managed>>) -> Self {
+        use std::sync::atomic::Ordering;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("kdeck-store-watch".into())
+            .spawn(move || {
+                let mut seen = ex.store().generation().ok();
+                while !flag.load(Ordering::SeqCst) && !tx.is_closed() {
+                    std::thread::park_timeout(STORE_POLL);
+                    let Ok(now) = ex.store().generation() else { continue };
+                    if seen == Some(now) {
+                        continue;
+                    }
+                    // Never blocks: a full channel is tried again next time.
+                    if let Ok(apps) = kdeck_command::apps::managed(&ex)
+                        && tx.try_send(apps).is_ok()
+                    {
+                        seen = Some(now);
+                    }
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for StoreWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! One-off reads for the YAML and describe views: the object from its
+//! cluster, server fields stripped, and its recent events.
+
+use serde_json::Value;
+
+use kdeck_fleet::Gateway;
+use kdeck_fleet::gateway::EventView;
+use kdeck_model::Cluster;
+
+use super::state::{FetchKind, ObjectRef};
+use kdeck_model::clock::age;
+
+/// Reads the object and renders it as YAML or a description.
+pub async fn fetch(
+    gateway: &Gateway,
+    cluster: &Cluster,
+    what: FetchKind,
+    o: &ObjectRef,
+    now: time::OffsetDateTime,
+) -> Result<Vec<String>, String> {
+    let v = gateway
+        .read(cluster, o.kind, &o.namespace, &o.name)
+        .await
+        .map_err(|p| p.message)?
+        .ok_or_else(|| format!("{} {} is not there (any more)", o.kind.to_ascii_lowercase(), o.name))?;
+    let namespaced = kdeck_fleet::kinds::resource(o.kind).is_some_and(|r| r.1);
+    match what {
+        FetchKind::Yaml => {
+            let text = serde_saphyr::to_string(&v).map_err(|e| e.to_string())?;
+            Ok(text.lines().map(str::to_string).collect())
+        }
+        FetchKind::Describe => {
+            let events = if namespaced {
+                gateway
+                    .events_for(cluster, &o.namespace, &o.name)
+                    .await
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            Ok(describe(&v, o, &events, now))
+        }
+    }
+}
+
+fn s<'a>(v: &'a Value, p: &str) -> &'a str {
+    v.pointer(p).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A kubectl-describe-like summary of any object: what it is, its labels,
+/// its replicas and containers, its conditions, and its events.
+pub fn describe(v: &Value, o: &ObjectRef, events: &[EventView], now: time::OffsetDateTime) -> Vec<String> {
+    let mut out = vec![
+        format!("Name:         {}", o.name),
+        format!("Space:        {}/{}", o.cluster, o.namespace),
+        format!("Kind:         {}", o.kind),
+        format!(
+            "Created:      {} ({} ago)",
+            s(v, "/metadata/creationTimestamp"),
+            age(s(v, "/metadata/creationTimestamp"), now)
+        ),
+    ];
+    let labels = v
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, x)| format!("{k}={}", x.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    out.push(format!(
+        "Labels:       {}",
+        if labels.is_empty() { "<none>" } else { &labels }
+    ));
+    if let Some(r) = v.pointer("/spec/replicas").and_then(Value::as_i64) {
+        let st = |k: &str| v.pointer(&format!("/status/{k}")).and_then(Value::as_i64).unwrap_or(0);
+        out.push(format!(
+            "Replicas:     {r} desired | {} updated | {} ready | {} available",
+            st("updatedReplicas"),
+            st("readyReplicas"),
+            st("availableReplicas")
+        ));
+    }
+    let phase = s(v, "/status/phase");
+    if !phase.is_empty() {
+        out.push(format!("Status:       {phase}"));
+    }
+    let containers = v
+        .pointer("/spec/template/spec/containers")
+        .or_else(|| v.pointer("/spec/containers"))
+        .and_then(Value::as_array);
+    if let Some(cs) = containers {
+        out.push("Containers:".into());
+        for c in cs {
+            out.push(format!("  {}  {}", s(c, "/name"), s(c, "/image")));
+        }
+    }
+    if let Some(rules) = v.pointer("/spec/rules").and_then(Value::as_array) {
+        out.push("Rules:".into());
+        for r in rules {
+            for p in r.pointer("/http/paths").and_then(Value::as_array).into_iter().flatten() {
+                out.push(format!(
+                    "  {}{} -> {}:{}",
+                    s(r, "/host"),
+                    s(p, "/path"),
+                    s(p, "/backend/service/name"),
+                    p.pointer("/backend/service/port/number")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0)
+                ));
+            }
+        }
+    }
+    if let Some(conds) = v.pointer("/status/conditions").and_then(Value::as_array) {
+        out.push("Conditions:".into());
+        for c in conds {
+            out.push(format!(
+                "  {}={}  {}  {}",
+                s(c, "/type"),
+                s(c, "/status"),
+                s(c, "/reason"),
+                s(c, "/message")
+            ));
+        }
+    }
+    out.push("Events:".into());
+    if events.is_empty() {
+        out.push("  <none>".into());
+    }
+    let mut evs: Vec<&EventView> = events.iter().collect();
+    evs.sort_by_key(|e| e.last.clone());
+    for e in evs.iter().rev().take(20).rev() {
+        let when = if e.last.is_empty() {
+            "-".to_string()
+        } else {
+            age(&e.last, now)
+        };
+        out.push(format!("  {when:>5}  {:<7}  {:<20}  {}", e.type_, e.reason, e.message));
+    }
+    out
+}
