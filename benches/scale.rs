@@ -28,9 +28,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use kdeck_fixture::large_fleet;
+use kdeck_tui::cockpit::Cockpit;
 use kdeck_tui::draw::{buffer_text, draw, page_for};
 use kdeck_tui::keymap::{Key, Keymap};
-use kdeck_tui::state::Cockpit;
 use kdeck_tui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
@@ -172,7 +172,7 @@ fn child_first_frame(kc: &Path, expected: usize) {
     let mut frames = 0u32;
     let mut hook = |_: &ratatui::buffer::Buffer, c: &Cockpit| {
         frames += 1;
-        if all_live(c) && c.apps.total() >= expected {
+        if all_live(c) && c.apps.table.total() >= expected {
             first = Some(t0.elapsed());
             return true;
         }
@@ -508,7 +508,7 @@ fn filter(r: &mut Report) {
     let mut c = Cockpit::new(Keymap::default_map(), NOW, 10_000);
     c.set_fleet(large_fleet(NOW, 50, 100, 20));
     c.refresh();
-    assert_eq!(c.apps.total(), 100_000);
+    assert_eq!(c.apps.table.total(), 100_000);
     c.key(Key::parse("tab").unwrap());
     key(&mut c, "/");
     key(&mut c, "x");

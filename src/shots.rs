@@ -8,9 +8,9 @@ use std::time::Duration;
 use crate::svg::to_svg;
 use kdeck_fleet::live::{Fleet, Health, Standing};
 use kdeck_model::{Cluster, SpaceRef};
+use kdeck_tui::cockpit::{Cockpit, Effect, Scope};
 use kdeck_tui::draw::{page_for, render};
 use kdeck_tui::keymap::{Key, Keymap};
-use kdeck_tui::state::{Cockpit, Effect, Scope};
 use kdeck_tui::theme::Theme;
 
 const W: u16 = 160;
@@ -81,7 +81,7 @@ pub async fn write(clusters: &[Cluster], dir: &Path) -> Result<Vec<PathBuf>, Str
     }
     c.set_fleet(fleet.snapshot());
     c.refresh();
-    c.apps.select_where(|r| r.app.name == "web");
+    c.apps.table.select_where(|r| r.app.name == "web");
     shot("apps", &c)?;
 
     press(&mut c, &["3"]);

@@ -10,10 +10,11 @@ use std::path::PathBuf;
 
 use kdeck_fixture::small_fleet;
 use kdeck_fleet::logs::{LineKind, LogLine};
+use kdeck_tui::cockpit::{Cockpit, Effect};
 use kdeck_tui::draw::{buffer_text, render};
 use kdeck_tui::keymap::{Key, Keymap};
-use kdeck_tui::state::{Cockpit, Effect};
 use kdeck_tui::theme::Theme;
+use kdeck_tui::widgets::Tone;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
@@ -34,6 +35,14 @@ fn press(c: &mut Cockpit, keys: &[&str]) -> Vec<Effect> {
         c.refresh();
     }
     effects
+}
+
+/// The request of the copy flow open now.
+fn copy_request(c: &Cockpit) -> kdeck_tui::cockpit::RequestId {
+    match &c.overlay {
+        Some(kdeck_tui::overlays::Overlay::Copy(f)) => f.request,
+        other => panic!("no copy flow: {other:?}"),
+    }
 }
 
 fn type_text(c: &mut Cockpit, text: &str) {
@@ -161,9 +170,9 @@ fn the_filter_narrows_and_esc_clears() {
     assert!(text.contains("/wb█"), "{text}");
     assert!(text.contains("apps all spaces · 2 of 7"), "{text}");
     press(&mut c, &["enter"]);
-    assert_eq!(c.apps.len(), 2);
+    assert_eq!(c.apps.table.len(), 2);
     press(&mut c, &["esc"]);
-    assert_eq!(c.apps.len(), 7);
+    assert_eq!(c.apps.table.len(), 7);
 }
 
 #[test]
@@ -176,7 +185,7 @@ fn pods_of_an_app_and_back() {
     assert!(text.contains("pods of deploy prod-eu1/shop-prod/api"), "{text}");
     assert_eq!(fg(b, "CrashLoopBackOff"), Some(Color::LightRed));
     press(&mut c, &["esc"]);
-    assert!(c.pods_of.is_none());
+    assert!(c.pods.of.is_none());
 }
 
 #[test]
@@ -252,16 +261,21 @@ fn help_palette_yaml_and_confirm() {
     // YAML comes back from the cluster later; the overlay waits for it.
     let effects = press(&mut c, &["y"]);
     assert_eq!(effects.len(), 1);
+    let [Effect::Fetch { id, .. }] = effects[..] else {
+        panic!("{effects:?}")
+    };
+    // An answer to another request does not fill the popup.
+    c.fetched(id + 1, Ok(vec![(Tone::Text, "not this".to_string())]));
     c.fetched(
-        "yaml",
+        id,
         Ok([
-            "apiVersion: apps/v1",
-            "kind: Deployment",
-            "metadata:",
-            "  name: api",
-            "  namespace: shop-prod",
+            (Tone::Text, "apiVersion: apps/v1"),
+            (Tone::Text, "kind: Deployment"),
+            (Tone::Heading, "metadata:"),
+            (Tone::Text, "  name: api"),
+            (Tone::Text, "  namespace: shop-prod"),
         ]
-        .map(String::from)
+        .map(|(t, l)| (t, l.to_string()))
         .to_vec()),
     );
     snapshot("yaml", &c);
@@ -285,11 +299,11 @@ fn marks_span_spaces_and_show_in_the_header() {
     ro.read_only = true;
     let b = render(&ro, &Theme::dark(), 160, 48);
     assert!(buffer_text(&b).lines().next().unwrap().contains("READ-ONLY"));
-    assert_eq!(c.marks.len(), 3);
+    assert_eq!(c.apps.marks.len(), 3);
     press(&mut c, &["ctrl-a"]);
-    assert_eq!(c.marks.len(), 7, "every visible row");
+    assert_eq!(c.apps.marks.len(), 7, "every visible row");
     press(&mut c, &["ctrl-a"]);
-    assert!(c.marks.is_empty(), "again: none");
+    assert!(c.apps.marks.is_empty(), "again: none");
 }
 
 #[test]
@@ -334,7 +348,7 @@ fn the_scale_form_checks_as_you_type_and_keeps_what_was_typed_on_failure() {
     press(&mut c, &["backspace", "5"]);
     let effects = press(&mut c, &["enter"]);
     match &effects[..] {
-        [Effect::Run(cmd)] => assert_eq!(
+        [Effect::Run { command: cmd, .. }] => assert_eq!(
             **cmd,
             kdeck_command::Command::ScaleApp {
                 app: "prod-eu1/shop-prod/api".into(),
@@ -345,8 +359,16 @@ fn the_scale_form_checks_as_you_type_and_keeps_what_was_typed_on_failure() {
     }
     assert!(c.form.is_none());
     // The command fails: the form comes back with what was typed and why.
+    let [Effect::Run { id, .. }] = effects[..] else {
+        panic!("{effects:?}")
+    };
     c.running = 1;
-    c.command_done("apps scale", false, "no app prod-eu1/shop-prod/api is stored".into());
+    c.command_done(
+        id,
+        "apps scale",
+        false,
+        "no app prod-eu1/shop-prod/api is stored".into(),
+    );
     let form = c.form.as_ref().expect("reopened");
     assert_eq!(form.fields[0].text(), "5");
     assert_eq!(form.failure.as_deref(), Some("no app prod-eu1/shop-prod/api is stored"));
@@ -365,7 +387,9 @@ fn restart_asks_first_and_read_only_refuses() {
     assert!(press(&mut c, &["n"]).is_empty(), "n: nothing runs");
     press(&mut c, &["R"]);
     let effects = press(&mut c, &["y"]);
-    assert!(matches!(&effects[..], [Effect::Run(cmd)] if matches!(**cmd, kdeck_command::Command::RestartApp { .. })));
+    assert!(
+        matches!(&effects[..], [Effect::Run { command: cmd, .. }] if matches!(**cmd, kdeck_command::Command::RestartApp { .. }))
+    );
     c.read_only = true;
     assert!(press(&mut c, &["="]).is_empty());
     assert!(c.form.is_none());
@@ -412,7 +436,7 @@ fn a_new_app_form_with_multi_line_env_then_a_route_and_a_binding() {
     type_text(&mut c, "LEVEL=debug");
     let effects = press(&mut c, &["ctrl-s"]);
     match &effects[..] {
-        [Effect::Run(cmd)] => match &**cmd {
+        [Effect::Run { command: cmd, .. }] => match &**cmd {
             kdeck_command::Command::CreateApp(n) => {
                 assert_eq!(n.app, "prod-eu1/shop-prod/shop-ui");
                 assert_eq!(n.image, "ghcr.io/acme/ui:2.0");
@@ -435,11 +459,11 @@ fn a_new_app_form_with_multi_line_env_then_a_route_and_a_binding() {
     type_text(&mut c, "postgres");
     let effects = press(&mut c, &["enter"]);
     assert!(
-        matches!(&effects[..], [Effect::Run(cmd)] if matches!(&**cmd, kdeck_command::Command::Bind { provider, connector, .. } if provider == "stage-eu1/shop-stage/db" && connector == "postgres"))
+        matches!(&effects[..], [Effect::Run { command: cmd, .. }] if matches!(&**cmd, kdeck_command::Command::Bind { provider, connector, .. } if provider == "stage-eu1/shop-stage/db" && connector == "postgres"))
     );
     let effects = press(&mut c, &["A"]);
     assert!(
-        matches!(&effects[..], [Effect::Run(cmd)] if matches!(&**cmd, kdeck_command::Command::DeployApp { wait: Some(_), .. }))
+        matches!(&effects[..], [Effect::Run { command: cmd, .. }] if matches!(&**cmd, kdeck_command::Command::DeployApp { wait: Some(_), .. }))
     );
 }
 
@@ -468,7 +492,7 @@ fn managed(app: &str, image: &str, generation: Option<i64>, deployed: &str, now:
 fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
     use kdeck_command::Command;
     use kdeck_command::apps::ObjectDrift;
-    use kdeck_tui::state::Overlay;
+    use kdeck_tui::overlays::Overlay;
     let mut c = cockpit();
     c.set_stored(vec![
         managed("prod-eu1/shop-prod/web", "ghcr.io/acme/web:2.3", Some(1), "d1", "d1"),
@@ -541,7 +565,7 @@ fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
     type_text(&mut c, "2.4");
     let effects = press(&mut c, &["ctrl-s"]);
     match &effects[..] {
-        [Effect::Run(cmd)] => match &**cmd {
+        [Effect::Run { command: cmd, .. }] => match &**cmd {
             Command::EditApp(e) => {
                 assert_eq!(e.app, "prod-eu1/shop-prod/web");
                 assert_eq!(e.image.as_deref(), Some("ghcr.io/acme/web:2.4"));
@@ -555,8 +579,11 @@ fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
 
     // Drift of api, with the keys to act on it.
     press(&mut c, &["g", "D"]);
-    assert!(matches!(&c.overlay, Some(Overlay::Text { title, .. }) if title == "drift prod-eu1/shop-prod/api"));
-    let report = c.drift_lines(&[
+    let id = match &c.overlay {
+        Some(Overlay::Drift(d)) if d.app.to_string() == "prod-eu1/shop-prod/api" => d.id,
+        other => panic!("{other:?}"),
+    };
+    let report = vec![
         ObjectDrift {
             object: "deployment api".into(),
             action: "update",
@@ -571,8 +598,8 @@ fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
             action: "unchanged",
             changes: Vec::new(),
         },
-    ]);
-    c.fetched("drift", Ok(report));
+    ];
+    c.drift_fetched(id, Ok(report));
     let bufs = snapshot("drift", &c);
     let text = buffer_text(&bufs[1]);
     assert!(text.contains("spec.replicas  kdeck: 2  cluster: 5"), "{text}");
@@ -580,17 +607,17 @@ fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
     // A from the report reconciles.
     let effects = press(&mut c, &["A"]);
     assert!(
-        matches!(&effects[..], [Effect::Run(cmd)] if matches!(&**cmd, Command::DeployApp { app, .. } if app == "prod-eu1/shop-prod/api"))
+        matches!(&effects[..], [Effect::Run { command: cmd, .. }] if matches!(&**cmd, Command::DeployApp { app, .. } if app == "prod-eu1/shop-prod/api"))
     );
     // Adopting a managed app asks first; an unmanaged one is read in at once.
     press(&mut c, &["a"]);
     assert!(
-        matches!(&c.overlay, Some(Overlay::Confirm { command, .. }) if matches!(&**command, Command::AdoptApp { replace: true, .. }))
+        matches!(&c.overlay, Some(Overlay::Confirm(q)) if matches!(&*q.command, Command::AdoptApp { replace: true, .. }))
     );
     press(&mut c, &["esc", "j"]);
     let effects = press(&mut c, &["a"]);
     assert!(
-        matches!(&effects[..], [Effect::Run(cmd)] if matches!(&**cmd, Command::AdoptApp { app, replace: false } if app == "prod-eu1/shop-prod/postgres"))
+        matches!(&effects[..], [Effect::Run { command: cmd, .. }] if matches!(&**cmd, Command::AdoptApp { app, replace: false } if app == "prod-eu1/shop-prod/postgres"))
     );
     press(&mut c, &["E"]);
     assert!(c.form.is_none());
@@ -615,7 +642,7 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
     let mut c = cockpit();
     // shop-prod into view; mark api and web.
     press(&mut c, &["j", "j", "j", "j", "j", "enter", "space", "j", "space"]);
-    assert_eq!(c.marks.len(), 2);
+    assert_eq!(c.apps.marks.len(), 2);
     press(&mut c, &["c"]);
     type_text(&mut c, "stage");
     let bufs = snapshot("copy-targets", &c);
@@ -626,35 +653,38 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
     );
     let effects = press(&mut c, &["space", "enter"]);
     let spec = match &effects[..] {
-        [Effect::PlanCopy(spec)] => spec.clone(),
+        [Effect::PlanCopy { spec, .. }] => spec.clone(),
         other => panic!("{other:?}"),
     };
     assert_eq!(spec.apps, vec!["prod-eu1/shop-prod/api", "prod-eu1/shop-prod/web"]);
     assert_eq!(spec.to, vec!["stage-eu1/shop-stage"]);
     assert_eq!(spec.on_conflict, OnConflict::Skip);
-    c.copy_planned(Ok(CopyPlan {
-        on_conflict: OnConflict::Skip,
-        items: vec![
-            PlanItem::described(
-                "prod-eu1/shop-prod/api",
-                "stage-eu1/shop-stage",
-                "api",
-                "create",
-                vec!["deployment api: create".into(), "service api: create".into()],
-                Vec::new(),
-            ),
-            PlanItem::described(
-                "prod-eu1/shop-prod/web",
-                "stage-eu1/shop-stage",
-                "web",
-                "skip",
-                Vec::new(),
-                vec!["web exists there and is not a copy of prod-eu1/shop-prod/web".into()],
-            )
-            .with_remedies(vec![kdeck_command::copy::Remedy::OnConflict]),
-        ],
-        new_spaces: Vec::new(),
-    }));
+    c.copy_planned(
+        copy_request(&c),
+        Ok(CopyPlan {
+            on_conflict: OnConflict::Skip,
+            items: vec![
+                PlanItem::described(
+                    "prod-eu1/shop-prod/api",
+                    "stage-eu1/shop-stage",
+                    "api",
+                    "create",
+                    vec!["deployment api: create".into(), "service api: create".into()],
+                    Vec::new(),
+                ),
+                PlanItem::described(
+                    "prod-eu1/shop-prod/web",
+                    "stage-eu1/shop-stage",
+                    "web",
+                    "skip",
+                    Vec::new(),
+                    vec!["web exists there and is not a copy of prod-eu1/shop-prod/web".into()],
+                )
+                .with_remedies(vec![kdeck_command::copy::Remedy::OnConflict]),
+            ],
+            new_spaces: Vec::new(),
+        }),
+    );
     let bufs = snapshot("copy-preview", &c);
     let text = buffer_text(&bufs[1]);
     assert!(
@@ -667,36 +697,45 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
     assert!(!wide.contains("--on-conflict"), "{wide}");
     // s asks for the secrets too and plans again.
     let effects = press(&mut c, &["s"]);
-    assert!(matches!(&effects[..], [Effect::PlanCopy(s)] if s.with_secrets));
-    c.copy_planned(Ok(CopyPlan {
-        on_conflict: OnConflict::Skip,
-        items: Vec::new(),
-        new_spaces: Vec::new(),
-    }));
+    assert!(matches!(&effects[..], [Effect::PlanCopy { spec: s, .. }] if s.with_secrets));
+    c.copy_planned(
+        copy_request(&c),
+        Ok(CopyPlan {
+            on_conflict: OnConflict::Skip,
+            items: Vec::new(),
+            new_spaces: Vec::new(),
+        }),
+    );
     let effects = press(&mut c, &["s"]);
-    assert!(matches!(&effects[..], [Effect::PlanCopy(s)] if !s.with_secrets));
-    c.copy_planned(Ok(CopyPlan {
-        on_conflict: OnConflict::Skip,
-        items: Vec::new(),
-        new_spaces: Vec::new(),
-    }));
+    assert!(matches!(&effects[..], [Effect::PlanCopy { spec: s, .. }] if !s.with_secrets));
+    c.copy_planned(
+        copy_request(&c),
+        Ok(CopyPlan {
+            on_conflict: OnConflict::Skip,
+            items: Vec::new(),
+            new_spaces: Vec::new(),
+        }),
+    );
     // o changes the policy and plans again.
     let effects = press(&mut c, &["o"]);
-    assert!(matches!(&effects[..], [Effect::PlanCopy(s)] if s.on_conflict == OnConflict::Overwrite));
-    c.copy_planned(Ok(CopyPlan {
-        on_conflict: OnConflict::Overwrite,
-        items: vec![PlanItem::described(
-            "prod-eu1/shop-prod/api",
-            "stage-eu1/shop-stage",
-            "api",
-            "create",
-            Vec::new(),
-            Vec::new(),
-        )],
-        new_spaces: vec!["stage-eu1/shop-stage".into()],
-    }));
+    assert!(matches!(&effects[..], [Effect::PlanCopy { spec: s, .. }] if s.on_conflict == OnConflict::Overwrite));
+    c.copy_planned(
+        copy_request(&c),
+        Ok(CopyPlan {
+            on_conflict: OnConflict::Overwrite,
+            items: vec![PlanItem::described(
+                "prod-eu1/shop-prod/api",
+                "stage-eu1/shop-stage",
+                "api",
+                "create",
+                Vec::new(),
+                Vec::new(),
+            )],
+            new_spaces: vec!["stage-eu1/shop-stage".into()],
+        }),
+    );
     let effects = press(&mut c, &["enter"]);
-    assert!(matches!(&effects[..], [Effect::RunCopy(s)] if s.on_conflict == OnConflict::Overwrite));
+    assert!(matches!(&effects[..], [Effect::RunCopy { spec: s, .. }] if s.on_conflict == OnConflict::Overwrite));
     assert_eq!(c.running, 1);
     c.copy_progress(&Event::Planned {
         cluster: "stage-eu1".into(),
@@ -715,8 +754,9 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
         "{text}"
     );
     assert!(matches!(&press(&mut c, &["esc"])[..], [Effect::CancelCopy]));
-    c.command_done("copy", false, "1 item(s), 1 failed (journal entry 9)".into());
-    c.copy_finished(false, "1 item(s), 1 failed (journal entry 9)".into());
+    let id = copy_request(&c);
+    c.command_done(id, "copy", false, "1 item(s), 1 failed (journal entry 9)".into());
+    c.copy_finished(id, false, "1 item(s), 1 failed (journal entry 9)".into());
     let bufs = snapshot("copy-done", &c);
     assert!(buffer_text(&bufs[1]).contains("the same copy again finishes the job"));
     press(&mut c, &["x"]);
@@ -729,10 +769,10 @@ fn copying_marked_apps_picks_targets_reads_the_plan_and_watches_progress() {
 #[test]
 fn fleet_news_remakes_the_lists_it_touches_and_nothing_is_news_twice() {
     use kdeck_fleet::live::Health;
-    use kdeck_tui::rows::TreeRow;
+    use kdeck_tui::panes::TreeRow;
     use std::sync::Arc;
     let mut c = cockpit();
-    let (apps, routes) = (c.apps.total(), c.routes.total());
+    let (apps, routes) = (c.apps.table.total(), c.routes.table.total());
     assert!(apps > 1 && routes > 1);
     // The same snapshots again: nothing to draw.
     assert!(!c.set_fleet(c.clusters.clone()));
@@ -747,7 +787,7 @@ fn fleet_news_remakes_the_lists_it_touches_and_nothing_is_news_twice() {
     fleet[i] = Arc::new(s);
     assert!(c.set_fleet(fleet.clone()));
     c.refresh();
-    assert_eq!((c.apps.total(), c.routes.total()), (apps, routes - 1));
+    assert_eq!((c.apps.table.total(), c.routes.table.total()), (apps, routes - 1));
 
     // Its apps, then its health.
     let mut s = (*fleet[i]).clone();
@@ -761,8 +801,8 @@ fn fleet_news_remakes_the_lists_it_touches_and_nothing_is_news_twice() {
     fleet[i] = Arc::new(s);
     assert!(c.set_fleet(fleet));
     c.refresh();
-    assert_eq!((c.apps.total(), c.routes.total()), (apps - 1, routes - 1));
-    let health = c.tree.visible().find_map(|r| match r {
+    assert_eq!((c.apps.table.total(), c.routes.table.total()), (apps - 1, routes - 1));
+    let health = c.tree.table.visible().find_map(|r| match r {
         TreeRow::Cluster { name, health, .. } if name == "prod-eu1" => Some(health.clone()),
         _ => None,
     });
@@ -820,8 +860,13 @@ fn the_apps_cursor_starts_on_the_first_row_of_a_new_scope() {
     let mut c = cockpit();
     // All spaces: the apps pane, cursor to the bottom.
     press(&mut c, &["enter", "G"]);
-    assert!(c.apps.cursor > 0);
+    assert!(c.apps.table.cursor > 0);
     // Back to the tree, into a space.
     press(&mut c, &["esc", "j", "j", "j", "j", "j", "enter"]);
-    assert_eq!(c.apps.cursor, 0, "{:?}", c.apps.current().map(|r| r.app.name.clone()));
+    assert_eq!(
+        c.apps.table.cursor,
+        0,
+        "{:?}",
+        c.apps.table.current().map(|r| r.app.name.clone())
+    );
 }

@@ -723,3 +723,46 @@ fn paused_logs_go_to_the_top_full_and_ctrl_u_clears_a_field() {
     let s = t.wait_for("the shell again", Duration::from_secs(10), shell_again);
     assert!(s.contains("EXIT=0"), "{s}");
 }
+
+/// With the emacs keymap, its own quit key (ctrl-x) leaves kdeck from every
+/// popup, form and the input line: no hard-coded ctrl-c shadows it.
+#[test]
+fn the_emacs_quit_key_leaves_from_every_popup_form_and_input() {
+    // What to press on the apps of prod-eu1/shop-prod, and what then shows.
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("help", &["?"], "keys of the keymap in use"),
+        ("yaml", &["y"], "yaml Deployment prod-eu1/shop-prod/"),
+        ("palette", &[":"], "palette"),
+        ("filter", &["/"], "enter keep · ctrl-g clear"),
+        ("confirm", &["R"], "pod by pod?"),
+        ("scale-form", &["="], "0 to 1000; 0 stops the app"),
+        (
+            "new-app-form",
+            &["n", "Tab", "Tab", "Tab", "Tab", "Tab", "Tab"],
+            "NAME=VALUE",
+        ),
+        ("copy-targets", &["c"], "marks · enter plans"),
+        ("log-search", &["l", "/"], "search: "),
+    ];
+    for (tag, keys, shown) in cases {
+        let t = Tmux::new(&format!("emacs-{tag}"));
+        std::fs::write(t.config.path().join("config.yaml"), "keymap: emacs\n").unwrap();
+        t.start(&wrapped(&t, "demo --clusters 1"));
+        t.wait_for("live", Duration::from_secs(30), |s| s.contains("1 live"));
+        t.keys(&["C-s"]);
+        t.text("shop-prod");
+        t.keys(&["Enter", "C-n", "C-n", "Enter"]);
+        t.wait_for("the space's apps", Duration::from_secs(5), |s| {
+            s.contains("apps prod-eu1/shop-prod")
+        });
+        t.keys(keys);
+        t.wait_for(&format!("{tag} open"), Duration::from_secs(10), |s| s.contains(shown));
+        t.keys(&["C-x"]);
+        let s = t.wait_for(
+            &format!("the shell again, from {tag}"),
+            Duration::from_secs(10),
+            shell_again,
+        );
+        assert!(s.contains("EXIT=0"), "{tag}: {s}");
+    }
+}

@@ -186,11 +186,11 @@ pub struct ExportArgs {
 
 pub fn export(ex: &Executor, args: &ExportArgs) -> Result<(), CliError> {
     if args.solution {
-        let s = kdeck_command::copy::solution(ex, &args.what).map_err(|f| CliError::failed(f.reason))?;
+        let s = kdeck_command::export::solution(ex, &args.what).map_err(|f| CliError::failed(f.reason))?;
         return super::output::out(&serde_saphyr::to_string(&s).map_err(|e| CliError::failed(e.to_string()))?);
     }
     let mut objs = runtime()?
-        .block_on(kdeck_command::copy::export(ex, &args.what, args.with_secrets))
+        .block_on(kdeck_command::export::export(ex, &args.what, args.with_secrets))
         .map_err(|f| CliError::failed(f.reason))?;
     if let Some(ns) = &args.namespace {
         kdeck_model::validate::dns_label("--namespace", ns).map_err(|e| CliError::usage(e.to_string()))?;

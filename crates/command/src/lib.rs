@@ -4,19 +4,26 @@
 //! and the outcome landing in one transaction.
 
 pub mod apps;
+mod bindings;
 pub mod clusters;
 pub mod copy;
 pub mod derive;
+mod domains;
+pub mod export;
 pub mod files;
 pub mod kubeconfig;
 pub mod objects;
+mod routes;
 pub mod spaces;
+mod summary;
 
 use serde::{Deserialize, Serialize};
 
 use kdeck_model::clock::{SharedClock, rfc3339};
 pub use kdeck_store::journal::{FailureKind, ItemOutcome, Runner, Status};
 use kdeck_store::{Batch, Store, StoreError};
+
+pub use summary::summary;
 
 /// The journal of kdeck's commands.
 pub type Journal = kdeck_store::journal::Journal<Command>;
@@ -491,16 +498,16 @@ impl Executor {
                 suffix,
                 tls_secret,
                 ingress_class,
-            } => apps::add_domain(self, cluster, suffix, tls_secret.clone(), ingress_class.clone()),
-            Command::AddRoute { app, host, shared } => apps::add_route(self, app, host, *shared),
-            Command::RemoveDomain { cluster, suffix } => apps::remove_domain(self, cluster, suffix),
-            Command::RemoveRoute { app, host } => apps::remove_route(self, app, host),
+            } => domains::add_domain(self, cluster, suffix, tls_secret.clone(), ingress_class.clone()),
+            Command::AddRoute { app, host, shared } => routes::add_route(self, app, host, *shared),
+            Command::RemoveDomain { cluster, suffix } => domains::remove_domain(self, cluster, suffix),
+            Command::RemoveRoute { app, host } => routes::remove_route(self, app, host),
             Command::Bind {
                 consumer,
                 provider,
                 connector,
                 prefix,
-            } => apps::bind(self, consumer, provider, connector, prefix.clone()),
+            } => bindings::bind(self, consumer, provider, connector, prefix.clone()),
             Command::PatchObject {
                 cluster,
                 namespace,

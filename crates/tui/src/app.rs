@@ -16,9 +16,10 @@ use tokio::sync::mpsc;
 use super::config::Loaded;
 use super::draw::{draw, page_for};
 use super::keymap::Key;
-use super::state::{Cockpit, Effect, FetchKind};
 use super::term;
 use super::theme::Theme;
+use crate::cockpit::{Cockpit, Effect, RequestId};
+use crate::widgets::Toned;
 use kdeck_fleet::live::{Changed, Fleet};
 use kdeck_fleet::logs::LogStream;
 use kdeck_model::clock::SharedClock;
@@ -36,16 +37,21 @@ pub struct Options {
 
 /// How a command the cockpit ran ended.
 struct Done {
+    /// The request it answers.
+    id: RequestId,
+    /// A copy (its overlay shows how it ended).
+    copy: bool,
     verb: &'static str,
     target: String,
     ok: bool,
     message: String,
 }
 
+/// An answer to a request of the cockpit, with the request's id.
 enum Fetched {
-    Done(String, Result<Vec<String>, String>),
-    Drift(Result<Vec<kdeck_command::apps::ObjectDrift>, String>),
-    CopyPlan(Result<kdeck_command::copy::CopyPlan, String>),
+    Text(RequestId, Result<Vec<Toned>, String>),
+    Drift(RequestId, Result<Vec<kdeck_command::apps::ObjectDrift>, String>),
+    CopyPlan(RequestId, Result<kdeck_command::copy::CopyPlan, String>),
 }
 
 /// Runs the cockpit until the user quits or a signal ends it. The terminal
@@ -203,15 +209,15 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                 dirty = true;
             }
             Some(d) = done_rx.recv() => {
-                if d.verb == "copy" {
+                if d.copy {
                     // Items reported before the end are drawn before the summary.
                     while let Ok(p) = copy_rx.try_recv() {
                         c.copy_progress(&p);
                     }
-                    c.copy_finished(d.ok, d.message.clone());
+                    c.copy_finished(d.id, d.ok, d.message.clone());
                     copy_cancel = None;
                 }
-                c.command_done(d.verb, d.ok, d.message.clone());
+                c.command_done(d.id, d.verb, d.ok, d.message.clone());
                 load_stored(&mut c);
                 // The user may be looking elsewhere: tell them.
                 super::notify::send(
@@ -226,12 +232,9 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
             }
             Some(f) = fetch_rx.recv() => {
                 match f {
-                    Fetched::Done(title, result) => c.fetched(&title, result),
-                    Fetched::CopyPlan(result) => c.copy_planned(result),
-                    Fetched::Drift(result) => {
-                        let lines = result.map(|d| c.drift_lines(&d));
-                        c.fetched("drift", lines);
-                    }
+                    Fetched::Text(id, result) => c.fetched(id, result),
+                    Fetched::CopyPlan(id, result) => c.copy_planned(id, result),
+                    Fetched::Drift(id, result) => c.drift_fetched(id, result),
                 }
                 dirty = true;
             }
@@ -255,7 +258,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
         }
         for e in effects {
             match e {
-                Effect::Run(cmd) => {
+                Effect::Run { id, command } => {
                     let Some(ex) = opts.executor.clone() else {
                         c.toast("no store: this cockpit cannot run commands", true);
                         continue;
@@ -267,34 +270,22 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     c.running += 1;
                     let tx = done_tx.clone();
                     tokio::spawn(async move {
-                        let (verb, target) = (cmd.verb(), cmd.target());
-                        let done = match ex.run(*cmd).await {
-                            Ok(entry) => {
-                                let ok = entry.status == kdeck_command::Status::Applied;
-                                let message = match &entry.status {
-                                    kdeck_command::Status::Failed { reason, .. } => reason.clone(),
-                                    _ => entry
-                                        .items
-                                        .iter()
-                                        .map(|i| i.message.clone())
-                                        .collect::<Vec<_>>()
-                                        .join("; "),
-                                };
-                                Done {
-                                    verb,
-                                    target,
-                                    ok,
-                                    message,
-                                }
-                            }
-                            Err(e) => Done {
-                                verb,
-                                target,
-                                ok: false,
-                                message: e.to_string(),
-                            },
+                        let (verb, target) = (command.verb(), command.target());
+                        let (ok, message) = match ex.run(*command).await {
+                            Ok(entry) => (
+                                entry.status == kdeck_command::Status::Applied,
+                                kdeck_command::summary(&entry),
+                            ),
+                            Err(e) => (false, e.to_string()),
                         };
-                        let _ = tx.send(done);
+                        let _ = tx.send(Done {
+                            id,
+                            copy: false,
+                            verb,
+                            target,
+                            ok,
+                            message,
+                        });
                     });
                 }
                 Effect::OpenLogs { cluster, req } => {
@@ -306,9 +297,9 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                         );
                     }
                 }
-                Effect::PlanCopy(spec) => {
+                Effect::PlanCopy { id, spec } => {
                     let Some(ex) = opts.executor.clone() else {
-                        c.copy_planned(Err("no store: this cockpit cannot copy".into()));
+                        c.copy_planned(id, Err("no store: this cockpit cannot copy".into()));
                         continue;
                     };
                     let tx = fetch_tx.clone();
@@ -317,12 +308,12 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                             .await
                             .map_err(|_| "no plan within 60 s".to_string())
                             .and_then(|r| r.map_err(|f| f.reason));
-                        let _ = tx.send(Fetched::CopyPlan(r));
+                        let _ = tx.send(Fetched::CopyPlan(id, r));
                     });
                 }
-                Effect::RunCopy(spec) => {
+                Effect::RunCopy { id, spec } => {
                     let Some(ex) = opts.executor.clone() else {
-                        c.copy_finished(false, "no store: this cockpit cannot copy".into());
+                        c.copy_finished(id, false, "no store: this cockpit cannot copy".into());
                         c.running = c.running.saturating_sub(1);
                         continue;
                     };
@@ -335,33 +326,21 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     tokio::spawn(async move {
                         let cmd = kdeck_command::Command::Copy(spec);
                         let target = cmd.target();
-                        let done = match ex.run_with(cmd, &progress).await {
-                            Ok(entry) => {
-                                let failed = entry.items.iter().filter(|i| !i.ok).count();
-                                Done {
-                                    verb: "copy",
-                                    target,
-                                    ok: entry.status == kdeck_command::Status::Applied,
-                                    message: match &entry.status {
-                                        kdeck_command::Status::Failed { reason, .. } if entry.items.is_empty() => {
-                                            reason.clone()
-                                        }
-                                        _ => format!(
-                                            "{} item(s), {failed} failed (journal entry {})",
-                                            entry.items.len(),
-                                            entry.id
-                                        ),
-                                    },
-                                }
-                            }
-                            Err(e) => Done {
-                                verb: "copy",
-                                target,
-                                ok: false,
-                                message: e.to_string(),
-                            },
+                        let (ok, message) = match ex.run_with(cmd, &progress).await {
+                            Ok(entry) => (
+                                entry.status == kdeck_command::Status::Applied,
+                                kdeck_command::summary(&entry),
+                            ),
+                            Err(e) => (false, e.to_string()),
                         };
-                        let _ = tx.send(done);
+                        let _ = tx.send(Done {
+                            id,
+                            copy: true,
+                            verb: "copy",
+                            target,
+                            ok,
+                            message,
+                        });
                     });
                 }
                 Effect::CancelCopy => {
@@ -369,9 +348,9 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                         flag.store(true, std::sync::atomic::Ordering::SeqCst);
                     }
                 }
-                Effect::Drift(app) => {
+                Effect::Drift { id, app } => {
                     let Some(ex) = opts.executor.clone() else {
-                        c.fetched("drift", Err("no store: this cockpit has no settings to compare".into()));
+                        c.drift_fetched(id, Err("no store: this cockpit has no settings to compare".into()));
                         continue;
                     };
                     let tx = fetch_tx.clone();
@@ -380,7 +359,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                             .await
                             .map_err(|_| "no answer within 15 s".to_string())
                             .and_then(|r| r.map_err(|f| f.reason));
-                        let _ = tx.send(Fetched::Drift(r));
+                        let _ = tx.send(Fetched::Drift(id, r));
                     });
                 }
                 Effect::EditYaml(object) => {
@@ -405,15 +384,14 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     }
                     c.toast(text, error);
                 }
-                Effect::Fetch { what, object } => {
+                Effect::Fetch { id, what, object } => {
                     let Some(cluster) = fleet.settings(&object.cluster).cloned() else {
-                        c.fetched("", Err(format!("cluster {} is not in this cockpit", object.cluster)));
+                        c.fetched(id, Err(format!("cluster {} is not in this cockpit", object.cluster)));
                         continue;
                     };
                     let gateway = fleet.gateway().clone();
                     let tx = fetch_tx.clone();
                     let now = c.now;
-                    let prefix = if what == FetchKind::Yaml { "yaml" } else { "describe" };
                     tokio::spawn(async move {
                         let r = tokio::time::timeout(
                             Duration::from_secs(15),
@@ -421,7 +399,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                         )
                         .await
                         .unwrap_or_else(|_| Err("no answer within 15 s".into()));
-                        let _ = tx.send(Fetched::Done(prefix.to_string(), r));
+                        let _ = tx.send(Fetched::Text(id, r));
                     });
                 }
             }
@@ -453,7 +431,7 @@ async fn edit_yaml<B: ratatui::backend::Backend>(
     reader: &term::Reader,
     cluster: &kdeck_model::Cluster,
     ex: &kdeck_command::Executor,
-    object: &super::state::ObjectRef,
+    object: &crate::cockpit::ObjectRef,
 ) -> (String, bool) {
     use super::editor::{self, Outcome};
     let what = format!(

@@ -7,7 +7,8 @@ use kdeck_fleet::Gateway;
 use kdeck_fleet::gateway::EventView;
 use kdeck_model::Cluster;
 
-use super::state::{FetchKind, ObjectRef};
+use crate::cockpit::{FetchKind, ObjectRef};
+use crate::widgets::{Tone, Toned};
 use kdeck_model::clock::age;
 
 /// Reads the object and renders it as YAML or a description.
@@ -17,7 +18,7 @@ pub async fn fetch(
     what: FetchKind,
     o: &ObjectRef,
     now: time::OffsetDateTime,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<Toned>, String> {
     let v = gateway
         .read(cluster, o.kind, &o.namespace, &o.name)
         .await
@@ -27,7 +28,22 @@ pub async fn fetch(
     match what {
         FetchKind::Yaml => {
             let text = serde_saphyr::to_string(&v).map_err(|e| e.to_string())?;
-            Ok(text.lines().map(str::to_string).collect())
+            // The object's top-level fields are the headings.
+            let heads: Vec<String> = v
+                .as_object()
+                .map(|m| m.keys().map(|k| format!("{k}:")).collect())
+                .unwrap_or_default();
+            Ok(text
+                .lines()
+                .map(|l| {
+                    let tone = if heads.iter().any(|h| h == l) {
+                        Tone::Heading
+                    } else {
+                        Tone::Text
+                    };
+                    (tone, l.to_string())
+                })
+                .collect())
         }
         FetchKind::Describe => {
             let events = if namespaced {
@@ -49,7 +65,8 @@ fn s<'a>(v: &'a Value, p: &str) -> &'a str {
 
 /// A kubectl-describe-like summary of any object: what it is, its labels,
 /// its replicas and containers, its conditions, and its events.
-pub fn describe(v: &Value, o: &ObjectRef, events: &[EventView], now: time::OffsetDateTime) -> Vec<String> {
+pub fn describe(v: &Value, o: &ObjectRef, events: &[EventView], now: time::OffsetDateTime) -> Vec<Toned> {
+    let mut heads: Vec<usize> = Vec::new();
     let mut out = vec![
         format!("Name:         {}", o.name),
         format!("Space:        {}/{}", o.cluster, o.namespace),
@@ -92,12 +109,14 @@ pub fn describe(v: &Value, o: &ObjectRef, events: &[EventView], now: time::Offse
         .or_else(|| v.pointer("/spec/containers"))
         .and_then(Value::as_array);
     if let Some(cs) = containers {
+        heads.push(out.len());
         out.push("Containers:".into());
         for c in cs {
             out.push(format!("  {}  {}", s(c, "/name"), s(c, "/image")));
         }
     }
     if let Some(rules) = v.pointer("/spec/rules").and_then(Value::as_array) {
+        heads.push(out.len());
         out.push("Rules:".into());
         for r in rules {
             for p in r.pointer("/http/paths").and_then(Value::as_array).into_iter().flatten() {
@@ -114,6 +133,7 @@ pub fn describe(v: &Value, o: &ObjectRef, events: &[EventView], now: time::Offse
         }
     }
     if let Some(conds) = v.pointer("/status/conditions").and_then(Value::as_array) {
+        heads.push(out.len());
         out.push("Conditions:".into());
         for c in conds {
             out.push(format!(
@@ -125,6 +145,7 @@ pub fn describe(v: &Value, o: &ObjectRef, events: &[EventView], now: time::Offse
             ));
         }
     }
+    heads.push(out.len());
     out.push("Events:".into());
     if events.is_empty() {
         out.push("  <none>".into());
@@ -139,5 +160,8 @@ pub fn describe(v: &Value, o: &ObjectRef, events: &[EventView], now: time::Offse
         };
         out.push(format!("  {when:>5}  {:<7}  {:<20}  {}", e.type_, e.reason, e.message));
     }
-    out
+    out.into_iter()
+        .enumerate()
+        .map(|(i, l)| (if heads.contains(&i) { Tone::Heading } else { Tone::Text }, l))
+        .collect()
 }

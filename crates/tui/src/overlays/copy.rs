@@ -8,7 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
-use super::keymap::{Key, KeyName};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Clear, Paragraph};
+
+use crate::cockpit::RequestId;
+use crate::component::{Component, Cx};
+use crate::keymap::{Action, Context, Key, Keymap, Typed};
+use crate::widgets::{Tone, Toned, block, cut, pad, popup, title_line};
 use kdeck_command::copy::{CopyPlan, CopySpec, Event, OnConflict};
 use kdeck_model::{AppRef, SpaceRef};
 
@@ -25,7 +33,7 @@ pub enum Stage {
     },
     Planning,
     Preview {
-        lines: Vec<String>,
+        lines: Vec<Toned>,
         scroll: usize,
         items: usize,
     },
@@ -53,6 +61,35 @@ pub struct CopyFlow {
     /// Copy the Secrets the apps reference too.
     pub with_secrets: bool,
     pub stage: Stage,
+    /// The plan asked for last: only its answer is read.
+    pub request: RequestId,
+    /// The keys of this flow's actions, as the keymap in use binds them.
+    pub keys: Keys,
+}
+
+/// The first key of each action the flow's lines mention.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keys {
+    pub mark: String,
+    pub plan: String,
+    pub run: String,
+    pub back: String,
+    pub policy: String,
+    pub secrets: String,
+}
+
+impl Keys {
+    pub fn of(keymap: &Keymap) -> Keys {
+        let first = |ctx, a| keymap.hint(ctx, a).split('/').next().unwrap_or_default().to_string();
+        Keys {
+            mark: first(Context::CopyTargets, Action::Mark),
+            plan: first(Context::CopyTargets, Action::Enter),
+            run: first(Context::CopyPlan, Action::Enter),
+            back: first(Context::CopyPlan, Action::Back),
+            policy: first(Context::CopyPlan, Action::ConflictPolicy),
+            secrets: first(Context::CopyPlan, Action::ToggleSecrets),
+        }
+    }
 }
 
 /// What a key asks of the loop.
@@ -63,10 +100,12 @@ pub enum Ask {
     Plan(CopySpec),
     Run(CopySpec),
     Cancel,
+    /// The quit chord: leave kdeck.
+    Quit,
 }
 
 impl CopyFlow {
-    pub fn new(sources: Vec<AppRef>, mut spaces: Vec<SpaceRef>) -> CopyFlow {
+    pub fn new(sources: Vec<AppRef>, mut spaces: Vec<SpaceRef>, keymap: &Keymap) -> CopyFlow {
         spaces.sort();
         spaces.dedup();
         let mut f = CopyFlow {
@@ -80,6 +119,8 @@ impl CopyFlow {
                 shown: Vec::new(),
                 cursor: 0,
             },
+            request: 0,
+            keys: Keys::of(keymap),
         };
         f.filter(String::new());
         f
@@ -119,19 +160,30 @@ impl CopyFlow {
         }
     }
 
-    pub fn key(&mut self, key: Key) -> Ask {
+    /// The keymap context of the stage: picking targets takes text.
+    pub fn stage_context(&self) -> Context {
+        match self.stage {
+            Stage::Targets { .. } => Context::CopyTargets,
+            _ => Context::CopyPlan,
+        }
+    }
+
+    /// A key, read through the keymap in the stage's context.
+    pub fn event(&mut self, key: Key, keymap: &Keymap) -> Ask {
+        let typed = keymap.typed(self.stage_context(), key);
         match &mut self.stage {
-            Stage::Targets { query, shown, cursor } => match key.code {
-                KeyName::Esc => Ask::Close,
-                KeyName::Up => {
+            Stage::Targets { query, shown, cursor } => match typed {
+                Typed::Action(Action::Quit) => Ask::Quit,
+                Typed::Action(Action::Back) => Ask::Close,
+                Typed::Action(Action::Up) => {
                     *cursor = cursor.saturating_sub(1);
                     Ask::Nothing
                 }
-                KeyName::Down => {
+                Typed::Action(Action::Down) => {
                     *cursor = (*cursor + 1).min(shown.len().saturating_sub(1));
                     Ask::Nothing
                 }
-                KeyName::Char(' ') => {
+                Typed::Action(Action::Mark) => {
                     if let Some(s) = shown.get(*cursor).and_then(|i| self.spaces.get(*i)).cloned()
                         && !self.picked.remove(&s)
                     {
@@ -139,7 +191,7 @@ impl CopyFlow {
                     }
                     Ask::Nothing
                 }
-                KeyName::Enter => {
+                Typed::Action(Action::Enter) => {
                     if self.picked.is_empty()
                         && let Some(s) = shown.get(*cursor).and_then(|i| self.spaces.get(*i)).cloned()
                     {
@@ -151,26 +203,28 @@ impl CopyFlow {
                     self.stage = Stage::Planning;
                     Ask::Plan(self.spec())
                 }
-                KeyName::Backspace => {
+                Typed::Action(Action::DeleteBack) => {
                     let mut q = query.clone();
                     q.pop();
                     self.filter(q);
                     Ask::Nothing
                 }
-                KeyName::Char(c) if !key.ctrl && !key.alt => {
+                Typed::Text(c) => {
                     let q = format!("{query}{c}");
                     self.filter(q);
                     Ask::Nothing
                 }
                 _ => Ask::Nothing,
             },
-            Stage::Planning => match key.code {
-                KeyName::Esc => Ask::Close,
+            Stage::Planning => match typed {
+                Typed::Action(Action::Quit) => Ask::Quit,
+                Typed::Action(Action::Back) => Ask::Close,
                 _ => Ask::Nothing,
             },
-            Stage::Preview { scroll, items, .. } => match key.code {
-                KeyName::Esc | KeyName::Char('n') => Ask::Close,
-                KeyName::Enter | KeyName::Char('y') => {
+            Stage::Preview { scroll, items, .. } => match typed {
+                Typed::Action(Action::Quit) => Ask::Quit,
+                Typed::Action(Action::Back) => Ask::Close,
+                Typed::Action(Action::Enter) => {
                     self.stage = Stage::Running {
                         total: *items,
                         counts: BTreeMap::new(),
@@ -179,7 +233,7 @@ impl CopyFlow {
                     };
                     Ask::Run(self.spec())
                 }
-                KeyName::Char('o') => {
+                Typed::Action(Action::ConflictPolicy) => {
                     self.policy = match self.policy {
                         OnConflict::Skip => OnConflict::Overwrite,
                         OnConflict::Overwrite => OnConflict::Rename,
@@ -188,33 +242,33 @@ impl CopyFlow {
                     self.stage = Stage::Planning;
                     Ask::Plan(self.spec())
                 }
-                KeyName::Char('s') => {
+                Typed::Action(Action::ToggleSecrets) => {
                     self.with_secrets = !self.with_secrets;
                     self.stage = Stage::Planning;
                     Ask::Plan(self.spec())
                 }
-                KeyName::Down | KeyName::Char('j') => {
+                Typed::Action(Action::Down) => {
                     *scroll += 1;
                     Ask::Nothing
                 }
-                KeyName::Up | KeyName::Char('k') => {
+                Typed::Action(Action::Up) => {
                     *scroll = scroll.saturating_sub(1);
                     Ask::Nothing
                 }
                 _ => Ask::Nothing,
             },
-            Stage::Running { cancelling, .. } => match key.code {
-                KeyName::Esc => {
-                    *cancelling = true;
-                    Ask::Cancel
-                }
-                KeyName::Char('c') if key.ctrl => {
+            // A running copy takes back and the quit chord as cancel.
+            Stage::Running { cancelling, .. } => match typed {
+                Typed::Action(Action::Back | Action::Quit) => {
                     *cancelling = true;
                     Ask::Cancel
                 }
                 _ => Ask::Nothing,
             },
-            Stage::Finished { .. } => Ask::Close,
+            Stage::Finished { .. } => match typed {
+                Typed::Action(Action::Quit) => Ask::Quit,
+                _ => Ask::Close,
+            },
         }
     }
 
@@ -224,16 +278,22 @@ impl CopyFlow {
             Ok(p) => p,
             Err(e) => {
                 self.stage = Stage::Preview {
-                    lines: vec![format!("no plan: {e}"), String::new(), "esc goes back".into()],
+                    lines: vec![
+                        (Tone::Error, format!("no plan: {e}")),
+                        (Tone::Text, String::new()),
+                        (Tone::Text, format!("{} goes back", self.keys.back)),
+                    ],
                     scroll: 0,
                     items: 0,
                 };
                 return;
             }
         };
-        let mut lines = vec![
+        let k = &self.keys;
+        let mut lines: Vec<Toned> = vec![(
+            Tone::Heading,
             format!(
-                "{} app(s) → {} · on conflict: {} (o changes it) · secrets: {} (s changes it)",
+                "{} app(s) → {} · on conflict: {} ({} changes it) · secrets: {} ({} changes it)",
                 self.sources.len(),
                 self.picked
                     .iter()
@@ -241,12 +301,14 @@ impl CopyFlow {
                     .collect::<Vec<_>>()
                     .join(", "),
                 plan.on_conflict.word(),
-                if self.with_secrets { "copied" } else { "not copied" }
+                k.policy,
+                if self.with_secrets { "copied" } else { "not copied" },
+                k.secrets
             ),
-            String::new(),
-        ];
+        )];
+        lines.push((Tone::Text, String::new()));
         for s in &plan.new_spaces {
-            lines.push(format!("space {s}: create"));
+            lines.push((Tone::Text, format!("space {s}: create")));
         }
         let mut by_action: BTreeMap<&str, usize> = BTreeMap::new();
         for i in &plan.items {
@@ -255,32 +317,50 @@ impl CopyFlow {
             if !i.objects.is_empty() {
                 l.push_str(&format!(" ({} objects)", i.objects.len()));
             }
-            lines.push(l);
+            let tone = match i.action {
+                a if a.starts_with("fail") => Tone::Error,
+                a if a.starts_with("skip") => Tone::Warn,
+                _ => Tone::Text,
+            };
+            lines.push((tone, l));
             for n in &i.notes {
-                lines.push(format!("          {n}"));
+                lines.push((Tone::Warn, format!("          {n}")));
             }
             // What would change it, as keys of this view.
             for r in &i.remedies {
-                lines.push(format!(
-                    "          {}",
+                lines.push((
+                    Tone::Warn,
                     match r {
-                        kdeck_command::copy::Remedy::WithSecrets => "s copies the secrets too",
-                        kdeck_command::copy::Remedy::OnConflict =>
-                            "o changes the conflict policy: overwrite or rename copies it",
-                    }
+                        kdeck_command::copy::Remedy::WithSecrets => {
+                            format!("          {} copies the secrets too", k.secrets)
+                        }
+                        kdeck_command::copy::Remedy::OnConflict => format!(
+                            "          {} changes the conflict policy: overwrite or rename copies it",
+                            k.policy
+                        ),
+                    },
                 ));
             }
         }
         lines.insert(
             1,
-            by_action
-                .iter()
-                .map(|(a, n)| format!("{n} {a}"))
-                .collect::<Vec<_>>()
-                .join(" · "),
+            (
+                Tone::Text,
+                by_action
+                    .iter()
+                    .map(|(a, n)| format!("{n} {a}"))
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            ),
         );
-        lines.push(String::new());
-        lines.push("enter copies · o changes the conflict policy · esc cancels".into());
+        lines.push((Tone::Text, String::new()));
+        lines.push((
+            Tone::Text,
+            format!(
+                "{} copies · {} changes the conflict policy · {} cancels",
+                k.run, k.policy, k.back
+            ),
+        ));
         self.stage = Stage::Preview {
             lines,
             scroll: 0,
@@ -317,32 +397,35 @@ impl CopyFlow {
         };
     }
 
-    /// Title and lines for drawing.
-    pub fn view(&self) -> (String, Vec<(String, bool)>) {
+    /// Title and lines for drawing: each line's tone, and whether the
+    /// cursor is on it.
+    pub fn view(&self) -> (String, Vec<(Toned, bool)>) {
         let title = format!("copy {} app(s)", self.sources.len());
+        let k = &self.keys;
+        let text = |s: String| ((Tone::Text, s), false);
+        let failed = |f: &String| ((Tone::Error, format!("✖ {f}")), false);
         match &self.stage {
             Stage::Targets { query, shown, cursor } => {
-                let mut out = vec![(
-                    format!(
-                        "to: {query}█   space marks · enter plans · {} picked",
-                        self.picked.len()
-                    ),
-                    false,
-                )];
+                let mut out = vec![text(format!(
+                    "to: {query}█   {} marks · {} plans · {} picked",
+                    k.mark,
+                    k.plan,
+                    self.picked.len()
+                ))];
                 for (n, i) in shown.iter().enumerate() {
                     if let Some(s) = self.spaces.get(*i) {
                         let mark = if self.picked.contains(s) { "◆" } else { " " };
-                        out.push((format!("{mark} {s}"), n == *cursor));
+                        out.push(((Tone::Text, format!("{mark} {s}")), n == *cursor));
                     }
                 }
                 if shown.is_empty() {
-                    out.push(("no space matches".into(), false));
+                    out.push(text("no space matches".into()));
                 }
                 (title, out)
             }
             Stage::Planning => (
                 title,
-                vec![("planning: reading the sources and the targets…".into(), false)],
+                vec![text("planning: reading the sources and the targets…".into())],
             ),
             Stage::Preview { lines, scroll, .. } => {
                 (title, lines.iter().skip(*scroll).map(|l| (l.clone(), false)).collect())
@@ -354,49 +437,84 @@ impl CopyFlow {
                 cancelling,
             } => {
                 let done: usize = counts.values().map(|(_, a, b)| a + b).sum();
-                let mut out = vec![(
-                    format!(
-                        "{done} of {total} done{}",
-                        if *cancelling {
-                            " · cancelling: running items finish"
-                        } else {
-                            " · esc cancels"
-                        }
-                    ),
-                    false,
-                )];
+                let mut out = vec![text(format!(
+                    "{done} of {total} done{}",
+                    if *cancelling {
+                        " · cancelling: running items finish".to_string()
+                    } else {
+                        format!(" · {} cancels", k.back)
+                    }
+                ))];
                 for (c, (planned, ok, failed)) in counts {
-                    out.push((
-                        format!(
-                            "{c}: {}/{planned} done, {failed} failed, {} to go",
-                            ok + failed,
-                            planned.saturating_sub(ok + failed)
-                        ),
-                        false,
-                    ));
+                    out.push(text(format!(
+                        "{c}: {}/{planned} done, {failed} failed, {} to go",
+                        ok + failed,
+                        planned.saturating_sub(ok + failed)
+                    )));
                 }
-                for f in failures.iter().take(10) {
-                    out.push((format!("✖ {f}"), false));
-                }
+                out.extend(failures.iter().take(10).map(failed));
                 (title, out)
             }
             Stage::Finished { ok, summary, failures } => {
-                let mut out = vec![(
-                    format!("{} {summary}", if *ok { "done:" } else { "not all done:" }),
-                    false,
-                )];
-                for f in failures.iter().take(10) {
-                    out.push((format!("✖ {f}"), false));
-                }
+                let mut out = vec![text(format!(
+                    "{} {summary}",
+                    if *ok { "done:" } else { "not all done:" }
+                ))];
+                out.extend(failures.iter().take(10).map(failed));
                 if !*ok {
-                    out.push((
+                    out.push(text(
                         "the same copy again finishes the job (`kdeck history --failed`)".into(),
-                        false,
                     ));
                 }
-                out.push(("any key closes".into(), false));
+                out.push(text("any key closes".into()));
                 (title, out)
             }
+        }
+    }
+}
+
+impl Component for CopyFlow {
+    fn draw(&self, f: &mut Frame, area: Rect, cx: &Cx) {
+        let t = cx.theme;
+        let r = popup(area, 85, 75);
+        f.render_widget(Clear, r);
+        let (title, lines) = self.view();
+        let b = block(title_line(&title, String::new(), "", t), true, t);
+        let inner = b.inner(r);
+        f.render_widget(b, r);
+        let w = usize::from(inner.width);
+        let shown: Vec<Line> = lines
+            .into_iter()
+            .take(usize::from(inner.height))
+            .enumerate()
+            .map(|(n, ((tone, l), selected))| {
+                // The first line shown is the flow's heading.
+                let style = if selected {
+                    t.selected
+                } else if n == 0 {
+                    t.title
+                } else {
+                    tone.style(t)
+                };
+                Line::styled(pad(&cut(&l, w), w), style)
+            })
+            .collect();
+        f.render_widget(Paragraph::new(shown), inner);
+    }
+
+    fn context(&self) -> Context {
+        self.stage_context()
+    }
+
+    fn commands(&self) -> &'static [(Action, &'static str)] {
+        match self.stage {
+            Stage::Targets { .. } => &[(Action::Mark, "pick"), (Action::Enter, "plan"), (Action::Back, "close")],
+            _ => &[
+                (Action::Enter, "copy"),
+                (Action::ConflictPolicy, "on conflict"),
+                (Action::ToggleSecrets, "secrets"),
+                (Action::Back, "cancel"),
+            ],
         }
     }
 }

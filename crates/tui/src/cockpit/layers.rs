@@ -1,0 +1,244 @@
+//! Keys by layer: a form, then the input line, then a popup, then the
+//! focused pane; and the answers of the event loop, matched by request id.
+
+use super::{Cockpit, Effect, RequestId};
+use crate::forms::FormReply;
+use crate::input::{InputKind, InputReply};
+use crate::keymap::{Action, Key};
+use crate::overlays::copy::Ask;
+use crate::overlays::{CopyFlow, Overlay, Reply};
+use crate::widgets::Toned;
+
+impl Cockpit {
+    /// A key pressed. Returns the work the loop must do for it.
+    pub fn key(&mut self, key: Key) -> Vec<Effect> {
+        if self.form.is_some() {
+            return self.form_key(key);
+        }
+        if self.input.is_some() {
+            return self.input_key(key);
+        }
+        if self.overlay.is_some() {
+            return self.overlay_key(key);
+        }
+        match self.keymap.action(self.context(), key) {
+            Some(a) => self.action(a),
+            None => Vec::new(),
+        }
+    }
+
+    fn form_key(&mut self, key: Key) -> Vec<Effect> {
+        let Some(form) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        match form.event(key, &self.keymap) {
+            FormReply::Keep => Vec::new(),
+            FormReply::Cancel => {
+                self.form = None;
+                Vec::new()
+            }
+            FormReply::Quit => self.action(Action::Quit),
+            FormReply::Submit(command) => {
+                let id = self.next_id();
+                if let Some(form) = self.form.take() {
+                    self.submitted = Some((id, form));
+                }
+                vec![Effect::Run { id, command }]
+            }
+        }
+    }
+
+    fn overlay_key(&mut self, key: Key) -> Vec<Effect> {
+        let page = self.page;
+        let Some(overlay) = self.overlay.as_mut() else {
+            return Vec::new();
+        };
+        match overlay.event(key, &self.keymap, page) {
+            Reply::Keep => Vec::new(),
+            Reply::Close => {
+                self.overlay = None;
+                Vec::new()
+            }
+            Reply::Quit => {
+                let quit_question = matches!(self.overlay, Some(Overlay::ConfirmQuit(_)));
+                self.overlay = None;
+                if quit_question {
+                    self.quit = true;
+                    return Vec::new();
+                }
+                self.action(Action::Quit)
+            }
+            Reply::Run(command) => {
+                self.overlay = None;
+                self.run(*command)
+            }
+            // Reconcile or adopt straight from the drift report.
+            Reply::Act(a) => {
+                self.overlay = None;
+                self.action(a)
+            }
+            Reply::Copy(ask) => match ask {
+                Ask::Nothing => Vec::new(),
+                Ask::Close => {
+                    self.overlay = None;
+                    Vec::new()
+                }
+                Ask::Quit => {
+                    self.overlay = None;
+                    self.action(Action::Quit)
+                }
+                Ask::Plan(spec) => {
+                    let id = self.next_id();
+                    if let Some(flow) = self.copy_flow() {
+                        flow.request = id;
+                    }
+                    vec![Effect::PlanCopy { id, spec }]
+                }
+                Ask::Run(spec) => {
+                    let id = self.next_id();
+                    if let Some(flow) = self.copy_flow() {
+                        flow.request = id;
+                    }
+                    self.running += 1;
+                    vec![Effect::RunCopy { id, spec }]
+                }
+                Ask::Cancel => vec![Effect::CancelCopy],
+            },
+        }
+    }
+
+    fn input_key(&mut self, key: Key) -> Vec<Effect> {
+        let Some(input) = self.input.as_mut() else {
+            return Vec::new();
+        };
+        let kind = input.kind.clone();
+        match input.event(key, &self.keymap) {
+            InputReply::Nothing => return Vec::new(),
+            InputReply::Cancel => {
+                self.input = None;
+                match kind {
+                    InputKind::Filter => self.set_filter(String::new()),
+                    InputKind::Palette => self.overlay = None,
+                    InputKind::LogSearch => self.logs.search.clear(),
+                }
+                return Vec::new();
+            }
+            InputReply::Accept => {
+                self.input = None;
+                if kind == InputKind::Palette {
+                    return self.run_palette();
+                }
+                if kind == InputKind::LogSearch
+                    && let Some(notice) = self.logs.act(Action::NextMatch, self.page)
+                {
+                    self.toast(notice, false);
+                }
+                return Vec::new();
+            }
+            InputReply::Quit => {
+                self.input = None;
+                return self.action(Action::Quit);
+            }
+            reply @ (InputReply::Up | InputReply::Down) => {
+                if let Some(Overlay::Palette(p)) = &mut self.overlay {
+                    if reply == InputReply::Up {
+                        p.up();
+                    } else {
+                        p.down();
+                    }
+                }
+                return Vec::new();
+            }
+            InputReply::Changed => {}
+        }
+        let text = input.text.clone();
+        match kind {
+            InputKind::Filter => self.set_filter(text),
+            InputKind::Palette => {
+                if let Some(Overlay::Palette(p)) = &mut self.overlay {
+                    p.filter(&text);
+                }
+            }
+            InputKind::LogSearch => self.logs.search = text,
+        }
+        Vec::new()
+    }
+
+    fn set_filter(&mut self, text: String) {
+        if let Some(l) = self.list_mut() {
+            l.set_filter(text);
+        }
+    }
+
+    fn copy_flow(&mut self) -> Option<&mut CopyFlow> {
+        match &mut self.overlay {
+            Some(Overlay::Copy(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The plan of the copy the overlay asked for (request `id`).
+    pub fn copy_planned(&mut self, id: RequestId, plan: Result<kdeck_command::copy::CopyPlan, String>) {
+        if let Some(f) = self.copy_flow()
+            && f.request == id
+        {
+            f.planned(plan);
+        }
+    }
+
+    pub fn copy_progress(&mut self, d: &kdeck_command::copy::Event) {
+        if let Some(f) = self.copy_flow() {
+            f.progress(d);
+        }
+    }
+
+    /// The copy asked for as `id` ended.
+    pub fn copy_finished(&mut self, id: RequestId, ok: bool, message: String) {
+        if let Some(f) = self.copy_flow()
+            && f.request == id
+        {
+            f.finished(ok, message);
+        }
+    }
+
+    /// The command asked for as `id` has ended: say so, and reopen its
+    /// form when it failed.
+    pub fn command_done(&mut self, id: RequestId, verb: &str, ok: bool, message: String) {
+        self.running = self.running.saturating_sub(1);
+        let form = match self.submitted.take() {
+            Some((sent, form)) if sent == id => Some(form),
+            other => {
+                self.submitted = other;
+                None
+            }
+        };
+        if ok {
+            self.toast(format!("{verb}: {message}"), false);
+        } else {
+            if let Some(mut f) = form {
+                f.failure = Some(message.clone());
+                self.form = Some(f);
+            }
+            self.toast(format!("{verb} failed: {message}"), true);
+        }
+    }
+
+    /// The text asked for as `id` (YAML or a description), or why it could
+    /// not be had. An answer to an earlier request is dropped.
+    pub fn fetched(&mut self, id: RequestId, result: Result<Vec<Toned>, String>) {
+        if let Some(Overlay::Text(v)) = &mut self.overlay
+            && v.id == id
+        {
+            v.answered(result);
+        }
+    }
+
+    /// The drift report asked for as `id`.
+    pub fn drift_fetched(&mut self, id: RequestId, report: Result<Vec<kdeck_command::apps::ObjectDrift>, String>) {
+        if let Some(Overlay::Drift(d)) = &mut self.overlay
+            && d.id == id
+        {
+            d.answered(report.as_deref().map_err(Clone::clone), &self.keymap);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The edit form of a stored app: image, env, connectors and YAML overrides;
+//! the command carries only what changed.
+
+use super::{Field, Form, FormKind};
+
+impl Form {
+    /// The stored settings of an app, to change: the command carries what changed.
+    pub fn edit_app(app: &kdeck_model::App) -> Form {
+        use kdeck_model::EnvSource;
+        let env: Vec<String> = app
+            .env
+            .iter()
+            .filter_map(|e| match &e.source {
+                EnvSource::Value(v) => Some(format!("{}={v}", e.name)),
+                _ => None,
+            })
+            .collect();
+        let connectors: Vec<String> = app.connectors.iter().map(kdeck_command::apps::connector_spec).collect();
+        let overrides = app
+            .overrides
+            .as_ref()
+            .and_then(|o| serde_saphyr::to_string(o).ok())
+            .unwrap_or_default();
+        Form::make(
+            format!("edit {}", app.app),
+            FormKind::EditApp(Box::new(app.clone())),
+            vec![
+                Field::new("image", "e.g. ghcr.io/acme/web:1.1", &app.image),
+                Field::lines(
+                    "env",
+                    "NAME=VALUE per line (env from secrets stays as it is); ctrl-s saves",
+                    &env.join("\n"),
+                    3,
+                ),
+                Field::lines(
+                    "connectors",
+                    "NAME:key=value,key=secret:SECRET/KEY per line",
+                    &connectors.join("\n"),
+                    2,
+                ),
+                Field::lines(
+                    "overrides",
+                    "YAML laid over the workload, e.g. spec: {template: {spec: {nodeSelector: {disk: ssd}}}}",
+                    &overrides,
+                    6,
+                ),
+            ],
+        )
+    }
+
+    /// What the edit form changed, against the settings it opened with.
+    pub(super) fn app_edit(&self, old: &kdeck_model::App) -> kdeck_command::apps::AppEdit {
+        use kdeck_model::EnvSource;
+        let lines = |label: &str| -> Vec<String> {
+            self.get(label)
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let env = lines("env");
+        let was: Vec<(String, String)> = old
+            .env
+            .iter()
+            .filter_map(|e| match &e.source {
+                EnvSource::Value(v) => Some((e.name.clone(), v.clone())),
+                _ => None,
+            })
+            .collect();
+        let set_env = env
+            .iter()
+            .filter(|l| {
+                l.split_once('=')
+                    .is_none_or(|(k, v)| !was.iter().any(|(wk, wv)| wk == k && wv == v))
+            })
+            .cloned()
+            .collect();
+        let unset_env = was
+            .iter()
+            .filter(|(k, _)| !env.iter().any(|l| l.split_once('=').is_some_and(|(lk, _)| lk == k)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let conns = lines("connectors");
+        let old_specs: Vec<String> = old.connectors.iter().map(kdeck_command::apps::connector_spec).collect();
+        let connectors = conns.iter().filter(|c| !old_specs.contains(c)).cloned().collect();
+        let remove_connectors = old
+            .connectors
+            .iter()
+            .filter(|c| {
+                !conns
+                    .iter()
+                    .any(|l| l.split_once(':').is_some_and(|(n, _)| n == c.name))
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        let overrides_text = self
+            .fields
+            .iter()
+            .find(|f| f.label == "overrides")
+            .map(Field::text)
+            .unwrap_or_default();
+        let new_overrides = kdeck_command::apps::parse_overrides(&overrides_text).ok().flatten();
+        let image = self.get("image");
+        kdeck_command::apps::AppEdit {
+            app: old.app.to_string(),
+            image: (image != old.image).then_some(image),
+            set_env,
+            unset_env,
+            connectors,
+            remove_connectors,
+            overrides: (new_overrides != old.overrides).then_some(overrides_text),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Popups over the panes, one module each: help, a fetched text (YAML or a
+//! description), a drift report, a question, the palette and the copy flow.
+//! Each reads its keys in its own keymap context and answers with a
+//! [`Reply`] for the shell.
+
+pub mod confirm;
+pub mod copy;
+pub mod drift;
+pub mod help;
+pub mod palette;
+pub mod text;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use crate::component::{Component, Cx};
+use crate::keymap::{Action, Key, Keymap};
+
+pub use confirm::{Confirm, ConfirmQuit};
+pub use copy::CopyFlow;
+pub use drift::DriftView;
+pub use help::Help;
+pub use palette::{Palette, PaletteItem};
+pub use text::TextView;
+
+/// A popup over the panes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help(Help),
+    /// YAML or a description, fetched from the cluster.
+    Text(TextView),
+    /// What differs between a stored app and its cluster.
+    Drift(DriftView),
+    /// A command that changes something, waiting for a yes.
+    Confirm(Confirm),
+    ConfirmQuit(ConfirmQuit),
+    /// Its text is typed in the input line.
+    Palette(Palette),
+    /// Copying apps: targets, plan, progress.
+    Copy(Box<CopyFlow>),
+}
+
+/// What a key did in a popup, for the shell to carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Keep,
+    Close,
+    Quit,
+    /// Run this command (it was confirmed).
+    Run(Box<kdeck_command::Command>),
+    /// Close, then act on the selected app (deploy or adopt from a drift report).
+    Act(Action),
+    /// The copy flow asks for work.
+    Copy(copy::Ask),
+}
+
+impl Overlay {
+    /// A key for the popup; `page` is how many rows a page scrolls.
+    pub fn event(&mut self, key: Key, keymap: &Keymap, page: usize) -> Reply {
+        match self {
+            Overlay::Help(h) => h.event(key, keymap, page),
+            Overlay::Text(v) => v.event(key, keymap, page),
+            Overlay::Drift(d) => d.event(key, keymap, page),
+            Overlay::Confirm(c) => c.event(key, keymap),
+            Overlay::ConfirmQuit(q) => q.event(key, keymap),
+            // The palette's keys go to the input line.
+            Overlay::Palette(_) => Reply::Keep,
+            Overlay::Copy(flow) => Reply::Copy(flow.event(key, keymap)),
+        }
+    }
+
+    fn component(&self) -> &dyn Component {
+        match self {
+            Overlay::Help(h) => h,
+            Overlay::Text(v) => v,
+            Overlay::Drift(d) => d,
+            Overlay::Confirm(c) => c,
+            Overlay::ConfirmQuit(q) => q,
+            Overlay::Palette(p) => p,
+            Overlay::Copy(flow) => flow.as_ref(),
+        }
+    }
+
+    pub fn draw(&self, f: &mut Frame, area: Rect, cx: &Cx) {
+        self.component().draw(f, area, cx);
+    }
+
+    pub fn context(&self) -> crate::keymap::Context {
+        self.component().context()
+    }
+
+    pub fn commands(&self) -> &'static [(Action, &'static str)] {
+        self.component().commands()
+    }
+}
+
+/// Scrolls a text popup by a list action; false when the action is not a scroll.
+pub(crate) fn scroll(at: &mut usize, a: Action, page: usize) -> bool {
+    let page = page.max(1);
+    *at = match a {
+        Action::Down => *at + 1,
+        Action::Up => at.saturating_sub(1),
+        Action::PageDown | Action::HalfPageDown => *at + page,
+        Action::PageUp | Action::HalfPageUp => at.saturating_sub(page),
+        Action::Top => 0,
+        Action::Bottom => usize::MAX / 2,
+        _ => return false,
+    };
+    true
+}
+
+/// The keys of a scrolling popup: scroll actions scroll, the quit chord
+/// quits, any other key closes it.
+pub(crate) fn scroll_or_close(at: &mut usize, key: Key, keymap: &Keymap, page: usize) -> Reply {
+    use crate::keymap::{Context, Typed};
+    match keymap.typed(Context::Overlay, key) {
+        Typed::Action(Action::Quit) => Reply::Quit,
+        Typed::Action(a) if scroll(at, a, page) => Reply::Keep,
+        _ => Reply::Close,
+    }
+}
+
+/// The commands of a scrolling popup, for the key hints.
+pub(crate) const SCROLLING: &[(Action, &str)] = &[(Action::Down, "scroll"), (Action::Back, "close")];

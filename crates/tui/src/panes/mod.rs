@@ -1,0 +1,17 @@
+//! The panes: one module each, each a [`crate::component::Component`] with
+//! its own state; the rows of the list panes are built here from the fleet's
+//! snapshots, and drawn with the shared table.
+
+pub mod apps;
+pub mod builds;
+pub mod logs;
+pub mod pods;
+pub mod routes;
+pub mod tree;
+
+pub use apps::{AppRow, AppsPane};
+pub use builds::{BuildRow, BuildsPane};
+pub use logs::LogsPane;
+pub use pods::{PodRow, PodsPane};
+pub use routes::{RouteRow, RoutesPane};
+pub use tree::{TreePane, TreeRow};
