@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::cli::CliError;
 use crate::svg::to_svg;
 use kdeck_fleet::live::{Fleet, Health, Standing};
 use kdeck_model::{Cluster, SpaceRef};
@@ -39,8 +40,8 @@ async fn until(within: Duration, mut f: impl FnMut() -> bool) -> bool {
 }
 
 /// Writes the screenshots; returns the files written.
-pub async fn write(clusters: &[Cluster], dir: &Path) -> Result<Vec<PathBuf>, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+pub async fn write(clusters: &[Cluster], dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| CliError::failed(format!("{}: {e}", dir.display())))?;
     let (tx, _rx) = tokio::sync::mpsc::channel(1024);
     let fleet = Fleet::start(clusters, &[], tx);
     if !until(Duration::from_secs(30), || {
@@ -48,7 +49,7 @@ pub async fn write(clusters: &[Cluster], dir: &Path) -> Result<Vec<PathBuf>, Str
     })
     .await
     {
-        return Err("the demo clusters did not all come live within 30 s".into());
+        return Err(CliError::failed("the demo clusters did not all come live within 30 s"));
     }
     let theme = Theme::dark();
     let mut c = Cockpit::new(Keymap::default_map(), time::OffsetDateTime::now_utc(), 10_000);
@@ -56,9 +57,10 @@ pub async fn write(clusters: &[Cluster], dir: &Path) -> Result<Vec<PathBuf>, Str
     c.set_fleet(fleet.snapshot());
     c.refresh();
     let mut written = Vec::new();
-    let mut shot = |name: &str, c: &Cockpit| -> Result<(), String> {
+    let mut shot = |name: &str, c: &Cockpit| -> Result<(), CliError> {
         let path = dir.join(format!("{name}.svg"));
-        std::fs::write(&path, to_svg(&render(c, &theme, W, H))).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(&path, to_svg(&render(c, &theme, W, H)))
+            .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
         written.push(path);
         Ok(())
     };
@@ -77,7 +79,9 @@ pub async fn write(clusters: &[Cluster], dir: &Path) -> Result<Vec<PathBuf>, Str
     })
     .await;
     if !live {
-        return Err("the pods and builds of prod-eu1/shop-prod did not arrive within 20 s".into());
+        return Err(CliError::failed(
+            "the pods and builds of prod-eu1/shop-prod did not arrive within 20 s",
+        ));
     }
     c.set_fleet(fleet.snapshot());
     c.refresh();

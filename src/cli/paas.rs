@@ -120,7 +120,7 @@ pub struct EditArgs {
 impl EditArgs {
     /// The command, with the overrides file read in: the journal keeps what
     /// was applied, not a path that may change.
-    pub fn command(&self) -> Result<Command, String> {
+    pub fn command(&self) -> Result<Command, CliError> {
         let overrides = match self.overrides.as_deref() {
             None if self.clear_overrides => Some(String::new()),
             None => None,
@@ -130,12 +130,17 @@ impl EditArgs {
                     &mut std::io::Read::take(std::io::stdin(), kdeck_command::files::SMALL_LIMIT),
                     &mut s,
                 )
-                .map_err(|e| format!("--overrides -: cannot read stdin: {}", kdeck_model::plain_io(&e)))?;
+                .map_err(|e| {
+                    CliError::usage(format!(
+                        "--overrides -: cannot read stdin: {}",
+                        kdeck_model::plain_io(&e)
+                    ))
+                })?;
                 Some(s)
             }
             Some(path) => Some(
                 kdeck_command::files::read_text(std::path::Path::new(path), kdeck_command::files::SMALL_LIMIT)
-                    .map_err(|why| format!("--overrides {path}: cannot read it: {why}"))?,
+                    .map_err(|why| CliError::usage(format!("--overrides {path}: cannot read it: {why}")))?,
             ),
         };
         // Checked here, so that a file that is not good YAML never reaches
@@ -144,10 +149,10 @@ impl EditArgs {
             && let Err(e) = serde_saphyr::from_str::<serde_json::Value>(text)
         {
             let name = if path == "-" { "stdin" } else { path };
-            return Err(format!(
+            return Err(CliError::usage(format!(
                 "--overrides {}; give a YAML mapping laid over the workload",
                 kdeck_command::files::yaml_problem_in(name, &e)
-            ));
+            )));
         }
         Ok(Command::EditApp(kdeck_command::apps::AppEdit {
             app: self.app.clone(),

@@ -19,42 +19,57 @@ fn mib(n: u64) -> String {
     }
 }
 
-/// The text of a file, or why it cannot be read, in words: a missing file,
-/// a directory, a FIFO or a device (never read, so `/dev/zero` cannot fill
+/// Why a file a user gave cannot be read, in words that end in what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("no such file; check the path")]
+    Missing,
+    #[error("is a directory; give a file")]
+    Directory,
+    #[error("is not a regular file (a FIFO, a socket or a device); give a file")]
+    NotAFile,
+    #[error("is {}; kdeck reads files of this kind up to {}", mib(*.size), mib(*.limit))]
+    TooLarge { size: u64, limit: u64 },
+    /// It grew past the limit while it was read.
+    #[error("is larger than {}, the most kdeck reads of this kind", mib(*.limit))]
+    Grew { limit: u64 },
+    #[error("is not UTF-8 text")]
+    NotText,
+    #[error("{0}")]
+    Io(String),
+}
+
+/// The text of a file, or why it cannot be read: a missing file, a
+/// directory, a FIFO or a device (never read, so `/dev/zero` cannot fill
 /// the memory), a file over `limit`, or one that is not UTF-8.
-pub fn read_text(path: &Path, limit: u64) -> Result<String, String> {
-    String::from_utf8(read_bytes(path, limit)?).map_err(|_| "is not UTF-8 text".to_string())
+pub fn read_text(path: &Path, limit: u64) -> Result<String, FileError> {
+    String::from_utf8(read_bytes(path, limit)?).map_err(|_| FileError::NotText)
 }
 
 /// [`read_text`] for files that need not be text (certificates).
-pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
+    let io = |e: std::io::Error| FileError::Io(kdeck_model::plain_io(&e));
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file; check the path".to_string(),
-        _ => kdeck_model::plain_io(&e),
+        std::io::ErrorKind::NotFound => FileError::Missing,
+        _ => io(e),
     })?;
     if meta.is_dir() {
-        return Err("is a directory; give a file".into());
+        return Err(FileError::Directory);
     }
     if !meta.is_file() {
-        return Err("is not a regular file (a FIFO, a socket or a device); give a file".into());
+        return Err(FileError::NotAFile);
     }
     if meta.len() > limit {
-        return Err(format!(
-            "is {}; kdeck reads files of this kind up to {}",
-            mib(meta.len()),
-            mib(limit)
-        ));
+        return Err(FileError::TooLarge {
+            size: meta.len(),
+            limit,
+        });
     }
-    let f = std::fs::File::open(path).map_err(|e| kdeck_model::plain_io(&e))?;
+    let f = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
-    f.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| kdeck_model::plain_io(&e))?;
+    f.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > limit {
-        return Err(format!(
-            "is larger than {}, the most kdeck reads of this kind",
-            mib(limit)
-        ));
+        return Err(FileError::Grew { limit });
     }
     Ok(bytes)
 }
@@ -110,19 +125,20 @@ mod tests {
 
     #[test]
     fn fifos_devices_and_large_files_are_not_read() {
-        let e = read_text(Path::new("/dev/zero"), SMALL_LIMIT).unwrap_err();
+        let e = read_text(Path::new("/dev/zero"), SMALL_LIMIT).unwrap_err().to_string();
         assert!(e.contains("not a regular file"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         let big = dir.path().join("big");
         std::fs::write(&big, vec![b'a'; 5000]).unwrap();
-        let e = read_text(&big, 4096).unwrap_err();
+        let e = read_text(&big, 4096).unwrap_err().to_string();
         assert!(e.contains("up to 4 KiB"), "{e}");
         assert!(
             read_text(&dir.path().join("nope"), 10)
                 .unwrap_err()
+                .to_string()
                 .contains("no such file")
         );
-        assert!(read_text(dir.path(), 10).unwrap_err().contains("directory"));
+        assert!(read_text(dir.path(), 10).unwrap_err().to_string().contains("directory"));
     }
 
     #[test]

@@ -17,6 +17,18 @@ use secrecy::ExposeSecret;
 use kdeck_model::cluster::{AuthProvider, ExecPlugin};
 use kdeck_model::{ClusterAuth, TlsSettings};
 
+/// What is wrong with one entry of a kubeconfig (a user, a cluster), in
+/// words that become part of its [`KubeconfigError`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+struct EntryError(String);
+
+impl From<String> for EntryError {
+    fn from(s: String) -> Self {
+        EntryError(s)
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KubeconfigError {
     #[error("{file}: cannot read: {reason}")]
@@ -92,7 +104,7 @@ fn parse_file(path: &Path) -> Result<Kubeconfig, KubeconfigError> {
     let text = crate::files::read_text(path, crate::files::KUBECONFIG_LIMIT).map_err(|reason| {
         KubeconfigError::Unreadable {
             file: file.clone(),
-            reason: reason.replace("give a file", "give a kubeconfig file"),
+            reason: reason.to_string().replace("give a file", "give a kubeconfig file"),
         }
     })?;
     if text.trim().is_empty() {
@@ -285,7 +297,7 @@ impl Merged {
                         name: user.into(),
                     })?;
                 let info = u.auth_info.clone().unwrap_or_default();
-                convert_auth(user, &info, &dir_of(&u_src.path)).map_err(entry_err)?
+                convert_auth(user, &info, &dir_of(&u_src.path)).map_err(|e| entry_err(e.0))?
             }
         };
         Ok(ResolvedContext {
@@ -325,22 +337,22 @@ fn resolve_path(dir: &Path, p: &str) -> PathBuf {
 }
 
 /// Reads a referenced file and returns it base64-encoded.
-fn read_b64(dir: &Path, p: &str) -> Result<String, String> {
+fn read_b64(dir: &Path, p: &str) -> Result<String, EntryError> {
     let path = resolve_path(dir, p);
     let bytes = crate::files::read_bytes(&path, crate::files::SMALL_LIMIT)
         .map_err(|why| format!("file {}: {why}", path.display()))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
-fn check_base64(d: &str) -> Result<String, String> {
+fn check_base64(d: &str) -> Result<String, EntryError> {
     let clean: String = d.chars().filter(|c| !c.is_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
         .decode(&clean)
         .map(|_| clean)
-        .map_err(|e| format!("is not valid base64: {e}"))
+        .map_err(|e| EntryError(format!("is not valid base64: {e}")))
 }
 
-fn convert_auth(user: &str, info: &AuthInfo, dir: &Path) -> Result<ClusterAuth, String> {
+fn convert_auth(user: &str, info: &AuthInfo, dir: &Path) -> Result<ClusterAuth, EntryError> {
     let client_certificate_data = match (&info.client_certificate_data, &info.client_certificate) {
         (Some(d), _) if !d.is_empty() => {
             Some(check_base64(d).map_err(|e| format!("user {user:?} client-certificate-data {e}"))?)
@@ -358,9 +370,9 @@ fn convert_auth(user: &str, info: &AuthInfo, dir: &Path) -> Result<ClusterAuth, 
         _ => None,
     };
     if client_certificate_data.is_some() != client_key_data.is_some() {
-        return Err(format!(
+        return Err(EntryError::from(format!(
             "user {user:?} has a client certificate without a key, or a key without a certificate"
-        ));
+        )));
     }
     let token_file = info
         .token_file
@@ -387,7 +399,11 @@ fn convert_auth(user: &str, info: &AuthInfo, dir: &Path) -> Result<ClusterAuth, 
                     (Some(n), Some(v)) => {
                         env.insert(n.clone(), v.clone());
                     }
-                    _ => return Err(format!("user {user:?} exec env entries need `name` and `value`")),
+                    _ => {
+                        return Err(EntryError(format!(
+                            "user {user:?} exec env entries need `name` and `value`"
+                        )));
+                    }
                 }
             }
             let interactive_mode = e.interactive_mode.as_ref().map(|m| {

@@ -25,6 +25,9 @@ use kdeck_store::{Batch, Store, StoreError};
 
 pub use summary::summary;
 
+mod command;
+pub use command::Command;
+
 /// The journal of kdeck's commands.
 pub type Journal = kdeck_store::journal::Journal<Command>;
 /// One command in the journal, with how it ended.
@@ -60,219 +63,6 @@ pub(crate) fn cluster_of(ex: &Executor, name: &str) -> Result<kdeck_model::Clust
     })
 }
 
-/// Everything kdeck can be asked to change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Command {
-    /// Store the contexts of kubeconfig files as clusters.
-    ImportClusters {
-        /// Absolute paths, merged in order as `KUBECONFIG` would.
-        files: Vec<String>,
-        /// Contexts to import; all when empty.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        contexts: Vec<String>,
-        /// Refresh the credentials of contexts imported before.
-        #[serde(default)]
-        update: bool,
-    },
-    /// Forget a cluster and everything stored for it. Changes nothing in it.
-    RemoveCluster {
-        name: String,
-        /// Confirmed: forget the apps stored for it too.
-        #[serde(default)]
-        yes: bool,
-    },
-    /// Create a namespace labelled managed-by kdeck, and store it as a space.
-    CreateSpace {
-        space: String,
-    },
-    /// Store an existing namespace as a space, changing nothing in it.
-    AttachSpace {
-        space: String,
-    },
-    /// Forget a space; the namespace stays as it is.
-    DetachSpace {
-        space: String,
-    },
-    /// Delete the namespace, with everything in it, and forget the space.
-    DeleteSpace {
-        space: String,
-        #[serde(default)]
-        yes: bool,
-    },
-    /// Store an app's settings as a draft; nothing happens in the cluster.
-    CreateApp(apps::NewApp),
-    /// Apply the app's derived objects (server-side apply, manager `kdeck`).
-    DeployApp {
-        app: String,
-        /// Wait this many seconds for the rollout to be ready.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        wait: Option<u64>,
-    },
-    /// Change an app's stored settings (applied by the next deploy).
-    EditApp(apps::AppEdit),
-    /// Copy apps to other spaces, often on other clusters.
-    Copy(copy::CopySpec),
-    /// A merge patch of one object, as an edit of its YAML made it. Carrying
-    /// `metadata.resourceVersion` makes it fail if the object changed since.
-    PatchObject {
-        cluster: String,
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        namespace: String,
-        kind: String,
-        name: String,
-        patch: serde_json::Value,
-    },
-    /// Read an app kdeck did not create into the store, to manage it from now on.
-    AdoptApp {
-        app: String,
-        /// Take the cluster's version over stored settings.
-        #[serde(default)]
-        replace: bool,
-    },
-    ScaleApp {
-        app: String,
-        replicas: u32,
-    },
-    /// Roll the app's pods (a new template annotation).
-    RestartApp {
-        app: String,
-    },
-    /// 0 replicas in the cluster; the settings keep the count.
-    StopApp {
-        app: String,
-    },
-    StartApp {
-        app: String,
-    },
-    /// Delete the app's objects in the cluster; `purge` forgets its settings too.
-    DeleteApp {
-        app: String,
-        #[serde(default)]
-        purge: bool,
-        #[serde(default)]
-        yes: bool,
-    },
-    AddDomain {
-        cluster: String,
-        suffix: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        tls_secret: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        ingress_class: Option<String>,
-    },
-    RemoveDomain {
-        cluster: String,
-        suffix: String,
-    },
-    RemoveRoute {
-        app: String,
-        host: String,
-    },
-    /// A route for an app: `host` empty means `<app>-<space>.<domain>`.
-    AddRoute {
-        app: String,
-        #[serde(default)]
-        host: String,
-        #[serde(default)]
-        shared: bool,
-    },
-    Bind {
-        consumer: String,
-        provider: String,
-        connector: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        prefix: Option<String>,
-    },
-}
-
-impl Command {
-    /// What the command acts on, in words, for the journal and messages.
-    pub fn target(&self) -> String {
-        match self {
-            Command::ImportClusters { files, contexts, .. } => {
-                let what = if contexts.is_empty() {
-                    "all contexts".to_string()
-                } else {
-                    contexts.join(",")
-                };
-                format!("{what} of {}", files.join(":"))
-            }
-            Command::RemoveCluster { name, .. } => format!("cluster {name}"),
-            Command::CreateSpace { space }
-            | Command::AttachSpace { space }
-            | Command::DetachSpace { space }
-            | Command::DeleteSpace { space, .. } => format!("space {space}"),
-            Command::CreateApp(n) => format!("app {}", n.app),
-            Command::EditApp(e) => format!("app {}", e.app),
-            Command::DeployApp { app, .. }
-            | Command::AdoptApp { app, .. }
-            | Command::ScaleApp { app, .. }
-            | Command::RestartApp { app }
-            | Command::StopApp { app }
-            | Command::StartApp { app }
-            | Command::DeleteApp { app, .. }
-            | Command::AddRoute { app, .. } => format!("app {app}"),
-            Command::AddDomain { cluster, suffix, .. } | Command::RemoveDomain { cluster, suffix } => {
-                format!("domain {suffix} on {cluster}")
-            }
-            Command::RemoveRoute { app, host } => format!("route {host} of {app}"),
-            Command::Copy(c) => {
-                let from = match (&c.from, c.apps.len()) {
-                    (Some(f), 0) => f.clone(),
-                    (Some(f), n) => format!("{f} and {n} apps"),
-                    (None, n) => format!("{n} apps"),
-                };
-                format!("{from} to {}", c.to.join(","))
-            }
-            Command::PatchObject {
-                cluster,
-                namespace,
-                kind,
-                name,
-                ..
-            } => format!("{} {cluster}/{namespace}/{name}", kind.to_ascii_lowercase()),
-            Command::Bind { consumer, provider, .. } => format!("{consumer} to {provider}"),
-        }
-    }
-
-    /// The command's name as the CLI spells it.
-    pub fn verb(&self) -> &'static str {
-        match self {
-            Command::ImportClusters { .. } => "clusters import",
-            Command::RemoveCluster { .. } => "clusters remove",
-            Command::CreateSpace { .. } => "spaces create",
-            Command::AttachSpace { .. } => "spaces attach",
-            Command::DetachSpace { .. } => "spaces detach",
-            Command::DeleteSpace { .. } => "spaces delete",
-            Command::CreateApp(_) => "apps create",
-            Command::EditApp(_) => "apps edit",
-            Command::DeployApp { .. } => "apps deploy",
-            Command::AdoptApp { .. } => "apps adopt",
-            Command::ScaleApp { .. } => "apps scale",
-            Command::RestartApp { .. } => "apps restart",
-            Command::StopApp { .. } => "apps stop",
-            Command::StartApp { .. } => "apps start",
-            Command::DeleteApp { .. } => "apps delete",
-            Command::AddDomain { .. } => "domains add",
-            Command::RemoveDomain { .. } => "domains remove",
-            Command::RemoveRoute { .. } => "routes remove",
-            Command::AddRoute { .. } => "routes add",
-            Command::Bind { .. } => "bind",
-            Command::PatchObject { .. } => "edit",
-            Command::Copy(_) => "copy",
-        }
-    }
-
-    /// Commands that lose something unless confirmed.
-    pub fn is_destructive(&self) -> bool {
-        matches!(
-            self,
-            Command::RemoveCluster { .. } | Command::DeleteSpace { .. } | Command::DeleteApp { .. }
-        )
-    }
-}
-
 /// The command layer's error: why a command did not apply, in words; the
 /// kind decides the exit code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -290,6 +80,12 @@ impl Failure {
             reason: reason.into(),
             code: None,
         }
+    }
+}
+
+impl From<kdeck_fleet::Problem> for Failure {
+    fn from(p: kdeck_fleet::Problem) -> Self {
+        cluster_failure(p)
     }
 }
 

@@ -22,7 +22,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::client::describe;
+use super::client::{Problem, ProblemKind, describe};
 use kdeck_model::Cluster;
 
 /// Whose logs.
@@ -190,21 +190,26 @@ fn selector_string(s: &LabelSelector) -> String {
 }
 
 /// The label selector of an app's pods, trying a Deployment, then a StatefulSet.
-async fn app_selector(client: &kube::Client, cluster: &Cluster, ns: &str, app: &str) -> Result<String, String> {
+async fn app_selector(client: &kube::Client, cluster: &Cluster, ns: &str, app: &str) -> Result<String, Problem> {
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), ns);
     match deployments.get_opt(app).await {
         Ok(Some(d)) => return Ok(selector_string(&d.spec.selector)),
         Ok(None) => {}
-        Err(e) => return Err(describe(cluster, "get deployments", &e).message),
+        Err(e) => return Err(describe(cluster, "get deployments", &e)),
     }
     let sets: Api<StatefulSet> = Api::namespaced(client.clone(), ns);
     match sets.get_opt(app).await {
         Ok(Some(s)) => Ok(selector_string(&s.spec.selector)),
-        Ok(None) => Err(format!(
-            "cluster {}: no app {app} in space {ns} (no Deployment or StatefulSet of that name); `kdeck apps list --space {}/{ns}` lists them",
-            cluster.name, cluster.name
-        )),
-        Err(e) => Err(describe(cluster, "get statefulsets", &e).message),
+        Ok(None) => Err(Problem {
+            cluster: cluster.name.clone(),
+            kind: ProblemKind::Other,
+            message: format!(
+                "cluster {}: no app {app} in space {ns} (no Deployment or StatefulSet of that name); `kdeck apps list --space {}/{ns}` lists them",
+                cluster.name, cluster.name
+            ),
+            code: None,
+        }),
+        Err(e) => Err(describe(cluster, "get statefulsets", &e)),
     }
 }
 
@@ -300,7 +305,7 @@ async fn supervise(client: kube::Client, cluster: Cluster, req: LogRequest, tx: 
             let selector = match app_selector(&client, &cluster, &req.namespace, app).await {
                 Ok(s) => s,
                 Err(why) => {
-                    let _ = tx.send(notice(&whole, LineKind::Error, why)).await;
+                    let _ = tx.send(notice(&whole, LineKind::Error, why.message)).await;
                     return;
                 }
             };

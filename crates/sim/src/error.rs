@@ -150,3 +150,22 @@ impl ApiError {
         v
     }
 }
+
+/// Why the simulator could not do what it was asked outside an API answer:
+/// start (its TLS material), read a fleet file, decode a body, apply a
+/// JSON patch. Inside a request these become the API's Status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SimError(pub String);
+
+impl From<String> for SimError {
+    fn from(s: String) -> Self {
+        SimError(s)
+    }
+}
+
+impl From<&str> for SimError {
+    fn from(s: &str) -> Self {
+        SimError(s.to_string())
+    }
+}

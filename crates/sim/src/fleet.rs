@@ -1,5 +1,6 @@
 //! Seed data for simulated fleets, and churn.
 
+use crate::error::SimError;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ pub enum FleetSize {
 
 impl FleetSize {
     /// `small|medium|large|empty` or a YAML file `{spaces: N, apps: M}`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, SimError> {
         Ok(match s {
             "empty" => Self::Empty,
             "small" => Self::Small,
@@ -273,10 +274,16 @@ mod tests {
             FleetSize::Custom { spaces: 3, apps: 2 }
         );
         std::fs::write(&f, "spaces: x\n").unwrap();
-        assert!(FleetSize::parse(f.to_str().unwrap()).unwrap_err().contains("spaces"));
+        assert!(
+            FleetSize::parse(f.to_str().unwrap())
+                .unwrap_err()
+                .to_string()
+                .contains("spaces")
+        );
         assert!(
             FleetSize::parse("/nope")
                 .unwrap_err()
+                .to_string()
                 .contains("not small, medium or large")
         );
     }

@@ -1,18 +1,19 @@
 //! Patch semantics: JSON patch (RFC 6902) and server-side apply with field
-//! ownership. Merge patch and strategic merge are in [`crate::merge`].
+//! ownership. Merge patch and strategic merge are in the simulator's own `merge` module.
 
+use crate::error::SimError;
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
 pub use crate::merge::{merge_patch, strategic_merge};
 
-fn pointer_parts(path: &str) -> Result<Vec<String>, String> {
+fn pointer_parts(path: &str) -> Result<Vec<String>, SimError> {
     if path.is_empty() {
         return Ok(Vec::new());
     }
     let Some(rest) = path.strip_prefix('/') else {
-        return Err(format!("JSON pointer {path:?} must start with '/'"));
+        return Err(SimError(format!("JSON pointer {path:?} must start with '/'")));
     };
     Ok(rest
         .split('/')
@@ -20,7 +21,7 @@ fn pointer_parts(path: &str) -> Result<Vec<String>, String> {
         .collect())
 }
 
-fn parent_and_key<'a>(doc: &'a mut Value, path: &str) -> Result<(&'a mut Value, String), String> {
+fn parent_and_key<'a>(doc: &'a mut Value, path: &str) -> Result<(&'a mut Value, String), SimError> {
     let mut parts = pointer_parts(path)?;
     let last = parts
         .pop()
@@ -36,13 +37,13 @@ fn parent_and_key<'a>(doc: &'a mut Value, path: &str) -> Result<(&'a mut Value, 
                 a.get_mut(i)
                     .ok_or_else(|| format!("index {i} is out of range in {path:?}"))?
             }
-            _ => return Err(format!("path {path:?} does not exist")),
+            _ => return Err(SimError(format!("path {path:?} does not exist"))),
         };
     }
     Ok((cur, last))
 }
 
-fn add(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
+fn add(doc: &mut Value, path: &str, value: Value) -> Result<(), SimError> {
     if path.is_empty() {
         *doc = value;
         return Ok(());
@@ -60,32 +61,34 @@ fn add(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
             }
             let i: usize = key.parse().map_err(|_| format!("{key:?} is not an array index"))?;
             if i > a.len() {
-                return Err(format!("index {i} is out of range in {path:?}"));
+                return Err(SimError(format!("index {i} is out of range in {path:?}")));
             }
             a.insert(i, value);
             Ok(())
         }
-        _ => Err(format!("path {path:?} does not exist")),
+        _ => Err(SimError(format!("path {path:?} does not exist"))),
     }
 }
 
-fn remove(doc: &mut Value, path: &str) -> Result<Value, String> {
+fn remove(doc: &mut Value, path: &str) -> Result<Value, SimError> {
     let (parent, key) = parent_and_key(doc, path)?;
     match parent {
-        Value::Object(m) => m.remove(&key).ok_or_else(|| format!("path {path:?} does not exist")),
+        Value::Object(m) => m
+            .remove(&key)
+            .ok_or_else(|| SimError(format!("path {path:?} does not exist"))),
         Value::Array(a) => {
             let i: usize = key.parse().map_err(|_| format!("{key:?} is not an array index"))?;
             if i >= a.len() {
-                return Err(format!("index {i} is out of range in {path:?}"));
+                return Err(SimError(format!("index {i} is out of range in {path:?}")));
             }
             Ok(a.remove(i))
         }
-        _ => Err(format!("path {path:?} does not exist")),
+        _ => Err(SimError(format!("path {path:?} does not exist"))),
     }
 }
 
 /// RFC 6902 operations, applied in order; any failure leaves `doc` untouched.
-pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), String> {
+pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), SimError> {
     let ops = ops.as_array().ok_or("a JSON patch must be an array of operations")?;
     let mut work = doc.clone();
     for op in ops {
@@ -129,10 +132,10 @@ pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), String> {
             }
             "test" => {
                 if work.pointer(path) != Some(&value()?) {
-                    return Err(format!("test operation failed at {path:?}"));
+                    return Err(SimError(format!("test operation failed at {path:?}")));
                 }
             }
-            other => return Err(format!("unknown operation {other:?}")),
+            other => return Err(SimError(format!("unknown operation {other:?}"))),
         }
     }
     *doc = work;

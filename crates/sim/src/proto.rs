@@ -3,6 +3,7 @@
 //! simple kinds (Namespace, ConfigMap, Secret, ServiceAccount). Other kinds
 //! answer 415 with the media types that are accepted.
 
+use crate::error::SimError;
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
@@ -123,7 +124,7 @@ fn object_meta(b: &[u8]) -> Option<Value> {
 }
 
 /// Decodes a `k8s\0`-framed object into JSON; `Err` says why it cannot.
-pub fn decode(body: &[u8]) -> Result<Value, String> {
+pub fn decode(body: &[u8]) -> Result<Value, SimError> {
     let inner = body
         .strip_prefix(b"k8s\0")
         .ok_or("a protobuf body must start with the k8s\\0 magic")?;
@@ -195,9 +196,9 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
             }
             ("Namespace" | "ConfigMap" | "Secret" | "ServiceAccount", _, _) => {}
             (other, _, _) => {
-                return Err(format!(
+                return Err(SimError(format!(
                     "protobuf bodies for {other} are not supported; send application/json"
-                ));
+                )));
             }
         }
     }
@@ -250,6 +251,6 @@ mod tests {
         assert!(decode(b"nope").is_err());
         let tm = [bytes(1, b"apps/v1"), bytes(2, b"Deployment")].concat();
         let body = [b"k8s\0".to_vec(), bytes(1, &tm), bytes(2, &bytes(2, b"x"))].concat();
-        assert!(decode(&body).unwrap_err().contains("Deployment"));
+        assert!(decode(&body).unwrap_err().to_string().contains("Deployment"));
     }
 }

@@ -2,6 +2,7 @@
 //! certificate for 127.0.0.1 and localhost. kubectl sends credentials only
 //! over TLS, so the simulator speaks HTTPS, and kubeconfigs carry the CA.
 
+use crate::error::SimError;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ impl std::fmt::Debug for SimTls {
     }
 }
 
-pub fn generate() -> Result<SimTls, String> {
+pub fn generate() -> Result<SimTls, SimError> {
     let err = |e: rcgen::Error| format!("cannot make the simulator's certificates: {e}");
     let ca_key = KeyPair::generate().map_err(err)?;
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(err)?;

@@ -145,7 +145,7 @@ pub struct TreeCheck {
 }
 
 /// Compares the store (when it reads) with the backup.
-pub fn compare(store: Result<&Backup, String>, backup: Option<&Backup>) -> CheckReport {
+pub fn compare(store: Result<&Backup, &crate::StoreError>, backup: Option<&Backup>) -> CheckReport {
     let mut names: Vec<String> = backup.map(|b| b.trees.keys().cloned().collect()).unwrap_or_default();
     if let Ok(s) = store {
         names.extend(s.trees.keys().cloned());
@@ -182,7 +182,7 @@ pub fn compare(store: Result<&Backup, String>, backup: Option<&Backup>) -> Check
         .collect();
     CheckReport {
         readable: store.is_ok(),
-        damage: store.err(),
+        damage: store.err().map(ToString::to_string),
         backup_at: backup.map(|b| b.written_at.clone()),
         trees,
     }

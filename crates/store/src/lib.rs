@@ -1,6 +1,6 @@
 //! The embedded store: sled trees, one per entity, with a schema version,
 //! files private to the user, and one owner per data dir that every other
-//! kdeck on it reaches over a Unix socket ([`owner`]).
+//! kdeck on it reaches over a Unix socket (the `owner` module).
 //!
 //! Layout of a data dir:
 //! ```text
@@ -32,6 +32,13 @@ use wire::{Bytes, Request, Response, WireOp};
 
 use kdeck_model::{App, Binding, Catalog, Cluster, Domain, RoleGrant, Route, Solution, Space};
 
+mod dir;
+mod entity;
+mod error;
+pub use dir::*;
+pub use entity::*;
+pub use error::*;
+
 /// The schema this build writes. Bump it and append a step to [`MIGRATIONS`]
 /// when the stored shape changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -46,191 +53,7 @@ pub const MIGRATIONS: &[Migration] = &[|_| Ok(())];
 const META_TREE: &str = "meta";
 const SCHEMA_KEY: &str = "schema_version";
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error(
-        "the kdeck that owns the store in {dir}{} does not answer{}; if it is stopped (Ctrl-Z), bring it back with `fg`, or end it",
-        .pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
-        if *.waited { " in time" } else { "" }
-    )]
-    Unanswered {
-        dir: PathBuf,
-        pid: Option<u32>,
-        waited: bool,
-    },
-    #[error(
-        "the store in {dir} is damaged ({reason}); `kdeck store check` says what {} holds, and `kdeck store restore` builds the store again from it",
-        .backup_at.as_ref().map(|t| format!("the backup from {t}")).unwrap_or_else(|| "its backup".into())
-    )]
-    Damaged {
-        dir: PathBuf,
-        reason: String,
-        backup_at: Option<String>,
-    },
-    #[error("the kdeck that owns the store said: {reason}")]
-    Owner { reason: String },
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("cannot use {dir} as the data dir: {reason}; pass --data-dir DIR (or set KDECK_DATA_DIR) to use another")]
-    DataDir { dir: PathBuf, reason: String },
-    #[error("the store in {dir} cannot be opened: {source}")]
-    Sled { dir: PathBuf, source: sled::Error },
-    #[error("store error: {0}")]
-    Db(#[from] sled::Error),
-    #[error(
-        "the store in {dir} was written by a newer kdeck (schema {found}, this kdeck knows up to {supported}); upgrade kdeck or pass --data-dir DIR"
-    )]
-    NewerSchema { dir: PathBuf, found: u32, supported: u32 },
-    #[error("stored {tree} entry {key:?} cannot be read: {reason}")]
-    Corrupt { tree: String, key: String, reason: String },
-    #[error("cannot encode {tree} entry {key:?}: {reason}")]
-    Encode { tree: String, key: String, reason: String },
-    #[error("migrating the store from schema {from}: {reason}")]
-    Migration { from: u32, reason: String },
-}
-
 pub use kdeck_model::plain_io;
-
-pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-/// Something kept in its own tree under a string key.
-pub trait Entity: Serialize + DeserializeOwned {
-    const TREE: &'static str;
-    fn key(&self) -> String;
-}
-
-impl Entity for Cluster {
-    const TREE: &'static str = "clusters";
-    fn key(&self) -> String {
-        self.name.clone()
-    }
-}
-impl Entity for Space {
-    const TREE: &'static str = "spaces";
-    fn key(&self) -> String {
-        self.space.to_string()
-    }
-}
-impl Entity for App {
-    const TREE: &'static str = "apps";
-    fn key(&self) -> String {
-        self.app.to_string()
-    }
-}
-impl Entity for Route {
-    const TREE: &'static str = "routes";
-    fn key(&self) -> String {
-        Route::key(self)
-    }
-}
-impl Entity for Domain {
-    const TREE: &'static str = "domains";
-    fn key(&self) -> String {
-        Domain::key(self)
-    }
-}
-impl Entity for Binding {
-    const TREE: &'static str = "bindings";
-    fn key(&self) -> String {
-        Binding::key(self)
-    }
-}
-impl Entity for Solution {
-    const TREE: &'static str = "solutions";
-    fn key(&self) -> String {
-        self.name.clone()
-    }
-}
-impl Entity for Catalog {
-    const TREE: &'static str = "catalogs";
-    fn key(&self) -> String {
-        self.name.clone()
-    }
-}
-impl Entity for RoleGrant {
-    const TREE: &'static str = "roles";
-    fn key(&self) -> String {
-        RoleGrant::key(self)
-    }
-}
-
-/// Writes to several trees that land together or not at all.
-#[derive(Debug, Default)]
-pub struct Batch {
-    ops: Vec<Op>,
-}
-
-/// One write: a value to put, or `None` to delete the key.
-#[derive(Debug)]
-struct Op {
-    tree: &'static str,
-    key: Vec<u8>,
-    value: Option<Vec<u8>>,
-}
-
-impl Batch {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    pub fn put<E: Entity>(&mut self, e: &E) -> Result<&mut Self, StoreError> {
-        let key = e.key();
-        let bytes = encode(E::TREE, &key, e)?;
-        self.ops.push(Op {
-            tree: E::TREE,
-            key: key.into_bytes(),
-            value: Some(bytes),
-        });
-        Ok(self)
-    }
-    pub fn delete<E: Entity>(&mut self, key: &str) -> &mut Self {
-        self.ops.push(Op {
-            tree: E::TREE,
-            key: key.as_bytes().to_vec(),
-            value: None,
-        });
-        self
-    }
-    pub(crate) fn raw(&mut self, tree: &'static str, key: Vec<u8>, value: Option<Vec<u8>>) -> &mut Self {
-        self.ops.push(Op { tree, key, value });
-        self
-    }
-    pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
-    }
-
-    /// The writes as the owner takes them.
-    fn into_wire(self) -> Vec<WireOp> {
-        self.ops
-            .into_iter()
-            .map(|op| WireOp {
-                tree: op.tree.into(),
-                key: Bytes(op.key),
-                value: op.value.map(Bytes),
-            })
-            .collect()
-    }
-}
-
-fn encode<T: Serialize>(tree: &str, key: &str, v: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(v).map_err(|e| StoreError::Encode {
-        tree: tree.into(),
-        key: key.into(),
-        reason: e.to_string(),
-    })
-}
-
-fn decode<T: DeserializeOwned>(tree: &str, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        tree: tree.into(),
-        key: String::from_utf8_lossy(key).into_owned(),
-        reason: e.to_string(),
-    })
-}
 
 /// The open store. Cheap to clone; all clones share one way to the database:
 /// this process owns it, or asks the kdeck that does.
@@ -251,153 +74,6 @@ struct Inner {
 enum Mode {
     Owner(owner::Owner),
     Client(owner::Client),
-}
-
-/// Where the store lives when neither `--data-dir` nor `KDECK_DATA_DIR` says:
-/// `$XDG_DATA_HOME/kdeck`, else `~/.local/share/kdeck`.
-pub fn default_data_dir() -> Option<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
-        let p = PathBuf::from(x);
-        if p.is_absolute() {
-            return Some(p.join("kdeck"));
-        }
-    }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|h| PathBuf::from(h).join(".local/share/kdeck"))
-}
-
-fn make_private_dir(path: &Path) -> Result<(), StoreError> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
-        .map_err(io_err(path))
-}
-
-/// A data dir (or the store dir in it) must be the user's own and closed to
-/// others: someone else's, or one that group or others may write, is refused
-/// with what to do. One that others may only read is closed to them.
-pub fn check_private_dir(data_dir: &Path, dir: &Path) -> Result<(), StoreError> {
-    let refuse = |reason: String| StoreError::DataDir {
-        dir: data_dir.to_path_buf(),
-        reason,
-    };
-    let meta = fs::metadata(dir).map_err(io_err(dir))?;
-    if !meta.is_dir() {
-        return Err(refuse(format!("{} is not a directory", dir.display())));
-    }
-    let me = rustix::process::getuid().as_raw();
-    if meta.uid() != me {
-        return Err(refuse(format!(
-            "{} belongs to uid {}, not to you (uid {me}); `chown {me} {}` if it is yours",
-            dir.display(),
-            meta.uid(),
-            dir.display()
-        )));
-    }
-    let mode = meta.mode() & 0o777;
-    if mode & 0o022 != 0 {
-        return Err(refuse(format!(
-            "{} may be written by {} (mode {mode:03o}); `chmod 700 {}`",
-            dir.display(),
-            if mode & 0o002 != 0 { "anyone" } else { "its group" },
-            dir.display()
-        )));
-    }
-    if mode & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err(dir))?;
-    }
-    Ok(())
-}
-
-/// Makes every file under `dir` readable by the user only.
-fn tighten(dir: &Path) -> Result<(), StoreError> {
-    for entry in fs::read_dir(dir).map_err(io_err(dir))? {
-        let entry = entry.map_err(io_err(dir))?;
-        let path = entry.path();
-        let ft = entry.file_type().map_err(io_err(&path))?;
-        if ft.is_symlink() {
-            continue;
-        }
-        let mode = if ft.is_dir() { 0o700 } else { 0o600 };
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).map_err(io_err(&path))?;
-        if ft.is_dir() {
-            tighten(&path)?;
-        }
-    }
-    Ok(())
-}
-
-/// The schema version recorded in a database (0 when none is).
-fn read_schema_version(db: &sled::Db) -> Result<u32, StoreError> {
-    let meta = db.open_tree(META_TREE)?;
-    Ok(match meta.get(SCHEMA_KEY)? {
-        Some(v) => {
-            let arr: [u8; 4] = v.as_ref().try_into().map_err(|_| StoreError::Corrupt {
-                tree: META_TREE.into(),
-                key: SCHEMA_KEY.into(),
-                reason: format!("{} bytes where 4 were expected", v.len()),
-            })?;
-            u32::from_be_bytes(arr)
-        }
-        None => 0,
-    })
-}
-
-/// Opens sled in `data_dir/store` and brings its schema up to date: what the
-/// kdeck that takes the lock does.
-fn open_db(data_dir: &Path, migrations: &[Migration]) -> Result<db::Db, StoreError> {
-    let dir = data_dir.join("store");
-    make_private_dir(&dir)?;
-    check_private_dir(data_dir, &dir)?;
-    // Files sled makes later (blobs, new segments) are private from the start.
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-    let db = sled::Config::new()
-        .path(&dir)
-        .mode(sled::Mode::HighThroughput)
-        .open()
-        .map_err(|source| match source {
-            sled::Error::Corruption { .. } => StoreError::Damaged {
-                dir: data_dir.to_path_buf(),
-                reason: source.to_string(),
-                backup_at: Backup::read(data_dir).ok().flatten().map(|b| b.written_at),
-            },
-            source => StoreError::Sled {
-                dir: dir.clone(),
-                source,
-            },
-        })?;
-    tighten(&dir)?;
-    let target = u32::try_from(migrations.len()).unwrap_or(u32::MAX);
-    let mut v = read_schema_version(&db)?;
-    if v > target {
-        return Err(StoreError::NewerSchema {
-            dir: data_dir.to_path_buf(),
-            found: v,
-            supported: target,
-        });
-    }
-    while v < target {
-        let step = migrations[v as usize];
-        step(&db).map_err(|e| StoreError::Migration {
-            from: v,
-            reason: e.to_string(),
-        })?;
-        v += 1;
-        db.open_tree(META_TREE)?.insert(SCHEMA_KEY, &v.to_be_bytes())?;
-        db.flush()?;
-    }
-    Ok(db::Db::new(db, data_dir.join(backup::FILE)))
-}
-
-/// Takes the store over if no kdeck owns it: `None` when one does.
-fn try_own(dir: &Path, socket: &Path, migrations: &[Migration]) -> Result<Option<owner::Owner>, StoreError> {
-    let Some(lock) = owner::try_lock(dir)? else {
-        return Ok(None);
-    };
-    let db = open_db(dir, migrations)?;
-    Ok(Some(owner::Owner::new(lock, db, socket.to_path_buf())?))
 }
 
 impl Store {
@@ -667,7 +343,7 @@ impl Store {
                 | StoreError::Sled { .. }
                 | StoreError::Corrupt { .. }
                 | StoreError::Db(_)),
-            ) => backup::compare(Err(e.to_string()), backup.as_ref()),
+            ) => backup::compare(Err(&e), backup.as_ref()),
             Err(e) => return Err(e),
         })
     }

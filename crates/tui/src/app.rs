@@ -19,7 +19,9 @@ use super::keymap::Key;
 use super::term;
 use super::theme::Theme;
 use crate::cockpit::{Cockpit, Effect, RequestId};
+use crate::error::TuiError;
 use crate::widgets::Toned;
+use kdeck_command::{Failure, FailureKind};
 use kdeck_fleet::live::{Changed, Fleet};
 use kdeck_fleet::logs::LogStream;
 use kdeck_model::clock::SharedClock;
@@ -49,19 +51,29 @@ struct Done {
 
 /// An answer to a request of the cockpit, with the request's id.
 enum Fetched {
-    Text(RequestId, Result<Vec<Toned>, String>),
-    Drift(RequestId, Result<Vec<kdeck_command::apps::ObjectDrift>, String>),
-    CopyPlan(RequestId, Result<kdeck_command::copy::CopyPlan, String>),
+    Text(RequestId, Result<Vec<Toned>, Failure>),
+    Drift(RequestId, Result<Vec<kdeck_command::apps::ObjectDrift>, Failure>),
+    CopyPlan(RequestId, Result<kdeck_command::copy::CopyPlan, Failure>),
+}
+
+/// This cockpit has no store (a read of the live fleet only).
+fn no_store(what: &str) -> Failure {
+    Failure::new(FailureKind::Usage, format!("no store: this cockpit {what}"))
+}
+
+/// A request that got no answer in time.
+fn unanswered(what: &str) -> Failure {
+    Failure::new(FailureKind::Cluster, what)
 }
 
 /// Runs the cockpit until the user quits or a signal ends it. The terminal
 /// is restored on every way out.
 /// `Ok(Some(n))`: signal `n` (SIGTERM, SIGHUP) ended it.
-pub async fn run(opts: Options) -> Result<Option<i32>, String> {
+pub async fn run(opts: Options) -> Result<Option<i32>, TuiError> {
     term::install_panic_hook();
-    let _guard = term::Guard::enter().map_err(|e| format!("cannot take over the terminal: {e}"))?;
+    let _guard = term::Guard::enter().map_err(TuiError::Terminal)?;
     let backend = CrosstermBackend::new(std::io::stdout());
-    let mut terminal = Terminal::new(backend).map_err(|e| e.to_string())?;
+    let mut terminal = Terminal::new(backend).map_err(TuiError::Terminal)?;
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     let reader = term::Reader::spawn(ev_tx);
     let result = event_loop(&mut terminal, opts, ev_rx, Some(&reader), None).await;
@@ -91,10 +103,10 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
     mut ev_rx: mpsc::UnboundedReceiver<Event>,
     reader: Option<&term::Reader>,
     mut on_frame: Option<FrameHook<'_>>,
-) -> Result<Option<i32>, String> {
+) -> Result<Option<i32>, TuiError> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(TuiError::Signals)?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(TuiError::Signals)?;
     let (changed_tx, mut changed_rx) = mpsc::channel::<Changed>(1024);
     // One gateway: the live fleet, the commands and the reads share each
     // cluster's client.
@@ -161,10 +173,12 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
         if dirty || (fleet_dirty && tokio::time::Instant::now() >= due) {
             let started = tokio::time::Instant::now();
             // Follows a resized terminal; a fixed viewport (headless) stays as it is.
-            terminal.autoresize().map_err(|e| e.to_string())?;
+            terminal.autoresize().map_err(|e| TuiError::Draw(e.to_string()))?;
             c.page = page_for(terminal.get_frame().area().height);
             c.refresh();
-            let frame = terminal.draw(|f| draw(f, &c, &theme)).map_err(|e| e.to_string())?;
+            let frame = terminal
+                .draw(|f| draw(f, &c, &theme))
+                .map_err(|e| TuiError::Draw(e.to_string()))?;
             if let Some(hook) = on_frame.as_mut()
                 && hook(frame.buffer, &c)
             {
@@ -299,15 +313,14 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                 }
                 Effect::PlanCopy { id, spec } => {
                     let Some(ex) = opts.executor.clone() else {
-                        c.copy_planned(id, Err("no store: this cockpit cannot copy".into()));
+                        c.copy_planned(id, Err(no_store("cannot copy")));
                         continue;
                     };
                     let tx = fetch_tx.clone();
                     tokio::spawn(async move {
                         let r = tokio::time::timeout(Duration::from_secs(60), kdeck_command::copy::plan(&ex, &spec))
                             .await
-                            .map_err(|_| "no plan within 60 s".to_string())
-                            .and_then(|r| r.map_err(|f| f.reason));
+                            .unwrap_or_else(|_| Err(unanswered("no plan within 60 s")));
                         let _ = tx.send(Fetched::CopyPlan(id, r));
                     });
                 }
@@ -350,15 +363,14 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                 }
                 Effect::Drift { id, app } => {
                     let Some(ex) = opts.executor.clone() else {
-                        c.drift_fetched(id, Err("no store: this cockpit has no settings to compare".into()));
+                        c.drift_fetched(id, Err(no_store("has no settings to compare")));
                         continue;
                     };
                     let tx = fetch_tx.clone();
                     tokio::spawn(async move {
                         let r = tokio::time::timeout(Duration::from_secs(15), kdeck_command::apps::drift(&ex, &app))
                             .await
-                            .map_err(|_| "no answer within 15 s".to_string())
-                            .and_then(|r| r.map_err(|f| f.reason));
+                            .unwrap_or_else(|_| Err(unanswered("no answer within 15 s")));
                         let _ = tx.send(Fetched::Drift(id, r));
                     });
                 }
@@ -386,7 +398,13 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                 }
                 Effect::Fetch { id, what, object } => {
                     let Some(cluster) = fleet.settings(&object.cluster).cloned() else {
-                        c.fetched(id, Err(format!("cluster {} is not in this cockpit", object.cluster)));
+                        c.fetched(
+                            id,
+                            Err(Failure::new(
+                                FailureKind::Usage,
+                                format!("cluster {} is not in this cockpit", object.cluster),
+                            )),
+                        );
                         continue;
                     };
                     let gateway = fleet.gateway().clone();
@@ -398,7 +416,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                             super::fetch::fetch(&gateway, &cluster, what, &object, now),
                         )
                         .await
-                        .unwrap_or_else(|_| Err("no answer within 15 s".into()));
+                        .unwrap_or_else(|_| Err(unanswered("no answer within 15 s")));
                         let _ = tx.send(Fetched::Text(id, r));
                     });
                 }
@@ -462,7 +480,7 @@ async fn edit_yaml<B: ratatui::backend::Backend>(
     let mut refused: Option<String> = None;
     let result = loop {
         if let Err(e) = editor::run(&program, file.path()).await {
-            break (e, true);
+            break (e.to_string(), true);
         }
         let body = match file.read() {
             Ok(t) => editor::body(&t),
@@ -476,7 +494,7 @@ async fn edit_yaml<B: ratatui::backend::Backend>(
         }
         let why = match editor::outcome(&original, &body) {
             Ok(Outcome::Cancelled(msg)) => break (format!("edit {what}: {msg}"), false),
-            Err(why) => why,
+            Err(why) => why.to_string(),
             Ok(Outcome::Patch(patch)) => {
                 println!("kdeck: applying the edit to {what}…");
                 let cmd = kdeck_command::Command::PatchObject {
@@ -490,7 +508,7 @@ async fn edit_yaml<B: ratatui::backend::Backend>(
                     Err(_) => break (format!("edit {what}: no answer within 30 s"), true),
                     Ok(Err(e)) => break (format!("edit {what}: the journal cannot be written: {e}"), true),
                     Ok(Ok(entry)) => match entry.status {
-                        kdeck_command::Status::Failed { reason, .. } => reason,
+                        kdeck_command::Status::Failed { .. } => kdeck_command::summary(&entry),
                         _ => break (format!("edit {what}: patched"), false),
                     },
                 }

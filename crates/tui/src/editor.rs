@@ -7,6 +7,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::error::EditError;
+
 use serde_json::Value;
 
 use kdeck_model::merge::merge_patch_between;
@@ -63,22 +65,22 @@ pub enum Outcome {
 
 /// Reads the saved body against the original object. The patch carries the
 /// original's resourceVersion, so a stale edit is refused by the server.
-pub fn outcome(original: &Value, body: &str) -> Result<Outcome, String> {
+pub fn outcome(original: &Value, body: &str) -> Result<Outcome, EditError> {
     if body.trim().is_empty() {
         return Ok(Outcome::Cancelled("the file was emptied: nothing applied"));
     }
-    let edited: Value = serde_saphyr::from_str(body).map_err(|e| format!("the file is not YAML: {e}"))?;
+    let edited: Value = serde_saphyr::from_str(body).map_err(|e| EditError::NotYaml(e.to_string()))?;
     if !edited.is_object() {
-        return Err("the file must hold one object (a mapping)".into());
+        return Err(EditError::NotAnObject);
     }
     for (field, what) in [("kind", "kind"), ("apiVersion", "apiVersion")] {
         if edited.get(field) != original.get(field) {
-            return Err(format!("{what} cannot be changed by an edit; put it back"));
+            return Err(EditError::Fixed(what.to_string()));
         }
     }
     for field in ["name", "namespace"] {
         if edited["metadata"].get(field) != original["metadata"].get(field) {
-            return Err(format!("metadata.{field} cannot be changed by an edit; put it back"));
+            return Err(EditError::Fixed(format!("metadata.{field}")));
         }
     }
     let mut patch = merge_patch_between(original, &edited);
@@ -147,7 +149,7 @@ pub fn editor() -> String {
 }
 
 /// Runs the editor on the file, with the terminal as it is, and waits.
-pub async fn run(editor: &str, file: &Path) -> Result<(), String> {
+pub async fn run(editor: &str, file: &Path) -> Result<(), EditError> {
     let status = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{editor} \"$@\""))
@@ -155,13 +157,17 @@ pub async fn run(editor: &str, file: &Path) -> Result<(), String> {
         .arg(file)
         .status()
         .await
-        .map_err(|e| format!("cannot start the editor {editor:?}: {e}"))?;
+        .map_err(|e| EditError::Start {
+            editor: editor.to_string(),
+            reason: e.to_string(),
+        })?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "the editor {editor:?} ended with {status}; nothing applied (set $EDITOR to change it)"
-        ))
+        Err(EditError::Failed {
+            editor: editor.to_string(),
+            status: status.to_string(),
+        })
     }
 }
 
@@ -202,13 +208,14 @@ mod tests {
     #[test]
     fn bad_edits_say_why_and_the_reopened_file_keeps_the_text() {
         let original = editable(deploy());
-        let e = outcome(&original, "spec: [unclosed").unwrap_err();
+        let e = outcome(&original, "spec: [unclosed").unwrap_err().to_string();
         assert!(e.starts_with("the file is not YAML"), "{e}");
         let yaml = serde_saphyr::to_string(&original).unwrap();
         let renamed = yaml.replace("name: web\n  namespace", "name: web2\n  namespace");
         assert!(
             outcome(&original, &renamed)
                 .unwrap_err()
+                .to_string()
                 .contains("metadata.name cannot be changed")
         );
         let doc = document(

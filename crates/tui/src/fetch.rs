@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use kdeck_command::{Failure, FailureKind};
 use kdeck_fleet::Gateway;
 use kdeck_fleet::gateway::EventView;
 use kdeck_model::Cluster;
@@ -18,16 +19,20 @@ pub async fn fetch(
     what: FetchKind,
     o: &ObjectRef,
     now: time::OffsetDateTime,
-) -> Result<Vec<Toned>, String> {
+) -> Result<Vec<Toned>, Failure> {
     let v = gateway
         .read(cluster, o.kind, &o.namespace, &o.name)
-        .await
-        .map_err(|p| p.message)?
-        .ok_or_else(|| format!("{} {} is not there (any more)", o.kind.to_ascii_lowercase(), o.name))?;
+        .await?
+        .ok_or_else(|| {
+            Failure::new(
+                FailureKind::Usage,
+                format!("{} {} is not there (any more)", o.kind.to_ascii_lowercase(), o.name),
+            )
+        })?;
     let namespaced = kdeck_fleet::kinds::resource(o.kind).is_some_and(|r| r.1);
     match what {
         FetchKind::Yaml => {
-            let text = serde_saphyr::to_string(&v).map_err(|e| e.to_string())?;
+            let text = serde_saphyr::to_string(&v).map_err(|e| Failure::new(FailureKind::Invalid, e.to_string()))?;
             // The object's top-level fields are the headings.
             let heads: Vec<String> = v
                 .as_object()

@@ -8,6 +8,8 @@ use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::error::ConfigError;
+
 pub const DEFAULT_YAML: &str = include_str!("../../../keymaps/default.yaml");
 /// Shipped keymaps, by name: the default and the overlays.
 pub const SHIPPED: &[(&str, &str)] = &[
@@ -254,7 +256,7 @@ impl Key {
         }
     }
 
-    pub fn parse(s: &str) -> Result<Key, String> {
+    pub fn parse(s: &str) -> Result<Key, ConfigError> {
         let mut key = Key {
             code: KeyName::Esc,
             ctrl: false,
@@ -289,10 +291,10 @@ impl Key {
                 {
                     KeyName::F(n)
                 } else {
-                    return Err(format!(
+                    return Err(ConfigError(format!(
                         "unknown key {s:?}: use a character, or one of {}, f1..f12, with ctrl-/alt-/shift-",
                         NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                    ));
+                    )));
                 }
             }
         };
@@ -591,7 +593,7 @@ mod tests {
         ] {
             assert_eq!(key(s).to_string(), s);
         }
-        assert!(Key::parse("hyper-x").unwrap_err().contains("unknown key"));
+        assert!(Key::parse("hyper-x").unwrap_err().to_string().contains("unknown key"));
         assert!(Key::parse("f13").is_err());
     }
 

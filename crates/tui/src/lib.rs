@@ -12,6 +12,7 @@ pub mod component;
 pub mod config;
 pub mod draw;
 pub mod editor;
+pub mod error;
 pub mod fetch;
 pub mod forms;
 pub mod input;

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::error::ConfigError;
+
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
@@ -91,7 +93,7 @@ struct ThemeFile {
     roles: BTreeMap<String, RoleSpec>,
 }
 
-fn color(s: &str) -> Result<Color, String> {
+fn color(s: &str) -> Result<Color, ConfigError> {
     let c = match s.to_ascii_lowercase().as_str() {
         "reset" | "default" => Color::Reset,
         "black" => Color::Black,
@@ -111,22 +113,22 @@ fn color(s: &str) -> Result<Color, String> {
         "lightcyan" => Color::LightCyan,
         "white" => Color::White,
         hex if hex.starts_with('#') && hex.len() == 7 => {
-            let v = u32::from_str_radix(&hex[1..], 16).map_err(|_| format!("bad colour {s:?}"))?;
+            let v = u32::from_str_radix(&hex[1..], 16).map_err(|_| ConfigError(format!("bad colour {s:?}")))?;
             Color::Rgb((v >> 16) as u8, (v >> 8) as u8, v as u8)
         }
         n => match n.parse::<u8>() {
             Ok(i) => Color::Indexed(i),
             Err(_) => {
-                return Err(format!(
+                return Err(ConfigError(format!(
                     "bad colour {s:?}: use a colour name (red, lightblue…), reset, an index 0-255 or #rrggbb"
-                ));
+                )));
             }
         },
     };
     Ok(c)
 }
 
-fn style(spec: &RoleSpec) -> Result<Style, String> {
+fn style(spec: &RoleSpec) -> Result<Style, ConfigError> {
     match spec {
         RoleSpec::Color(c) => Ok(Style::default().fg(color(c)?)),
         RoleSpec::Full {

@@ -87,7 +87,7 @@ pub(crate) fn edit(ex: &Executor, e: &AppEdit) -> Result<Applied, Failure> {
         settings.overrides = parse_overrides(text)?;
     }
     settings.validate().map_err(|er| invalid(er.to_string()))?;
-    derive::check_workload(&settings).map_err(invalid)?;
+    derive::check_workload(&settings).map_err(|e| invalid(e.to_string()))?;
     let mut batch = Batch::new();
     batch.put(&settings)?;
     let mut items = vec![ItemOutcome::ok(

@@ -178,7 +178,7 @@ impl Cockpit {
     }
 
     /// The plan of the copy the overlay asked for (request `id`).
-    pub fn copy_planned(&mut self, id: RequestId, plan: Result<kdeck_command::copy::CopyPlan, String>) {
+    pub fn copy_planned(&mut self, id: RequestId, plan: Result<kdeck_command::copy::CopyPlan, kdeck_command::Failure>) {
         if let Some(f) = self.copy_flow()
             && f.request == id
         {
@@ -225,7 +225,7 @@ impl Cockpit {
 
     /// The text asked for as `id` (YAML or a description), or why it could
     /// not be had. An answer to an earlier request is dropped.
-    pub fn fetched(&mut self, id: RequestId, result: Result<Vec<Toned>, String>) {
+    pub fn fetched(&mut self, id: RequestId, result: Result<Vec<Toned>, kdeck_command::Failure>) {
         if let Some(Overlay::Text(v)) = &mut self.overlay
             && v.id == id
         {
@@ -234,11 +234,15 @@ impl Cockpit {
     }
 
     /// The drift report asked for as `id`.
-    pub fn drift_fetched(&mut self, id: RequestId, report: Result<Vec<kdeck_command::apps::ObjectDrift>, String>) {
+    pub fn drift_fetched(
+        &mut self,
+        id: RequestId,
+        report: Result<Vec<kdeck_command::apps::ObjectDrift>, kdeck_command::Failure>,
+    ) {
         if let Some(Overlay::Drift(d)) = &mut self.overlay
             && d.id == id
         {
-            d.answered(report.as_deref().map_err(Clone::clone), &self.keymap);
+            d.answered(report.as_deref(), &self.keymap);
         }
     }
 }

@@ -273,7 +273,7 @@ impl CopyFlow {
     }
 
     /// The plan came back: the preview to read, or why there is none.
-    pub fn planned(&mut self, plan: Result<CopyPlan, String>) {
+    pub fn planned(&mut self, plan: Result<CopyPlan, kdeck_command::Failure>) {
         let plan = match plan {
             Ok(p) => p,
             Err(e) => {

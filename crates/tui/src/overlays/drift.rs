@@ -34,7 +34,11 @@ impl DriftView {
     }
 
     /// The report came: its lines, or why there is none.
-    pub fn answered(&mut self, report: Result<&[kdeck_command::apps::ObjectDrift], String>, keymap: &Keymap) {
+    pub fn answered(
+        &mut self,
+        report: Result<&[kdeck_command::apps::ObjectDrift], &kdeck_command::Failure>,
+        keymap: &Keymap,
+    ) {
         self.loading = false;
         self.lines = match report {
             Ok(d) => drift_lines(d, keymap),

@@ -36,7 +36,7 @@ impl TextView {
     }
 
     /// The answer came: its lines, or why there are none.
-    pub fn answered(&mut self, result: Result<Vec<Toned>, String>) {
+    pub fn answered(&mut self, result: Result<Vec<Toned>, kdeck_command::Failure>) {
         self.loading = false;
         self.lines = match result {
             Ok(l) => l,

@@ -1,0 +1,69 @@
+//! Discovery: the API groups and resources the simulator serves.
+
+use super::*;
+
+pub(super) fn api_group_list(tekton: bool) -> Value {
+    let groups: Vec<Value> = resources::groups()
+        .into_iter()
+        .filter(|(g, _)| tekton || *g != "tekton.dev")
+        .map(|(g, v)| {
+            let gv = format!("{g}/{v}");
+            json!({"name": g, "versions": [{"groupVersion": gv, "version": v}], "preferredVersion": {"groupVersion": gv, "version": v}})
+        })
+        .collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+pub(super) fn verbs_for(r: &Resource) -> Vec<&'static str> {
+    vec![
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch",
+    ]
+    .into_iter()
+    .filter(|v| r.kind != "Event" || *v != "deletecollection")
+    .collect()
+}
+
+pub(super) fn resource_list(group: &str, version: &str) -> Option<Value> {
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    if group == "autoscaling" {
+        return Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": []}));
+    }
+    let mut out = Vec::new();
+    for r in RESOURCES.iter().filter(|r| r.group == group && r.version == version) {
+        out.push(
+            json!({"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind,
+                        "verbs": verbs_for(r), "shortNames": r.short_names}),
+        );
+        for s in r.subresources {
+            let entry = match *s {
+                "scale" => {
+                    json!({"name": format!("{}/scale", r.plural), "singularName": "", "namespaced": r.namespaced,
+                                  "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]})
+                }
+                "log" => {
+                    json!({"name": format!("{}/log", r.plural), "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]})
+                }
+                _ => {
+                    json!({"name": format!("{}/{s}", r.plural), "singularName": "", "namespaced": r.namespaced, "kind": r.kind,
+                            "verbs": ["get", "patch", "update"]})
+                }
+            };
+            out.push(entry);
+        }
+    }
+    if out.is_empty() {
+        return None;
+    }
+    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": out}))
+}

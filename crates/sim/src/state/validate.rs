@@ -1,0 +1,148 @@
+//! What the API server refuses: names, required fields, typed decoding.
+
+use super::*;
+use crate::error::SimError;
+
+pub(super) fn dns_label_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+pub(super) fn dns_subdomain_ok(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(dns_label_ok)
+}
+
+/// The checks a real server makes that a user trips over: 422 with a cause per field.
+pub(super) fn validate(res: &Resource, name: &str, obj: &Value) -> Result<(), ApiError> {
+    // Shape: the typed kinds must decode as the real server would.
+    if let Err(e) = decode_typed(res.kind, obj) {
+        return Err(ApiError::bad_request(format!("{} in body: {e}", res.qualified_kind())));
+    }
+    let mut causes = Vec::new();
+    let name_ok = if matches!(res.kind, "Namespace" | "Service") {
+        dns_label_ok(name)
+    } else {
+        dns_subdomain_ok(name)
+    };
+    if !name_ok {
+        let rule = if matches!(res.kind, "Namespace" | "Service") {
+            "RFC 1123 label"
+        } else {
+            "RFC 1123 subdomain"
+        };
+        causes.push((
+            "metadata.name".to_string(),
+            format!("Invalid value: \"{name}\": a lowercase {rule} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
+        ));
+    }
+    let pod_spec = match res.kind {
+        "Deployment" | "ReplicaSet" | "StatefulSet" => {
+            if let Some(r) = obj.pointer("/spec/replicas").and_then(Value::as_i64)
+                && r < 0
+            {
+                causes.push((
+                    "spec.replicas".into(),
+                    format!("Invalid value: {r}: must be greater than or equal to 0"),
+                ));
+            }
+            if obj.pointer("/spec/selector").is_none() {
+                causes.push(("spec.selector".into(), "Required value".into()));
+            } else if let Some(Value::Object(ml)) = obj.pointer("/spec/selector/matchLabels") {
+                let tl = obj.pointer("/spec/template/metadata/labels").and_then(Value::as_object);
+                let ok = ml.iter().all(|(k, v)| tl.and_then(|t| t.get(k)) == Some(v));
+                if !ok {
+                    causes.push((
+                        "spec.template.metadata.labels".into(),
+                        "Invalid value: `selector` does not match template `labels`".into(),
+                    ));
+                }
+            }
+            obj.pointer("/spec/template/spec").map(|s| ("spec.template.spec", s))
+        }
+        "Pod" => obj.get("spec").map(|s| ("spec", s)),
+        _ => None,
+    };
+    if matches!(res.kind, "Deployment" | "ReplicaSet" | "StatefulSet" | "Pod") {
+        match pod_spec {
+            None => causes.push((
+                if res.kind == "Pod" {
+                    "spec.containers"
+                } else {
+                    "spec.template.spec.containers"
+                }
+                .to_string(),
+                "Required value".into(),
+            )),
+            Some((prefix, spec)) => {
+                let containers = spec.get("containers").and_then(Value::as_array);
+                match containers {
+                    None => causes.push((format!("{prefix}.containers"), "Required value".into())),
+                    Some(cs) if cs.is_empty() => causes.push((format!("{prefix}.containers"), "Required value".into())),
+                    Some(cs) => {
+                        for (i, c) in cs.iter().enumerate() {
+                            let cname = c.get("name").and_then(Value::as_str).unwrap_or("");
+                            if !dns_label_ok(cname) {
+                                causes.push((
+                                    format!("{prefix}.containers[{i}].name"),
+                                    format!("Invalid value: \"{cname}\": a lowercase RFC 1123 label is required"),
+                                ));
+                            }
+                            if c.get("image")
+                                .and_then(Value::as_str)
+                                .is_none_or(|s| s.trim().is_empty())
+                            {
+                                causes.push((format!("{prefix}.containers[{i}].image"), "Required value".into()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if res.kind == "Service"
+        && let Some(ports) = obj.pointer("/spec/ports").and_then(Value::as_array)
+    {
+        for (i, p) in ports.iter().enumerate() {
+            let n = p.get("port").and_then(Value::as_i64).unwrap_or(0);
+            if !(1..=65535).contains(&n) {
+                causes.push((
+                    format!("spec.ports[{i}].port"),
+                    format!("Invalid value: {n}: must be between 1 and 65535, inclusive"),
+                ));
+            }
+        }
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(res, name, causes))
+    }
+}
+
+pub(super) fn decode_typed(kind: &str, obj: &Value) -> Result<(), SimError> {
+    use k8s_openapi::api::{apps::v1 as apps, core::v1 as core, networking::v1 as net, rbac::v1 as rbac};
+    fn check<T: serde::de::DeserializeOwned>(v: &Value) -> Result<(), SimError> {
+        T::deserialize(v).map(|_| ()).map_err(|e| SimError(e.to_string()))
+    }
+    match kind {
+        "Namespace" => check::<core::Namespace>(obj),
+        "Pod" => check::<core::Pod>(obj),
+        "Service" => check::<core::Service>(obj),
+        "ConfigMap" => check::<core::ConfigMap>(obj),
+        "Secret" => check::<core::Secret>(obj),
+        "PersistentVolumeClaim" => check::<core::PersistentVolumeClaim>(obj),
+        "ServiceAccount" => check::<core::ServiceAccount>(obj),
+        "Deployment" => check::<apps::Deployment>(obj),
+        "ReplicaSet" => check::<apps::ReplicaSet>(obj),
+        "StatefulSet" => check::<apps::StatefulSet>(obj),
+        "Ingress" => check::<net::Ingress>(obj),
+        "Role" => check::<rbac::Role>(obj),
+        "RoleBinding" => check::<rbac::RoleBinding>(obj),
+        "ClusterRole" => check::<rbac::ClusterRole>(obj),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,381 @@
+//! Writes: create, update, patch and delete, with finalizers, owners and
+//! the dependents a delete takes or orphans.
+
+use super::*;
+
+impl State {
+    pub fn create(&mut self, res_id: ResId, ns: &str, mut obj: Value, manager: &str) -> Result<Arc<Value>, ApiError> {
+        let res = resources::get(res_id);
+        if !obj.is_object() {
+            return Err(ApiError::bad_request("the body must be a JSON object"));
+        }
+        if let Some(body_ns) = meta(&obj).get("namespace").and_then(Value::as_str)
+            && res.namespaced
+            && !body_ns.is_empty()
+            && body_ns != ns
+        {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+        let name = name_of(&obj).to_string();
+        let name = if name.is_empty() {
+            match meta(&obj).get("generateName").and_then(Value::as_str) {
+                Some(g) if !g.is_empty() => {
+                    let n = format!("{g}{}", random_suffix(5));
+                    meta_mut(&mut obj).insert("name".into(), json!(n));
+                    n
+                }
+                _ => {
+                    return Err(ApiError::invalid(
+                        res,
+                        "",
+                        vec![(
+                            "metadata.name".into(),
+                            "Required value: name or generateName is required".into(),
+                        )],
+                    ));
+                }
+            }
+        } else {
+            name
+        };
+        validate(res, &name, &obj)?;
+        self.check_namespace(res, ns)?;
+        if self.get(res_id, if res.namespaced { ns } else { "" }, &name).is_some() {
+            return Err(ApiError::already_exists(res, &name));
+        }
+        if has_status_subresource(res) && res.kind != "Namespace" && res.kind != "Pod" {
+            // Status is the controllers' to write.
+            if let Value::Object(m) = &mut obj {
+                m.remove("status");
+            }
+        }
+        let fields = field_paths(&obj);
+        Ok(self.insert_new(
+            res_id,
+            if res.namespaced { ns } else { "" },
+            obj,
+            manager,
+            "Update",
+            fields,
+        ))
+    }
+
+    /// PUT: replaces the object; `status` says whether it is the status subresource.
+    pub fn update(
+        &mut self,
+        res_id: ResId,
+        ns: &str,
+        name: &str,
+        mut obj: Value,
+        status: bool,
+        manager: &str,
+    ) -> Result<Arc<Value>, ApiError> {
+        let res = resources::get(res_id);
+        let ns = if res.namespaced { ns } else { "" };
+        if !obj.is_object() {
+            return Err(ApiError::bad_request("the body must be a JSON object"));
+        }
+        let body_name = name_of(&obj);
+        if !body_name.is_empty() && body_name != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        let Some(old) = self.get(res_id, ns, name).cloned() else {
+            return Err(ApiError::not_found(res, name));
+        };
+        if let Some(rv) = meta(&obj).get("resourceVersion").and_then(Value::as_str)
+            && !rv.is_empty()
+            && Some(rv) != meta(&old).get("resourceVersion").and_then(Value::as_str)
+        {
+            return Err(ApiError::conflict(res, name));
+        }
+        meta_mut(&mut obj).insert("name".into(), json!(name));
+        if status {
+            let mut merged = (*old).clone();
+            merged["status"] = obj.get("status").cloned().unwrap_or(Value::Null);
+            obj = merged;
+        } else if has_status_subresource(res) {
+            obj["status"] = old.get("status").cloned().unwrap_or(Value::Null);
+            if obj["status"].is_null()
+                && let Value::Object(m) = &mut obj
+            {
+                m.remove("status");
+            }
+        }
+        validate(res, name, &obj)?;
+        if !manager.is_empty() {
+            let changed = changed_paths(&old, &obj);
+            obj["metadata"]["managedFields"] = old["metadata"].get("managedFields").cloned().unwrap_or(json!([]));
+            take_ownership(&mut obj, manager, "Update", changed, res, true);
+        }
+        Ok(self.replace_stored(res_id, ns, &old, obj))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn patch(
+        &mut self,
+        res_id: ResId,
+        ns: &str,
+        name: &str,
+        ptype: PatchType,
+        body: &Value,
+        manager: &str,
+        force: bool,
+        status: bool,
+    ) -> Result<Arc<Value>, ApiError> {
+        let res = resources::get(res_id);
+        let ns = if res.namespaced { ns } else { "" };
+        let old = self.get(res_id, ns, name).cloned();
+        if ptype == PatchType::Apply {
+            return self.apply(res_id, ns, name, old, body, manager, force, status);
+        }
+        let Some(old) = old else {
+            return Err(ApiError::not_found(res, name));
+        };
+        let mut obj = (*old).clone();
+        match ptype {
+            PatchType::Merge => patch::merge_patch(&mut obj, body),
+            PatchType::Strategic => patch::strategic_merge(&mut obj, body),
+            PatchType::Json => patch::json_patch(&mut obj, body).map_err(|e| ApiError::new(422, "Invalid", e.0))?,
+            PatchType::Apply => {}
+        }
+        if let Some(rv) = body.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+            && rv != meta(&old).get("resourceVersion").and_then(Value::as_str).unwrap_or("")
+        {
+            return Err(ApiError::conflict(res, name));
+        }
+        if status {
+            let mut merged = (*old).clone();
+            merged["status"] = obj.get("status").cloned().unwrap_or(Value::Null);
+            obj = merged;
+        } else if has_status_subresource(res) && res.kind != "Pod" {
+            match old.get("status") {
+                Some(s) => obj["status"] = s.clone(),
+                None => {
+                    if let Value::Object(m) = &mut obj {
+                        m.remove("status");
+                    }
+                }
+            }
+        }
+        if name_of(&obj) != name {
+            return Err(ApiError::bad_request("metadata.name cannot be changed by a patch"));
+        }
+        validate(res, name, &obj)?;
+        if !manager.is_empty() {
+            let changed = changed_paths(&old, &obj);
+            take_ownership(&mut obj, manager, "Update", changed, res, true);
+        }
+        Ok(self.replace_stored(res_id, ns, &old, obj))
+    }
+
+    pub fn delete(&mut self, res_id: ResId, ns: &str, name: &str, opts: &DeleteOptions) -> Result<Deleted, ApiError> {
+        let res = resources::get(res_id);
+        let ns = if res.namespaced { ns } else { "" };
+        let Some(old) = self.get(res_id, ns, name).cloned() else {
+            return Err(ApiError::not_found(res, name));
+        };
+        let m = meta(&old);
+        for (wanted, field, what) in [
+            (&opts.precondition_uid, "uid", "UID"),
+            (&opts.precondition_rv, "resourceVersion", "ResourceVersion"),
+        ] {
+            let actual = m.get(field).and_then(Value::as_str).unwrap_or("");
+            if let Some(w) = wanted
+                && w != actual
+            {
+                return Err(ApiError::new(
+                    409,
+                    "Conflict",
+                    format!("Precondition failed: {what} in precondition: {w}, {what} in object meta: {actual}"),
+                ));
+            }
+        }
+        let uid = m.get("uid").and_then(Value::as_str).unwrap_or("").to_string();
+        let policy = opts.propagation.as_deref().unwrap_or("Background");
+        if policy == "Orphan" {
+            self.orphan_dependents(&uid);
+        } else {
+            self.delete_dependents(&uid, opts);
+        }
+        let finalizers = m
+            .get("finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty());
+        let grace = if res.kind == "Pod" {
+            opts.grace_seconds.unwrap_or_else(|| {
+                old.pointer("/spec/terminationGracePeriodSeconds")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(30)
+            })
+        } else {
+            0
+        };
+        if res.kind == "Namespace" || finalizers || grace > 0 {
+            if m.get("deletionTimestamp").is_some() {
+                return Ok(Deleted::Marked(old));
+            }
+            let mut obj = (*old).clone();
+            let mm = meta_mut(&mut obj);
+            mm.insert("deletionTimestamp".into(), json!(now_rfc3339()));
+            if res.kind == "Pod" {
+                mm.insert("deletionGracePeriodSeconds".into(), json!(grace));
+            }
+            if res.kind == "Namespace" {
+                obj["status"] = json!({"phase": "Terminating"});
+            }
+            // Carry the new deletionTimestamp through replace_stored, which keeps the old one.
+            let key = (res_id, ns.to_string(), name.to_string());
+            let rv = self.next_rv();
+            meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
+            let obj = Arc::new(obj);
+            self.objects.insert(key, obj.clone());
+            self.record(res_id, ns, EventType::Modified, obj.clone());
+            return Ok(Deleted::Marked(obj));
+        }
+        Ok(Deleted::Gone(self.remove(res_id, ns, name).unwrap_or(old)))
+    }
+
+    pub(super) fn dependents(&self, uid: &str) -> Vec<Key> {
+        if uid.is_empty() {
+            return Vec::new();
+        }
+        self.objects
+            .iter()
+            .filter(|(_, v)| {
+                meta(v)
+                    .get("ownerReferences")
+                    .and_then(Value::as_array)
+                    .is_some_and(|refs| refs.iter().any(|r| r.get("uid").and_then(Value::as_str) == Some(uid)))
+            })
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    pub(super) fn delete_dependents(&mut self, uid: &str, opts: &DeleteOptions) {
+        for (r, ns, name) in self.dependents(uid) {
+            let child_opts = DeleteOptions {
+                propagation: opts.propagation.clone(),
+                grace_seconds: opts.grace_seconds,
+                ..Default::default()
+            };
+            let _ = self.delete(r, &ns, &name, &child_opts);
+        }
+    }
+
+    pub(super) fn orphan_dependents(&mut self, uid: &str) {
+        for key in self.dependents(uid) {
+            if let Some(old) = self.objects.get(&key).cloned() {
+                let mut obj = (*old).clone();
+                if let Some(Value::Array(refs)) = obj.pointer_mut("/metadata/ownerReferences") {
+                    refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid));
+                }
+                self.replace_stored(key.0, &key.1, &old, obj);
+            }
+        }
+    }
+
+    /// Stores a new object: the write path shared by create, apply-create and controllers.
+    pub(super) fn insert_new(
+        &mut self,
+        res_id: ResId,
+        ns: &str,
+        mut obj: Value,
+        manager: &str,
+        op: &str,
+        fields: BTreeSet<String>,
+    ) -> Arc<Value> {
+        let res = resources::get(res_id);
+        obj["apiVersion"] = json!(res.api_version());
+        obj["kind"] = json!(res.kind);
+        api_defaults(res.kind, &mut obj);
+        let rv = self.next_rv();
+        let name = name_of(&obj).to_string();
+        {
+            let m = meta_mut(&mut obj);
+            if res.namespaced {
+                m.insert("namespace".into(), json!(ns));
+            } else {
+                m.remove("namespace");
+            }
+            m.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+            m.insert("creationTimestamp".into(), json!(now_rfc3339()));
+            m.insert("resourceVersion".into(), json!(rv.to_string()));
+            m.remove("deletionTimestamp");
+            m.remove("selfLink");
+            if obj_has_spec(res) {
+                m.insert("generation".into(), json!(1));
+            }
+        }
+        if !manager.is_empty() {
+            set_managed(&mut obj, manager, op, fields, res);
+        }
+        if res.kind == "Namespace" {
+            obj["spec"] = json!({"finalizers": ["kubernetes"]});
+            obj["status"] = json!({"phase": "Active"});
+            let labels = meta_mut(&mut obj).entry("labels").or_insert_with(|| json!({}));
+            labels["kubernetes.io/metadata.name"] = json!(name);
+        }
+        let obj = Arc::new(obj);
+        self.objects.insert((res_id, ns.to_string(), name), obj.clone());
+        self.record(res_id, ns, EventType::Added, obj.clone());
+        obj
+    }
+
+    /// Replaces a stored object, bumping resourceVersion and, on a spec
+    /// change, generation. Removes it when it is being deleted and has no
+    /// finalizers left.
+    pub(super) fn replace_stored(&mut self, res_id: ResId, ns: &str, old: &Value, mut obj: Value) -> Arc<Value> {
+        let res = resources::get(res_id);
+        api_defaults(res.kind, &mut obj);
+        let rv = self.next_rv();
+        let gen_bump = obj_has_spec(res) && spec_part(old) != spec_part(&obj);
+        let name = name_of(old).to_string();
+        {
+            let om = meta(old).clone();
+            let m = meta_mut(&mut obj);
+            for k in [
+                "uid",
+                "creationTimestamp",
+                "name",
+                "namespace",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+            ] {
+                match om.get(k) {
+                    Some(v) => {
+                        m.insert(k.into(), v.clone());
+                    }
+                    None => {
+                        m.remove(k);
+                    }
+                }
+            }
+            m.insert("resourceVersion".into(), json!(rv.to_string()));
+            if obj_has_spec(res) {
+                let g = om.get("generation").and_then(Value::as_i64).unwrap_or(1);
+                m.insert("generation".into(), json!(if gen_bump { g + 1 } else { g }));
+            }
+        }
+        obj["apiVersion"] = json!(res.api_version());
+        obj["kind"] = json!(res.kind);
+        let key = (res_id, ns.to_string(), name);
+        let deleting = meta(&obj).get("deletionTimestamp").is_some();
+        let finalizers_left = meta(&obj)
+            .get("finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty());
+        let obj = Arc::new(obj);
+        if deleting && !finalizers_left && res.kind != "Namespace" && res.kind != "Pod" {
+            self.objects.remove(&key);
+            self.record(res_id, ns, EventType::Deleted, obj.clone());
+        } else {
+            self.objects.insert(key, obj.clone());
+            self.record(res_id, ns, EventType::Modified, obj.clone());
+        }
+        obj
+    }
+}
