@@ -4,11 +4,9 @@
 //! namespace and everything in it.
 
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, DeleteParams, PostParams};
-use serde_json::json;
+use kube::api::{Api, DeleteParams};
 
 use super::{Applied, Executor, Failure, FailureKind, ItemOutcome, cluster_failure};
-use kdeck_fleet::gateway::{FIELD_MANAGER, MANAGED_BY, MANAGED_BY_KDECK};
 use kdeck_fleet::{ProblemKind, describe};
 use kdeck_model::{Cluster, Space, SpaceOrigin, SpaceRef};
 use kdeck_store::Batch;
@@ -51,27 +49,20 @@ pub(super) async fn create(ex: &Executor, space: &str) -> Result<Applied, Failur
     if stored(ex, &sref)?.is_some() {
         return Err(Failure::new(FailureKind::Invalid, format!("{sref} is already a space")));
     }
-    let api = namespaces(ex, &cluster).await?;
-    let ns: Namespace =
-        serde_json::from_value(json!({"metadata": {"name": sref.namespace, "labels": {MANAGED_BY: MANAGED_BY_KDECK}}}))
-            .map_err(|e| Failure::new(FailureKind::Invalid, e.to_string()))?;
-    let pp = PostParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..Default::default()
-    };
-    match api.create(&pp, &ns).await {
-        Ok(_) => {}
-        Err(kube::Error::Api(s)) if s.code == 409 => {
-            return Err(Failure {
-                kind: FailureKind::Cluster,
-                reason: format!(
-                    "namespace {} already exists on cluster {}; `kdeck spaces attach {sref}` adopts it as it is",
-                    sref.namespace, sref.cluster
-                ),
-                code: Some(409),
-            });
-        }
-        Err(e) => return Err(cluster_failure(describe(&cluster, "create namespaces", &e))),
+    let created = ex
+        .gateway()
+        .create_namespace(&cluster, &sref.namespace)
+        .await
+        .map_err(cluster_failure)?;
+    if !created {
+        return Err(Failure {
+            kind: FailureKind::Cluster,
+            reason: format!(
+                "namespace {} already exists on cluster {}; `kdeck spaces attach {sref}` adopts it as it is",
+                sref.namespace, sref.cluster
+            ),
+            code: Some(409),
+        });
     }
     let batch = remember(ex, sref.clone(), SpaceOrigin::Created)?;
     Ok(Applied {

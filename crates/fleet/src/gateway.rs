@@ -9,8 +9,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::core::v1::{Event, Namespace};
-use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
-use serde_json::{Value, json};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use serde_json::Value;
 
 use crate::client::{Problem, ProblemKind, client_for, describe};
 use kdeck_model::Cluster;
@@ -115,23 +115,36 @@ impl Gateway {
         let kind = obj["kind"].as_str().unwrap_or_default();
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default();
+        let Some((ar, _)) = crate::kinds::resource(kind) else {
+            return Err(Problem {
+                cluster: cluster.name.clone(),
+                kind: ProblemKind::Config,
+                message: format!("kdeck cannot apply a {kind}"),
+                code: None,
+            });
+        };
         let api = self.api(cluster, kind, ns).await?;
         api.patch(name, &apply_params(), &Patch::Apply(obj))
             .await
-            .map_err(|e| describe(cluster, &format!("apply {} {name}", kind.to_ascii_lowercase()), &e))
+            .map_err(|e| describe(cluster, &format!("apply {}", ar.plural), &e))
     }
 
-    /// Creates a namespace labelled managed-by kdeck when it is missing
-    /// (server-side apply, so an existing one only gains the label when it
-    /// had none of its own).
-    pub async fn ensure_namespace(&self, cluster: &Cluster, name: &str) -> Result<(), Problem> {
+    /// Creates a namespace labelled managed-by kdeck. `Ok(false)`: it was
+    /// there already (left as it is).
+    pub async fn create_namespace(&self, cluster: &Cluster, name: &str) -> Result<bool, Problem> {
         let api: Api<Namespace> = Api::all(self.client(cluster).await?);
-        let ns = json!({"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": {MANAGED_BY: MANAGED_BY_KDECK}}});
-        api.patch(name, &apply_params(), &Patch::Apply(&ns))
-            .await
-            .map(|_| ())
-            .map_err(|e| describe(cluster, &format!("create namespace {name}"), &e))
+        let mut ns = Namespace::default();
+        ns.metadata.name = Some(name.to_string());
+        ns.metadata.labels = Some([(MANAGED_BY.to_string(), MANAGED_BY_KDECK.to_string())].into());
+        let pp = PostParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        match api.create(&pp, &ns).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
+            Err(e) => Err(describe(cluster, "create namespaces", &e)),
+        }
     }
 
     /// One object as JSON, managedFields stripped; `None` when there is none.

@@ -4,6 +4,10 @@
 //! Every rule returns a [`ValidationError`] that names the field, repeats the
 //! value, says what is wrong in words and, where one exists, proposes a value
 //! that would pass.
+//!
+//! Longer than most files on purpose: every rule of a value a user types
+//! (names, hosts, ports, images, quantities, labels) is here, once, so that
+//! the CLI, the forms and the store refuse the same things in the same words.
 
 use std::fmt;
 

@@ -26,4 +26,40 @@ pub trait Component {
     fn context(&self) -> Context;
     /// The actions it offers, each with a word, for the key hints.
     fn commands(&self) -> &'static [(Action, &'static str)];
+    /// An action read in its context, for the component itself (moving in
+    /// a list, scrolling a log): `true` when it took it. The shell carries
+    /// out the rest, the actions that span components. Popups, forms and the
+    /// input line read keys instead (they take text), each with its own
+    /// `key(key, keymap)`.
+    fn event(&mut self, action: Action, page: usize) -> bool {
+        let _ = (action, page);
+        false
+    }
+}
+
+/// The list moves every table pane takes for itself.
+pub(crate) fn list_event<R: crate::widgets::table::Row>(
+    table: &mut crate::widgets::table::Table<R>,
+    action: Action,
+    page: usize,
+) -> bool {
+    use crate::widgets::table::Nav;
+    match action {
+        Action::Up
+        | Action::Down
+        | Action::Top
+        | Action::Bottom
+        | Action::PageUp
+        | Action::PageDown
+        | Action::HalfPageUp
+        | Action::HalfPageDown => {
+            table.navigate(action, page.max(1));
+            true
+        }
+        Action::SortNext | Action::SortReverse => {
+            table.sort(action == Action::SortReverse);
+            true
+        }
+        _ => false,
+    }
 }

@@ -44,7 +44,7 @@ impl Input {
         Input { kind, text }
     }
 
-    pub fn event(&mut self, key: Key, keymap: &Keymap) -> InputReply {
+    pub fn key(&mut self, key: Key, keymap: &Keymap) -> InputReply {
         match keymap.typed(Context::Input, key) {
             Typed::Action(Action::Enter) => InputReply::Accept,
             Typed::Action(Action::Back) => InputReply::Cancel,

@@ -3,32 +3,17 @@
 
 use super::*;
 
-/// Server-side apply of one object.
-pub(crate) async fn apply(client: &kube::Client, cluster: &Cluster, o: &Value) -> ItemOutcome {
-    apply_gen(client, cluster, o).await.0
+/// Server-side apply of one object, through the gateway.
+pub(crate) async fn apply(ex: &Executor, cluster: &Cluster, o: &Value) -> ItemOutcome {
+    apply_gen(ex, cluster, o).await.0
 }
 
 /// Server-side apply of one object, with its generation after the apply.
-pub(crate) async fn apply_gen(client: &kube::Client, cluster: &Cluster, o: &Value) -> (ItemOutcome, Option<i64>) {
+pub(crate) async fn apply_gen(ex: &Executor, cluster: &Cluster, o: &Value) -> (ItemOutcome, Option<i64>) {
     let what = describe_obj(o);
-    let (Some(ar), Some(ns), Some(name)) = (
-        resource(o["apiVersion"].as_str().unwrap_or(""), o["kind"].as_str().unwrap_or("")),
-        o["metadata"]["namespace"].as_str(),
-        o["metadata"]["name"].as_str(),
-    ) else {
-        return (
-            ItemOutcome::failed(what, "kdeck cannot apply this kind of object", None),
-            None,
-        );
-    };
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
-    let pp = kdeck_fleet::gateway::apply_params();
-    match api.patch(name, &pp, &Patch::Apply(o)).await {
+    match ex.gateway().apply(cluster, o).await {
         Ok(done) => (ItemOutcome::ok(what, "applied"), done.metadata.generation),
-        Err(e) => {
-            let p = describe(cluster, &format!("apply {}", o["kind"].as_str().unwrap_or("")), &e);
-            (ItemOutcome::failed(what, p.message, p.code), None)
-        }
+        Err(p) => (ItemOutcome::failed(what, p.message, p.code), None),
     }
 }
 
@@ -158,13 +143,7 @@ pub(crate) async fn host_conflicts(client: &kube::Client, a: &AppRef, d: &Derive
 }
 
 /// Copies the secret values a binding across spaces needs.
-pub(crate) async fn copy_secret(
-    ex: &Executor,
-    a: &AppRef,
-    c: &derive::SecretCopy,
-    to: &kube::Client,
-    cluster: &Cluster,
-) -> ItemOutcome {
+pub(crate) async fn copy_secret(ex: &Executor, a: &AppRef, c: &derive::SecretCopy, cluster: &Cluster) -> ItemOutcome {
     let what = format!("secret {}", c.to_name);
     let from_cluster = match cluster_of(ex, &c.from.cluster) {
         Ok(cl) => cl,
@@ -201,7 +180,7 @@ pub(crate) async fn copy_secret(
         "metadata": {"name": c.to_name, "namespace": a.space.namespace,
                      "labels": {derive::MANAGED_BY: derive::MANAGED_BY_KDECK, derive::NAME: a.name}},
         "type": "Opaque", "data": data});
-    apply(to, cluster, &obj).await
+    apply(ex, cluster, &obj).await
 }
 
 pub(crate) async fn deploy(ex: &Executor, app: &str, wait: Option<u64>) -> Result<Applied, Failure> {
@@ -215,18 +194,18 @@ pub(crate) async fn deploy(ex: &Executor, app: &str, wait: Option<u64>) -> Resul
     }
     let mut items = Vec::new();
     for c in &derived.secret_copies {
-        items.push(copy_secret(ex, &a, c, &client, &cluster).await);
+        items.push(copy_secret(ex, &a, c, &cluster).await);
     }
     let mut generation = None;
     for o in derived.objects() {
-        let (item, g) = apply_gen(&client, &cluster, o).await;
+        let (item, g) = apply_gen(ex, &cluster, o).await;
         if std::ptr::eq(o, &derived.workload) {
             generation = g;
         }
         items.push(item);
     }
     if let Some(s) = &shared {
-        items.push(apply(&client, &cluster, s).await);
+        items.push(apply(ex, &cluster, s).await);
     }
     // Own Ingresses of routes that were removed: kdeck made them, kdeck drops them.
     items.extend(crate::routes::prune_ingresses(&client, &cluster, &a, &derived).await);

@@ -3,53 +3,13 @@
 
 use super::*;
 
-pub(crate) async fn apply_one(client: &kube::Client, cluster: &Cluster, o: &Value) -> Result<Option<i64>, Problem> {
-    let (kind, name) = key(o);
-    let ns = o["metadata"]["namespace"].as_str().unwrap_or("");
-    let Some((ar, _)) = kdeck_fleet::kinds::resource(&kind) else {
-        return Err(Problem {
-            cluster: cluster.name.clone(),
-            kind: kdeck_fleet::ProblemKind::Config,
-            message: format!("kdeck cannot copy a {kind}"),
-            code: None,
-        });
-    };
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
-    api.patch(&name, &kdeck_fleet::gateway::apply_params(), &Patch::Apply(o))
-        .await
-        .map(|d| d.metadata.generation)
-        .map_err(|e| describe(cluster, &format!("apply {}", ar.plural), &e))
-}
-
-pub(crate) async fn create_space(client: &kube::Client, cluster: &Cluster, ns: &str) -> Result<(), Problem> {
-    let Some((ar, _)) = kdeck_fleet::kinds::resource("Namespace") else {
-        return Ok(());
-    };
-    let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-    let obj: DynamicObject = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Namespace",
-        "metadata": {"name": ns, "labels": {derive::MANAGED_BY: derive::MANAGED_BY_KDECK}}
-    }))
-    .map_err(|e| Problem {
-        cluster: cluster.name.clone(),
-        kind: kdeck_fleet::ProblemKind::Config,
-        message: e.to_string(),
-        code: None,
-    })?;
-    match api.create(&PostParams::default(), &obj).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(s)) if s.code == 409 => Ok(()),
-        Err(e) => Err(describe(cluster, "create namespaces", &e)),
-    }
-}
-
 /// What applying one item came to, and the settings to store for it.
 pub(crate) struct Done {
     outcome: ItemOutcome,
     store: Option<(StoredCopy, Option<i64>)>,
 }
 
-pub(crate) async fn run_item(client: &kube::Client, cluster: &Cluster, it: PlanItem) -> Done {
+pub(crate) async fn run_item(ex: &Executor, cluster: &Cluster, it: PlanItem) -> Done {
     let item = it.item();
     let said: Vec<String> = it
         .notes
@@ -90,7 +50,7 @@ pub(crate) async fn run_item(client: &kube::Client, cluster: &Cluster, it: PlanI
     }
     let mut generation = None;
     for o in &it.apply {
-        match apply_one(client, cluster, o).await {
+        match ex.gateway().apply(cluster, o).await.map(|d| d.metadata.generation) {
             Ok(g) => {
                 if matches!(o["kind"].as_str(), Some("Deployment" | "StatefulSet")) {
                     generation = g;
@@ -173,8 +133,9 @@ pub(crate) async fn copy(ex: &Executor, spec: &CopySpec, progress: &Progress) ->
                     return out;
                 }
             };
-            let client = match ex.gateway().client(&cluster).await {
-                Ok(c) => c,
+            // A cluster whose settings make no client fails every item at once.
+            match ex.gateway().client(&cluster).await {
+                Ok(_) => {}
                 Err(p) => {
                     for it in items {
                         let o = ItemOutcome::failed(it.item(), p.message.clone(), p.code);
@@ -189,7 +150,7 @@ pub(crate) async fn copy(ex: &Executor, spec: &CopySpec, progress: &Progress) ->
             };
             for s in &new_spaces {
                 let ns = s.split_once('/').map(|(_, n)| n).unwrap_or("");
-                if let Err(p) = create_space(&client, &cluster, ns).await {
+                if let Err(p) = ex.gateway().create_namespace(&cluster, ns).await {
                     let o = ItemOutcome::failed(format!("space {s}"), p.message, p.code);
                     report(&o);
                     out.push(Done {
@@ -200,7 +161,7 @@ pub(crate) async fn copy(ex: &Executor, spec: &CopySpec, progress: &Progress) ->
             }
             let results: Vec<Done> = futures::stream::iter(items)
                 .map(|it| {
-                    let (client, cluster, cancel) = (&client, &cluster, &progress.cancel);
+                    let (ex, cluster, cancel) = (&ex, &cluster, &progress.cancel);
                     async move {
                         if cancel.load(Ordering::SeqCst) {
                             return Done {
@@ -212,7 +173,7 @@ pub(crate) async fn copy(ex: &Executor, spec: &CopySpec, progress: &Progress) ->
                                 store: None,
                             };
                         }
-                        run_item(client, cluster, it).await
+                        run_item(ex, cluster, it).await
                     }
                 })
                 .buffer_unordered(8)

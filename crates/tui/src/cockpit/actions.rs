@@ -18,6 +18,14 @@ impl Cockpit {
     /// The action behind a key, or one run from the palette or a test.
     pub fn action(&mut self, a: Action) -> Vec<Effect> {
         let ctx = self.context();
+        // The focused pane first: its own moves and actions.
+        let page = self.page;
+        if self.focused_pane_mut().event(a, page) {
+            if let Some(notice) = self.logs.notice.take() {
+                self.toast(notice, false);
+            }
+            return Vec::new();
+        }
         match a {
             Action::Quit => {
                 if self.running > 0 {
@@ -52,6 +60,7 @@ impl Cockpit {
             Action::RoutesPane => self.show(Pane::Routes),
             Action::BuildsPane => self.show(Pane::Builds),
             Action::LogsPane => self.show(Pane::Logs),
+            // Moves in a list the focused pane did not take (none there).
             Action::Up
             | Action::Down
             | Action::Top
@@ -59,14 +68,9 @@ impl Cockpit {
             | Action::PageUp
             | Action::PageDown
             | Action::HalfPageUp
-            | Action::HalfPageDown => {
-                let page = self.page.max(1);
-                if ctx == Context::Logs {
-                    self.logs.act(a, page);
-                } else if let Some(l) = self.list_mut() {
-                    l.navigate(a, page);
-                }
-            }
+            | Action::HalfPageDown
+            | Action::SortNext
+            | Action::SortReverse => {}
             Action::Filter => {
                 if ctx != Context::Logs {
                     let current = self.list_mut().map(|l| l.filter().to_string()).unwrap_or_default();
@@ -77,11 +81,6 @@ impl Cockpit {
             Action::Enter => return self.enter(),
             Action::Mark => self.mark(false),
             Action::MarkAll => self.mark(true),
-            Action::SortNext | Action::SortReverse => {
-                if let Some(l) = self.list_mut() {
-                    l.sort(a == Action::SortReverse);
-                }
-            }
             Action::EditApp | Action::Drift | Action::Adopt => return self.managed_action(a),
             Action::Copy => self.open_copy(),
             Action::Edit => {
@@ -123,17 +122,14 @@ impl Cockpit {
                     self.refresh();
                 }
             }
+            // The logs pane's own, taken above when it has the keys.
             Action::Follow
             | Action::Wrap
             | Action::Timestamps
             | Action::NextMatch
             | Action::PrevMatch
             | Action::Container
-            | Action::Clear => {
-                if let Some(notice) = self.logs.act(a, self.page) {
-                    self.toast(notice, false);
-                }
-            }
+            | Action::Clear => {}
             Action::Search => self.input = Some(Input::new(InputKind::LogSearch, self.logs.search.clone())),
             Action::NewApp => {
                 if self.read_only {

@@ -31,7 +31,7 @@ impl Cockpit {
         let Some(form) = self.form.as_mut() else {
             return Vec::new();
         };
-        match form.event(key, &self.keymap) {
+        match form.key(key, &self.keymap) {
             FormReply::Keep => Vec::new(),
             FormReply::Cancel => {
                 self.form = None;
@@ -53,7 +53,7 @@ impl Cockpit {
         let Some(overlay) = self.overlay.as_mut() else {
             return Vec::new();
         };
-        match overlay.event(key, &self.keymap, page) {
+        match overlay.key(key, &self.keymap, page) {
             Reply::Keep => Vec::new(),
             Reply::Close => {
                 self.overlay = None;
@@ -112,7 +112,7 @@ impl Cockpit {
             return Vec::new();
         };
         let kind = input.kind.clone();
-        match input.event(key, &self.keymap) {
+        match input.key(key, &self.keymap) {
             InputReply::Nothing => return Vec::new(),
             InputReply::Cancel => {
                 self.input = None;

@@ -251,6 +251,18 @@ impl Cockpit {
         }
     }
 
+    /// [`Self::focused_pane`], to hand it an action.
+    pub(crate) fn focused_pane_mut(&mut self) -> &mut dyn Component {
+        match (self.focus, self.pane) {
+            (Focus::Tree, _) => &mut self.tree,
+            (Focus::Pane, Pane::Apps) if self.pods.of.is_some() => &mut self.pods,
+            (Focus::Pane, Pane::Apps) => &mut self.apps,
+            (Focus::Pane, Pane::Routes) => &mut self.routes,
+            (Focus::Pane, Pane::Builds) => &mut self.builds,
+            (Focus::Pane, Pane::Logs) => &mut self.logs,
+        }
+    }
+
     /// The focused list, when a list has the keys.
     fn list_mut(&mut self) -> Option<&mut dyn Nav> {
         match (self.focus, self.pane) {

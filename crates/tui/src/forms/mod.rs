@@ -250,7 +250,7 @@ impl Form {
     }
 
     /// A key, read through the keymap in the form's context.
-    pub fn event(&mut self, key: Key, keymap: &Keymap) -> FormReply {
+    pub fn key(&mut self, key: Key, keymap: &Keymap) -> FormReply {
         let n = self.fields.len().max(1);
         match keymap.typed(self.context(), key) {
             Typed::Action(Action::Back) => return FormReply::Cancel,

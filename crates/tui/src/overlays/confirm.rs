@@ -19,7 +19,7 @@ pub struct Confirm {
 
 impl Confirm {
     /// Yes runs the command; the quit chord quits; any other key says no.
-    pub fn event(&self, key: Key, keymap: &Keymap) -> Reply {
+    pub fn key(&self, key: Key, keymap: &Keymap) -> Reply {
         match keymap.typed(Context::Confirm, key) {
             Typed::Action(Action::Yes) => Reply::Run(self.command.clone()),
             Typed::Action(Action::Quit) => Reply::Quit,
@@ -68,7 +68,7 @@ pub struct ConfirmQuit;
 
 impl ConfirmQuit {
     /// Yes (or the quit chord again) quits; any other key stays.
-    pub fn event(&self, key: Key, keymap: &Keymap) -> Reply {
+    pub fn key(&self, key: Key, keymap: &Keymap) -> Reply {
         match keymap.typed(Context::Confirm, key) {
             Typed::Action(Action::Yes | Action::Quit) => Reply::Quit,
             _ => Reply::Close,

@@ -169,7 +169,7 @@ impl CopyFlow {
     }
 
     /// A key, read through the keymap in the stage's context.
-    pub fn event(&mut self, key: Key, keymap: &Keymap) -> Ask {
+    pub fn key(&mut self, key: Key, keymap: &Keymap) -> Ask {
         let typed = keymap.typed(self.stage_context(), key);
         match &mut self.stage {
             Stage::Targets { query, shown, cursor } => match typed {

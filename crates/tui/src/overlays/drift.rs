@@ -48,7 +48,7 @@ impl DriftView {
 
     /// Deploy and adopt act on the app; the list keys scroll; the quit
     /// chord quits; any other key closes.
-    pub fn event(&mut self, key: Key, keymap: &Keymap, page: usize) -> Reply {
+    pub fn key(&mut self, key: Key, keymap: &Keymap, page: usize) -> Reply {
         match keymap.typed(Context::Overlay, key) {
             Typed::Action(Action::Quit) => Reply::Quit,
             Typed::Action(a @ (Action::Deploy | Action::Adopt)) => Reply::Act(a),

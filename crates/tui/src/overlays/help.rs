@@ -18,17 +18,25 @@ pub struct Help {
 }
 
 impl Help {
-    pub fn event(&mut self, key: Key, keymap: &Keymap, page: usize) -> Reply {
+    pub fn key(&mut self, key: Key, keymap: &Keymap, page: usize) -> Reply {
         scroll_or_close(&mut self.scroll, key, keymap, page)
     }
 }
 
+/// A line of the help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelpLine {
+    /// What was wrong with the user's keymap or theme files.
+    Warning(String),
+    /// A context's heading: `[list]`.
+    Context(&'static str),
+    /// Keys, and the action they run with its help.
+    Binding { keys: String, what: String },
+}
+
 /// The help text: every binding of the keymap in use, by context.
-pub fn help_lines(c: &Cockpit) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for w in &c.warnings {
-        out.push(("warning".to_string(), w.clone()));
-    }
+pub fn help_lines(c: &Cockpit) -> Vec<HelpLine> {
+    let mut out: Vec<HelpLine> = c.warnings.iter().cloned().map(HelpLine::Warning).collect();
     for ctx in Context::ALL {
         let mut first = true;
         for (cx, a, keys) in c.keymap.entries() {
@@ -36,11 +44,13 @@ pub fn help_lines(c: &Cockpit) -> Vec<(String, String)> {
                 continue;
             }
             if first {
-                out.push((format!("[{}]", ctx.name()), String::new()));
+                out.push(HelpLine::Context(ctx.name()));
                 first = false;
             }
-            let ks = keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
-            out.push((ks, format!("{} — {}", a.name(), a.help())));
+            out.push(HelpLine::Binding {
+                keys: keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+                what: format!("{} — {}", a.name(), a.help()),
+            });
         }
     }
     out
@@ -62,13 +72,11 @@ impl Component for Help {
             .into_iter()
             .skip(self.scroll)
             .take(usize::from(inner.height))
-            .map(|(k, h)| {
-                if k == "warning" {
-                    Line::from(vec![Span::styled("warning ", t.warn), Span::styled(h, t.text)])
-                } else if h.is_empty() {
-                    Line::styled(k, t.title)
-                } else {
-                    Line::from(vec![Span::styled(pad(&k, 18), t.key), Span::styled(h, t.text)])
+            .map(|l| match l {
+                HelpLine::Warning(w) => Line::from(vec![Span::styled("warning ", t.warn), Span::styled(w, t.text)]),
+                HelpLine::Context(name) => Line::styled(format!("[{name}]"), t.title),
+                HelpLine::Binding { keys, what } => {
+                    Line::from(vec![Span::styled(pad(&keys, 18), t.key), Span::styled(what, t.text)])
                 }
             })
             .collect();

@@ -56,16 +56,16 @@ pub enum Reply {
 
 impl Overlay {
     /// A key for the popup; `page` is how many rows a page scrolls.
-    pub fn event(&mut self, key: Key, keymap: &Keymap, page: usize) -> Reply {
+    pub fn key(&mut self, key: Key, keymap: &Keymap, page: usize) -> Reply {
         match self {
-            Overlay::Help(h) => h.event(key, keymap, page),
-            Overlay::Text(v) => v.event(key, keymap, page),
-            Overlay::Drift(d) => d.event(key, keymap, page),
-            Overlay::Confirm(c) => c.event(key, keymap),
-            Overlay::ConfirmQuit(q) => q.event(key, keymap),
+            Overlay::Help(h) => h.key(key, keymap, page),
+            Overlay::Text(v) => v.key(key, keymap, page),
+            Overlay::Drift(d) => d.key(key, keymap, page),
+            Overlay::Confirm(c) => c.key(key, keymap),
+            Overlay::ConfirmQuit(q) => q.key(key, keymap),
             // The palette's keys go to the input line.
             Overlay::Palette(_) => Reply::Keep,
-            Overlay::Copy(flow) => Reply::Copy(flow.event(key, keymap)),
+            Overlay::Copy(flow) => Reply::Copy(flow.key(key, keymap)),
         }
     }
 

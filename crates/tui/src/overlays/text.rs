@@ -44,7 +44,7 @@ impl TextView {
         };
     }
 
-    pub fn event(&mut self, key: Key, keymap: &Keymap, page: usize) -> Reply {
+    pub fn key(&mut self, key: Key, keymap: &Keymap, page: usize) -> Reply {
         scroll_or_close(&mut self.scroll, key, keymap, page)
     }
 }

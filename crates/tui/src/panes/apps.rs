@@ -289,6 +289,10 @@ impl Component for AppsPane {
         Context::List
     }
 
+    fn event(&mut self, action: Action, page: usize) -> bool {
+        crate::component::list_event(&mut self.table, action, page)
+    }
+
     fn commands(&self) -> &'static [(Action, &'static str)] {
         &[
             (Action::Enter, "open"),

@@ -26,6 +26,8 @@ pub struct LogsPane {
     /// Only this container (`pod/container` sources); all when `None`.
     pub container: Option<String>,
     pub open: bool,
+    /// What the last action has to say (a search that found nothing).
+    pub notice: Option<String>,
 }
 
 impl LogsPane {
@@ -40,6 +42,7 @@ impl LogsPane {
             scroll: 0,
             container: None,
             open: false,
+            notice: None,
         }
     }
 
@@ -267,6 +270,32 @@ impl Component for LogsPane {
 
     fn context(&self) -> Context {
         Context::Logs
+    }
+
+    /// Scrolling and the log's own actions (a notice, such as "no line
+    /// matches", is kept for the shell to show).
+    fn event(&mut self, action: Action, page: usize) -> bool {
+        match action {
+            Action::Up
+            | Action::Down
+            | Action::Top
+            | Action::Bottom
+            | Action::PageUp
+            | Action::PageDown
+            | Action::HalfPageUp
+            | Action::HalfPageDown
+            | Action::Follow
+            | Action::Wrap
+            | Action::Timestamps
+            | Action::NextMatch
+            | Action::PrevMatch
+            | Action::Container
+            | Action::Clear => {
+                self.notice = self.act(action, page);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn commands(&self) -> &'static [(Action, &'static str)] {

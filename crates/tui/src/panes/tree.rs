@@ -205,6 +205,10 @@ impl Component for TreePane {
         Context::Tree
     }
 
+    fn event(&mut self, action: Action, page: usize) -> bool {
+        crate::component::list_event(&mut self.table, action, page)
+    }
+
     fn commands(&self) -> &'static [(Action, &'static str)] {
         &[
             (Action::Enter, "view"),
