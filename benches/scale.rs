@@ -727,7 +727,11 @@ fn main() {
             );
         }
     }
-    let json_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/kdeck-bench.json");
+    // Beside the build: the target dir cargo was given, else the workspace's.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let json_path = target.join("kdeck-bench.json");
     let figures: Vec<Value> =
         r.0.iter()
             .map(|f| {

@@ -208,6 +208,52 @@ pub fn apply_params() -> PatchParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kdeck_model::{ClusterAuth, ImportSource, TlsSettings};
+
+    fn cluster(name: &str, token: &str) -> Cluster {
+        Cluster {
+            name: name.into(),
+            server: "https://127.0.0.1:1".into(),
+            context: name.into(),
+            namespace: None,
+            tls: TlsSettings {
+                insecure_skip_tls_verify: true,
+                ..Default::default()
+            },
+            proxy_url: None,
+            auth: ClusterAuth {
+                user: "u".into(),
+                token: Some(token.into()),
+                ..Default::default()
+            },
+            source: ImportSource {
+                file: "/k".into(),
+                imported_at: "2026-01-01T00:00:00Z".into(),
+            },
+        }
+    }
+
+    fn clients(g: &Gateway) -> usize {
+        g.clients.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn one_client_per_cluster_made_again_only_for_new_settings() {
+        let g = Gateway::new();
+        let shared = g.clone();
+        g.client(&cluster("eu1", "t1")).await.unwrap();
+        shared.client(&cluster("eu1", "t1")).await.unwrap();
+        assert_eq!(clients(&g), 1, "a clone shares the clients");
+        let first = g.clients.lock().unwrap()["eu1"].0;
+        // Re-imported with a fresh token: a new client replaces the old one.
+        g.client(&cluster("eu1", "t2")).await.unwrap();
+        assert_eq!(clients(&g), 1);
+        assert_ne!(g.clients.lock().unwrap()["eu1"].0, first);
+        g.client(&cluster("us1", "t1")).await.unwrap();
+        assert_eq!(clients(&g), 2);
+        g.forget("us1");
+        assert_eq!(clients(&shared), 1);
+    }
 
     #[test]
     fn managed_by_is_read_from_labels() {

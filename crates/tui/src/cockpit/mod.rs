@@ -5,7 +5,10 @@
 //! Anything that needs the network comes back as an [`Effect`].
 
 mod actions;
+mod apps;
 mod layers;
+mod objects;
+mod palette;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet};
