@@ -69,18 +69,27 @@ impl Pattern {
 
     /// Whether a text's bytes contain the pattern, for an ASCII pattern.
     fn matches_bytes(&self, hay: &[u8]) -> bool {
-        let want = &self.bytes;
-        let mut i = 0;
-        for &b in hay {
-            let b = if self.sensitive { b } else { b.to_ascii_lowercase() };
-            if b == want[i] {
-                i += 1;
-                if i == want.len() {
-                    return true;
+        // One loop per case, so that the byte loop has no branch on it.
+        fn find(want: &[u8], hay: &[u8], fold: impl Fn(u8) -> u8) -> bool {
+            let mut want = want.iter();
+            let Some(mut next) = want.next() else {
+                return true;
+            };
+            for &b in hay {
+                if fold(b) == *next {
+                    match want.next() {
+                        Some(w) => next = w,
+                        None => return true,
+                    }
                 }
             }
+            false
         }
-        false
+        if self.sensitive {
+            find(&self.bytes, hay, |b| b)
+        } else {
+            find(&self.bytes, hay, |b| b.to_ascii_lowercase())
+        }
     }
 
     /// Whether the parts, read one after the other, contain the pattern.
@@ -196,19 +205,14 @@ impl<R: Row> Table<R> {
         }
         let all = &self.all;
         let (hay, at) = (&self.hay, &self.hay_at);
-        self.shown = if pat.is_empty() {
-            candidates
-        } else if pat.ascii {
-            candidates
-                .into_iter()
-                .filter(|&i| all[i].always_shown() || pat.matches_bytes(&hay[at[i]..at[i + 1]]))
-                .collect()
-        } else {
-            candidates
-                .into_iter()
-                .filter(|&i| all[i].always_shown() || pat.matches(&all[i].parts()))
-                .collect()
-        };
+        // In place: the candidates' own buffer keeps the rows that match.
+        let mut shown = candidates;
+        if pat.ascii && !pat.is_empty() {
+            shown.retain(|&i| all[i].always_shown() || pat.matches_bytes(&hay[at[i]..at[i + 1]]));
+        } else if !pat.is_empty() {
+            shown.retain(|&i| all[i].always_shown() || pat.matches(&all[i].parts()));
+        }
+        self.shown = shown;
         if let Some((col, rev)) = self.sort {
             self.shown.sort_by(|a, b| {
                 let o = all[*a].cmp_by(&all[*b], col);
