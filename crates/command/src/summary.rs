@@ -10,47 +10,44 @@ const LISTED: usize = 3;
 /// HTTP code when a server said no).
 pub fn summary(entry: &JournalEntry) -> String {
     let failed: Vec<_> = entry.items.iter().filter(|i| !i.ok).collect();
-    let listed = |items: &mut dyn Iterator<Item = &kdeck_store::journal::ItemOutcome>| {
-        items
-            .map(|i| format!("{}: {}", i.item, i.message))
-            .collect::<Vec<_>>()
-            .join("; ")
+    let refused = |reason: &str, code: &Option<u16>| {
+        format!("{reason}{}", code.map(|c| format!(" (HTTP {c})")).unwrap_or_default())
     };
-    // A bulk command is counted: its items are in the journal entry.
-    let bulk = matches!(entry.command, Command::Copy(_));
-    match &entry.status {
-        Status::Pending => "running".into(),
-        Status::Failed { reason, code, .. } if entry.items.is_empty() => {
-            format!("{reason}{}", code.map(|c| format!(" (HTTP {c})")).unwrap_or_default())
-        }
-        _ if bulk => format!(
+    let counted = || {
+        format!(
             "{} item(s), {} failed (journal entry {})",
             entry.items.len(),
             failed.len(),
             entry.id
-        ),
-        Status::Interrupted { reason } => reason.clone(),
-        Status::Failed { reason, code, .. } if entry.items.len() <= LISTED || failed.is_empty() => {
-            format!("{reason}{}", code.map(|c| format!(" (HTTP {c})")).unwrap_or_default())
+        )
+    };
+    // A bulk command is counted: its items are in the journal entry.
+    let bulk = matches!(entry.command, Command::Copy(_));
+    let few = entry.items.len() <= LISTED;
+    match &entry.status {
+        Status::Pending => "running".into(),
+        Status::Failed { reason, code, .. } if entry.items.is_empty() || (!bulk && (few || failed.is_empty())) => {
+            refused(reason, code)
         }
+        _ if bulk => counted(),
+        Status::Interrupted { reason } => reason.clone(),
         Status::Applied if entry.items.is_empty() => "done".into(),
-        Status::Applied if entry.items.len() <= LISTED => entry
+        Status::Applied if few => entry
             .items
             .iter()
-            .map(|i| i.message.clone())
+            .map(|i| i.message.as_str())
             .collect::<Vec<_>>()
             .join("; "),
         Status::PartiallyApplied if failed.len() <= LISTED => format!(
             "{} of {} items failed: {}",
             failed.len(),
             entry.items.len(),
-            listed(&mut failed.iter().copied())
+            failed
+                .iter()
+                .map(|i| format!("{}: {}", i.item, i.message))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
-        _ => format!(
-            "{} item(s), {} failed (journal entry {})",
-            entry.items.len(),
-            failed.len(),
-            entry.id
-        ),
+        _ => counted(),
     }
 }

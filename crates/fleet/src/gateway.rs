@@ -98,15 +98,22 @@ impl Gateway {
         }
     }
 
-    /// The API of a kind, in a namespace when the kind is namespaced.
-    pub async fn api(&self, cluster: &Cluster, kind: &str, namespace: &str) -> Result<Api<DynamicObject>, Problem> {
+    /// The API of a kind, in a namespace when the kind is namespaced, and
+    /// the kind's resource.
+    pub async fn api(
+        &self,
+        cluster: &Cluster,
+        kind: &str,
+        namespace: &str,
+    ) -> Result<(Api<DynamicObject>, kube::api::ApiResource), Problem> {
         let (ar, namespaced) = resource(cluster, kind)?;
         let client = self.client(cluster).await?;
-        Ok(if namespaced {
+        let api = if namespaced {
             Api::namespaced_with(client, namespace, &ar)
         } else {
             Api::all_with(client, &ar)
-        })
+        };
+        Ok((api, ar))
     }
 
     /// Server-side apply of one object (field manager `kdeck`, forced):
@@ -115,15 +122,15 @@ impl Gateway {
         let kind = obj["kind"].as_str().unwrap_or_default();
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default();
-        let Some((ar, _)) = crate::kinds::resource(kind) else {
+        if crate::kinds::resource(kind).is_none() {
             return Err(Problem {
                 cluster: cluster.name.clone(),
                 kind: ProblemKind::Config,
                 message: format!("kdeck cannot apply a {kind}"),
                 code: None,
             });
-        };
-        let api = self.api(cluster, kind, ns).await?;
+        }
+        let (api, ar) = self.api(cluster, kind, ns).await?;
         api.patch(name, &apply_params(), &Patch::Apply(obj))
             .await
             .map_err(|e| describe(cluster, &format!("apply {}", ar.plural), &e))
@@ -155,8 +162,7 @@ impl Gateway {
         namespace: &str,
         name: &str,
     ) -> Result<Option<Value>, Problem> {
-        let (ar, _) = resource(cluster, kind)?;
-        let api = self.api(cluster, kind, namespace).await?;
+        let (api, ar) = self.api(cluster, kind, namespace).await?;
         let Some(mut obj) = api
             .get_opt(name)
             .await

@@ -61,9 +61,15 @@ fn no_store(what: &str) -> Failure {
     Failure::new(FailureKind::Usage, format!("no store: this cockpit {what}"))
 }
 
-/// A request that got no answer in time.
-fn unanswered(what: &str) -> Failure {
-    Failure::new(FailureKind::Cluster, what)
+/// The answer of `work` within `secs`, or a failure that says `late`.
+async fn answer<T>(
+    secs: u64,
+    late: &str,
+    work: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    tokio::time::timeout(Duration::from_secs(secs), work)
+        .await
+        .unwrap_or_else(|_| Err(Failure::new(FailureKind::Cluster, late)))
 }
 
 /// Runs the cockpit until the user quits or a signal ends it. The terminal
@@ -318,9 +324,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     };
                     let tx = fetch_tx.clone();
                     tokio::spawn(async move {
-                        let r = tokio::time::timeout(Duration::from_secs(60), kdeck_command::copy::plan(&ex, &spec))
-                            .await
-                            .unwrap_or_else(|_| Err(unanswered("no plan within 60 s")));
+                        let r = answer(60, "no plan within 60 s", kdeck_command::copy::plan(&ex, &spec)).await;
                         let _ = tx.send(Fetched::CopyPlan(id, r));
                     });
                 }
@@ -368,9 +372,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     };
                     let tx = fetch_tx.clone();
                     tokio::spawn(async move {
-                        let r = tokio::time::timeout(Duration::from_secs(15), kdeck_command::apps::drift(&ex, &app))
-                            .await
-                            .unwrap_or_else(|_| Err(unanswered("no answer within 15 s")));
+                        let r = answer(15, "no answer within 15 s", kdeck_command::apps::drift(&ex, &app)).await;
                         let _ = tx.send(Fetched::Drift(id, r));
                     });
                 }
@@ -411,12 +413,8 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     let tx = fetch_tx.clone();
                     let now = c.now;
                     tokio::spawn(async move {
-                        let r = tokio::time::timeout(
-                            Duration::from_secs(15),
-                            super::fetch::fetch(&gateway, &cluster, what, &object, now),
-                        )
-                        .await
-                        .unwrap_or_else(|_| Err(unanswered("no answer within 15 s")));
+                        let work = super::fetch::fetch(&gateway, &cluster, what, &object, now);
+                        let r = answer(15, "no answer within 15 s", work).await;
                         let _ = tx.send(Fetched::Text(id, r));
                     });
                 }

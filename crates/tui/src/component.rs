@@ -45,14 +45,7 @@ pub(crate) fn list_event<R: crate::widgets::table::Row>(
 ) -> bool {
     use crate::widgets::table::Nav;
     match action {
-        Action::Up
-        | Action::Down
-        | Action::Top
-        | Action::Bottom
-        | Action::PageUp
-        | Action::PageDown
-        | Action::HalfPageUp
-        | Action::HalfPageDown => {
+        a if a.is_move() => {
             table.navigate(action, page.max(1));
             true
         }

@@ -77,10 +77,7 @@ impl Component for Input {
             InputKind::Palette => ":",
             InputKind::LogSearch => "search: ",
         };
-        let keys = |a| {
-            let k = cx.cockpit.keymap.hint(Context::Input, a);
-            k.split('/').next().unwrap_or_default().to_string()
-        };
+        let keys = |a| cx.cockpit.keymap.first_key(Context::Input, a);
         let line = Line::from(vec![
             Span::styled(label.to_string(), t.key),
             Span::styled(self.text.clone(), t.text),

@@ -46,6 +46,23 @@ pub enum Context {
     CopyPlan,
 }
 
+impl Action {
+    /// A move in a list, a log or a text: up, down, top, bottom, by pages.
+    pub fn is_move(self) -> bool {
+        matches!(
+            self,
+            Action::Up
+                | Action::Down
+                | Action::Top
+                | Action::Bottom
+                | Action::PageUp
+                | Action::PageDown
+                | Action::HalfPageUp
+                | Action::HalfPageDown
+        )
+    }
+}
+
 impl Context {
     pub const ALL: [Context; 11] = [
         Context::Global,
@@ -522,6 +539,16 @@ impl Keymap {
             .map(|c| self.keys(*c, action))
             .find(|k| !k.is_empty())
             .map(|ks| ks.iter().map(Key::to_string).collect::<Vec<_>>().join("/"))
+            .unwrap_or_default()
+    }
+
+    /// The first key of an action along the context's chain (`enter` of
+    /// `enter/y`), for the words on screen that name a key.
+    pub fn first_key(&self, ctx: Context, action: Action) -> String {
+        ctx.chain()
+            .iter()
+            .find_map(|c| self.keys(*c, action).first())
+            .map(Key::to_string)
             .unwrap_or_default()
     }
 

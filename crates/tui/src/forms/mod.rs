@@ -337,15 +337,15 @@ impl Component for Form {
         } else {
             Context::Form
         };
-        let keys = |a: Action| cx.cockpit.keymap.hint(ctx, a);
+        let keys = |a: Action| cx.cockpit.keymap.first_key(ctx, a);
         let b = block(
             title_line(
                 &form.title,
                 format!(
                     "{} apply · {} next · {} cancel",
-                    keys(Action::Submit).split('/').next().unwrap_or_default(),
-                    keys(Action::NextField).split('/').next().unwrap_or_default(),
-                    keys(Action::Back).split('/').next().unwrap_or_default()
+                    keys(Action::Submit),
+                    keys(Action::NextField),
+                    keys(Action::Back)
                 ),
                 "",
                 t,

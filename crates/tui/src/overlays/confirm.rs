@@ -39,8 +39,7 @@ fn question(f: &mut Frame, area: Rect, cx: &Cx, title: &str, lines: Vec<Line>) {
 }
 
 fn yes_no(cx: &Cx) -> String {
-    let yes = cx.cockpit.keymap.hint(Context::Confirm, Action::Yes);
-    format!("{} / n", yes.split('/').next().unwrap_or_default())
+    format!("{} / n", cx.cockpit.keymap.first_key(Context::Confirm, Action::Yes))
 }
 
 impl Component for Confirm {

@@ -80,7 +80,7 @@ pub struct Keys {
 
 impl Keys {
     pub fn of(keymap: &Keymap) -> Keys {
-        let first = |ctx, a| keymap.hint(ctx, a).split('/').next().unwrap_or_default().to_string();
+        let first = |ctx, a| keymap.first_key(ctx, a);
         Keys {
             mark: first(Context::CopyTargets, Action::Mark),
             plan: first(Context::CopyTargets, Action::Enter),

@@ -294,16 +294,6 @@ impl Component for AppsPane {
     }
 
     fn commands(&self) -> &'static [(Action, &'static str)] {
-        &[
-            (Action::Enter, "open"),
-            (Action::Logs, "logs"),
-            (Action::Yaml, "yaml"),
-            (Action::Describe, "describe"),
-            (Action::Mark, "mark"),
-            (Action::Filter, "filter"),
-            (Action::SortNext, "sort"),
-            (Action::Back, "back"),
-            (Action::Help, "help"),
-        ]
+        super::LIST_COMMANDS
     }
 }

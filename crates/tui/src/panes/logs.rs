@@ -275,27 +275,20 @@ impl Component for LogsPane {
     /// Scrolling and the log's own actions (a notice, such as "no line
     /// matches", is kept for the shell to show).
     fn event(&mut self, action: Action, page: usize) -> bool {
-        match action {
-            Action::Up
-            | Action::Down
-            | Action::Top
-            | Action::Bottom
-            | Action::PageUp
-            | Action::PageDown
-            | Action::HalfPageUp
-            | Action::HalfPageDown
-            | Action::Follow
-            | Action::Wrap
-            | Action::Timestamps
-            | Action::NextMatch
-            | Action::PrevMatch
-            | Action::Container
-            | Action::Clear => {
-                self.notice = self.act(action, page);
-                true
-            }
-            _ => false,
+        let own = matches!(
+            action,
+            Action::Follow
+                | Action::Wrap
+                | Action::Timestamps
+                | Action::NextMatch
+                | Action::PrevMatch
+                | Action::Container
+                | Action::Clear
+        );
+        if action.is_move() || own {
+            self.notice = self.act(action, page);
         }
+        action.is_move() || own
     }
 
     fn commands(&self) -> &'static [(Action, &'static str)] {

@@ -10,6 +10,21 @@ pub mod routes;
 pub mod tree;
 
 pub use apps::{AppRow, AppsPane};
+
+use crate::keymap::Action;
+
+/// The actions a list pane (apps, pods, routes, builds) offers, for its hints.
+pub(crate) const LIST_COMMANDS: &[(Action, &str)] = &[
+    (Action::Enter, "open"),
+    (Action::Logs, "logs"),
+    (Action::Yaml, "yaml"),
+    (Action::Describe, "describe"),
+    (Action::Mark, "mark"),
+    (Action::Filter, "filter"),
+    (Action::SortNext, "sort"),
+    (Action::Back, "back"),
+    (Action::Help, "help"),
+];
 pub use builds::{BuildRow, BuildsPane};
 pub use logs::LogsPane;
 pub use pods::{PodRow, PodsPane};
