@@ -127,6 +127,47 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         prefix: Option<String>,
     },
+    /// An app's build settings; logins become Secrets in its space.
+    SetBuild(builds::BuildSet),
+    /// Apply kdeck's Pipeline, Tasks and ServiceAccount in a space.
+    SetupBuilds {
+        space: String,
+    },
+    /// Start a PipelineRun of an app's build, named `run`.
+    StartBuild {
+        app: String,
+        run: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        revision: Option<String>,
+        /// Set the app's image to the built digest and deploy it, when it succeeds.
+        #[serde(default)]
+        deploy: bool,
+    },
+    /// Cancel a run (`graceful`: its finally tasks still run).
+    CancelBuild {
+        run: String,
+        #[serde(default)]
+        graceful: bool,
+    },
+    /// A new run, `new_run`, with the same params as `run`.
+    RerunBuild {
+        run: String,
+        new_run: String,
+    },
+    /// Delete an app's ended runs but the newest `keep`.
+    PruneBuilds {
+        app: String,
+        keep: usize,
+    },
+    /// Set the app's image to the digest a run built, and deploy it.
+    DeployBuild {
+        run: String,
+    },
+    /// Tekton Triggers objects that build an app on a push.
+    SetWebhook(builds::WebhookSpec),
+    RemoveWebhook {
+        app: String,
+    },
 }
 
 impl Command {
@@ -155,7 +196,16 @@ impl Command {
             | Command::StopApp { app }
             | Command::StartApp { app }
             | Command::DeleteApp { app, .. }
-            | Command::AddRoute { app, .. } => format!("app {app}"),
+            | Command::AddRoute { app, .. }
+            | Command::StartBuild { app, .. }
+            | Command::PruneBuilds { app, .. }
+            | Command::RemoveWebhook { app } => format!("app {app}"),
+            Command::SetBuild(b) => format!("app {}", b.app),
+            Command::SetWebhook(w) => format!("app {}", w.app),
+            Command::SetupBuilds { space } => format!("space {space}"),
+            Command::CancelBuild { run, .. } | Command::RerunBuild { run, .. } | Command::DeployBuild { run } => {
+                format!("build {run}")
+            }
             Command::AddDomain { cluster, suffix, .. } | Command::RemoveDomain { cluster, suffix } => {
                 format!("domain {suffix} on {cluster}")
             }
@@ -204,6 +254,15 @@ impl Command {
             Command::Bind { .. } => "bind",
             Command::PatchObject { .. } => "edit",
             Command::Copy(_) => "copy",
+            Command::SetBuild(_) => "builds settings",
+            Command::SetupBuilds { .. } => "builds setup",
+            Command::StartBuild { .. } => "builds start",
+            Command::CancelBuild { .. } => "builds cancel",
+            Command::RerunBuild { .. } => "builds rerun",
+            Command::PruneBuilds { .. } => "builds prune",
+            Command::DeployBuild { .. } => "builds deploy",
+            Command::SetWebhook(_) => "builds webhook",
+            Command::RemoveWebhook { .. } => "builds webhook remove",
         }
     }
 
@@ -211,7 +270,12 @@ impl Command {
     pub fn is_destructive(&self) -> bool {
         matches!(
             self,
-            Command::RemoveCluster { .. } | Command::DeleteSpace { .. } | Command::DeleteApp { .. }
+            Command::RemoveCluster { .. }
+                | Command::DeleteSpace { .. }
+                | Command::DeleteApp { .. }
+                | Command::CancelBuild { .. }
+                | Command::PruneBuilds { .. }
+                | Command::RemoveWebhook { .. }
         )
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod apps;
 mod bindings;
+pub mod builds;
 pub mod clusters;
 pub mod copy;
 pub mod derive;
@@ -311,6 +312,20 @@ impl Executor {
                 name,
                 patch,
             } => objects::patch(self, cluster, namespace, kind, name, patch).await,
+            Command::SetBuild(b) => builds::set(self, b).await,
+            Command::SetupBuilds { space } => builds::setup(self, space).await,
+            Command::StartBuild {
+                app,
+                run,
+                revision,
+                deploy,
+            } => builds::start(self, app, run, revision.as_deref(), *deploy).await,
+            Command::CancelBuild { run, graceful } => builds::cancel(self, run, *graceful).await,
+            Command::RerunBuild { run, new_run } => builds::rerun(self, run, new_run).await,
+            Command::PruneBuilds { app, keep } => builds::prune(self, app, *keep).await,
+            Command::DeployBuild { run } => builds::deploy_run(self, run).await,
+            Command::SetWebhook(w) => builds::set_webhook(self, w).await,
+            Command::RemoveWebhook { app } => builds::remove_webhook(self, app).await,
             Command::Copy(spec) => {
                 let (recorded, recorder) = self.record_items(&entry, progress);
                 let r = copy::copy(self, spec, &recorded).await;

@@ -136,6 +136,17 @@ impl Gateway {
             .map_err(|e| describe(cluster, &format!("apply {}", ar.plural), &e))
     }
 
+    /// Whether the cluster serves an API group version (`tekton.dev/v1`):
+    /// its discovery document lists resources.
+    pub async fn serves(&self, cluster: &Cluster, group_version: &str) -> Result<bool, Problem> {
+        let client = self.client(cluster).await?;
+        match client.list_api_group_resources(group_version).await {
+            Ok(list) => Ok(!list.resources.is_empty()),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+            Err(e) => Err(describe(cluster, &format!("discover {group_version}"), &e)),
+        }
+    }
+
     /// Creates a namespace labelled managed-by kdeck. `Ok(false)`: it was
     /// there already (left as it is).
     pub async fn create_namespace(&self, cluster: &Cluster, name: &str) -> Result<bool, Problem> {

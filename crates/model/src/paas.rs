@@ -208,6 +208,17 @@ pub struct BuildSettings {
     /// Image name pushed to the registry (the app's name when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// The Dockerfile, relative to the context dir (`Dockerfile` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dockerfile: Option<String>,
+    /// The Secret (in the app's space) holding the git login, made by kdeck
+    /// from what the user gave; absent for a public repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_secret: Option<String>,
+    /// The Secret (type `kubernetes.io/dockerconfigjson`) holding the
+    /// registry login, made by kdeck from what the user gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_secret: Option<String>,
 }
 
 fn main_branch() -> String {
@@ -234,7 +245,27 @@ impl BuildSettings {
         if let Some(i) = &self.image {
             errs.push(image("build image", i));
         }
+        for (field, v) in [("context dir", &self.context_dir), ("dockerfile", &self.dockerfile)] {
+            if let Some(v) = v
+                && (v.starts_with('/') || v.split('/').any(|p| p == "..") || v.contains(char::is_whitespace))
+            {
+                errs.0.push(ValidationError::new(
+                    field,
+                    v,
+                    "must be a path inside the repository, without spaces, '..' or a leading '/'",
+                ));
+            }
+        }
         errs.into_result()
+    }
+
+    /// The image the build pushes, without a tag: `registry/name`.
+    pub fn image_repository(&self, app: &str) -> String {
+        format!(
+            "{}/{}",
+            self.registry.trim_end_matches('/'),
+            self.image.as_deref().unwrap_or(app)
+        )
     }
 }
 

@@ -131,6 +131,9 @@ pub fn full_app() -> App {
         context_dir: None,
         registry: "registry.example.com/acme".into(),
         image: None,
+        dockerfile: None,
+        git_secret: None,
+        registry_secret: Some("web-registry".into()),
     });
     app
 }

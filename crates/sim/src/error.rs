@@ -120,6 +120,16 @@ impl ApiError {
         )
     }
 
+    /// A strategic merge patch of a custom resource, refused as the API
+    /// server refuses it (custom resources have no patch strategies).
+    pub fn strategic_on_custom() -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        )
+    }
+
     pub fn unsupported_media(ct: &str) -> Self {
         Self::new(
             415,

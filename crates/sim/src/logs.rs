@@ -15,9 +15,6 @@ use super::error::ApiError;
 use super::resources;
 use super::server::Body;
 
-/// Annotation: a container writes this many lines, then stops (Tekton steps).
-pub const LOG_LINES_ANNOTATION: &str = "sim.kdeck.dev/log-lines";
-
 fn fnv(parts: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
     for p in parts {
@@ -94,6 +91,8 @@ struct Source {
     start: OffsetDateTime,
     interval: Duration,
     limit: Option<u64>,
+    /// What a Tekton step prints (its script's output), instead of made-up lines.
+    lines: Option<Vec<String>>,
 }
 
 impl Source {
@@ -110,7 +109,10 @@ impl Source {
         self.limit.map_or(n, |l| n.min(l))
     }
     fn render(&self, i: u64, timestamps: bool) -> String {
-        let l = line(self.seed, &self.pod, &self.container, i);
+        let l = match &self.lines {
+            Some(ls) => ls.get(i as usize).cloned().unwrap_or_default(),
+            None => line(self.seed, &self.pod, &self.container, i),
+        };
         if timestamps {
             format!("{} {l}\n", stamp(self.at(i)))
         } else {
@@ -173,13 +175,37 @@ pub async fn serve(c: Arc<SimCluster>, ns: &str, name: &str, q: &[(String, Strin
             "container \"{container}\" in pod \"{name}\" is waiting to start: {reason}"
         )));
     };
-    let limit = pod
+    // A Tekton step prints its script's lines from when its turn comes.
+    let step = pod
         .pointer(&format!(
             "/metadata/annotations/{}",
-            LOG_LINES_ANNOTATION.replace('/', "~1")
+            crate::controllers::STEPS_ANNOTATION.replace('/', "~1")
         ))
         .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok());
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(|plan| {
+            plan.get("steps")?
+                .as_array()?
+                .iter()
+                .find(|s| s.get("container").and_then(Value::as_str) == Some(container.as_str()))
+                .cloned()
+        });
+    let (start, limit, lines) = match &step {
+        Some(st) => {
+            let lines: Vec<String> = st
+                .get("lines")
+                .and_then(Value::as_array)
+                .map(|ls| ls.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default();
+            let offset = st.get("offsetMs").and_then(Value::as_u64).unwrap_or(0);
+            (
+                start + Duration::from_millis(offset),
+                Some(lines.len() as u64),
+                Some(lines),
+            )
+        }
+        None => (start, None, None),
+    };
     let src = Source {
         seed: c.config.seed,
         pod: name.to_string(),
@@ -187,6 +213,7 @@ pub async fn serve(c: Arc<SimCluster>, ns: &str, name: &str, q: &[(String, Strin
         start,
         interval: c.config.log_interval,
         limit,
+        lines,
     };
     let now = OffsetDateTime::now_utc();
     let total = src.count(now);
@@ -284,6 +311,7 @@ mod tests {
             start,
             interval: Duration::from_millis(100),
             limit: None,
+            lines: None,
         };
         assert_eq!(s.count(start - time::Duration::seconds(1)), 0);
         assert_eq!(s.count(start), 1);

@@ -191,7 +191,63 @@ pub const RESOURCES: &[Resource] = &[
         &["tr"],
         &["status"]
     ),
+    res!(
+        "triggers.tekton.dev",
+        "v1beta1",
+        "eventlisteners",
+        "eventlistener",
+        "EventListener",
+        true,
+        &["el"],
+        &["status"]
+    ),
+    res!(
+        "triggers.tekton.dev",
+        "v1beta1",
+        "triggerbindings",
+        "triggerbinding",
+        "TriggerBinding",
+        true,
+        &["tb"],
+        RW
+    ),
+    res!(
+        "triggers.tekton.dev",
+        "v1beta1",
+        "triggertemplates",
+        "triggertemplate",
+        "TriggerTemplate",
+        true,
+        &["tt"],
+        RW
+    ),
+    res!(
+        "triggers.tekton.dev",
+        "v1beta1",
+        "triggers",
+        "trigger",
+        "Trigger",
+        true,
+        &["tri"],
+        RW
+    ),
+    res!(
+        "triggers.tekton.dev",
+        "v1beta1",
+        "clustertriggerbindings",
+        "clustertriggerbinding",
+        "ClusterTriggerBinding",
+        false,
+        &["ctb"],
+        RW
+    ),
 ];
+
+/// Kinds that a CustomResourceDefinition serves on a real cluster (Tekton's):
+/// they take no strategic merge patch.
+pub fn is_custom(r: &Resource) -> bool {
+    r.group.ends_with("tekton.dev")
+}
 
 /// Index of a resource in [`RESOURCES`]: the key objects are stored under.
 pub type ResId = usize;

@@ -157,6 +157,14 @@ pub struct BuildView {
     pub finished: String,
     pub created: String,
     pub resource_version: String,
+    /// What started it: `manual`, `webhook` (a Triggers EventListener), or "".
+    pub trigger: String,
+    /// The revision asked for (branch, tag or commit), when known.
+    pub revision: String,
+    /// The commit built (the run's `commit` result), when known.
+    pub commit: String,
+    /// The image pushed (`IMAGE_URL@IMAGE_DIGEST` results), when known.
+    pub image: String,
 }
 
 /// One step of a TaskRun: a container of its pod.
@@ -167,6 +175,8 @@ pub struct StepView {
     pub state: BuildState,
     pub exit_code: Option<i32>,
     pub reason: String,
+    pub started: String,
+    pub finished: String,
 }
 
 /// A Tekton TaskRun, with its steps.
@@ -454,7 +464,45 @@ pub fn build_view(pr: &DynamicObject) -> BuildView {
         finished: text(&status, "/completionTime"),
         created: created(m),
         resource_version,
+        trigger: match labels {
+            Some(l) if l.contains_key("triggers.tekton.dev/eventlistener") => "webhook".into(),
+            Some(l) => l.get("kdeck.dev/trigger").cloned().unwrap_or_default(),
+            None => String::new(),
+        },
+        revision: m
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("kdeck.dev/revision"))
+            .cloned()
+            .or_else(|| param(&pr.data, "revision"))
+            .unwrap_or_default(),
+        commit: result(&status, "commit").unwrap_or_default(),
+        image: match (result(&status, "IMAGE_URL"), result(&status, "IMAGE_DIGEST")) {
+            (Some(u), Some(d)) => format!("{u}@{d}"),
+            _ => String::new(),
+        },
     }
+}
+
+fn param(data: &Value, name: &str) -> Option<String> {
+    data.pointer("/spec/params")?
+        .as_array()?
+        .iter()
+        .find(|p| p.get("name").and_then(Value::as_str) == Some(name))?
+        .get("value")?
+        .as_str()
+        .map(str::to_string)
+}
+
+fn result(status: &Value, name: &str) -> Option<String> {
+    status
+        .get("results")?
+        .as_array()?
+        .iter()
+        .find(|p| p.get("name").and_then(Value::as_str) == Some(name))?
+        .get("value")?
+        .as_str()
+        .map(str::to_string)
 }
 
 pub fn task_run_view(tr: &DynamicObject) -> TaskRunView {
@@ -476,6 +524,7 @@ pub fn task_run_view(tr: &DynamicObject) -> TaskRunView {
                     let state = match exit_code {
                         Some(0) => BuildState::Succeeded,
                         Some(_) if text(s, "/terminated/reason").contains("Cancelled") => BuildState::Cancelled,
+                        Some(_) if text(s, "/terminated/reason") == "Skipped" => BuildState::Cancelled,
                         Some(_) => BuildState::Failed,
                         None if s.get("running").is_some() => BuildState::Running,
                         None => BuildState::Pending,
@@ -495,11 +544,24 @@ pub fn task_run_view(tr: &DynamicObject) -> TaskRunView {
                         state,
                         exit_code,
                         reason,
+                        started: text(s, "/terminated/startedAt"),
+                        finished: text(s, "/terminated/finishedAt"),
                     }
                 })
-                .collect()
+                .collect::<Vec<_>>()
         })
         .unwrap_or_default();
+    // Steps run one at a time: after the running one, the others wait.
+    let mut steps = steps;
+    let mut seen_running = false;
+    for s in &mut steps {
+        if s.state == BuildState::Running {
+            if seen_running {
+                s.state = BuildState::Pending;
+            }
+            seen_running = true;
+        }
+    }
     TaskRunView {
         namespace,
         name,

@@ -13,7 +13,6 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::logs::LOG_LINES_ANNOTATION;
 use super::resources::{self, ResId};
 use crate::cluster::SimCluster;
 use crate::state::{DeleteOptions, EventType, State, labels_of, name_of, now_rfc3339, random_suffix};
@@ -27,7 +26,8 @@ use deployments::*;
 use namespaces::*;
 use pods::*;
 use statefulsets::*;
-use tekton::*;
+pub use tekton::{STEPS_ANNOTATION, script, subst};
+use tekton::{eventlistener, pipelinerun, taskrun};
 
 /// An image is "unpullable" when its name says so: its pods never start.
 pub fn unpullable(image: &str) -> bool {
@@ -47,6 +47,8 @@ struct Ids {
     task: ResId,
     pr: ResId,
     tr: ResId,
+    el: ResId,
+    svc: ResId,
 }
 
 fn ids(quiet: bool) -> Ids {
@@ -63,6 +65,8 @@ fn ids(quiet: bool) -> Ids {
         task: of("Task"),
         pr: of("PipelineRun"),
         tr: of("TaskRun"),
+        el: of("EventListener"),
+        svc: of("Service"),
     }
 }
 
@@ -256,7 +260,7 @@ fn batch(c: &SimCluster, ids: &Ids, cx: &mut Ctx, dirty: &mut BTreeSet<Obj>) {
 fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {
     let st = c.read();
     for ((r, ns, name), v) in st.objects.iter() {
-        if [ids.deploy, ids.rs, ids.sts, ids.pod, ids.ns, ids.pr, ids.tr].contains(r) {
+        if [ids.deploy, ids.rs, ids.sts, ids.pod, ids.ns, ids.pr, ids.tr, ids.el].contains(r) {
             let _ = v;
             dirty.insert((*r, ns.clone(), name.clone()));
         }
@@ -267,7 +271,7 @@ fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {
 fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet<Obj>) {
     let ns = ns_of(v);
     let name = name_of(v).to_string();
-    if res == ids.deploy || res == ids.sts || res == ids.pr || res == ids.tr {
+    if res == ids.deploy || res == ids.sts || res == ids.pr || res == ids.tr || res == ids.el {
         dirty.insert((res, ns.clone(), name.clone()));
     }
     if res == ids.ns && is_terminating(v) {
@@ -328,6 +332,8 @@ fn reconcile(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, o: &Obj,
         pipelinerun(s, ids, cfg, &obj, cx);
     } else if *r == ids.tr {
         taskrun(s, ids, cfg, &obj, cx);
+    } else if *r == ids.el {
+        eventlistener(s, ids, &obj);
     }
 }
 

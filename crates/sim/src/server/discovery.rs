@@ -5,7 +5,7 @@ use super::*;
 pub(super) fn api_group_list(tekton: bool) -> Value {
     let groups: Vec<Value> = resources::groups()
         .into_iter()
-        .filter(|(g, _)| tekton || *g != "tekton.dev")
+        .filter(|(g, _)| tekton || !g.ends_with("tekton.dev"))
         .map(|(g, v)| {
             let gv = format!("{g}/{v}");
             json!({"name": g, "versions": [{"groupVersion": gv, "version": v}], "preferredVersion": {"groupVersion": gv, "version": v}})

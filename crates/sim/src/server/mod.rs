@@ -24,6 +24,7 @@ use crate::cluster::{Role, SimCluster, Stats, User};
 use crate::state::{DeleteOptions, Deleted, EventType, Key, PatchType, name_of};
 
 mod discovery;
+mod listener;
 mod resource;
 mod watch;
 use discovery::*;
@@ -123,6 +124,8 @@ enum Route {
     OpenApiV3,
     Health,
     Faults,
+    /// `/api/v1/namespaces/NS/services/NAME[:PORT]/proxy/…`
+    ServiceProxy(String, String),
     Resource(Target),
 }
 
@@ -136,6 +139,9 @@ fn route(path: &str) -> Option<Route> {
         ["openapi", "v3", ..] => return Some(Route::OpenApiV3),
         ["healthz" | "readyz" | "livez"] => return Some(Route::Health),
         ["sim", "faults"] => return Some(Route::Faults),
+        ["api", "v1", "namespaces", ns, "services", svc, "proxy", ..] => {
+            return Some(Route::ServiceProxy(ns.to_string(), svc.to_string()));
+        }
         ["api", "v1"] => return Some(Route::GroupVersion(String::new(), "v1".into())),
         ["apis", g, v] => return Some(Route::GroupVersion(g.to_string(), v.to_string())),
         _ => {}
@@ -313,8 +319,8 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
         return error_response(&ApiError::unauthorized());
     };
     let tekton_route = match &r {
-        Route::GroupVersion(g, _) => g == "tekton.dev",
-        Route::Resource(t) => resources::get(t.res).group == "tekton.dev",
+        Route::GroupVersion(g, _) => g.ends_with("tekton.dev"),
+        Route::Resource(t) => resources::is_custom(resources::get(t.res)),
         _ => false,
     };
     if tekton_route && !c.config.tekton {
@@ -361,6 +367,7 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
         Route::OpenApiV3 => error_response(&ApiError::no_route()),
         Route::Health => Response::new(full("ok")),
         Route::Faults => faults_endpoint(&c, &user, req).await,
+        Route::ServiceProxy(ns, svc) => listener::sink(c, &user, req, &ns, &svc).await,
         Route::Resource(t) => resource(c, user, req, t, q).await,
     }
 }

@@ -98,6 +98,9 @@ pub(super) async fn resource(
                 "application/apply-patch+yaml" | "application/apply-patch+json" => PatchType::Apply,
                 other => return error_response(&ApiError::unsupported_media(other)),
             };
+            if ptype == PatchType::Strategic && resources::is_custom(resources::get(t.res)) {
+                return error_response(&ApiError::strategic_on_custom());
+            }
             if force && ptype != PatchType::Apply {
                 return error_response(&ApiError::new(
                     422,

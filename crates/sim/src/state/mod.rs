@@ -112,6 +112,15 @@ pub fn seconds_utc(t: time::OffsetDateTime) -> String {
     )
 }
 
+/// The RFC 3339 time `ms` milliseconds after `start` (itself RFC 3339).
+pub fn rfc3339_after(start: &str, ms: u64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    match time::OffsetDateTime::parse(start, &Rfc3339) {
+        Ok(t) => seconds_utc(t + std::time::Duration::from_millis(ms)),
+        Err(_) => start.to_string(),
+    }
+}
+
 fn meta(v: &Value) -> &Value {
     v.get("metadata").unwrap_or(&Value::Null)
 }
