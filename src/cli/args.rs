@@ -53,6 +53,9 @@ pub enum Cmd {
     Routes(paas::RoutesCmd),
     /// Bind an app to a connector another app offers: env vars from it
     Bind(paas::BindArgs),
+    /// Builds on Tekton: settings, setup, start, follow, list, show, logs, cancel, rerun, prune, deploy, webhooks
+    #[command(subcommand)]
+    Builds(builds::BuildsCmd),
     /// Copy apps to other spaces, often on other clusters (planned, per item, rerunnable)
     Copy(copy::CopyArgs),
     /// Multi-document YAML of a space or an app that `kubectl apply -f` takes

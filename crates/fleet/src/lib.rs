@@ -2,6 +2,7 @@
 //! Nothing here knows about the terminal; the CLI and the cockpit read it.
 
 pub mod apps;
+pub mod builds;
 pub mod client;
 pub mod gateway;
 pub mod kinds;

@@ -38,6 +38,21 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
+/// How long something ran, from `started` to `finished` (RFC 3339; `now`
+/// while it runs): `42s`, `3m07s`; `-` when it has not started.
+pub fn span(started: &str, finished: &str, now: OffsetDateTime) -> String {
+    let Ok(s) = OffsetDateTime::parse(started, &Rfc3339) else {
+        return "-".into();
+    };
+    let end = OffsetDateTime::parse(finished, &Rfc3339).unwrap_or(now);
+    let secs = (end - s).whole_seconds().max(0);
+    if secs < 60 {
+        format!("{secs}s")
+    } else {
+        format!("{}m{:02}s", secs / 60, secs % 60)
+    }
+}
+
 /// How old a thing created at `created` (RFC 3339) is, as kubectl says it:
 /// `45s`, `12m`, `5h`, `3d`; `-` when the time cannot be read.
 pub fn age(created: &str, now: time::OffsetDateTime) -> String {

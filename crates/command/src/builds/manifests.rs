@@ -16,6 +16,8 @@ pub const SERVICE_ACCOUNT: &str = "kdeck-builder";
 pub const APP_LABEL: &str = "app.kubernetes.io/name";
 /// Label on a run: `manual` or `webhook`.
 pub const TRIGGER_LABEL: &str = "kdeck.dev/trigger";
+/// Label on a run started with `--deploy`: kdeck deploys its image when it succeeds.
+pub const DEPLOY_LABEL: &str = "kdeck.dev/deploy";
 /// Annotation on a run: the revision asked for.
 pub const REVISION_ANNOTATION: &str = "kdeck.dev/revision";
 

@@ -84,10 +84,16 @@ pub(crate) async fn start(
             dockerfile: b.dockerfile.as_deref().unwrap_or("Dockerfile"),
             image: &image,
             registry_secret: &registry_secret,
-            deploy,
+            deploy: false,
             trigger: "manual",
         },
     );
+    // Deploying after it is kdeck's part (`builds deploy`), so that the
+    // stored settings take the digest; the label says it was asked for.
+    let mut pr = pr;
+    if deploy {
+        pr["metadata"]["labels"][manifests::DEPLOY_LABEL] = json!("true");
+    }
     let item = match gw.apply(&cluster, &pr).await {
         Ok(_) => ItemOutcome::ok(
             format!("{}/{run}", a.space),
@@ -247,14 +253,19 @@ pub fn built_image(pr: &Value) -> Option<String> {
 /// `builds deploy RUN` (and `start --deploy`): sets the app's image to the
 /// digest the run built, then deploys the app.
 pub(crate) async fn deploy_run(ex: &Executor, run: &str) -> Result<Applied, Failure> {
-    let (_, space, _, pr) = read_run(ex, run).await?;
+    let (cluster, space, name, pr) = read_run(ex, run).await?;
     let reason = pr
         .pointer("/status/conditions/0/reason")
         .and_then(Value::as_str)
         .unwrap_or("running");
     if !matches!(reason, "Succeeded" | "Completed") {
+        let why = match kdeck_fleet::builds::detail(ex.gateway(), &cluster, &space.namespace, &name).await {
+            Ok(Some(d)) => kdeck_fleet::builds::failure(ex.gateway(), &cluster, &d).await,
+            _ => None,
+        };
         return Err(invalid(format!(
-            "build {run} has not succeeded ({reason}); only a succeeded build's image is deployed"
+            "build {run} has not succeeded ({reason}{}); only a succeeded build's image is deployed",
+            why.map(|w| format!(": {w}")).unwrap_or_default()
         )));
     }
     let app = pr

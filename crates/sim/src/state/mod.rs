@@ -192,6 +192,24 @@ fn api_defaults(kind: &str, obj: &mut Value) {
             }
             ports(obj.pointer_mut("/spec/ports"));
         }
+        "Secret" => {
+            // stringData is write-only: folded into data (base64), as the API server does.
+            use base64::Engine;
+            if let Some(Value::Object(sd)) = obj.as_object_mut().and_then(|o| o.remove("stringData")) {
+                let data = obj
+                    .as_object_mut()
+                    .map(|o| o.entry("data").or_insert_with(|| json!({})));
+                if let Some(Value::Object(d)) = data {
+                    for (k, v) in sd {
+                        let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                        d.insert(k, json!(base64::engine::general_purpose::STANDARD.encode(text)));
+                    }
+                }
+            }
+            if let Some(o) = obj.as_object_mut() {
+                o.entry("type").or_insert_with(|| json!("Opaque"));
+            }
+        }
         _ => {}
     }
 }

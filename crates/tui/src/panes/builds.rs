@@ -84,19 +84,7 @@ pub fn build_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<Build
     out
 }
 
-fn duration(started: &str, finished: &str, now: time::OffsetDateTime) -> String {
-    use time::format_description::well_known::Rfc3339;
-    let Ok(s) = time::OffsetDateTime::parse(started, &Rfc3339) else {
-        return "-".into();
-    };
-    let end = time::OffsetDateTime::parse(finished, &Rfc3339).unwrap_or(now);
-    let secs = (end - s).whole_seconds().max(0);
-    if secs < 60 {
-        format!("{secs}s")
-    } else {
-        format!("{}m{:02}s", secs / 60, secs % 60)
-    }
-}
+use kdeck_model::clock::span as duration;
 
 impl Component for BuildsPane {
     fn draw(&self, f: &mut Frame, area: Rect, cx: &Cx) {

@@ -78,7 +78,11 @@ fn hex(seed: &str, len: usize) -> String {
     let mut out = String::new();
     let mut i = 0u64;
     while out.len() < len {
-        out.push_str(&format!("{:016x}", fnv(&format!("{seed}/{i}"))));
+        // splitmix64's finalizer spreads FNV's close values apart.
+        let mut z = fnv(&format!("{seed}/{i}")).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        out.push_str(&format!("{:016x}", z ^ (z >> 31)));
         i += 1;
     }
     out.truncate(len);
