@@ -85,6 +85,10 @@ pub struct SimFleetArgs {
     /// Updates per second per cluster, to watch things move
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub(crate) churn: u32,
+    /// Run without Tekton (Pipelines and Triggers): these clusters, or all
+    /// when none is named
+    #[arg(long, num_args = 0.., value_delimiter = ',', value_name = "CLUSTER")]
+    pub(crate) no_tekton: Option<Vec<String>>,
 }
 
 #[derive(Args, Debug)]

@@ -7,12 +7,29 @@ pub(super) fn sim_options(a: &SimFleetArgs) -> Result<kdeck_sim::SimOptions, Cli
         return Err(CliError::usage(format!("--clusters {}: give 1 to 200", a.clusters)));
     }
     let fleet = kdeck_sim::FleetSize::parse(&a.fleet).map_err(|e| CliError::usage(e.to_string()))?;
+    let names = kdeck_sim::cluster_names(a.clusters);
+    let without_tekton = match &a.no_tekton {
+        None => Vec::new(),
+        Some(list) if list.is_empty() => names.clone(),
+        Some(list) => {
+            for n in list {
+                if !names.contains(n) {
+                    return Err(CliError::usage(format!(
+                        "--no-tekton {n}: no such simulated cluster; the clusters are {}",
+                        names.join(", ")
+                    )));
+                }
+            }
+            list.clone()
+        }
+    };
     Ok(kdeck_sim::SimOptions {
         clusters: a.clusters,
         fleet,
         port_base: a.port_base,
         churn_per_sec: a.churn,
         config: kdeck_sim::SimConfig::default(),
+        without_tekton,
     })
 }
 

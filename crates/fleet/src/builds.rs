@@ -80,7 +80,7 @@ pub async fn list(gw: &Gateway, cluster: &Cluster, ns: &str, app: Option<&str>) 
     };
     let mut lp = ListParams::default();
     if let Some(a) = app {
-        lp = lp.labels(&format!("app.kubernetes.io/name={a}"));
+        lp = lp.labels(&format!("{}={a}", super::live::views::BUILD_APP_LABEL));
     }
     let list = api
         .list(&lp)

@@ -192,14 +192,17 @@ pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Resu
                 s.put(of("ConfigMap"), &ns, json!({"metadata": {"name": "settings", "namespace": ns}, "data": {"LOG_LEVEL": "info", "SPACE": ns}}));
                 s.put(of("Pipeline"), &ns, json!({"metadata": {"name": "build", "namespace": ns},
                     "spec": {"params": [{"name": "revision", "type": "string"}],
-                             "tasks": [{"name": "clone", "taskSpec": {"steps": [{"name": "clone", "image": "alpine/git"}]}},
-                                       {"name": "build", "taskSpec": {"steps": [{"name": "build", "image": "gcr.io/kaniko-project/executor"},
-                                                                                {"name": "push", "image": "gcr.io/kaniko-project/executor"}]}}]}}));
+                             "tasks": [{"name": "clone", "params": [{"name": "revision", "value": "$(params.revision)"}],
+                                        "taskSpec": {"params": [{"name": "revision"}], "steps": [{"name": "clone", "image": "alpine/git",
+                                            "script": "echo fetching $(params.revision)\necho checked out $(params.revision)"}]}},
+                                       {"name": "build", "runAfter": ["clone"], "taskSpec": {"steps": [
+                                           {"name": "build", "image": "golang:1.23", "script": "echo compiling 42 packages\necho build ok"},
+                                           {"name": "push", "image": "gcr.io/kaniko-project/executor", "script": "echo pushed image"}]}}]}}));
                 // Builds that ran: the first spaces of each cluster have a few.
                 if space_index < 3 {
                     for (k, app) in ["web", "api"].iter().enumerate() {
                         s.put(of("PipelineRun"), &ns, json!({"metadata": {"name": format!("build-{app}-{}", k + 1), "namespace": ns,
-                                                                         "labels": {"tekton.dev/pipeline": "build", "app.kubernetes.io/name": app}},
+                                                                         "labels": {"tekton.dev/pipeline": "build", "kdeck.dev/app": app}},
                             "spec": {"pipelineRef": {"name": "build"}, "params": [{"name": "revision", "value": "main"}]}}));
                     }
                 }

@@ -111,6 +111,9 @@ pub struct SimOptions {
     /// Updates per second per cluster, spread over its deployments.
     pub churn_per_sec: u32,
     pub config: SimConfig,
+    /// Clusters (by name) that run without Tekton: `tekton.dev` and
+    /// `triggers.tekton.dev` are not served there.
+    pub without_tekton: Vec<String>,
 }
 
 impl Default for SimOptions {
@@ -121,6 +124,7 @@ impl Default for SimOptions {
             port_base: None,
             churn_per_sec: 0,
             config: SimConfig::default(),
+            without_tekton: Vec::new(),
         }
     }
 }
@@ -155,6 +159,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<Vec<SimHandle>> {
             .map(|(i, name)| {
                 let mut config = opts.config.clone();
                 config.seed = config.seed.wrapping_add(i as u64);
+                config.tekton &= !opts.without_tekton.iter().any(|n| n == name);
                 let fleet = opts.fleet.clone();
                 scope.spawn(move || {
                     let cluster = SimCluster::new(name, config);

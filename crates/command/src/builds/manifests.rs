@@ -13,7 +13,7 @@ pub const PIPELINE: &str = "kdeck-build";
 /// The ServiceAccount the runs use (the apps' git and registry Secrets).
 pub const SERVICE_ACCOUNT: &str = "kdeck-builder";
 /// Label on a run: the app it builds (name only; the run is in its space).
-pub const APP_LABEL: &str = "app.kubernetes.io/name";
+pub use kdeck_fleet::live::views::BUILD_APP_LABEL as APP_LABEL;
 /// Label on a run: `manual` or `webhook`.
 pub const TRIGGER_LABEL: &str = "kdeck.dev/trigger";
 /// Label on a run started with `--deploy`: kdeck deploys its image when it succeeds.

@@ -142,13 +142,18 @@ impl BuildState {
     }
 }
 
+/// The label naming the app a build run builds. Not `app.kubernetes.io/name`:
+/// Tekton copies a run's labels onto its pods, which would then match the
+/// app's own selector (its Service would send them traffic).
+pub const BUILD_APP_LABEL: &str = "kdeck.dev/app";
+
 /// A Tekton PipelineRun.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BuildView {
     pub namespace: String,
     pub name: String,
     pub pipeline: String,
-    /// The app it builds (`app.kubernetes.io/name`), when labelled.
+    /// The app it builds ([`BUILD_APP_LABEL`]), when labelled.
     pub app: Option<String>,
     pub state: BuildState,
     pub reason: String,
@@ -456,7 +461,7 @@ pub fn build_view(pr: &DynamicObject) -> BuildView {
         namespace,
         name,
         pipeline,
-        app: labels.and_then(|l| l.get("app.kubernetes.io/name")).cloned(),
+        app: labels.and_then(|l| l.get(BUILD_APP_LABEL)).cloned(),
         state,
         reason,
         message,

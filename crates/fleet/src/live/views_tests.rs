@@ -64,7 +64,7 @@ fn builds_and_their_failing_step() {
     let b = build_view(&dynamic(json!({
         "apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
         "metadata": {"name": "build-web-1", "namespace": "shop",
-                     "labels": {"tekton.dev/pipeline": "build", "app.kubernetes.io/name": "web"}},
+                     "labels": {"tekton.dev/pipeline": "build", "kdeck.dev/app": "web"}},
         "spec": {"pipelineRef": {"name": "build"}},
         "status": {"startTime": "2026-11-22T01:00:00Z", "completionTime": "2026-11-22T01:02:00Z",
                    "conditions": [{"type": "Succeeded", "status": "False", "reason": "Failed", "message": "Tasks Completed: failed"}]}

@@ -344,9 +344,14 @@ pub(in crate::controllers) fn taskrun(
                 .iter()
                 .find(|e| e.get("container").and_then(Value::as_str) == Some(cname.as_str()))
                 .and_then(|e| e.get("terminated").cloned());
-            if let Some(t) = ended
+            if let Some(mut t) = ended
                 && c.pointer("/state/terminated").is_none()
             {
+                // The container ran from the pod's start (waiting for its
+                // turn, as Tekton's entrypoint makes it); its log keeps that.
+                if let Some(started) = c.pointer("/state/running/startedAt").cloned() {
+                    t["startedAt"] = started;
+                }
                 c["state"] = json!({"terminated": t});
                 c["ready"] = json!(false);
                 c["started"] = json!(false);
