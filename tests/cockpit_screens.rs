@@ -870,3 +870,72 @@ fn the_apps_cursor_starts_on_the_first_row_of_a_new_scope() {
         c.apps.table.current().map(|r| r.app.name.clone())
     );
 }
+
+#[test]
+fn a_run_s_task_tree_and_the_build_forms() {
+    use kdeck_command::Command;
+    use kdeck_tui::overlays::Overlay;
+    let mut c = cockpit();
+    let mut web = managed("prod-eu1/shop-prod/api", "ghcr.io/acme/api:1.9", Some(7), "d1", "d1");
+    web.settings.build = Some(kdeck_model::BuildSettings {
+        git_url: "https://github.com/acme/api.git".into(),
+        revision: "main".into(),
+        context_dir: None,
+        registry: "registry.example.com/acme".into(),
+        image: None,
+        dockerfile: None,
+        git_secret: None,
+        registry_secret: Some("api-registry".into()),
+    });
+    c.set_stored(vec![web]);
+    // The failed build's task tree: the failing step with its exit code.
+    press(&mut c, &["j", "j", "j", "j", "j", "enter", "3", "j", "enter"]);
+    assert!(matches!(c.overlay, Some(Overlay::Run(_))));
+    let bufs = snapshot("build-run", &c);
+    let text = buffer_text(&bufs[1]);
+    assert!(text.contains("\"step-unit\" exited with code 1"), "{text}");
+    assert!(text.contains("exit 1"), "{text}");
+    // l on the step: its logs, that container of that pod.
+    let effects = press(&mut c, &["l"]);
+    match &effects[..] {
+        [Effect::OpenLogs { cluster, req }] => {
+            assert_eq!(cluster, "prod-eu1");
+            assert_eq!(req.container.as_deref(), Some("step-unit"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // x asks before cancelling; a finished build says so instead.
+    press(&mut c, &["3"]);
+    press(&mut c, &["x"]);
+    assert!(c.overlay.is_none(), "a failed build is not cancelled");
+    // B on the build: the revision prompt for its app, then a run.
+    press(&mut c, &["B"]);
+    let bufs = snapshot("build-form", &c);
+    assert!(buffer_text(&bufs[1]).contains("build prod-eu1/shop-prod/api"));
+    let effects = press(&mut c, &["enter"]);
+    match &effects[..] {
+        [Effect::Run { command, .. }] => match command.as_ref() {
+            Command::StartBuild {
+                app,
+                revision,
+                deploy,
+                run,
+            } => {
+                assert_eq!(app, "prod-eu1/shop-prod/api");
+                assert_eq!(revision.as_deref(), Some("main"));
+                assert!(*deploy && run.starts_with("api-build-"));
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    // The settings form: the password is typed hidden.
+    press(&mut c, &["P"]);
+    for _ in 0..7 {
+        press(&mut c, &["tab"]);
+    }
+    type_text(&mut c, "s3cret-pw");
+    let bufs = snapshot("build-settings-form", &c);
+    let text = buffer_text(&bufs[1]);
+    assert!(!text.contains("s3cret-pw") && text.contains("•••••••••"), "{text}");
+}

@@ -211,6 +211,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
             Some(_) = changed_rx.recv() => {
                 while changed_rx.try_recv().is_ok() {}
                 fleet_dirty |= c.set_fleet(fleet.snapshot());
+                effects.extend(c.watch_builds());
             }
             Some(line) = async { match logs.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } } => {
                 c.log_line(line);
@@ -360,6 +361,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                         });
                     });
                 }
+                Effect::Notify { title, body } => super::notify::send(title, body),
                 Effect::CancelCopy => {
                     if let Some(flag) = &copy_cancel {
                         flag.store(true, std::sync::atomic::Ordering::SeqCst);

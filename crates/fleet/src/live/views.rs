@@ -170,6 +170,12 @@ pub struct BuildView {
     pub commit: String,
     /// The image pushed (`IMAGE_URL@IMAGE_DIGEST` results), when known.
     pub image: String,
+    /// The pipeline's tasks in order, then its finally tasks (from the
+    /// spec Tekton copies into the status), when known.
+    pub tasks: Vec<String>,
+    pub finally: Vec<String>,
+    /// Tasks that did not run, with Tekton's reason.
+    pub skipped: Vec<(String, String)>,
 }
 
 /// One step of a TaskRun: a container of its pod.
@@ -486,7 +492,24 @@ pub fn build_view(pr: &DynamicObject) -> BuildView {
             (Some(u), Some(d)) => format!("{u}@{d}"),
             _ => String::new(),
         },
+        tasks: names(status.pointer("/pipelineSpec/tasks"), "name"),
+        finally: names(status.pointer("/pipelineSpec/finally"), "name"),
+        skipped: status
+            .get("skippedTasks")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(|s| (text(s, "/name"), text(s, "/reason"))).collect())
+            .unwrap_or_default(),
     }
+}
+
+fn names(list: Option<&Value>, key: &str) -> Vec<String> {
+    list.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.get(key)?.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn param(data: &Value, name: &str) -> Option<String> {

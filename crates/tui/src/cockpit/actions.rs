@@ -51,6 +51,11 @@ impl Cockpit {
             | Action::Drift
             | Action::Adopt
             | Action::Copy => return self.app_action(a),
+            Action::Build
+            | Action::CancelBuild
+            | Action::CancelBuildGraceful
+            | Action::Rerun
+            | Action::BuildSettings => return self.build_action(a),
             // A pane's own (list moves, sorts, the log's keys), taken above
             // when it has the keys; elsewhere they do nothing.
             Action::Up
@@ -208,7 +213,7 @@ impl Cockpit {
                 }
             }
             (Focus::Pane, Pane::Apps) => return self.open_logs(),
-            (Focus::Pane, Pane::Builds) => return self.open_logs(),
+            (Focus::Pane, Pane::Builds) => self.open_run(),
             _ => {}
         }
         Vec::new()

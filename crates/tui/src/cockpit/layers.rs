@@ -40,6 +40,7 @@ impl Cockpit {
             FormReply::Quit => self.action(Action::Quit),
             FormReply::Submit(command) => {
                 let id = self.next_id();
+                self.submitted_build(id, &command);
                 if let Some(form) = self.form.take() {
                     self.submitted = Some((id, form));
                 }
@@ -76,6 +77,10 @@ impl Cockpit {
             Reply::Act(a) => {
                 self.overlay = None;
                 self.action(a)
+            }
+            Reply::StepLogs(s) => {
+                self.overlay = None;
+                self.open_step_logs(s)
             }
             Reply::Copy(ask) => match ask {
                 Ask::Nothing => Vec::new(),
@@ -212,6 +217,7 @@ impl Cockpit {
                 None
             }
         };
+        self.build_command_done(id, ok);
         if ok {
             self.toast(format!("{verb}: {message}"), false);
         } else {

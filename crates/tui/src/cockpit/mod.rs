@@ -6,6 +6,7 @@
 
 mod actions;
 mod apps;
+mod builds;
 mod layers;
 mod objects;
 mod palette;
@@ -70,6 +71,12 @@ pub struct Cockpit {
     pub submitted: Option<(RequestId, Form)>,
     /// The last request id given out.
     last_id: RequestId,
+    /// Builds this cockpit started, by the request that starts them, until
+    /// the command is done.
+    starting: BTreeMap<RequestId, builds::Watched>,
+    /// Builds this cockpit started, followed to their end: a notice then,
+    /// and a deploy of the image when it was asked for.
+    pub watched: Vec<builds::Watched>,
 }
 
 impl Cockpit {
@@ -102,6 +109,8 @@ impl Cockpit {
             stored: Vec::new(),
             submitted: None,
             last_id: 0,
+            starting: BTreeMap::new(),
+            watched: Vec::new(),
         }
     }
 
@@ -216,6 +225,9 @@ impl Cockpit {
             self.builds
                 .table
                 .set_rows(crate::panes::builds::build_rows(&self.clusters, &self.scope));
+            if let Some(Overlay::Run(v)) = &mut self.overlay {
+                v.update(&self.clusters);
+            }
         }
         if stale.pods {
             let pods = match &self.pods.of {

@@ -136,6 +136,11 @@ pub enum Effect {
     },
     /// Ask the running copy to stop after the items in flight.
     CancelCopy,
+    /// Tell the user, who may be looking elsewhere (a desktop notice).
+    Notify {
+        title: String,
+        body: String,
+    },
 }
 
 /// Which lists must be made again from the snapshots.

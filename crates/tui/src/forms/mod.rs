@@ -4,6 +4,7 @@
 //! builds its fields and its command's parts.
 
 mod bind;
+mod build;
 mod edit_app;
 pub mod field;
 mod new_app;
@@ -54,6 +55,9 @@ pub enum FormKind {
     /// The settings as they were when the form opened: the command carries
     /// only what changed.
     EditApp(Box<kdeck_model::App>),
+    /// Start a build of the app.
+    Build(AppRef),
+    BuildSettings(AppRef),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +71,8 @@ pub struct Field {
     pub multiline: bool,
     /// Rows shown for a multi-line field.
     pub rows: u16,
+    /// Typed hidden (a password): drawn as dots.
+    pub secret: bool,
 }
 
 impl Field {
@@ -78,6 +84,15 @@ impl Field {
             error: None,
             multiline: false,
             rows: 1,
+            secret: false,
+        }
+    }
+
+    /// A hidden field: what is typed is drawn as dots.
+    fn secret(label: &'static str, help: &'static str) -> Field {
+        Field {
+            secret: true,
+            ..Field::new(label, help, "")
         }
     }
 
@@ -169,6 +184,14 @@ impl Form {
                     .filter(|l| !l.is_empty())
                     .find_map(|l| kdeck_command::apps::parse_connector(l).err().map(|e| e.reason)),
                 (_, "overrides") => kdeck_command::apps::parse_overrides(&f.text()).err().map(|e| e.reason),
+                (_, "git url") => check(v::git_url("git url", &val)),
+                (FormKind::Build(_), "revision") if val.is_empty() => Some("a revision is needed".into()),
+                (_, "revision") if val.contains(char::is_whitespace) => Some("no spaces".into()),
+                (_, "registry") if val.is_empty() => Some("a registry is needed".into()),
+                (_, "registry") => check(v::image("registry", &format!("{}/x", val.trim_end_matches('/')))),
+                (_, "image name") if val.is_empty() => None,
+                (_, "image name") => check(v::image("image name", &val)),
+                (_, "deploy") => (!matches!(val.as_str(), "yes" | "no")).then(|| "yes or no".into()),
                 _ => None,
             };
         }
@@ -230,6 +253,13 @@ impl Form {
                 shared: self.get("shared") == "yes",
             },
             FormKind::EditApp(old) => Command::EditApp(self.app_edit(old)),
+            FormKind::Build(app) => Command::StartBuild {
+                app: app.to_string(),
+                run: kdeck_command::builds::new_run_name(&app.name),
+                revision: Some(self.get("revision")),
+                deploy: self.get("deploy") == "yes",
+            },
+            FormKind::BuildSettings(app) => Command::SetBuild(self.build_set(app)),
             FormKind::Bind(app) => Command::Bind {
                 consumer: app.to_string(),
                 provider: self.get("app"),
@@ -369,7 +399,15 @@ impl Component for Form {
             line(f, y, cut(why, usize::from(inner.width)), t.error);
             y += 2;
         }
-        let label_w = 11u16;
+        // The longest one-line label and a space (at least 11 columns).
+        let label_w = form
+            .fields
+            .iter()
+            .filter(|f| !f.multiline)
+            .map(|f| f.label.chars().count() + 1)
+            .max()
+            .unwrap_or(11)
+            .max(11) as u16;
         for (i, field) in form.fields.iter().enumerate() {
             let focused = i == form.focused;
             let label_style = if focused { t.title } else { t.text };
@@ -388,6 +426,9 @@ impl Component for Form {
                 } else {
                     t.dim
                 };
+                let hidden = field
+                    .secret
+                    .then(|| FieldText::new(&"•".repeat(field.text().chars().count())));
                 draw_text(
                     f,
                     Rect {
@@ -396,7 +437,7 @@ impl Component for Form {
                         width: tw,
                         height: th,
                     },
-                    &field.text,
+                    hidden.as_ref().unwrap_or(&field.text),
                     style.add_modifier(Modifier::UNDERLINED),
                     focused,
                 );

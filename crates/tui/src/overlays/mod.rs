@@ -8,6 +8,7 @@ pub mod copy;
 pub mod drift;
 pub mod help;
 pub mod palette;
+pub mod run;
 pub mod text;
 
 use ratatui::Frame;
@@ -21,6 +22,7 @@ pub use copy::CopyFlow;
 pub use drift::DriftView;
 pub use help::Help;
 pub use palette::{Palette, PaletteItem};
+pub use run::{RunView, StepLogs};
 pub use text::TextView;
 
 /// A popup over the panes.
@@ -38,6 +40,8 @@ pub enum Overlay {
     Palette(Palette),
     /// Copying apps: targets, plan, progress.
     Copy(Box<CopyFlow>),
+    /// A build run's task tree, live.
+    Run(RunView),
 }
 
 /// What a key did in a popup, for the shell to carry out.
@@ -52,6 +56,8 @@ pub enum Reply {
     Act(Action),
     /// The copy flow asks for work.
     Copy(copy::Ask),
+    /// Close, then follow a build step's logs.
+    StepLogs(StepLogs),
 }
 
 impl Overlay {
@@ -66,6 +72,7 @@ impl Overlay {
             // The palette's keys go to the input line.
             Overlay::Palette(_) => Reply::Keep,
             Overlay::Copy(flow) => Reply::Copy(flow.key(key, keymap)),
+            Overlay::Run(r) => r.key(key, keymap),
         }
     }
 
@@ -78,6 +85,7 @@ impl Overlay {
             Overlay::ConfirmQuit(q) => q,
             Overlay::Palette(p) => p,
             Overlay::Copy(flow) => flow.as_ref(),
+            Overlay::Run(r) => r,
         }
     }
 

@@ -30,7 +30,17 @@ pub struct BuildRow {
 }
 
 impl Row for BuildRow {
-    const COLUMNS: &'static [&'static str] = &["NAME", "STATE", "DURATION", "FAILED STEP", "AGE", "SPACE", "APP"];
+    const COLUMNS: &'static [&'static str] = &[
+        "NAME",
+        "STATE",
+        "DURATION",
+        "FAILED STEP",
+        "AGE",
+        "TRIGGER",
+        "COMMIT",
+        "SPACE",
+        "APP",
+    ];
     fn parts(&self) -> [&str; 4] {
         [
             &self.build.name,
@@ -50,7 +60,9 @@ impl Row for BuildRow {
             2 => a.started.cmp(&b.started),
             3 => self.failing.cmp(&o.failing),
             4 => b.created.cmp(&a.created),
-            5 => (&*self.cluster, &a.namespace).cmp(&(&*o.cluster, &b.namespace)),
+            5 => a.trigger.cmp(&b.trigger),
+            6 => (&a.commit, &a.revision).cmp(&(&b.commit, &b.revision)),
+            7 => (&*self.cluster, &a.namespace).cmp(&(&*o.cluster, &b.namespace)),
             _ => a.app.cmp(&b.app),
         }
     }
@@ -95,6 +107,8 @@ impl Component for BuildsPane {
             col("DURATION", 8, false, true),
             col("FAILED STEP", 14, true, true),
             col("AGE", 4, false, true),
+            col("TRIGGER", 7, false, false),
+            col("COMMIT", 8, false, false),
             col("SPACE", 18, true, false),
             col("APP", 10, true, false),
         ];
@@ -151,6 +165,22 @@ impl Component for BuildsPane {
                         (duration(&b.started, &b.finished, c.now), t.dim),
                         (r.failing.clone().unwrap_or_default(), t.error),
                         (age(&b.created, c.now), t.dim),
+                        (
+                            if b.trigger.is_empty() {
+                                "-".into()
+                            } else {
+                                b.trigger.clone()
+                            },
+                            t.dim,
+                        ),
+                        (
+                            match (b.commit.get(..7), b.revision.as_str()) {
+                                (Some(c), _) => c.to_string(),
+                                (None, "") => "-".into(),
+                                (None, r) => r.chars().take(8).collect(),
+                            },
+                            t.dim,
+                        ),
                         (format!("{}/{}", r.cluster, b.namespace), t.cluster(&r.cluster)),
                         (b.app.clone().unwrap_or_else(|| "-".into()), t.text),
                     ],
@@ -169,6 +199,15 @@ impl Component for BuildsPane {
     }
 
     fn commands(&self) -> &'static [(Action, &'static str)] {
-        super::LIST_COMMANDS
+        &[
+            (Action::Enter, "tasks"),
+            (Action::Logs, "logs"),
+            (Action::Build, "build"),
+            (Action::CancelBuild, "cancel"),
+            (Action::Rerun, "rerun"),
+            (Action::Filter, "filter"),
+            (Action::Back, "back"),
+            (Action::Help, "help"),
+        ]
     }
 }
