@@ -766,3 +766,74 @@ fn the_emacs_quit_key_leaves_from_every_popup_form_and_input() {
         assert!(s.contains("EXIT=0"), "{tag}: {s}");
     }
 }
+
+/// A build from the cockpit, end to end in a real terminal: B on the app
+/// opens the revision prompt, enter starts the build; in the builds pane
+/// enter opens its task tree, live, and l follows a step's logs; when the
+/// build succeeds, the cockpit deploys the built digest (asked for in the
+/// prompt) through the journal.
+#[test]
+fn a_build_started_and_followed_from_the_cockpit_deploys_its_image() {
+    let c = SimCockpit::new("build", &["--port", "80"]);
+    let t = &c.t;
+    c.cli(&["builds", "setup", "prod-eu1/shop-prod"]);
+    let out = Command::new(bin())
+        .arg("--data-dir")
+        .arg(&c.data)
+        .args([
+            "builds",
+            "settings",
+            "prod-eu1/shop-prod/hello",
+            "--git",
+            "https://git.example.com/shop/hello.git",
+            "--registry",
+            "registry.example.com/shop",
+            "--registry-username",
+            "bot",
+        ])
+        .env("KDECK_REGISTRY_PASSWORD", "pw-for-the-test")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    c.open_hello("");
+    t.keys(&["B"]);
+    t.wait_for("the build prompt", Duration::from_secs(5), |s| {
+        s.contains("build prod-eu1/shop-prod/hello") && s.contains("revision")
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("the build started", Duration::from_secs(10), |s| {
+        s.contains("build of hello at main started")
+    });
+    // Its task tree, live: the steps run one by one to the end.
+    t.keys(&["3", "/"]);
+    t.text("hello-build");
+    t.keys(&["Enter"]);
+    t.wait_for("the run in the builds pane", Duration::from_secs(10), |s| s.contains("hello-build-"));
+    t.keys(&["Enter"]);
+    t.wait_for("the task tree", Duration::from_secs(10), |s| {
+        s.contains("build prod-eu1/hello-build-") && s.contains("clone")
+    });
+    t.wait_for("the build's steps done", Duration::from_secs(30), |s| {
+        s.contains("build-and-push") && s.contains("report (finally)") && s.contains("image-url")
+    });
+    // The first step's logs.
+    t.keys(&["l"]);
+    t.wait_for("the clone step's logs", Duration::from_secs(10), |s| {
+        s.contains("clone/clone") && s.contains("Cloning into")
+    });
+    // Succeeded, then deployed by the cockpit: the journal has it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let deployed = c.journal().iter().any(|e| {
+            e["command"]["type"] == "deploy_build" && e["status"] == "applied"
+        });
+        if deployed {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no deploy of the build in the journal: {:?}", c.journal());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let shown = c.cli(&["apps", "show", "prod-eu1/shop-prod/hello", "-o", "json"]);
+    assert!(shown.contains("registry.example.com/shop/hello@sha256:"), "{shown}");
+    c.quit();
+}
