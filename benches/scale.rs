@@ -22,7 +22,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -40,20 +40,10 @@ use serde_json::{Value, json};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod support;
+use support::*;
+
 const NOW: time::OffsetDateTime = time::macros::datetime!(2026-11-22 10:00:00 UTC);
-
-fn kdeck_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_kdeck"))
-}
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i]
-}
 
 // ------------------------------------------------------------- the report
 
@@ -407,61 +397,6 @@ fn run_child(mode: &str, kc: &Path, expect: usize) -> Value {
 
 // ---------------------------------------------------------------- parent
 
-struct Sim(Child);
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_sim(dir: &Path, clusters: usize, fleet: &str) -> (Sim, PathBuf) {
-    let kc = dir.join(format!("kc-{fleet}"));
-    let t = Instant::now();
-    let child = Command::new(kdeck_bin())
-        .args([
-            "sim",
-            "--clusters",
-            &clusters.to_string(),
-            "--fleet",
-            fleet,
-            "--kubeconfig-out",
-        ])
-        .arg(&kc)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    while !kc.exists() {
-        assert!(t.elapsed() < Duration::from_secs(600), "sim did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let up = t.elapsed();
-    settle(child.id());
-    eprintln!(
-        "  ({clusters} clusters, {fleet} fleet, simulated in {:.0} s, settled in {:.1} s more)",
-        up.as_secs_f64(),
-        (t.elapsed() - up).as_secs_f64()
-    );
-    (Sim(child), kc)
-}
-
-/// Waits until the simulator is done reconciling what it seeded (under 5%
-/// of a core for half a second): a real fleet is measured at rest too.
-fn settle(pid: u32) {
-    let t = Instant::now();
-    let mut last = cpu_ticks(pid).unwrap_or(0);
-    while t.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(500));
-        let now = cpu_ticks(pid).unwrap_or(0);
-        // Ticks are hundredths of a second: 2.5 in half a second is 5%.
-        if now.saturating_sub(last) <= 2 {
-            return;
-        }
-        last = now;
-    }
-}
-
 /// Apps a simulated fleet holds: per space its apps, plus a database when it has 4 or more.
 fn apps_in(clusters: usize, spaces: usize, apps: usize) -> usize {
     clusters * spaces * (apps + usize::from(apps >= 4))
@@ -539,27 +474,6 @@ fn filter(r: &mut Report) {
     );
 }
 
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = s.rsplit_once(')')?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
-/// A store of its own under `dir`, with the kubeconfig's clusters imported by the CLI.
-fn imported(dir: &Path, name: &str, kc: &Path) -> PathBuf {
-    let data = dir.join(name);
-    let out = Command::new(kdeck_bin())
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["clusters", "import"])
-        .arg(kc)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    data
-}
-
 /// Idle CPU of the real binary in tmux with a live fleet.
 fn idle_cpu(r: &mut Report, dir: &Path, kc: &Path, clusters: usize) {
     if Command::new("tmux").arg("-V").output().is_err() {
@@ -567,37 +481,15 @@ fn idle_cpu(r: &mut Report, dir: &Path, kc: &Path, clusters: usize) {
         return;
     }
     let data = imported(dir, "data-idle", kc);
-    let sock = format!("kdeck-scale-{}", std::process::id());
-    let tmux = |args: &[&str]| Command::new("tmux").arg("-L").arg(&sock).args(args).output().unwrap();
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "b",
-        "-x",
-        "160",
-        "-y",
-        "48",
-        "-e",
-        "TERM=tmux-256color",
-        &format!("exec {} --data-dir {}", kdeck_bin().display(), data.display()),
-    ]);
-    let pid: u32 = String::from_utf8_lossy(&tmux(&["display", "-p", "-t", "b", "#{pane_pid}"]).stdout)
-        .trim()
-        .parse()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let live = format!("{clusters} live");
-    while !String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "b"]).stdout).contains(&live) {
-        assert!(Instant::now() < deadline, "the cockpit did not come live");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let cockpit = TmuxCockpit::start("scale", &data);
+    let pid = cockpit.pid;
+    cockpit.wait_live(clusters);
     std::thread::sleep(Duration::from_secs(3));
     let (t0, c0) = (Instant::now(), cpu_ticks(pid).unwrap());
     std::thread::sleep(Duration::from_secs(15));
     let (t1, c1) = (Instant::now(), cpu_ticks(pid).unwrap());
     let pct = (c1 - c0) as f64 / 100.0 / (t1 - t0).as_secs_f64() * 100.0;
-    tmux(&["kill-server"]);
+    drop(cockpit);
     r.add(
         format!("idle CPU, {clusters} live clusters (real binary in tmux)"),
         pct,

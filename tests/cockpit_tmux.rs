@@ -808,7 +808,9 @@ fn a_build_started_and_followed_from_the_cockpit_deploys_its_image() {
     t.keys(&["3", "/"]);
     t.text("hello-build");
     t.keys(&["Enter"]);
-    t.wait_for("the run in the builds pane", Duration::from_secs(10), |s| s.contains("hello-build-"));
+    t.wait_for("the run in the builds pane", Duration::from_secs(10), |s| {
+        s.contains("hello-build-")
+    });
     t.keys(&["Enter"]);
     t.wait_for("the task tree", Duration::from_secs(10), |s| {
         s.contains("build prod-eu1/hello-build-") && s.contains("clone")
@@ -824,13 +826,18 @@ fn a_build_started_and_followed_from_the_cockpit_deploys_its_image() {
     // Succeeded, then deployed by the cockpit: the journal has it.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let deployed = c.journal().iter().any(|e| {
-            e["command"]["type"] == "deploy_build" && e["status"] == "applied"
-        });
+        let deployed = c
+            .journal()
+            .iter()
+            .any(|e| e["command"]["type"] == "deploy_build" && e["status"] == "applied");
         if deployed {
             break;
         }
-        assert!(Instant::now() < deadline, "no deploy of the build in the journal: {:?}", c.journal());
+        assert!(
+            Instant::now() < deadline,
+            "no deploy of the build in the journal: {:?}",
+            c.journal()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let shown = c.cli(&["apps", "show", "prod-eu1/shop-prod/hello", "-o", "json"]);

@@ -436,6 +436,15 @@ fn wait(rt: &Rt, executor: &Executor, run: &str) -> Result<Option<BuildView>, Cl
     })
 }
 
+/// `: text`, or nothing for no text.
+fn colon(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
+    }
+}
+
 /// The exit status of a finished run: 0 when it succeeded; else the failing
 /// step and its exit code.
 fn outcome(rt: &Rt, executor: &Executor, run: &str, b: &BuildView) -> Result<(), CliError> {
@@ -470,11 +479,7 @@ fn outcome(rt: &Rt, executor: &Executor, run: &str, b: &BuildView) -> Result<(),
             "build {run} {}: {}{}",
             b.state.word(),
             b.reason,
-            if b.message.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", b.message)
-            }
+            colon(&b.message)
         ))),
     }
 }
@@ -627,11 +632,7 @@ fn show(rt: &Rt, executor: &Executor, run: &str, format: Format) -> Result<(), C
         b.app.as_deref().unwrap_or("-"),
         b.state.word(),
         b.reason,
-        if b.message.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", b.message)
-        },
+        colon(&b.message),
         if b.trigger.is_empty() { "-" } else { &b.trigger },
         if b.revision.is_empty() { "-" } else { &b.revision },
         age(&b.started, now),

@@ -129,15 +129,7 @@ pub async fn serve(c: Arc<SimCluster>, ns: &str, name: &str, q: &[(String, Strin
         Some(p) => p,
         None => return super::server_error(&ApiError::not_found(resources::get(pod_res), name)),
     };
-    let containers: Vec<String> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let containers = crate::state::names_in(pod.pointer("/spec/containers"));
     let container = match get("container").filter(|c| !c.is_empty()) {
         Some(cn) if containers.iter().any(|x| x == cn) => cn.to_string(),
         Some(cn) => {

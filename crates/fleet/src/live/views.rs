@@ -485,10 +485,13 @@ pub fn build_view(pr: &DynamicObject) -> BuildView {
             .as_ref()
             .and_then(|a| a.get("kdeck.dev/revision"))
             .cloned()
-            .or_else(|| param(&pr.data, "revision"))
+            .or_else(|| named(pr.data.pointer("/spec/params"), "revision"))
             .unwrap_or_default(),
-        commit: result(&status, "commit").unwrap_or_default(),
-        image: match (result(&status, "IMAGE_URL"), result(&status, "IMAGE_DIGEST")) {
+        commit: named(status.get("results"), "commit").unwrap_or_default(),
+        image: match (
+            named(status.get("results"), "IMAGE_URL"),
+            named(status.get("results"), "IMAGE_DIGEST"),
+        ) {
             (Some(u), Some(d)) => format!("{u}@{d}"),
             _ => String::new(),
         },
@@ -512,19 +515,10 @@ fn names(list: Option<&Value>, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn param(data: &Value, name: &str) -> Option<String> {
-    data.pointer("/spec/params")?
-        .as_array()?
-        .iter()
-        .find(|p| p.get("name").and_then(Value::as_str) == Some(name))?
-        .get("value")?
-        .as_str()
-        .map(str::to_string)
-}
-
-fn result(status: &Value, name: &str) -> Option<String> {
-    status
-        .get("results")?
+/// The value of the entry named `name` in a list of `{name, value}`
+/// (Tekton's params and results).
+fn named(list: Option<&Value>, name: &str) -> Option<String> {
+    list?
         .as_array()?
         .iter()
         .find(|p| p.get("name").and_then(Value::as_str) == Some(name))?

@@ -112,6 +112,17 @@ pub fn seconds_utc(t: time::OffsetDateTime) -> String {
     )
 }
 
+/// The names in a list of objects with a `name` (containers, tasks…).
+pub fn names_in(list: Option<&Value>) -> Vec<String> {
+    list.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The RFC 3339 time `ms` milliseconds after `start` (itself RFC 3339).
 pub fn rfc3339_after(start: &str, ms: u64) -> String {
     use time::format_description::well_known::Rfc3339;

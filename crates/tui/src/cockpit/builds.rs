@@ -225,7 +225,7 @@ impl Cockpit {
     pub(super) fn open_run(&mut self) {
         if let Some(b) = self.builds.table.current() {
             let v = RunView::new(&b.cluster, &b.build.namespace, &b.build.name, &self.clusters);
-            self.overlay = Some(Overlay::Run(v));
+            self.overlay = Some(Overlay::Run(Box::new(v)));
         }
     }
 

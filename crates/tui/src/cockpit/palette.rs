@@ -53,6 +53,14 @@ impl Cockpit {
                     self.apps.marks.clear();
                     self.tree.marked.clear();
                 }
+                "builds setup" => match &self.scope {
+                    _ if self.read_only => self.toast("read-only: this cockpit changes nothing", true),
+                    Scope::Spaces(s) if s.len() == 1 => {
+                        let space = s.iter().next().map(ToString::to_string).unwrap_or_default();
+                        return self.run(kdeck_command::Command::SetupBuilds { space });
+                    }
+                    _ => self.toast("put one space in view first (enter on it in the tree)", true),
+                },
                 "help" => self.overlay = Some(Overlay::Help(Help::default())),
                 "quit" => return self.action(Action::Quit),
                 _ => {}

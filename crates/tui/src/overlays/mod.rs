@@ -41,7 +41,7 @@ pub enum Overlay {
     /// Copying apps: targets, plan, progress.
     Copy(Box<CopyFlow>),
     /// A build run's task tree, live.
-    Run(RunView),
+    Run(Box<RunView>),
 }
 
 /// What a key did in a popup, for the shell to carry out.
@@ -85,7 +85,7 @@ impl Overlay {
             Overlay::ConfirmQuit(q) => q,
             Overlay::Palette(p) => p,
             Overlay::Copy(flow) => flow.as_ref(),
-            Overlay::Run(r) => r,
+            Overlay::Run(r) => r.as_ref(),
         }
     }
 

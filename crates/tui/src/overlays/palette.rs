@@ -48,6 +48,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("logs", "the logs pane"),
     ("all", "every space on every cluster"),
     ("marks clear", "unmark every row"),
+    (
+        "builds setup",
+        "put kdeck's build Pipeline and Tasks in the space in view (Tekton must run there)",
+    ),
     ("help", "keys and what they do"),
     ("quit", "leave kdeck"),
 ];

@@ -44,16 +44,38 @@ impl Tk {
     }
 }
 
-fn finish(s: &mut State, ids: &Ids, pr: &Value, mut status: Value, st: &str, reason: &str, message: String) {
+/// A run (PipelineRun or TaskRun) not ended yet: its namespace, name, the
+/// time now and its status with a start time; `None` once it ended or goes.
+fn open_run(obj: &Value) -> Option<(String, String, String, Value)> {
+    if obj.pointer("/status/completionTime").is_some() || is_terminating(obj) {
+        return None;
+    }
     let now = now_rfc3339();
+    let mut status = obj.get("status").cloned().unwrap_or(json!({}));
     if status.get("startTime").is_none() {
         status["startTime"] = json!(now);
     }
+    Some((ns_of(obj), name_of(obj).to_string(), now, status))
+}
+
+/// Ends a run with its Succeeded condition, and says so in an Event.
+#[allow(clippy::too_many_arguments)]
+fn end_run(
+    s: &mut State,
+    ids: &Ids,
+    res: ResId,
+    obj: &Value,
+    mut status: Value,
+    st: &str,
+    reason: &str,
+    message: String,
+) {
+    let now = now_rfc3339();
     status["conditions"] =
         json!([{"type": "Succeeded", "status": st, "reason": reason, "message": message, "lastTransitionTime": now}]);
     status["completionTime"] = json!(now);
-    set_status(s, ids.pr, pr, status);
-    if let Some(cur) = s.get(ids.pr, &ns_of(pr), name_of(pr)).cloned() {
+    set_status(s, res, obj, status);
+    if let Some(cur) = s.get(res, &ns_of(obj), name_of(obj)).cloned() {
         let kind = if st == "True" { "Normal" } else { "Warning" };
         emit(s, ids, &cur, kind, reason, &message);
     }
@@ -124,16 +146,9 @@ fn timeout_of(pr: &Value) -> Option<Duration> {
 }
 
 pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimConfig, pr: &Value, cx: &mut Ctx) {
-    let ns = ns_of(pr);
-    let prname = name_of(pr).to_string();
-    if pr.pointer("/status/completionTime").is_some() || is_terminating(pr) {
+    let Some((ns, prname, now, mut status)) = open_run(pr) else {
         return;
-    }
-    let now = now_rfc3339();
-    let mut status = pr.get("status").cloned().unwrap_or(json!({}));
-    if status.get("startTime").is_none() {
-        status["startTime"] = json!(now);
-    }
+    };
     let spec_status = pr
         .pointer("/spec/status")
         .and_then(Value::as_str)
@@ -145,7 +160,7 @@ pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimCo
     }
     let (spec, pipeline) = match pipeline_spec(s, ids, &ns, pr) {
         Ok(x) => x,
-        Err(msg) => return finish(s, ids, pr, status, "False", "CouldntGetPipeline", msg),
+        Err(msg) => return end_run(s, ids, ids.pr, pr, status, "False", "CouldntGetPipeline", msg),
     };
     status["pipelineSpec"] = spec.clone();
     let mut params = subst::param_list(spec.get("params"));
@@ -163,9 +178,10 @@ pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimCo
         .collect();
     if !missing.is_empty() {
         let list = missing.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
-        return finish(
+        return end_run(
             s,
             ids,
+            ids.pr,
             pr,
             status,
             "False",

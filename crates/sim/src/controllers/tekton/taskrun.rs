@@ -10,17 +10,8 @@ use super::*;
 /// it ends (the simulator's runtime; the log endpoint reads it).
 pub const STEPS_ANNOTATION: &str = "sim.kdeck.dev/steps";
 
-fn fail(s: &mut State, ids: &Ids, tr: &Value, mut status: Value, reason: &str, message: String) {
-    let now = now_rfc3339();
-    if status.get("startTime").is_none() {
-        status["startTime"] = json!(now);
-    }
-    status["conditions"] = json!([{"type": "Succeeded", "status": "False", "reason": reason, "message": message, "lastTransitionTime": now}]);
-    status["completionTime"] = json!(now);
-    set_status(s, ids.tr, tr, status);
-    if let Some(cur) = s.get(ids.tr, &ns_of(tr), name_of(tr)).cloned() {
-        emit(s, ids, &cur, "Warning", reason, &message);
-    }
+fn fail(s: &mut State, ids: &Ids, tr: &Value, status: Value, reason: &str, message: String) {
+    end_run(s, ids, ids.tr, tr, status, "False", reason, message);
 }
 
 /// The task's spec: inline, or the Task it names.
@@ -96,15 +87,7 @@ fn plan(s: &State, ids: &Ids, cfg: &crate::cluster::SimConfig, tr: &Value, spec:
     let deployments = s
         .iter_kind(ids.deploy, Some(&ns))
         .map(|(_, d)| {
-            let cs = d
-                .pointer("/spec/template/spec/containers")
-                .and_then(Value::as_array)
-                .map(|cs| {
-                    cs.iter()
-                        .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let cs = crate::state::names_in(d.pointer("/spec/template/spec/containers"));
             (name_of(d).to_string(), cs)
         })
         .collect();
@@ -160,16 +143,9 @@ pub(in crate::controllers) fn taskrun(
     tr: &Value,
     cx: &mut Ctx,
 ) {
-    let ns = ns_of(tr);
-    let trname = name_of(tr).to_string();
-    if tr.pointer("/status/completionTime").is_some() || is_terminating(tr) {
+    let Some((ns, trname, now, mut status)) = open_run(tr) else {
         return;
-    }
-    let now = now_rfc3339();
-    let mut status = tr.get("status").cloned().unwrap_or(json!({}));
-    if status.get("startTime").is_none() {
-        status["startTime"] = json!(now);
-    }
+    };
     let spec = match task_spec(s, ids, &ns, tr) {
         Ok(spec) => spec,
         Err(msg) => return fail(s, ids, tr, status, "TaskRunResolutionFailed", msg),
