@@ -422,4 +422,29 @@ fn a_signed_push_builds_and_deploys_and_a_bad_signature_does_nothing() {
             .status
             .success()
     );
+
+    // GitLab, on tags: its token header, not a signature.
+    let o = s.kdeck(&["builds", "webhook", APP, "--provider", "gitlab", "--tags"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    let token = out.lines().last().unwrap().trim().to_string();
+    let tag = r#"{"ref":"refs/tags/v2.0.0","checkout_sha":"feedfacefeedfacefeedfacefeedfacefeedface"}"#;
+    let event = ("X-Gitlab-Event", "Tag Push Hook".to_string());
+    let wrong =
+        s.rt.block_on(push(&s, tag, &[event.clone(), ("X-Gitlab-Token", "guess".into())]));
+    assert_eq!(wrong, Err(403));
+    let branch = r#"{"ref":"refs/heads/main","checkout_sha":"feedfacefeedfacefeedfacefeedfacefeedface"}"#;
+    let ok =
+        s.rt.block_on(push(&s, branch, &[event.clone(), ("X-Gitlab-Token", token.clone())]));
+    assert!(ok.is_ok(), "a branch push is accepted and filtered out: {ok:?}");
+    assert_eq!(
+        webhook_runs(&s).len(),
+        1,
+        "no build for a branch when tags are asked for"
+    );
+    let ok = s.rt.block_on(push(&s, tag, &[event, ("X-Gitlab-Token", token)]));
+    assert!(ok.is_ok(), "{ok:?}");
+    s.until("the tag's build", Duration::from_secs(10), || {
+        webhook_runs(&s).iter().any(|l| l.contains("feedfac"))
+    });
 }
