@@ -94,7 +94,7 @@ pub(crate) async fn start(
     if deploy {
         pr["metadata"]["labels"][manifests::DEPLOY_LABEL] = json!("true");
     }
-    let item = match gw.apply(&cluster, &pr).await {
+    let item = match create_run(ex, &cluster, &pr).await {
         Ok(_) => ItemOutcome::ok(
             format!("{}/{run}", a.space),
             format!("build of {} at {revision} started", a.name),
@@ -105,6 +105,26 @@ pub(crate) async fn start(
         items: vec![item],
         batch: Batch::new(),
     })
+}
+
+/// Creates a run (never applies over one of the same name).
+async fn create_run(ex: &Executor, cluster: &Cluster, pr: &Value) -> Result<(), kdeck_fleet::Problem> {
+    let ns = pr["metadata"]["namespace"].as_str().unwrap_or_default();
+    let (api, _) = ex.gateway().api(cluster, "PipelineRun", ns).await?;
+    let obj: kube::api::DynamicObject = serde_json::from_value(pr.clone()).map_err(|e| kdeck_fleet::Problem {
+        cluster: cluster.name.clone(),
+        kind: kdeck_fleet::ProblemKind::Other,
+        message: format!("kdeck made a PipelineRun it cannot send: {e}"),
+        code: None,
+    })?;
+    let pp = kube::api::PostParams {
+        field_manager: Some(kdeck_fleet::gateway::FIELD_MANAGER.into()),
+        ..Default::default()
+    };
+    api.create(&pp, &obj)
+        .await
+        .map(|_| ())
+        .map_err(|e| describe(cluster, "create pipelineruns", &e))
 }
 
 async fn read_run(ex: &Executor, run: &str) -> Result<(Cluster, SpaceRef, String, Value), Failure> {
@@ -178,7 +198,7 @@ pub(crate) async fn rerun(ex: &Executor, run: &str, new_run: &str) -> Result<App
     let new = json!({"apiVersion": "tekton.dev/v1", "kind": "PipelineRun",
                      "metadata": {"name": new_run, "namespace": space.namespace, "labels": labels, "annotations": annotations},
                      "spec": spec});
-    let item = match ex.gateway().apply(&cluster, &new).await {
+    let item = match create_run(ex, &cluster, &new).await {
         Ok(_) => ItemOutcome::ok(format!("{space}/{new_run}"), format!("rerun of {run} started")),
         Err(p) => ItemOutcome::failed(format!("{space}/{new_run}"), p.message, p.code),
     };
