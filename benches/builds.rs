@@ -6,8 +6,8 @@
 //!   on stdout (the terminal the user watches), 10 builds one after the
 //!   other;
 //! - the cockpit's CPU (the real binary in tmux, 160x48, the builds pane of
-//!   every space in view) while 50 builds run across the 10 clusters, from
-//!   their start to the end of the last one.
+//!   every space in view) while 50 builds run across the 10 clusters (5 per
+//!   cluster), from their start to the end of the last one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
@@ -20,7 +20,9 @@ use support::*;
 
 const CLUSTERS: usize = 10;
 const SPACE: &str = "shop-prod";
-const APPS: [&str; 5] = ["web", "api", "worker", "cart", "orders"];
+const APPS: [&str; 4] = ["web", "api", "worker", "cart"];
+/// Builds run at once for the CPU figure: 5 per cluster (web twice).
+const AT_ONCE: usize = 50;
 
 fn cli(data: &Path, args: &[&str]) -> String {
     let out = Command::new(kdeck_bin())
@@ -101,8 +103,11 @@ fn cockpit_cpu(dir: &Path, data: &Path, apps: &[String]) -> (f64, f64) {
     std::thread::sleep(Duration::from_secs(2));
     let (t0, c0) = (Instant::now(), cpu_ticks(pid).unwrap());
     // 50 builds at once: each CLI call starts one and returns.
-    let starts: Vec<_> = apps
+    let mut order: Vec<&String> = apps.iter().collect();
+    order.extend(apps.iter().filter(|a| a.ends_with("/web")));
+    let starts: Vec<_> = order
         .iter()
+        .take(AT_ONCE)
         .map(|a| {
             Command::new(kdeck_bin())
                 .arg("--data-dir")
@@ -162,8 +167,5 @@ fn main() {
         p90 * 1000.0
     );
     let (cpu, secs) = cockpit_cpu(dir.path(), &data, &apps);
-    println!(
-        "cockpit CPU while {} builds ran across {CLUSTERS} clusters: {cpu:.1}% of a core over {secs:.1} s",
-        apps.len()
-    );
+    println!("cockpit CPU while {AT_ONCE} builds ran across {CLUSTERS} clusters: {cpu:.1}% of a core over {secs:.1} s");
 }
