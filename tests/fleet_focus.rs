@@ -115,7 +115,7 @@ async fn pods_and_builds_are_watched_for_the_spaces_in_view_only() {
         &a,
         json!({"metadata": {"name": "build-broken", "namespace": a},
         "spec": {"pipelineSpec": {"tasks": [{"name": "unit", "taskSpec": {"steps": [
-            {"name": "compile", "image": "golang"}, {"name": "fail-tests", "image": "golang"}]}}]}}}),
+            {"name": "compile", "image": "golang"}, {"name": "fail-tests", "image": "golang", "script": "echo 2 tests failed\nexit 1"}]}}]}}}),
     );
     until("the failed build", Duration::from_secs(15), || {
         let s = snap();

@@ -231,6 +231,20 @@ async fn a_missing_pipeline_cancel_graceful_cancel_and_timeout() {
     assert_eq!((st.as_str(), reason.as_str()), ("False", "CouldntGetPipeline"));
     assert!(msg.contains("pipelines.tekton.dev \"nowhere\" not found"), "{msg}");
 
+    // A param without a default and no value: ParameterMissing, nothing runs.
+    create_run(
+        &c,
+        "unfed",
+        json!({"pipelineSpec": {"params": [{"name": "revision"}],
+                                "tasks": [{"name": "t", "taskSpec": {"steps": [step("s", "echo $(params.revision)")]}}]}}),
+    )
+    .await;
+    let pr = ended(&c, "unfed", Duration::from_secs(10)).await;
+    let (st, reason, msg) = cond(&pr);
+    assert_eq!((st.as_str(), reason.as_str()), ("False", "ParameterMissing"));
+    assert!(msg.contains("[revision]"), "{msg}");
+    assert!(pr["status"].get("childReferences").is_none() || pr["status"]["childReferences"] == json!([]));
+
     // A long step, then cancel: the TaskRun is cancelled, finally does not run.
     let long = json!({"pipelineSpec": {
         "tasks": [{"name": "slow", "taskSpec": {"steps": [step("wait", &"echo tick\n".repeat(40))]}}],

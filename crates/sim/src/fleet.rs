@@ -191,7 +191,7 @@ pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Resu
             if apps > 0 {
                 s.put(of("ConfigMap"), &ns, json!({"metadata": {"name": "settings", "namespace": ns}, "data": {"LOG_LEVEL": "info", "SPACE": ns}}));
                 s.put(of("Pipeline"), &ns, json!({"metadata": {"name": "build", "namespace": ns},
-                    "spec": {"params": [{"name": "revision", "type": "string"}],
+                    "spec": {"params": [{"name": "revision", "type": "string", "default": "main"}],
                              "tasks": [{"name": "clone", "params": [{"name": "revision", "value": "$(params.revision)"}],
                                         "taskSpec": {"params": [{"name": "revision"}], "steps": [{"name": "clone", "image": "alpine/git",
                                             "script": "echo fetching $(params.revision)\necho checked out $(params.revision)"}]}},

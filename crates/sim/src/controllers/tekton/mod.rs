@@ -158,6 +158,17 @@ pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimCo
         status["conditions"] = json!([{"type": "Succeeded", "status": "Unknown", "reason": "PipelineRunPending", "message": format!("PipelineRun \"{prname}\" is pending"), "lastTransitionTime": now}]);
         return set_status(s, ids.pr, pr, status);
     }
+    // Cancelled before anything ran: it ends there, whatever its spec (Tekton
+    // looks at cancellation before it resolves the pipeline).
+    let cancelled_now = matches!(spec_status.as_str(), "Cancelled" | "PipelineRunCancelled")
+        && status
+            .get("childReferences")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty);
+    if cancelled_now {
+        let msg = format!("PipelineRun \"{prname}\" was cancelled");
+        return end_run(s, ids, ids.pr, pr, status, "False", "Cancelled", msg);
+    }
     let (spec, pipeline) = match pipeline_spec(s, ids, &ns, pr) {
         Ok(x) => x,
         Err(msg) => return end_run(s, ids, ids.pr, pr, status, "False", "CouldntGetPipeline", msg),

@@ -205,9 +205,11 @@ impl Shell {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            // `a && b` runs both; in a pipe, the left side makes the output.
-            for part in line.split("&&") {
-                let code = self.command(part, &env, &mut run);
+            // `a; b` runs both, `a && b` runs b when a did well, `a || b`
+            // when it did not; a failure that nothing catches ends the
+            // script (`set -e`, as Tekton's scripts mostly are).
+            for list in line.split(';') {
+                let code = self.and_or(list, &env, &mut run);
                 if code != 0 {
                     run.exit = code;
                     return run;
@@ -215,6 +217,29 @@ impl Shell {
             }
         }
         run
+    }
+
+    /// A list of commands joined by `&&` and `||`: its exit code.
+    fn and_or(&mut self, list: &str, env: &BTreeMap<String, String>, run: &mut StepRun) -> i32 {
+        let mut code = 0;
+        let mut rest = list;
+        let mut run_next = true;
+        loop {
+            let (cmd, op, after) = match (rest.find("&&"), rest.find("||")) {
+                (Some(a), Some(o)) if a < o => (&rest[..a], "&&", &rest[a + 2..]),
+                (_, Some(o)) => (&rest[..o], "||", &rest[o + 2..]),
+                (Some(a), None) => (&rest[..a], "&&", &rest[a + 2..]),
+                (None, None) => (rest, "", ""),
+            };
+            if run_next {
+                code = self.command(cmd, env, run);
+            }
+            if op.is_empty() {
+                return code;
+            }
+            run_next = (op == "&&") == (code == 0);
+            rest = after;
+        }
     }
 
     /// Runs one command; returns its exit code.
@@ -470,6 +495,10 @@ mod tests {
         assert_eq!(sh.files["/tekton/results/out"], "done");
         let r = sh.run_step(&step("make test"));
         assert_eq!((r.lines, r.exit), (vec!["+ make test".to_string()], 0));
+        let r = sh.run_step(&step("go test ./...; exit 1"));
+        assert_eq!((r.lines, r.exit), (vec!["+ go test ./...".to_string()], 1));
+        let r = sh.run_step(&step("false || echo recovered && echo on"));
+        assert_eq!((r.lines, r.exit), (vec!["recovered".to_string(), "on".to_string()], 0));
     }
 
     #[test]
