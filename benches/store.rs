@@ -7,15 +7,14 @@
 //! `cargo bench --bench store`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const COMMANDS: usize = 1000;
+mod support;
+use support::*;
 
-fn kdeck_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_kdeck"))
-}
+const COMMANDS: usize = 1000;
 
 fn fixture_kubeconfig() -> String {
     format!("{}/tests/fixtures/three-contexts.yaml", env!("CARGO_MANIFEST_DIR"))
@@ -102,31 +101,16 @@ fn main() {
     print("one process at a time, no cockpit", &alone);
 
     // The cockpit in tmux owns the store while 4 loops run.
-    let sock = format!("kdeck-bench-store-{}", std::process::id());
-    let tmux = |args: &[&str]| Command::new("tmux").arg("-L").arg(&sock).args(args).output();
-    let cockpit = format!("{} --data-dir '{}'", kdeck_bin().display(), data.display());
-    let started = tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "b",
-        "-x",
-        "160",
-        "-y",
-        "48",
-        "-e",
-        "TERM=tmux-256color",
-        &cockpit,
-    ]);
-    if !started.is_ok_and(|o| o.status.success()) {
-        println!("  4 loops beside a cockpit: skipped (tmux did not start)");
+    if Command::new("tmux").arg("-V").output().is_err() {
+        println!("  4 loops beside a cockpit: skipped (no tmux)");
         return;
     }
+    let cockpit = TmuxCockpit::start("store", &data);
     let owner = cockpit_owner(&data);
     println!("  (the store's owner is pid {owner}, the cockpit)");
     let four = load(&data, 4, "four");
     print("4 concurrent loops, a cockpit open (owner)", &four);
-    let _ = tmux(&["kill-server"]);
+    drop(cockpit);
     assert!(alone.errors.is_empty() && four.errors.is_empty(), "commands failed");
 }
 

@@ -138,11 +138,19 @@ fn state_of(tr: Option<&Value>) -> Tk {
     }
 }
 
-fn timeout_of(pr: &Value) -> Option<Duration> {
-    match pr.pointer("/spec/timeouts/pipeline").and_then(Value::as_str) {
+/// A run's time limit (`None`: none; Tekton's hour when not set), how
+/// long it has run, and whether its time is up.
+fn clock(status: &Value, timeout: Option<&str>) -> (Option<Duration>, u64, bool) {
+    let limit = match timeout {
         Some(t) => subst::go_duration(t).filter(|d| !d.is_zero()),
         None => Some(Duration::from_secs(3600)),
-    }
+    };
+    let ran = status
+        .get("startTime")
+        .and_then(Value::as_str)
+        .and_then(ms_since)
+        .unwrap_or(0);
+    (limit, ran, limit.is_some_and(|t| ran >= t.as_millis() as u64))
 }
 
 pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimConfig, pr: &Value, cx: &mut Ctx) {
@@ -205,13 +213,8 @@ pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimCo
     params.extend(given);
     let dag = tasks_of(&spec, "tasks");
     let fin = tasks_of(&spec, "finally");
-    let started_ms = status
-        .get("startTime")
-        .and_then(Value::as_str)
-        .and_then(ms_since)
-        .unwrap_or(0);
-    let timeout = timeout_of(pr);
-    let timed_out = timeout.is_some_and(|t| started_ms >= t.as_millis() as u64);
+    let (timeout, started_ms, timed_out) =
+        clock(&status, pr.pointer("/spec/timeouts/pipeline").and_then(Value::as_str));
     // What each task did so far; skipped tasks stay skipped.
     let mut skipped: BTreeMap<String, String> = status
         .get("skippedTasks")

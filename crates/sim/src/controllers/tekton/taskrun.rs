@@ -129,13 +129,6 @@ fn plan(s: &State, ids: &Ids, cfg: &crate::cluster::SimConfig, tr: &Value, spec:
     (steps, Value::Object(results))
 }
 
-fn timeout_of(tr: &Value) -> Option<Duration> {
-    match tr.pointer("/spec/timeout").and_then(Value::as_str) {
-        Some(t) => subst::go_duration(t).filter(|d| !d.is_zero()),
-        None => Some(Duration::from_secs(3600)),
-    }
-}
-
 pub(in crate::controllers) fn taskrun(
     s: &mut State,
     ids: &Ids,
@@ -152,13 +145,7 @@ pub(in crate::controllers) fn taskrun(
     };
     status["taskSpec"] = spec.clone();
     let cancelled = tr.pointer("/spec/status").and_then(Value::as_str) == Some("TaskRunCancelled");
-    let started = status
-        .get("startTime")
-        .and_then(Value::as_str)
-        .and_then(ms_since)
-        .unwrap_or(0);
-    let timeout = timeout_of(tr);
-    let timed_out = timeout.is_some_and(|t| started >= t.as_millis() as u64);
+    let (timeout, started, timed_out) = clock(&status, tr.pointer("/spec/timeout").and_then(Value::as_str));
     let pod_name = format!("{trname}-pod");
     let pod = s.get(ids.pod, &ns, &pod_name).cloned();
     if cancelled || timed_out {
