@@ -4,16 +4,17 @@
 
 use std::io::{BufRead, Write};
 
-use clap::{Args, Subcommand, ValueEnum};
-use serde::Serialize;
+mod view;
+use view::{list, show};
 
-use super::output::{Format, Table, age, print_data};
-use super::{CliError, PASS_LIMIT, partial, report, runtime};
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::output::Format;
+use super::{CliError, report, runtime};
 use kdeck_command::builds::{self, BuildSet, Login, Provider, WebhookSpec};
 use kdeck_command::{Command, Executor, Status};
-use kdeck_fleet::builds::{BuildLog, RunDetail, StepFilter};
+use kdeck_fleet::builds::{BuildLog, StepFilter};
 use kdeck_fleet::live::views::{BuildState, BuildView};
-use kdeck_model::clock::span;
 use kdeck_model::{AppRef, Cluster, SpaceRef};
 
 #[derive(Subcommand, Debug)]
@@ -247,7 +248,7 @@ fn run_entry(rt: &Rt, executor: &Executor, command: Command) -> Result<kdeck_com
     Ok(rt.block_on(executor.run(command))?)
 }
 
-type Rt = tokio::runtime::Runtime;
+pub(super) type Rt = tokio::runtime::Runtime;
 
 fn run_command(rt: &Rt, executor: &Executor, command: Command, format: Format) -> Result<(), CliError> {
     report(&run_entry(rt, executor, command)?, format)
@@ -437,7 +438,7 @@ fn wait(rt: &Rt, executor: &Executor, run: &str) -> Result<Option<BuildView>, Cl
 }
 
 /// `: text`, or nothing for no text.
-fn colon(text: &str) -> String {
+pub(super) fn colon(text: &str) -> String {
     if text.is_empty() {
         String::new()
     } else {
@@ -484,7 +485,7 @@ fn outcome(rt: &Rt, executor: &Executor, run: &str, b: &BuildView) -> Result<(),
     }
 }
 
-fn resolve(executor: &Executor, run: &str) -> Result<(Cluster, SpaceRef, String), CliError> {
+pub(super) fn resolve(executor: &Executor, run: &str) -> Result<(Cluster, SpaceRef, String), CliError> {
     let (space, name) = builds::parse_run(run).map_err(|f| CliError::usage(f.reason))?;
     let cluster = executor.store().get::<Cluster>(&space.cluster)?.ok_or_else(|| {
         CliError::usage(format!(
@@ -526,164 +527,4 @@ fn logs(
         }
         Ok(None)
     })
-}
-
-#[derive(Serialize)]
-struct RunRow {
-    run: String,
-    cluster: String,
-    #[serde(flatten)]
-    build: BuildView,
-}
-
-fn list(rt: &Rt, executor: &Executor, target: Option<&str>, format: Format) -> Result<(), CliError> {
-    let clusters = executor.store().list::<Cluster>()?;
-    // (cluster, namespace or "" for all, app)
-    let asks: Vec<(Cluster, String, Option<String>)> = match target {
-        None => clusters.iter().map(|c| (c.clone(), String::new(), None)).collect(),
-        Some(t) => {
-            let (space, app) = if t.matches('/').count() == 2 {
-                let a = AppRef::parse("TARGET", t).map_err(|e| CliError::usage(e.to_string()))?;
-                (a.space, Some(a.name))
-            } else {
-                (
-                    SpaceRef::parse("TARGET", t).map_err(|e| CliError::usage(e.to_string()))?,
-                    None,
-                )
-            };
-            let c = clusters.iter().find(|c| c.name == space.cluster).ok_or_else(|| {
-                CliError::usage(format!(
-                    "{t}: no cluster named {:?}; `kdeck clusters list` shows them",
-                    space.cluster
-                ))
-            })?;
-            vec![(c.clone(), space.namespace, app)]
-        }
-    };
-    let gw = executor.gateway().clone();
-    let asked = asks.len();
-    let answers = rt.block_on(async move {
-        let calls = asks.iter().map(|(c, ns, app)| {
-            let gw = gw.clone();
-            async move {
-                let r = tokio::time::timeout(PASS_LIMIT, kdeck_fleet::builds::list(&gw, c, ns, app.as_deref())).await;
-                (c.name.clone(), r)
-            }
-        });
-        futures::future::join_all(calls).await
-    });
-    let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    for (cluster, r) in answers {
-        match r {
-            Ok(Ok(list)) => rows.extend(list.into_iter().map(|b| RunRow {
-                run: format!("{cluster}/{}/{}", b.namespace, b.name),
-                cluster: cluster.clone(),
-                build: b,
-            })),
-            Ok(Err(p)) => problems.push(p),
-            Err(_) => problems.push(kdeck_fleet::Problem {
-                cluster: cluster.clone(),
-                kind: kdeck_fleet::ProblemKind::Timeout,
-                message: format!("cluster {cluster}: no answer in {}s", PASS_LIMIT.as_secs()),
-                code: None,
-            }),
-        }
-    }
-    let now = time::OffsetDateTime::now_utc();
-    print_data(format, &rows, || {
-        let mut t = Table::new(&[
-            "RUN", "APP", "STATE", "TRIGGER", "REVISION", "COMMIT", "AGE", "DURATION", "REASON",
-        ]);
-        for r in &rows {
-            let b = &r.build;
-            let commit: String = b.commit.chars().take(7).collect();
-            t.row([
-                r.run.as_str(),
-                b.app.as_deref().unwrap_or("-"),
-                b.state.word(),
-                if b.trigger.is_empty() { "-" } else { &b.trigger },
-                if b.revision.is_empty() { "-" } else { &b.revision },
-                if commit.is_empty() { "-" } else { &commit },
-                &age(&b.created, now),
-                &span(&b.started, &b.finished, now),
-                &b.reason,
-            ]);
-        }
-        t
-    })?;
-    partial(&problems, asked)
-}
-
-fn show(rt: &Rt, executor: &Executor, run: &str, format: Format) -> Result<(), CliError> {
-    let (cluster, space, name) = resolve(executor, run)?;
-    let gw = executor.gateway().clone();
-    let d: RunDetail = rt
-        .block_on(async move { kdeck_fleet::builds::detail(&gw, &cluster, &space.namespace, &name).await })
-        .map_err(|p| CliError::failed(p.message))?
-        .ok_or_else(|| CliError::failed(format!("no build run {run}; `kdeck builds list` lists them")))?;
-    if format != Format::Table {
-        return print_data(format, &d, || Table::new(&[]));
-    }
-    let now = time::OffsetDateTime::now_utc();
-    let b = &d.run;
-    let mut text = format!(
-        "run:       {run}\napp:       {}\nstate:     {} ({}){}\ntrigger:   {}\nrevision:  {}\nstarted:   {} ago, ran {}\n",
-        b.app.as_deref().unwrap_or("-"),
-        b.state.word(),
-        b.reason,
-        colon(&b.message),
-        if b.trigger.is_empty() { "-" } else { &b.trigger },
-        if b.revision.is_empty() { "-" } else { &b.revision },
-        age(&b.started, now),
-        span(&b.started, &b.finished, now),
-    );
-    text.push_str("\ntasks:\n");
-    for t in &d.tasks {
-        let fin = if t.finally { " (finally)" } else { "" };
-        match &t.task_run {
-            Some(tr) => {
-                text.push_str(&format!(
-                    "  {}{fin}  {}  {}  {}\n",
-                    t.task,
-                    tr.state.word(),
-                    span(&tr.started, &tr.finished, now),
-                    if tr.message.is_empty() {
-                        String::new()
-                    } else {
-                        tr.message.clone()
-                    }
-                ));
-                for s in &tr.steps {
-                    let code = s.exit_code.map(|c| format!("exit {c}")).unwrap_or_else(|| "-".into());
-                    text.push_str(&format!(
-                        "    · {}  {}  {}  {}{}\n",
-                        s.name,
-                        s.state.word(),
-                        code,
-                        span(&s.started, &s.finished, now),
-                        if s.reason.is_empty() || s.reason == "Completed" {
-                            String::new()
-                        } else {
-                            format!("  ({})", s.reason)
-                        }
-                    ));
-                }
-                for (k, v) in &t.results {
-                    text.push_str(&format!("    result {k} = {v}\n"));
-                }
-            }
-            None => match d.skipped.iter().find(|(n, _)| *n == t.task) {
-                Some((_, why)) => text.push_str(&format!("  {}{fin}  skipped: {why}\n", t.task)),
-                None => text.push_str(&format!("  {}{fin}  not started\n", t.task)),
-            },
-        }
-    }
-    if !d.results.is_empty() {
-        text.push_str("\nresults:\n");
-        for (k, v) in &d.results {
-            text.push_str(&format!("  {k} = {v}\n"));
-        }
-    }
-    super::output::out(&text)
 }
