@@ -54,7 +54,11 @@ pub struct SimConfig {
     pub seed: u64,
     /// Tekton Pipelines is installed (its `tekton.dev` API is served).
     pub tekton: bool,
+    /// Users bound at start (their role cluster-wide, or in their namespaces).
+    /// Any other token `kdeck-sim-<name>` is user `<name>`, bound to nothing.
     pub users: Vec<User>,
+    /// The groups of users, by user name (besides `system:authenticated`).
+    pub groups: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for SimConfig {
@@ -70,6 +74,7 @@ impl Default for SimConfig {
             seed: 42,
             tekton: true,
             users: default_users(),
+            groups: Default::default(),
         }
     }
 }
@@ -240,7 +245,55 @@ impl SimCluster {
         let _ = self.up_changed.send(up);
     }
 
-    pub fn user_by_token(&self, token: &str) -> Option<&User> {
-        self.config.users.iter().find(|u| u.token == token)
+    /// Who a bearer token is: a configured user's token, or any
+    /// `kdeck-sim-<name>` (a user RBAC knows only by its bindings).
+    pub fn user_by_token(&self, token: &str) -> Option<User> {
+        if let Some(u) = self.config.users.iter().find(|u| u.token == token) {
+            return Some(u.clone());
+        }
+        let name = token
+            .strip_prefix("kdeck-sim-")
+            .filter(|n| !n.is_empty() && !n.contains(char::is_whitespace))?;
+        Some(User {
+            name: name.to_string(),
+            token: token.to_string(),
+            role: Role::View,
+            namespaces: Some(Vec::new()),
+        })
+    }
+
+    /// The user as RBAC sees them: name and groups.
+    pub fn subject(&self, user: &User) -> crate::rbac::Subject {
+        let mut groups = self.config.groups.get(&user.name).cloned().unwrap_or_default();
+        groups.push("system:authenticated".into());
+        crate::rbac::Subject {
+            user: user.name.clone(),
+            groups,
+        }
+    }
+
+    /// The built-in ClusterRoles and the configured users' bindings.
+    pub fn seed_rbac(&self) {
+        let of = crate::resources::ids::of;
+        let objects: Vec<serde_json::Value> = crate::rbac::builtin_cluster_roles()
+            .into_iter()
+            .chain(crate::rbac::builtin_bindings())
+            .chain(self.config.users.iter().flat_map(crate::rbac::bootstrap))
+            .collect();
+        self.write(|s| {
+            for o in objects {
+                let kind = o
+                    .get("kind")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let ns = o
+                    .pointer("/metadata/namespace")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                s.put(of(&kind), &ns, o);
+            }
+        });
     }
 }

@@ -132,9 +132,6 @@ pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Resu
         }
         s.put(of("IngressClass"), "", json!({"metadata": {"name": "nginx", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
                                               "spec": {"controller": "k8s.io/ingress-nginx"}}));
-        for role in ["admin", "edit", "view"] {
-            s.put(of("ClusterRole"), "", json!({"metadata": {"name": role}, "rules": []}));
-        }
         for (space_index, ns) in space_names(spaces).into_iter().enumerate() {
             s.put(of("Namespace"), "", json!({"metadata": {"name": ns, "labels": {"team": ns.split('-').next().unwrap_or("")}}}));
             for j in 0..apps {

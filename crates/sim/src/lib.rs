@@ -12,6 +12,7 @@ pub mod logs;
 mod merge;
 pub mod patch;
 pub mod proto;
+pub mod rbac;
 pub mod resources;
 pub mod select;
 pub mod server;
@@ -163,6 +164,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<Vec<SimHandle>> {
                 let fleet = opts.fleet.clone();
                 scope.spawn(move || {
                     let cluster = SimCluster::new(name, config);
+                    cluster.seed_rbac();
                     fleet::seed(&cluster, fleet, i)?;
                     controllers::settle(&cluster);
                     // Like a fresh API server, watches can resume from now on, not from the seeding.

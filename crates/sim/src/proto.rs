@@ -194,7 +194,61 @@ pub fn decode(body: &[u8]) -> Result<Value, SimError> {
             ("ServiceAccount", 4, Field::Varint(v)) => {
                 obj.insert("automountServiceAccountToken".into(), json!(v != 0));
             }
-            ("Namespace" | "ConfigMap" | "Secret" | "ServiceAccount", _, _) => {}
+            // Reviews (kubectl auth can-i, can-i --list): their spec.
+            ("SelfSubjectAccessReview", 2, Field::Bytes(x)) => {
+                let mut spec = Map::new();
+                for (n, f) in fields(x).ok_or("malformed spec")? {
+                    let Field::Bytes(attrs) = f else { continue };
+                    let names: &[&str] = match n {
+                        1 => &[
+                            "namespace",
+                            "verb",
+                            "group",
+                            "version",
+                            "resource",
+                            "subresource",
+                            "name",
+                        ],
+                        2 => &["path", "verb"],
+                        _ => continue,
+                    };
+                    let mut m = Map::new();
+                    for (an, af) in fields(attrs).ok_or("malformed attributes")? {
+                        if let (Field::Bytes(v), Some(key)) = (af, names.get((an as usize).wrapping_sub(1))) {
+                            m.insert((*key).into(), json!(text(v).unwrap_or_default()));
+                        }
+                    }
+                    let key = if n == 1 {
+                        "resourceAttributes"
+                    } else {
+                        "nonResourceAttributes"
+                    };
+                    spec.insert(key.into(), Value::Object(m));
+                }
+                obj.insert("spec".into(), Value::Object(spec));
+            }
+            ("SelfSubjectRulesReview", 2, Field::Bytes(x)) => {
+                let ns = fields(x)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find_map(|(n, f)| match (n, f) {
+                        (1, Field::Bytes(s)) => text(s),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                obj.insert("spec".into(), json!({"namespace": ns}));
+            }
+            (
+                "Namespace"
+                | "ConfigMap"
+                | "Secret"
+                | "ServiceAccount"
+                | "SelfSubjectAccessReview"
+                | "SelfSubjectRulesReview"
+                | "SelfSubjectReview",
+                _,
+                _,
+            ) => {}
             (other, _, _) => {
                 return Err(SimError(format!(
                     "protobuf bodies for {other} are not supported; send application/json"

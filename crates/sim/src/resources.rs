@@ -169,6 +169,46 @@ pub const RESOURCES: &[Resource] = &[
         RW,
         RW
     ),
+    res!(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "clusterrolebinding",
+        "ClusterRoleBinding",
+        false,
+        RW,
+        RW
+    ),
+    res!(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectaccessreviews",
+        "",
+        "SelfSubjectAccessReview",
+        false,
+        RW,
+        RW
+    ),
+    res!(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectrulesreviews",
+        "",
+        "SelfSubjectRulesReview",
+        false,
+        RW,
+        RW
+    ),
+    res!(
+        "authentication.k8s.io",
+        "v1",
+        "selfsubjectreviews",
+        "",
+        "SelfSubjectReview",
+        false,
+        RW,
+        RW
+    ),
     res!("tekton.dev", "v1", "pipelines", "pipeline", "Pipeline", true, RW, RW),
     res!("tekton.dev", "v1", "tasks", "task", "Task", true, RW, RW),
     res!(
@@ -242,6 +282,11 @@ pub const RESOURCES: &[Resource] = &[
         RW
     ),
 ];
+
+/// Reviews: asked by a create, answered, never stored.
+pub fn is_review(r: &Resource) -> bool {
+    r.kind.starts_with("SelfSubject")
+}
 
 /// Kinds that a CustomResourceDefinition serves on a real cluster (Tekton's):
 /// they take no strategic merge patch.

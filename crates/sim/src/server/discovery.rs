@@ -27,6 +27,7 @@ pub(super) fn verbs_for(r: &Resource) -> Vec<&'static str> {
     ]
     .into_iter()
     .filter(|v| r.kind != "Event" || *v != "deletecollection")
+    .filter(|v| !resources::is_review(r) || *v == "create")
     .collect()
 }
 

@@ -212,7 +212,7 @@ pub(super) async fn sink(
         [n, ..] => *n,
         [] => "",
     };
-    if !allowed(user, "create", svc_res, Some(ns)) {
+    if !allowed(&c, user, "create", svc_res, Some("proxy"), Some(ns), Some(name)) {
         return error_response(&ApiError::forbidden(
             &user.name,
             "create",

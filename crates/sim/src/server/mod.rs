@@ -20,12 +20,13 @@ use super::faults::FaultRequest;
 use super::logs;
 use super::resources::{self, RESOURCES, ResId, Resource};
 use super::select::{FieldSelector, LabelSelector};
-use crate::cluster::{Role, SimCluster, Stats, User};
+use crate::cluster::{SimCluster, Stats, User};
 use crate::state::{DeleteOptions, Deleted, EventType, Key, PatchType, name_of};
 
 mod discovery;
 mod listener;
 mod resource;
+mod review;
 mod watch;
 use discovery::*;
 use resource::*;
@@ -192,30 +193,34 @@ fn verb_of(method: &Method, t: &Target, q: &Query) -> &'static str {
     }
 }
 
-/// RBAC as the three built-in roles grant it.
-fn allowed(user: &User, verb: &str, res: &Resource, ns: Option<&str>) -> bool {
-    let read = matches!(verb, "get" | "list" | "watch");
-    if let Some(allowed_ns) = &user.namespaces {
-        match ns {
-            Some(n) if allowed_ns.iter().any(|a| a == n) => {}
-            // A namespace object itself, by name.
-            _ if res.kind == "Namespace" && verb == "get" => {}
-            _ => return false,
-        }
-    }
-    match user.role {
-        Role::Admin => true,
-        Role::Edit => {
-            if res.group == "rbac.authorization.k8s.io" {
-                read
-            } else if !res.namespaced {
-                read && res.kind != "ClusterRole"
-            } else {
-                true
-            }
-        }
-        Role::View => read && res.kind != "Secret",
-    }
+/// Whether RBAC lets the user do `verb` on a kind (or its subresource), in
+/// a namespace or at the cluster scope, on a named object or not.
+pub(crate) fn allowed(
+    c: &SimCluster,
+    user: &User,
+    verb: &str,
+    res: &Resource,
+    sub: Option<&str>,
+    ns: Option<&str>,
+    name: Option<&str>,
+) -> bool {
+    let resource = match sub {
+        Some(s) => format!("{}/{s}", res.plural),
+        None => res.plural.to_string(),
+    };
+    let who = c.subject(user);
+    let st = c.read();
+    crate::rbac::allows(
+        &st,
+        &who,
+        &crate::rbac::Ask {
+            verb,
+            group: res.group,
+            resource: &resource,
+            namespace: if res.namespaced { ns } else { None },
+            name,
+        },
+    )
 }
 
 pub async fn serve(cluster: Arc<SimCluster>, addr: SocketAddr, tls: super::tls::SimTls) -> std::io::Result<SocketAddr> {
@@ -315,7 +320,7 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
         .unwrap_or("")
         .trim()
         .to_string();
-    let Some(user) = c.user_by_token(&token).cloned() else {
+    let Some(user) = c.user_by_token(&token) else {
         return error_response(&ApiError::unauthorized());
     };
     let tekton_route = match &r {
@@ -368,6 +373,9 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
         Route::Health => Response::new(full("ok")),
         Route::Faults => faults_endpoint(&c, &user, req).await,
         Route::ServiceProxy(ns, svc) => listener::sink(c, &user, req, &ns, &svc).await,
+        Route::Resource(t) if resources::is_review(resources::get(t.res)) => {
+            review::answer(c, &user, req, resources::get(t.res)).await
+        }
         Route::Resource(t) => resource(c, user, req, t, q).await,
     }
 }
@@ -411,8 +419,23 @@ fn parse_body(ct: &str, bytes: &[u8]) -> Result<Value, ApiError> {
 }
 
 async fn faults_endpoint(c: &Arc<SimCluster>, user: &User, req: Request<Incoming>) -> Response<Body> {
-    if user.role != Role::Admin {
-        return error_response(&ApiError::new(403, "Forbidden", "only admin may change faults"));
+    // Only a cluster admin (a `*` rule) may.
+    let faults = Resource {
+        group: "sim.kdeck.dev",
+        version: "v1",
+        plural: "faults",
+        singular: "fault",
+        kind: "Fault",
+        namespaced: false,
+        short_names: &[],
+        subresources: &[],
+    };
+    if !allowed(c, user, "create", &faults, None, None, None) {
+        return error_response(&ApiError::new(
+            403,
+            "Forbidden",
+            "only a cluster admin may change faults",
+        ));
     }
     if req.method() == Method::GET {
         return json_response(200, &serde_json::to_value(c.faults()).unwrap_or_default());

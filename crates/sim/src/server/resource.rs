@@ -12,14 +12,16 @@ pub(super) async fn resource(
 ) -> Response<Body> {
     let res = resources::get(t.res);
     let verb = verb_of(req.method(), &t, &q);
-    // A namespace named in the path of a cluster-scoped kind is the namespace object itself.
-    let ns_for_rbac = if res.kind == "Namespace" {
-        t.name.as_deref()
-    } else {
-        t.ns.as_deref()
-    };
     let rbac_verb = if t.sub.as_deref() == Some("log") { "get" } else { verb };
-    if !allowed(&user, rbac_verb, res, ns_for_rbac) {
+    if !allowed(
+        &c,
+        &user,
+        rbac_verb,
+        res,
+        t.sub.as_deref(),
+        t.ns.as_deref(),
+        t.name.as_deref(),
+    ) {
         return error_response(&ApiError::forbidden(
             &user.name,
             rbac_verb,
