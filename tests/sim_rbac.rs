@@ -189,3 +189,80 @@ async fn bindings_decide_what_a_user_may_do() {
     let (ok, text) = kubectl(&h, "grouped", &["auth", "whoami"]);
     assert!(ok && text.contains("shop-devs"), "{text}");
 }
+
+/// `kdeck whoami` and `kdeck can`, each user with a store of their own,
+/// against `kubectl auth whoami` and `kubectl auth can-i`.
+#[test]
+fn kdeck_can_agrees_with_kubectl_auth_can_i() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let h = rt
+        .block_on(kdeck_sim::start(SimOptions {
+            clusters: 1,
+            fleet: FleetSize::Small,
+            ..Default::default()
+        }))
+        .unwrap()
+        .remove(0);
+    let dir = tempfile::tempdir().unwrap();
+    let kdeck = |user: &str, args: &[&str]| {
+        let data = dir.path().join(user);
+        let kc = dir.path().join(format!("{user}.kc"));
+        if !kc.exists() {
+            std::fs::write(
+                &kc,
+                kdeck_sim::kubeconfig(std::slice::from_ref(&h), "admin")
+                    .replace("kdeck-sim-admin", &format!("kdeck-sim-{user}")),
+            )
+            .unwrap();
+            let out = Command::new(env!("CARGO_BIN_EXE_kdeck"))
+                .arg("--data-dir")
+                .arg(&data)
+                .args(["clusters", "import"])
+                .arg(&kc)
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_kdeck"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, out) = kdeck("developer", &["whoami"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("prod-eu1") && out.contains("developer") && out.contains("system:authenticated"),
+        "{out}"
+    );
+    let asks = [
+        ("patch", "deployments"),
+        ("patch", "deployments/scale"),
+        ("get", "secrets"),
+        ("create", "rolebindings"),
+        ("get", "pods/log"),
+        ("create", "pipelineruns"),
+        ("list", "pipelineruns.tekton.dev"),
+    ];
+    for user in ["developer", "auditor", "nobody"] {
+        for (verb, resource) in asks {
+            let (code, out) = kdeck(user, &["can", "prod-eu1/shop-prod", verb, resource]);
+            let (_, theirs) = kubectl(&h, user, &["auth", "can-i", verb, resource, "-n", "shop-prod"]);
+            assert_eq!(
+                out.trim(),
+                theirs.lines().last().unwrap_or("").trim(),
+                "{user} {verb} {resource}"
+            );
+            assert_eq!(code, Some(if out.trim() == "yes" { 0 } else { 1 }));
+        }
+    }
+    let (code, _) = kdeck("developer", &["can", "prod-eu1/shop-prod", "get", "gadgets"]);
+    assert_eq!(code, Some(2), "an unknown resource is a usage error naming it");
+    drop(rt);
+}

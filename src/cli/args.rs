@@ -53,6 +53,20 @@ pub enum Cmd {
     Routes(paas::RoutesCmd),
     /// Bind an app to a connector another app offers: env vars from it
     Bind(paas::BindArgs),
+    /// Who each cluster says you are (SelfSubjectReview), as `kubectl auth whoami`
+    Whoami {
+        /// One cluster [default: every stored one]
+        cluster: Option<String>,
+    },
+    /// Whether you may VERB RESOURCE in a space (yes, exit 0; no, exit 1), as `kubectl auth can-i`
+    Can {
+        /// CLUSTER/SPACE
+        space: String,
+        /// get, list, create, patch, delete…
+        verb: String,
+        /// deployments, deployments/scale, pods/log, or PLURAL.GROUP
+        resource: String,
+    },
     /// Builds on Tekton: settings, setup, start, follow, list, show, logs, cancel, rerun, prune, deploy, webhooks
     #[command(subcommand)]
     Builds(builds::BuildsCmd),

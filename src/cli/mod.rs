@@ -2,6 +2,7 @@
 //! Exit codes: 0 success, 1 the command failed (validation or a cluster said
 //! no, or the store is busy), 2 bad usage or unreadable input.
 
+mod access;
 mod builds;
 mod copy;
 mod logs;
@@ -182,6 +183,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Routes(cmd) => paas::routes(&executor, cmd, format),
         Cmd::Bind(args) => run_command(&executor, args.command()?, format),
         Cmd::Builds(cmd) => builds::builds(&executor, cmd, format),
+        Cmd::Whoami { cluster } => access::whoami(&executor, cluster.as_deref(), format),
+        Cmd::Can { space, verb, resource } => access::can(&executor, &space, &verb, &resource, format),
         Cmd::Copy(args) => copy::copy(&executor, &args, format),
         Cmd::Export(args) => copy::export(&executor, &args),
         Cmd::Sim(_) | Cmd::Demo(_) | Cmd::Store(_) => Ok(()),

@@ -147,6 +147,58 @@ impl Gateway {
         }
     }
 
+    /// Who the cluster says kdeck's login is (SelfSubjectReview): the user
+    /// name and groups.
+    pub async fn whoami(&self, cluster: &Cluster) -> Result<(String, Vec<String>), Problem> {
+        use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+        let api: Api<SelfSubjectReview> = Api::all(self.client(cluster).await?);
+        let r = api
+            .create(&PostParams::default(), &SelfSubjectReview::default())
+            .await
+            .map_err(|e| describe(cluster, "create selfsubjectreviews", &e))?;
+        let info = r.status.and_then(|s| s.user_info).unwrap_or_default();
+        Ok((info.username.unwrap_or_default(), info.groups.unwrap_or_default()))
+    }
+
+    /// Whether kdeck's login may do `verb` on `resource` (`plural`,
+    /// `plural/sub`) of `group` in `namespace` (SelfSubjectAccessReview).
+    pub async fn can(
+        &self,
+        cluster: &Cluster,
+        namespace: &str,
+        verb: &str,
+        group: &str,
+        resource: &str,
+    ) -> Result<bool, Problem> {
+        use k8s_openapi::api::authorization::v1::{
+            ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+        };
+        let (plural, sub) = match resource.split_once('/') {
+            Some((p, s)) => (p, Some(s.to_string())),
+            None => (resource, None),
+        };
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    namespace: (!namespace.is_empty()).then(|| namespace.to_string()),
+                    verb: Some(verb.to_string()),
+                    group: Some(group.to_string()),
+                    resource: Some(plural.to_string()),
+                    subresource: sub,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let api: Api<SelfSubjectAccessReview> = Api::all(self.client(cluster).await?);
+        let r = api
+            .create(&PostParams::default(), &review)
+            .await
+            .map_err(|e| describe(cluster, "create selfsubjectaccessreviews", &e))?;
+        Ok(r.status.is_some_and(|s| s.allowed))
+    }
+
     /// Creates a namespace labelled managed-by kdeck. `Ok(false)`: it was
     /// there already (left as it is).
     pub async fn create_namespace(&self, cluster: &Cluster, name: &str) -> Result<bool, Problem> {
