@@ -53,6 +53,9 @@ pub enum Cmd {
     Routes(paas::RoutesCmd),
     /// Bind an app to a connector another app offers: env vars from it
     Bind(paas::BindArgs),
+    /// Roles on spaces: manager, developer, auditor (RoleBindings to admin, edit, view)
+    #[command(subcommand)]
+    Roles(roles::RolesCmd),
     /// Who each cluster says you are (SelfSubjectReview), as `kubectl auth whoami`
     Whoami {
         /// One cluster [default: every stored one]

@@ -8,6 +8,7 @@ mod copy;
 mod logs;
 mod output;
 mod paas;
+mod roles;
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -183,6 +184,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Routes(cmd) => paas::routes(&executor, cmd, format),
         Cmd::Bind(args) => run_command(&executor, args.command()?, format),
         Cmd::Builds(cmd) => builds::builds(&executor, cmd, format),
+        Cmd::Roles(cmd) => roles::roles(&executor, cmd, format),
         Cmd::Whoami { cluster } => access::whoami(&executor, cluster.as_deref(), format),
         Cmd::Can { space, verb, resource } => access::can(&executor, &space, &verb, &resource, format),
         Cmd::Copy(args) => copy::copy(&executor, &args, format),

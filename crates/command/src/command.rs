@@ -168,6 +168,25 @@ pub enum Command {
     RemoveWebhook {
         app: String,
     },
+    /// A role (manager, developer, auditor) on spaces for a subject
+    /// (`user:NAME`, `group:NAME`, `sa:NS/NAME`), as RoleBindings.
+    GrantRole {
+        spaces: Vec<String>,
+        subject: String,
+        role: String,
+    },
+    RevokeRole {
+        spaces: Vec<String>,
+        subject: String,
+        role: String,
+        /// Revoke bindings kdeck did not make too.
+        #[serde(default)]
+        force: bool,
+    },
+    /// The grants kdeck keeps for a space, applied to it again.
+    ApplyRoles {
+        space: String,
+    },
 }
 
 impl Command {
@@ -202,7 +221,13 @@ impl Command {
             | Command::RemoveWebhook { app } => format!("app {app}"),
             Command::SetBuild(b) => format!("app {}", b.app),
             Command::SetWebhook(w) => format!("app {}", w.app),
-            Command::SetupBuilds { space } => format!("space {space}"),
+            Command::SetupBuilds { space } | Command::ApplyRoles { space } => format!("space {space}"),
+            Command::GrantRole { spaces, subject, role }
+            | Command::RevokeRole {
+                spaces, subject, role, ..
+            } => {
+                format!("{role} {subject} on {}", spaces.join(","))
+            }
             Command::CancelBuild { run, .. } | Command::RerunBuild { run, .. } | Command::DeployBuild { run } => {
                 format!("build {run}")
             }
@@ -263,6 +288,9 @@ impl Command {
             Command::DeployBuild { .. } => "builds deploy",
             Command::SetWebhook(_) => "builds webhook",
             Command::RemoveWebhook { .. } => "builds webhook remove",
+            Command::GrantRole { .. } => "roles grant",
+            Command::RevokeRole { .. } => "roles revoke",
+            Command::ApplyRoles { .. } => "roles apply",
         }
     }
 
@@ -276,6 +304,7 @@ impl Command {
                 | Command::CancelBuild { .. }
                 | Command::PruneBuilds { .. }
                 | Command::RemoveWebhook { .. }
+                | Command::RevokeRole { .. }
         )
     }
 }

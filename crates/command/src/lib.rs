@@ -14,6 +14,7 @@ pub mod export;
 pub mod files;
 pub mod kubeconfig;
 pub mod objects;
+pub mod roles;
 mod routes;
 pub mod spaces;
 mod summary;
@@ -326,6 +327,14 @@ impl Executor {
             Command::DeployBuild { run } => builds::deploy_run(self, run).await,
             Command::SetWebhook(w) => builds::set_webhook(self, w).await,
             Command::RemoveWebhook { app } => builds::remove_webhook(self, app).await,
+            Command::GrantRole { spaces, subject, role } => roles::grant(self, spaces, subject, role).await,
+            Command::RevokeRole {
+                spaces,
+                subject,
+                role,
+                force,
+            } => roles::revoke(self, spaces, subject, role, *force).await,
+            Command::ApplyRoles { space } => roles::apply(self, space).await,
             Command::Copy(spec) => {
                 let (recorded, recorder) = self.record_items(&entry, progress);
                 let r = copy::copy(self, spec, &recorded).await;
