@@ -176,6 +176,18 @@ fn grant_list_revoke_and_apply() {
         .success()
     );
 
+    // The journal as the audit trail, filtered.
+    let h = w.ok(&["history", "--command", "roles revoke", "--space", prod, "-o", "json"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&h).unwrap();
+    assert_eq!(entries.len(), 3, "a refused, a forced and a plain revoke: {h}");
+    let h = w.ok(&["history", "--command", "roles", "--cluster", "stage-eu1", "-o", "json"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&h).unwrap();
+    assert_eq!(entries.len(), 1, "only the grant that named stage-eu1: {h}");
+    let h = w.ok(&["history", "--since", "1h", "--failed"]);
+    assert!(h.contains("roles revoke") && h.contains("failed"), "{h}");
+    let out = w.kdeck(&["history", "--since", "yesterday"]);
+    assert_eq!(out.status.code(), Some(2));
+
     // Bad input: named, nothing done.
     let out = w.kdeck(&["roles", "grant", prod, "alice", "developer"]);
     assert_eq!(out.status.code(), Some(1));

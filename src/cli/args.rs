@@ -271,4 +271,22 @@ pub struct HistoryArgs {
     /// Only the last N entries
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<usize>,
+    /// Only commands run by this actor (user@host, or user on any host)
+    #[arg(long, value_name = "ACTOR")]
+    pub(crate) actor: Option<String>,
+    /// Only commands on this cluster
+    #[arg(long, value_name = "CLUSTER")]
+    pub(crate) cluster: Option<String>,
+    /// Only commands on this space (CLUSTER/NAMESPACE)
+    #[arg(long, value_name = "SPACE")]
+    pub(crate) space: Option<String>,
+    /// Only this command, or these: `apps deploy`, `builds`
+    #[arg(long, value_name = "COMMAND")]
+    pub(crate) command: Option<String>,
+    /// Only since this time (RFC 3339) or span back from now (30m, 2h, 7d)
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) since: Option<String>,
+    /// Only until this time (RFC 3339) or span back from now
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) until: Option<String>,
 }

@@ -53,10 +53,23 @@ pub(super) fn history(executor: &Executor, args: &HistoryArgs, format: Format) -
         );
         return run_command(executor, entry.command, format);
     }
+    let now = time::OffsetDateTime::now_utc();
+    let bound = |flag: &str, v: &Option<String>| -> Result<Option<String>, CliError> {
+        v.as_deref()
+            .map(|t| kdeck_command::history::time_bound(t, now).map_err(|e| CliError::usage(format!("--{flag} {e}"))))
+            .transpose()
+    };
+    let filter = kdeck_command::history::Filter {
+        actor: args.actor.clone(),
+        cluster: args.cluster.clone(),
+        space: args.space.clone(),
+        command: args.command.clone(),
+        since: bound("since", &args.since)?,
+        until: bound("until", &args.until)?,
+        failed: args.failed,
+    };
     let mut entries: Vec<JournalEntry> = executor.journal().list()?;
-    if args.failed {
-        entries.retain(|e| e.status.is_failure());
-    }
+    entries.retain(|e| filter.keeps(e));
     if let Some(n) = args.limit {
         let skip = entries.len().saturating_sub(n);
         entries.drain(..skip);

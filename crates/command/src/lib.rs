@@ -12,6 +12,7 @@ pub mod derive;
 mod domains;
 pub mod export;
 pub mod files;
+pub mod history;
 pub mod kubeconfig;
 pub mod objects;
 pub mod roles;
