@@ -28,6 +28,8 @@ fn cluster(i: usize) -> Cluster {
             file: "/home/u/.kube/config".into(),
             imported_at: "2026-11-22T00:00:00Z".into(),
         },
+        read_only: false,
+        prod: None,
     }
 }
 

@@ -426,6 +426,11 @@ fn scaling_an_app_from_the_cockpit_goes_through_the_journal_to_the_cluster() {
     t.keys(&["BSpace"]);
     t.text("3");
     t.keys(&["Enter"]);
+    // prod-eu1 is production (by its name): asked first.
+    t.wait_for("the production question", Duration::from_secs(5), |s| {
+        s.contains("On production (prod-eu1)")
+    });
+    t.keys(&["y"]);
     t.wait_for("three ready replicas", Duration::from_secs(20), |s| {
         s.lines().any(|l| l.contains(" hello ") && l.contains("3/3"))
     });
@@ -477,8 +482,12 @@ fn from_the_cockpit_a_new_app_with_a_route_and_a_binding_across_clusters_is_depl
     t.text("postgres");
     t.keys(&["Enter"]);
     t.wait_for("bound", Duration::from_secs(10), |s| s.contains("bind: "));
-    // Deployed, and ready.
+    // Deployed (on production: asked first), and ready.
     t.keys(&["A"]);
+    t.wait_for("the production question", Duration::from_secs(5), |s| {
+        s.contains("On production")
+    });
+    t.keys(&["y"]);
     t.wait_for("ready", Duration::from_secs(30), |s| {
         s.lines().any(|l| l.contains(" shop-ui ") && l.contains("1/1"))
     });
@@ -801,6 +810,10 @@ fn a_build_started_and_followed_from_the_cockpit_deploys_its_image() {
         s.contains("build prod-eu1/shop-prod/hello") && s.contains("revision")
     });
     t.keys(&["Enter"]);
+    t.wait_for("the production question", Duration::from_secs(5), |s| {
+        s.contains("On production")
+    });
+    t.keys(&["y"]);
     t.wait_for("the build started", Duration::from_secs(10), |s| {
         s.contains("build of hello at main started")
     });

@@ -34,6 +34,8 @@ fn cluster(id: u64) -> Cluster {
             file: "f".into(),
             imported_at: "t".into(),
         },
+        read_only: false,
+        prod: None,
     }
 }
 

@@ -71,6 +71,11 @@ impl World {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    fn fails_usage(&self, args: &[&str]) {
+        let out = self.kdeck(args);
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// kubectl on a cluster as a user.
     fn kubectl(&self, cluster: usize, user: &str, args: &[&str]) -> Output {
         let kc = self.dir.path().join(format!("{user}-{cluster}.kc"));
@@ -235,4 +240,36 @@ fn a_bulk_grant_goes_on_past_a_cluster_that_refuses() {
     // The 14 that went are real.
     let out = w.kubectl(1, "bulk", &["auth", "can-i", "list", "deployments", "-n", &names[3]]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "yes");
+}
+
+#[test]
+fn a_read_only_cluster_refuses_changes_and_production_is_said() {
+    let w = World::new();
+    let list = w.ok(&["clusters", "list"]);
+    let line = |l: &str, c: &str| l.lines().find(|x| x.starts_with(c)).unwrap_or("").to_string();
+    assert!(line(&list, "prod-eu1").ends_with("prod (by name)"), "{list}");
+    assert!(line(&list, "stage-eu1").ends_with('-'), "{list}");
+    w.ok(&["clusters", "set", "prod-eu1", "--read-only", "--prod"]);
+    assert!(line(&w.ok(&["clusters", "list"]), "prod-eu1").ends_with("read-only, prod"));
+    let out = w.kdeck(&["roles", "grant", "prod-eu1/shop-prod", "user:x", "auditor"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused: cluster prod-eu1 is read-only in kdeck"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !w.kubectl(0, "admin", &["-n", "shop-prod", "get", "rolebinding", "kdeck-view-x"])
+            .status
+            .success()
+    );
+    // Its settings still change; other clusters are not affected.
+    w.ok(&["roles", "grant", "stage-eu1/shop-prod", "user:x", "auditor"]);
+    w.ok(&["clusters", "set", "prod-eu1", "--writable"]);
+    w.ok(&["roles", "grant", "prod-eu1/shop-prod", "user:x", "auditor"]);
+    let h = w.ok(&["history", "--failed", "--cluster", "prod-eu1"]);
+    assert!(h.contains("roles grant") && h.contains("read-only"), "{h}");
+    w.fails_usage(&["clusters", "set", "nowhere", "--prod"]);
+    w.ok(&["clusters", "set", "prod-eu1", "--not-prod"]);
+    assert!(line(&w.ok(&["clusters", "list"]), "prod-eu1").ends_with('-'));
 }

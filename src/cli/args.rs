@@ -150,6 +150,24 @@ pub enum ClustersCmd {
     },
     /// List the stored clusters
     List,
+    /// A cluster's settings in kdeck: `--read-only` (kdeck changes nothing in
+    /// it) or `--writable`; `--prod` (its accent, a confirm before every change
+    /// in the cockpit), `--not-prod`, or `--prod-by-name` (guessed from the name)
+    Set {
+        name: String,
+        /// kdeck may change it again
+        #[arg(long, conflicts_with = "read_only")]
+        writable: bool,
+        /// Production
+        #[arg(long)]
+        prod: bool,
+        /// Not production, whatever its name says
+        #[arg(long, conflicts_with_all = ["prod", "prod_by_name"])]
+        not_prod: bool,
+        /// Production or not as its name says (the default)
+        #[arg(long, conflicts_with = "prod")]
+        prod_by_name: bool,
+    },
     /// Forget a cluster and what is stored for it; changes nothing in the cluster
     Remove {
         name: String,

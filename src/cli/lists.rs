@@ -154,10 +154,24 @@ pub(super) struct ClusterRow {
     pub(super) insecure_skip_tls_verify: bool,
     pub(super) source: String,
     pub(super) imported_at: String,
+    pub(super) read_only: bool,
+    pub(super) prod: bool,
+    /// `read-only`, `prod` (or `prod (by name)`), `-`.
+    #[serde(skip)]
+    pub(super) settings: String,
 }
 
 impl From<&Cluster> for ClusterRow {
     fn from(c: &Cluster) -> Self {
+        let mut settings: Vec<&str> = Vec::new();
+        if c.read_only {
+            settings.push("read-only");
+        }
+        match c.prod {
+            Some(true) => settings.push("prod"),
+            None if c.is_prod() => settings.push("prod (by name)"),
+            _ => {}
+        }
         Self {
             name: c.name.clone(),
             context: c.context.clone(),
@@ -168,6 +182,13 @@ impl From<&Cluster> for ClusterRow {
             insecure_skip_tls_verify: c.tls.insecure_skip_tls_verify,
             source: c.source.file.clone(),
             imported_at: c.source.imported_at.clone(),
+            read_only: c.read_only,
+            prod: c.is_prod(),
+            settings: if settings.is_empty() {
+                "-".into()
+            } else {
+                settings.join(", ")
+            },
         }
     }
 }

@@ -118,7 +118,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Clusters(ClustersCmd::List) => {
             let clusters: Vec<ClusterRow> = store.list::<Cluster>()?.iter().map(ClusterRow::from).collect();
             print_data(format, &clusters, || {
-                let mut t = Table::new(&["NAME", "CONTEXT", "SERVER", "AUTH", "NAMESPACE"]);
+                let mut t = Table::new(&["NAME", "CONTEXT", "SERVER", "AUTH", "NAMESPACE", "SETTINGS"]);
                 for c in &clusters {
                     t.row([
                         &c.name,
@@ -126,10 +126,34 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                         &c.server,
                         &c.auth,
                         c.namespace.as_deref().unwrap_or("-"),
+                        &c.settings,
                     ]);
                 }
                 t
             })
+        }
+        Cmd::Clusters(ClustersCmd::Set {
+            name,
+            writable,
+            prod,
+            not_prod,
+            prod_by_name,
+        }) => {
+            // Here `--read-only` is the cluster's setting, not this run's.
+            let read_only = if cli.global.read_only {
+                Some(true)
+            } else {
+                writable.then_some(false)
+            };
+            let prod = if prod {
+                Some(Some(true))
+            } else if not_prod {
+                Some(Some(false))
+            } else {
+                prod_by_name.then_some(None)
+            };
+            let executor = executor.clone().read_only(false);
+            run_command(&executor, Command::SetCluster { name, read_only, prod }, format)
         }
         Cmd::Clusters(ClustersCmd::Remove { name, yes }) => {
             run_command(&executor, Command::RemoveCluster { name, yes }, format)

@@ -93,6 +93,8 @@ pub(super) fn import(ex: &Executor, files: &[String], contexts: &[String], updat
             proxy_url,
             auth,
             source,
+            read_only: false,
+            prod: None,
         };
         cluster
             .validate()
@@ -224,6 +226,48 @@ pub(super) fn remove(ex: &Executor, name: &str, yes: bool) -> Result<Applied, Fa
     };
     Ok(Applied {
         items: vec![ItemOutcome::ok(name, msg)],
+        batch,
+    })
+}
+
+/// The first of `names` that is stored as read-only.
+pub(crate) fn read_only_among(ex: &Executor, names: &[String]) -> Result<Option<String>, Failure> {
+    for n in names {
+        if ex.store().get::<Cluster>(n)?.is_some_and(|c| c.read_only) {
+            return Ok(Some(n.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// `clusters set`: read-only and production, as said.
+pub(crate) fn set(
+    ex: &Executor,
+    name: &str,
+    read_only: Option<bool>,
+    prod: Option<Option<bool>>,
+) -> Result<Applied, Failure> {
+    let mut c = crate::cluster_of(ex, name)?;
+    if read_only.is_none() && prod.is_none() {
+        return Err(crate::invalid(
+            "say what to set: --read-only or --writable, --prod, --not-prod or --prod-by-name",
+        ));
+    }
+    if let Some(r) = read_only {
+        c.read_only = r;
+    }
+    if let Some(p) = prod {
+        c.prod = p;
+    }
+    let mut batch = Batch::new();
+    batch.put(&c)?;
+    let said = format!(
+        "{}{}",
+        if c.read_only { "read-only" } else { "changeable" },
+        if c.is_prod() { ", production" } else { "" }
+    );
+    Ok(Applied {
+        items: vec![ItemOutcome::ok(format!("cluster {name}"), said)],
         batch,
     })
 }

@@ -187,6 +187,15 @@ pub enum Command {
     ApplyRoles {
         space: String,
     },
+    /// A cluster's own settings: read-only, production.
+    SetCluster {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        read_only: Option<bool>,
+        /// Some(None): back to guessing from the name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prod: Option<Option<bool>>,
+    },
 }
 
 impl Command {
@@ -201,7 +210,7 @@ impl Command {
                 };
                 format!("{what} of {}", files.join(":"))
             }
-            Command::RemoveCluster { name, .. } => format!("cluster {name}"),
+            Command::RemoveCluster { name, .. } | Command::SetCluster { name, .. } => format!("cluster {name}"),
             Command::CreateSpace { space }
             | Command::AttachSpace { space }
             | Command::DetachSpace { space }
@@ -291,7 +300,79 @@ impl Command {
             Command::GrantRole { .. } => "roles grant",
             Command::RevokeRole { .. } => "roles revoke",
             Command::ApplyRoles { .. } => "roles apply",
+            Command::SetCluster { .. } => "clusters set",
         }
+    }
+
+    /// The clusters the command acts on (the first part of the apps, spaces
+    /// and runs it names); none for those that change only kdeck's own
+    /// settings of clusters (import, remove, set).
+    pub fn clusters(&self) -> Vec<String> {
+        let head = |s: &str| s.split('/').next().unwrap_or_default().to_string();
+        let mut out: Vec<String> = match self {
+            Command::ImportClusters { .. } | Command::RemoveCluster { .. } | Command::SetCluster { .. } => vec![],
+            Command::CreateSpace { space }
+            | Command::AttachSpace { space }
+            | Command::DetachSpace { space }
+            | Command::DeleteSpace { space, .. }
+            | Command::SetupBuilds { space }
+            | Command::ApplyRoles { space } => vec![head(space)],
+            Command::CreateApp(n) => vec![head(&n.app)],
+            Command::EditApp(e) => vec![head(&e.app)],
+            Command::SetBuild(b) => vec![head(&b.app)],
+            Command::SetWebhook(w) => vec![head(&w.app)],
+            Command::DeployApp { app, .. }
+            | Command::AdoptApp { app, .. }
+            | Command::ScaleApp { app, .. }
+            | Command::RestartApp { app }
+            | Command::StopApp { app }
+            | Command::StartApp { app }
+            | Command::DeleteApp { app, .. }
+            | Command::AddRoute { app, .. }
+            | Command::RemoveRoute { app, .. }
+            | Command::StartBuild { app, .. }
+            | Command::PruneBuilds { app, .. }
+            | Command::RemoveWebhook { app } => vec![head(app)],
+            Command::CancelBuild { run, .. } | Command::RerunBuild { run, .. } | Command::DeployBuild { run } => {
+                vec![head(run)]
+            }
+            Command::AddDomain { cluster, .. }
+            | Command::RemoveDomain { cluster, .. }
+            | Command::PatchObject { cluster, .. } => vec![cluster.clone()],
+            Command::Bind { consumer, provider, .. } => vec![head(consumer), head(provider)],
+            Command::GrantRole { spaces, .. } | Command::RevokeRole { spaces, .. } => {
+                spaces.iter().map(|s| head(s)).collect()
+            }
+            Command::Copy(c) => c
+                .apps
+                .iter()
+                .chain(c.from.iter())
+                .chain(c.to.iter())
+                .map(|s| head(s))
+                .collect(),
+        };
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Whether it changes something in a cluster (not only kdeck's store:
+    /// drafts, settings, routes, domains and bindings wait for a deploy).
+    pub fn changes_cluster(&self) -> bool {
+        !matches!(
+            self,
+            Command::ImportClusters { .. }
+                | Command::RemoveCluster { .. }
+                | Command::SetCluster { .. }
+                | Command::DetachSpace { .. }
+                | Command::CreateApp(_)
+                | Command::EditApp(_)
+                | Command::Bind { .. }
+                | Command::AddDomain { .. }
+                | Command::RemoveDomain { .. }
+                | Command::AddRoute { .. }
+                | Command::RemoveRoute { .. }
+        )
     }
 
     /// Commands that lose something unless confirmed.

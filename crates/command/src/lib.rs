@@ -269,10 +269,25 @@ impl Executor {
     /// to cancel it (a copy).
     pub async fn run_with(&self, command: Command, progress: &copy::Progress) -> Result<JournalEntry, StoreError> {
         let mut entry = self.journal.begin(command, &self.actor, self.now())?;
+        // A cluster set read-only in kdeck refuses every command aimed at it.
+        let touched = if entry.command.changes_cluster() {
+            entry.command.clusters()
+        } else {
+            Vec::new()
+        };
+        let refused = match clusters::read_only_among(self, &touched) {
+            Err(f) => Some(f),
+            Ok(Some(name)) => Some(invalid(format!(
+                "refused: cluster {name} is read-only in kdeck; `kdeck clusters set {name} --writable` lets kdeck change it"
+            ))),
+            Ok(None) => None,
+        };
         let result = match &entry.command {
             _ if self.read_only => Err(invalid(
                 "refused: kdeck runs read-only (--read-only); run it without --read-only to change anything",
             )),
+            _ if refused.is_some() => Err(refused.clone().unwrap_or_else(|| invalid("refused"))),
+            Command::SetCluster { name, read_only, prod } => clusters::set(self, name, *read_only, *prod),
             Command::ImportClusters {
                 files,
                 contexts,

@@ -299,6 +299,8 @@ mod tests {
                 file: "/k".into(),
                 imported_at: "2026-01-01T00:00:00Z".into(),
             },
+            read_only: false,
+            prod: None,
         }
     }
 

@@ -26,6 +26,29 @@ pub struct Cluster {
     pub auth: ClusterAuth,
     /// Where the import read it from.
     pub source: ImportSource,
+    /// kdeck changes nothing in it: every command aimed at it is refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+    /// Production, said explicitly (`None`: guessed from the name): its
+    /// accent, and a confirm before every change from the cockpit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prod: Option<bool>,
+}
+
+impl Cluster {
+    /// Production: as set, else when a word of its name says so
+    /// (`prod`, `prd`, `production`, `live`).
+    pub fn is_prod(&self) -> bool {
+        self.prod.unwrap_or_else(|| name_says_prod(&self.name))
+    }
+}
+
+/// Whether a cluster's name says production.
+pub fn name_says_prod(name: &str) -> bool {
+    name.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+        let w = w.to_ascii_lowercase();
+        matches!(w.as_str(), "prd" | "production" | "live") || w.starts_with("prod")
+    })
 }
 
 impl Cluster {

@@ -42,6 +42,8 @@ fn cluster(name: &str) -> Cluster {
             file: "/k".into(),
             imported_at: "2026-01-01T00:00:00Z".into(),
         },
+        read_only: false,
+        prod: None,
     }
 }
 

@@ -141,6 +141,12 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
     let mut c = Cockpit::new(keymap, opts.clock.now(), log_lines);
     c.read_only = opts.read_only;
     c.attached = opts.attached.iter().cloned().collect();
+    c.prod = opts
+        .clusters
+        .iter()
+        .filter(|k| k.is_prod())
+        .map(|k| k.name.clone())
+        .collect();
     for w in &warnings {
         c.toast(w.clone(), true);
     }

@@ -67,8 +67,39 @@ impl Cockpit {
         Vec::new()
     }
 
-    /// A command to run: its id comes back with its outcome.
+    /// The production clusters a command acts on.
+    pub(crate) fn prod_of(&self, command: &kdeck_command::Command) -> Vec<String> {
+        if !command.changes_cluster() {
+            return Vec::new();
+        }
+        command
+            .clusters()
+            .into_iter()
+            .filter(|c| self.prod.contains(c))
+            .collect()
+    }
+
+    /// A command to run: its id comes back with its outcome. A change to a
+    /// production cluster is asked about first.
     pub(crate) fn run(&mut self, command: kdeck_command::Command) -> Vec<Effect> {
+        let prod = self.prod_of(&command);
+        if !prod.is_empty() {
+            self.overlay = Some(Overlay::Confirm(Confirm {
+                question: format!(
+                    "On production ({}): {} {}?",
+                    prod.join(", "),
+                    command.verb(),
+                    command.target()
+                ),
+                command: Box::new(command),
+            }));
+            return Vec::new();
+        }
+        self.run_now(command)
+    }
+
+    /// A command to run, asked about already.
+    pub(crate) fn run_now(&mut self, command: kdeck_command::Command) -> Vec<Effect> {
         let id = self.next_id();
         vec![Effect::Run {
             id,

@@ -215,7 +215,8 @@ impl Cockpit {
                 body: text,
             });
             if ok && w.deploy {
-                effects.extend(self.run(Command::DeployBuild { run: w.full() }));
+                // Asked for (and confirmed, on production) when it started.
+                effects.extend(self.run_now(Command::DeployBuild { run: w.full() }));
             }
         }
         effects

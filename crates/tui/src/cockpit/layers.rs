@@ -38,6 +38,11 @@ impl Cockpit {
                 Vec::new()
             }
             FormReply::Quit => self.action(Action::Quit),
+            FormReply::Submit(command) if !self.prod_of(&command).is_empty() => {
+                // Production: asked about first; the form waits behind the question.
+                self.held_form = self.form.take();
+                self.run(*command)
+            }
             FormReply::Submit(command) => {
                 let id = self.next_id();
                 self.submitted_build(id, &command);
@@ -58,6 +63,10 @@ impl Cockpit {
             Reply::Keep => Vec::new(),
             Reply::Close => {
                 self.overlay = None;
+                // A form behind a question it did not get a yes to comes back.
+                if let Some(f) = self.held_form.take() {
+                    self.form = Some(f);
+                }
                 Vec::new()
             }
             Reply::Quit => {
@@ -69,9 +78,15 @@ impl Cockpit {
                 }
                 self.action(Action::Quit)
             }
+            // Confirmed: it runs now (a form's command keeps its form for a failure).
             Reply::Run(command) => {
                 self.overlay = None;
-                self.run(*command)
+                let effects = self.run_now(*command);
+                if let (Some(f), Some(Effect::Run { id, command })) = (self.held_form.take(), effects.first()) {
+                    self.submitted_build(*id, command);
+                    self.submitted = Some((*id, f));
+                }
+                effects
             }
             // Reconcile or adopt straight from the drift report.
             Reply::Act(a) => {

@@ -77,6 +77,11 @@ pub struct Cockpit {
     /// Builds this cockpit started, followed to their end: a notice then,
     /// and a deploy of the image when it was asked for.
     pub watched: Vec<builds::Watched>,
+    /// Production clusters (as set with `clusters set --prod`, else by
+    /// name): every change to them is asked about first.
+    pub prod: BTreeSet<String>,
+    /// A form whose command waits for a yes (production).
+    held_form: Option<Form>,
 }
 
 impl Cockpit {
@@ -111,6 +116,8 @@ impl Cockpit {
             last_id: 0,
             starting: BTreeMap::new(),
             watched: Vec::new(),
+            prod: BTreeSet::new(),
+            held_form: None,
         }
     }
 
@@ -312,7 +319,9 @@ impl Cockpit {
     /// Is a cluster in view prod? The header says so loudly.
     pub fn prod_in_view(&self) -> bool {
         self.clusters.iter().any(|c| {
-            self.scope.covers_cluster(&c.cluster) && crate::theme::cluster_tier(&c.cluster) == crate::theme::Tier::Prod
+            self.scope.covers_cluster(&c.cluster)
+                && (self.prod.contains(&c.cluster)
+                    || crate::theme::cluster_tier(&c.cluster) == crate::theme::Tier::Prod)
         })
     }
 }
