@@ -81,14 +81,6 @@ pub(super) fn resource_of(text: &str) -> Result<(String, String), CliError> {
         })
 }
 
-fn cluster(executor: &Executor, name: &str) -> Result<Cluster, CliError> {
-    executor.store().get::<Cluster>(name)?.ok_or_else(|| {
-        CliError::usage(format!(
-            "no cluster named {name:?}; `kdeck clusters list` shows the stored ones"
-        ))
-    })
-}
-
 #[derive(Serialize)]
 struct Who {
     cluster: String,
@@ -98,36 +90,23 @@ struct Who {
 
 pub(super) fn whoami(executor: &Executor, only: Option<&str>, format: Format) -> Result<(), CliError> {
     let clusters = match only {
-        Some(n) => vec![cluster(executor, n)?],
+        Some(n) => vec![kdeck_command::cluster_of(executor, n)?],
         None => executor.store().list::<Cluster>()?,
     };
     let gw = executor.gateway().clone();
     let asked = clusters.len();
-    let answers = runtime()?.block_on(async move {
-        let calls = clusters.iter().map(|c| {
-            let gw = gw.clone();
-            async move { (c.name.clone(), tokio::time::timeout(PASS_LIMIT, gw.whoami(c)).await) }
-        });
-        futures::future::join_all(calls).await
-    });
-    let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    for (name, r) in answers {
-        match r {
-            Ok(Ok((username, groups))) => rows.push(Who {
-                cluster: name,
+    let pass = runtime()?.block_on(kdeck_fleet::apps::each_cluster(&gw, &clusters, PASS_LIMIT, |c, _| {
+        let gw = &gw;
+        async move {
+            let (username, groups) = gw.whoami(&c).await?;
+            Ok(vec![Who {
+                cluster: c.name.clone(),
                 username,
                 groups,
-            }),
-            Ok(Err(p)) => problems.push(p),
-            Err(_) => problems.push(kdeck_fleet::Problem {
-                cluster: name.clone(),
-                kind: kdeck_fleet::ProblemKind::Timeout,
-                message: format!("cluster {name}: no answer in {}s", PASS_LIMIT.as_secs()),
-                code: None,
-            }),
+            }])
         }
-    }
+    }));
+    let (rows, problems) = (pass.rows, pass.problems);
     print_data(format, &rows, || {
         let mut t = Table::new(&["CLUSTER", "USERNAME", "GROUPS"]);
         for r in &rows {
@@ -156,7 +135,7 @@ pub(super) fn can(
     format: Format,
 ) -> Result<(), CliError> {
     let s = SpaceRef::parse("SPACE", space).map_err(|e| CliError::usage(e.to_string()))?;
-    let c = cluster(executor, &s.cluster)?;
+    let c = kdeck_command::cluster_of(executor, &s.cluster)?;
     let (group, res) = resource_of(resource)?;
     let gw = executor.gateway().clone();
     let allowed = runtime()?

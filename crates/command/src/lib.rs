@@ -57,7 +57,7 @@ pub(crate) fn cluster_failure(p: kdeck_fleet::Problem) -> Failure {
 }
 
 /// A stored cluster by name, or a usage failure that says how to list them.
-pub(crate) fn cluster_of(ex: &Executor, name: &str) -> Result<kdeck_model::Cluster, Failure> {
+pub fn cluster_of(ex: &Executor, name: &str) -> Result<kdeck_model::Cluster, Failure> {
     ex.store().get::<kdeck_model::Cluster>(name)?.ok_or_else(|| {
         Failure::new(
             FailureKind::Usage,

@@ -48,7 +48,7 @@ pub struct Pass<T> {
 }
 
 /// Runs `f` for every cluster at once, each within `limit`, and gathers rows and problems.
-async fn each_cluster<T, F, Fut>(gateway: &Gateway, clusters: &[Cluster], limit: Duration, f: F) -> Pass<T>
+pub async fn each_cluster<T, F, Fut>(gateway: &Gateway, clusters: &[Cluster], limit: Duration, f: F) -> Pass<T>
 where
     F: Fn(Cluster, kube::Client) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<T>, Problem>>,

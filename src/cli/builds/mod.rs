@@ -487,12 +487,7 @@ fn outcome(rt: &Rt, executor: &Executor, run: &str, b: &BuildView) -> Result<(),
 
 pub(super) fn resolve(executor: &Executor, run: &str) -> Result<(Cluster, SpaceRef, String), CliError> {
     let (space, name) = builds::parse_run(run).map_err(|f| CliError::usage(f.reason))?;
-    let cluster = executor.store().get::<Cluster>(&space.cluster)?.ok_or_else(|| {
-        CliError::usage(format!(
-            "no cluster named {:?}; `kdeck clusters list` shows the stored ones",
-            space.cluster
-        ))
-    })?;
+    let cluster = kdeck_command::cluster_of(executor, &space.cluster)?;
     Ok((cluster, space, name))
 }
 

@@ -21,10 +21,9 @@ struct RunRow {
 }
 
 pub(super) fn list(rt: &Rt, executor: &Executor, target: Option<&str>, format: Format) -> Result<(), CliError> {
-    let clusters = executor.store().list::<Cluster>()?;
-    // (cluster, namespace or "" for all, app)
-    let asks: Vec<(Cluster, String, Option<String>)> = match target {
-        None => clusters.iter().map(|c| (c.clone(), String::new(), None)).collect(),
+    // Every cluster's runs in every namespace, or one space's (an app's).
+    let (clusters, ns, app) = match target {
+        None => (executor.store().list::<Cluster>()?, String::new(), None),
         Some(t) => {
             let (space, app) = if t.matches('/').count() == 2 {
                 let a = AppRef::parse("TARGET", t).map_err(|e| CliError::usage(e.to_string()))?;
@@ -35,45 +34,30 @@ pub(super) fn list(rt: &Rt, executor: &Executor, target: Option<&str>, format: F
                     None,
                 )
             };
-            let c = clusters.iter().find(|c| c.name == space.cluster).ok_or_else(|| {
-                CliError::usage(format!(
-                    "{t}: no cluster named {:?}; `kdeck clusters list` shows them",
-                    space.cluster
-                ))
-            })?;
-            vec![(c.clone(), space.namespace, app)]
+            (
+                vec![kdeck_command::cluster_of(executor, &space.cluster)?],
+                space.namespace,
+                app,
+            )
         }
     };
     let gw = executor.gateway().clone();
-    let asked = asks.len();
-    let answers = rt.block_on(async move {
-        let calls = asks.iter().map(|(c, ns, app)| {
-            let gw = gw.clone();
-            async move {
-                let r = tokio::time::timeout(PASS_LIMIT, kdeck_fleet::builds::list(&gw, c, ns, app.as_deref())).await;
-                (c.name.clone(), r)
-            }
-        });
-        futures::future::join_all(calls).await
-    });
-    let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    for (cluster, r) in answers {
-        match r {
-            Ok(Ok(list)) => rows.extend(list.into_iter().map(|b| RunRow {
-                run: format!("{cluster}/{}/{}", b.namespace, b.name),
-                cluster: cluster.clone(),
-                build: b,
-            })),
-            Ok(Err(p)) => problems.push(p),
-            Err(_) => problems.push(kdeck_fleet::Problem {
-                cluster: cluster.clone(),
-                kind: kdeck_fleet::ProblemKind::Timeout,
-                message: format!("cluster {cluster}: no answer in {}s", PASS_LIMIT.as_secs()),
-                code: None,
-            }),
+    let asked = clusters.len();
+    let pass = rt.block_on(kdeck_fleet::apps::each_cluster(&gw, &clusters, PASS_LIMIT, |c, _| {
+        let (gw, ns, app) = (&gw, &ns, &app);
+        async move {
+            let list = kdeck_fleet::builds::list(gw, &c, ns, app.as_deref()).await?;
+            Ok(list
+                .into_iter()
+                .map(|b| RunRow {
+                    run: format!("{}/{}/{}", c.name, b.namespace, b.name),
+                    cluster: c.name.clone(),
+                    build: b,
+                })
+                .collect::<Vec<_>>())
         }
-    }
+    }));
+    let (rows, problems) = (pass.rows, pass.problems);
     let now = time::OffsetDateTime::now_utc();
     print_data(format, &rows, || {
         let mut t = Table::new(&[

@@ -113,13 +113,7 @@ fn registry_secret(ns: &str, name: &str, registry: &str, l: &Login) -> Value {
            "data": {".dockerconfigjson": b64(&config.to_string())}})
 }
 
-pub(crate) async fn apply_item(ex: &Executor, cluster: &Cluster, o: &Value) -> ItemOutcome {
-    let what = super::apps::describe_obj(o);
-    match ex.gateway().apply(cluster, o).await {
-        Ok(_) => ItemOutcome::ok(what, "applied"),
-        Err(p) => ItemOutcome::failed(what, p.message, p.code),
-    }
-}
+use crate::apps::apply;
 
 /// `builds settings`: validates, stores, and keeps the logins as Secrets.
 pub(crate) async fn set(ex: &Executor, b: &BuildSet) -> Result<Applied, Failure> {
@@ -166,10 +160,10 @@ pub(crate) async fn set(ex: &Executor, b: &BuildSet) -> Result<Applied, Failure>
     if b.git_login.is_some() || b.registry_login.is_some() {
         let cluster = cluster_of(ex, &a.space.cluster)?;
         if let (Some(l), Some(name)) = (&b.git_login, &settings.git_secret) {
-            items.push(apply_item(ex, &cluster, &git_secret(ns, name, &settings.git_url, l)).await);
+            items.push(apply(ex, &cluster, &git_secret(ns, name, &settings.git_url, l)).await);
         }
         if let (Some(l), Some(name)) = (&b.registry_login, &settings.registry_secret) {
-            items.push(apply_item(ex, &cluster, &registry_secret(ns, name, &settings.registry, l)).await);
+            items.push(apply(ex, &cluster, &registry_secret(ns, name, &settings.registry, l)).await);
         }
         if items.iter().any(|i| !i.ok) {
             return Ok(Applied {
@@ -186,7 +180,7 @@ pub(crate) async fn set(ex: &Executor, b: &BuildSet) -> Result<Applied, Failure>
         );
         secrets.sort();
         secrets.dedup();
-        items.push(apply_item(ex, &cluster, &manifests::service_account(ns, &secrets)).await);
+        items.push(apply(ex, &cluster, &manifests::service_account(ns, &secrets)).await);
     }
     let image = settings.image_repository(&a.name);
     app.build = Some(settings);
@@ -232,7 +226,7 @@ pub(crate) async fn setup(ex: &Executor, space: &str) -> Result<Applied, Failure
     require_api(ex, &cluster, "tekton.dev/v1", "Tekton Pipelines", PIPELINES_HOW).await?;
     let mut items = Vec::new();
     for o in setup_objects(ex, &s)? {
-        items.push(apply_item(ex, &cluster, &o).await);
+        items.push(apply(ex, &cluster, &o).await);
     }
     Ok(Applied {
         items,

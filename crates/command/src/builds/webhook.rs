@@ -181,7 +181,7 @@ pub(crate) async fn set_webhook(ex: &Executor, w: &WebhookSpec) -> Result<Applie
     ];
     let mut items = Vec::new();
     for o in &objects {
-        let item = apply_item(ex, &cluster, o).await;
+        let item = apply(ex, &cluster, o).await;
         let failed = !item.ok;
         items.push(item);
         if failed {
