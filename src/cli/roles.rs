@@ -15,15 +15,21 @@ use kdeck_model::SpaceRef;
 pub enum RolesCmd {
     /// Give SUBJECT (user:NAME, group:NAME, sa:NS/NAME) ROLE (manager, developer, auditor) on spaces
     Grant {
-        /// SPACE... SUBJECT ROLE
-        #[arg(value_name = "SPACE... SUBJECT ROLE", num_args = 3.., required = true)]
+        /// SPACE... SUBJECT ROLE; a SPACE may be a pattern ('*/shop', 'eu1/team-*')
+        #[arg(value_name = "SPACE... SUBJECT ROLE", num_args = 2.., required = true)]
         args: Vec<String>,
+        /// Only namespaces with these labels (team=shop,tier!=dev); with no SPACE, on every cluster
+        #[arg(short = 'l', long, value_name = "SELECTOR")]
+        selector: Option<String>,
     },
     /// Take ROLE from SUBJECT on spaces
     Revoke {
-        /// SPACE... SUBJECT ROLE
-        #[arg(value_name = "SPACE... SUBJECT ROLE", num_args = 3.., required = true)]
+        /// SPACE... SUBJECT ROLE; a SPACE may be a pattern ('*/shop', 'eu1/team-*')
+        #[arg(value_name = "SPACE... SUBJECT ROLE", num_args = 2.., required = true)]
         args: Vec<String>,
+        /// Only namespaces with these labels (team=shop,tier!=dev); with no SPACE, on every cluster
+        #[arg(short = 'l', long, value_name = "SELECTOR")]
+        selector: Option<String>,
         /// Revoke RoleBindings kdeck did not make too
         #[arg(long)]
         force: bool,
@@ -43,11 +49,36 @@ pub enum RolesCmd {
     },
 }
 
-fn split(args: Vec<String>) -> (Vec<String>, String, String) {
+/// SPACE... SUBJECT ROLE, the spaces resolved (patterns, a selector) and
+/// said on stderr before anything is done.
+fn split(executor: &Executor, args: Vec<String>, selector: Option<&str>, doing: &str) -> Result<(Vec<String>, String, String), CliError> {
     let mut a = args;
     let role = a.pop().unwrap_or_default();
     let subject = a.pop().unwrap_or_default();
-    (a, subject, role)
+    if a.is_empty() && selector.is_none() {
+        return Err(CliError::usage(
+            "name the spaces (CLUSTER/NAMESPACE, or a pattern such as '*/shop'), or give --selector",
+        ));
+    }
+    if selector.is_none() && !a.iter().any(|s| kdeck_command::select::is_pattern(s)) {
+        return Ok((a, subject, role));
+    }
+    let ex = executor.clone();
+    let names = a.clone();
+    let sel = selector.map(str::to_string);
+    let found = runtime()?.block_on(async move { kdeck_command::select::resolve(&ex, &names, sel.as_deref()).await })?;
+    for u in &found.unread {
+        eprintln!("kdeck: not read, so not {doing} there: {u}");
+    }
+    if found.spaces.is_empty() {
+        return Err(CliError::usage(format!(
+            "{} {}: no space matches",
+            a.join(" "),
+            selector.map(|s| format!("--selector {s}")).unwrap_or_default()
+        )));
+    }
+    eprintln!("kdeck: {doing} on {} spaces: {}", found.spaces.len(), found.spaces.join(", "));
+    Ok((found.spaces, subject, role))
 }
 
 #[derive(Serialize)]
@@ -60,12 +91,12 @@ struct SpaceRoles {
 
 pub(super) fn roles(executor: &Executor, cmd: RolesCmd, format: Format) -> Result<(), CliError> {
     match cmd {
-        RolesCmd::Grant { args } => {
-            let (spaces, subject, role) = split(args);
+        RolesCmd::Grant { args, selector } => {
+            let (spaces, subject, role) = split(executor, args, selector.as_deref(), "granting")?;
             run_command(executor, Command::GrantRole { spaces, subject, role }, format)
         }
-        RolesCmd::Revoke { args, force } => {
-            let (spaces, subject, role) = split(args);
+        RolesCmd::Revoke { args, selector, force } => {
+            let (spaces, subject, role) = split(executor, args, selector.as_deref(), "revoking")?;
             run_command(
                 executor,
                 Command::RevokeRole {

@@ -52,7 +52,54 @@ fn names(text: &str, path: &str) -> bool {
     })
 }
 
+/// The filter keys as typed in the cockpit's journal view.
+pub const KEYS: &[&str] = &["actor", "cluster", "space", "command", "since", "until"];
+
 impl Filter {
+    /// A filter as typed: `actor:ana space:eu1/shop command:apps deploy
+    /// since:2h failed`. A value runs on to the next `key:` word, so that
+    /// `command:apps deploy` is one command; `failed` alone keeps failures.
+    pub fn parse(text: &str, now: time::OffsetDateTime) -> Result<Filter, String> {
+        let mut f = Filter::default();
+        let mut fields: Vec<(&str, String)> = Vec::new();
+        for word in text.split_whitespace() {
+            match word.split_once(':') {
+                Some((k, v)) if KEYS.contains(&k) => fields.push((k, v.to_string())),
+                Some((k, _)) => {
+                    return Err(format!("{k:?} is not a filter: use {}, or failed", KEYS.join(":, ") + ":"));
+                }
+                _ if word == "failed" => f.failed = true,
+                _ => match fields.last_mut() {
+                    Some((_, v)) => {
+                        v.push(' ');
+                        v.push_str(word);
+                    }
+                    None => {
+                        return Err(format!(
+                            "{word:?}: start with a filter ({}), or failed",
+                            KEYS.join(":, ") + ":"
+                        ));
+                    }
+                },
+            }
+        }
+        for (k, v) in fields {
+            if v.is_empty() {
+                return Err(format!("{k}: needs a value ({k}:VALUE)"));
+            }
+            let v = Some(v);
+            match k {
+                "actor" => f.actor = v,
+                "cluster" => f.cluster = v,
+                "space" => f.space = v,
+                "command" => f.command = v,
+                "since" => f.since = v.map(|t| time_bound(&t, now)).transpose().map_err(|e| format!("since: {e}"))?,
+                _ => f.until = v.map(|t| time_bound(&t, now)).transpose().map_err(|e| format!("until: {e}"))?,
+            }
+        }
+        Ok(f)
+    }
+
     pub fn keeps(&self, e: &JournalEntry) -> bool {
         let places = || std::iter::once(e.target.as_str()).chain(e.items.iter().map(|i| i.item.as_str()));
         if self.failed && !e.status.is_failure() {
@@ -183,5 +230,15 @@ mod tests {
         let now = time::macros::datetime!(2026-12-01 13:00:00 UTC);
         assert_eq!(time_bound("2h", now).unwrap(), "2026-12-01T11:00:00Z");
         assert!(time_bound("yesterday", now).unwrap_err().contains("30m, 2h, 7d"));
+        let typed = Filter::parse("actor:ana command:apps deploy since:2h failed", now).unwrap();
+        assert_eq!(typed.actor.as_deref(), Some("ana"));
+        assert_eq!(typed.command.as_deref(), Some("apps deploy"));
+        assert_eq!(typed.since.as_deref(), Some("2026-12-01T11:00:00Z"));
+        assert!(typed.failed);
+        assert_eq!(Filter::parse("", now).unwrap(), Filter::default());
+        assert!(Filter::parse("who:ana", now).unwrap_err().contains("actor:"));
+        assert!(Filter::parse("ana", now).unwrap_err().contains("start with a filter"));
+        assert!(Filter::parse("since:yesterday", now).unwrap_err().starts_with("since:"));
+        assert!(Filter::parse("space:", now).unwrap_err().contains("needs a value"));
     }
 }

@@ -16,6 +16,7 @@ pub mod history;
 pub mod kubeconfig;
 pub mod objects;
 pub mod roles;
+pub mod select;
 mod routes;
 pub mod spaces;
 mod summary;

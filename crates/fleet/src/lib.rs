@@ -1,6 +1,7 @@
 //! The fleet: one kube client per stored cluster, and what the clusters say.
 //! Nothing here knows about the terminal; the CLI and the cockpit read it.
 
+pub mod access;
 pub mod apps;
 pub mod builds;
 pub mod client;

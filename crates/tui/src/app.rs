@@ -54,6 +54,8 @@ enum Fetched {
     Text(RequestId, Result<Vec<Toned>, Failure>),
     Drift(RequestId, Result<Vec<kdeck_command::apps::ObjectDrift>, Failure>),
     CopyPlan(RequestId, Result<kdeck_command::copy::CopyPlan, Failure>),
+    Roles(RequestId, Vec<(SpaceRef, crate::overlays::roles::SpaceRoles)>),
+    Journal(RequestId, Result<Vec<kdeck_command::JournalEntry>, String>),
 }
 
 /// This cockpit has no store (a read of the live fleet only).
@@ -121,6 +123,10 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
         .as_ref()
         .map(|ex| ex.gateway().clone())
         .unwrap_or_default();
+    // What the user may do per space: asked for the spaces looked at.
+    let (access_tx, mut access_rx) = mpsc::channel::<()>(1);
+    let access = kdeck_fleet::access::Tracker::start(gateway.clone(), &opts.clusters, access_tx);
+    let mut access_wanted = std::collections::BTreeSet::new();
     let fleet = Fleet::start_on(
         gateway,
         &opts.clusters,
@@ -145,6 +151,12 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
         .clusters
         .iter()
         .filter(|k| k.is_prod())
+        .map(|k| k.name.clone())
+        .collect();
+    c.read_only_clusters = opts
+        .clusters
+        .iter()
+        .filter(|k| k.read_only)
         .map(|k| k.name.clone())
         .collect();
     for w in &warnings {
@@ -245,6 +257,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     copy_cancel = None;
                 }
                 c.command_done(d.id, d.verb, d.ok, d.message.clone());
+                effects.extend(c.after_command());
                 load_stored(&mut c);
                 // The user may be looking elsewhere: tell them.
                 super::notify::send(
@@ -253,8 +266,13 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                 );
                 dirty = true;
             }
+            Some(()) = access_rx.recv() => {
+                c.set_access(access.snapshot());
+                dirty = true;
+            }
             Some(apps) = stored_rx.recv() => {
                 c.set_stored(apps);
+                effects.extend(c.journal_again());
                 dirty = true;
             }
             Some(f) = fetch_rx.recv() => {
@@ -262,6 +280,8 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     Fetched::Text(id, result) => c.fetched(id, result),
                     Fetched::CopyPlan(id, result) => c.copy_planned(id, result),
                     Fetched::Drift(id, result) => c.drift_fetched(id, result),
+                    Fetched::Roles(id, answers) => c.roles_fetched(id, answers),
+                    Fetched::Journal(id, result) => c.journal_fetched(id, result),
                 }
                 dirty = true;
             }
@@ -368,6 +388,29 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     });
                 }
                 Effect::Notify { title, body } => super::notify::send(title, body),
+                Effect::Recheck(spaces) => access.again(&spaces),
+                Effect::ListRoles { id, spaces } => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.toast("no store: this cockpit cannot read roles", true);
+                        continue;
+                    };
+                    let tx = fetch_tx.clone();
+                    tokio::spawn(async move {
+                        let answers = crate::audit_io::list_roles(ex, spaces).await;
+                        let _ = tx.send(Fetched::Roles(id, answers));
+                    });
+                }
+                Effect::LoadJournal { id, filter } => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.journal_fetched(id, Err("no store: this cockpit has no journal".into()));
+                        continue;
+                    };
+                    let tx = fetch_tx.clone();
+                    tokio::spawn(async move {
+                        let r = crate::audit_io::load_journal(ex, filter).await;
+                        let _ = tx.send(Fetched::Journal(id, r));
+                    });
+                }
                 Effect::CancelCopy => {
                     if let Some(flag) = &copy_cancel {
                         flag.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -436,6 +479,11 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                 None => c.toast(format!("no theme {name}"), true),
             }
             dirty = true;
+        }
+        let wanted = c.access_wanted();
+        if wanted != access_wanted {
+            access.want(&wanted);
+            access_wanted = wanted;
         }
         let focus = c.focus_spaces();
         if focus != last_focus {

@@ -17,6 +17,8 @@ pub enum InputKind {
     Filter,
     Palette,
     LogSearch,
+    /// The journal view's filter (`actor:ana since:2h`), applied on enter.
+    JournalFilter,
 }
 
 /// Text being typed.
@@ -76,6 +78,7 @@ impl Component for Input {
             InputKind::Filter => "/",
             InputKind::Palette => ":",
             InputKind::LogSearch => "search: ",
+            InputKind::JournalFilter => "journal (actor: cluster: space: command: since: until: failed) ",
         };
         let keys = |a| cx.cockpit.keymap.first_key(Context::Input, a);
         let line = Line::from(vec![

@@ -44,6 +44,10 @@ pub enum Context {
     CopyTargets,
     /// The copy flow, reading the plan or watching it run.
     CopyPlan,
+    /// The roles of a space (falls back to `overlay`, then `list`).
+    Roles,
+    /// The journal view (falls back to `overlay`, then `list`).
+    Journal,
 }
 
 impl Action {
@@ -64,7 +68,7 @@ impl Action {
 }
 
 impl Context {
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 13] = [
         Context::Global,
         Context::List,
         Context::Tree,
@@ -76,6 +80,8 @@ impl Context {
         Context::FormLines,
         Context::CopyTargets,
         Context::CopyPlan,
+        Context::Roles,
+        Context::Journal,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -90,6 +96,8 @@ impl Context {
             Context::FormLines => "form_lines",
             Context::CopyTargets => "copy_targets",
             Context::CopyPlan => "copy_plan",
+            Context::Roles => "roles",
+            Context::Journal => "journal",
         }
     }
     fn parse(s: &str) -> Option<Self> {
@@ -110,6 +118,8 @@ impl Context {
             Context::Form => &[Context::Form],
             Context::CopyTargets => &[Context::CopyTargets],
             Context::CopyPlan => &[Context::CopyPlan],
+            Context::Roles => &[Context::Roles, Context::Overlay, Context::List],
+            Context::Journal => &[Context::Journal, Context::Overlay, Context::List],
         }
     }
     /// Whether characters typed here are text (keys bound in the context
@@ -206,6 +216,11 @@ actions! {
     CancelBuildGraceful = "cancel_build_graceful": "cancel the build gracefully: its finally tasks still run (asks first)",
     Rerun = "rerun": "run the build again with the same params",
     BuildSettings = "build_settings": "the app's build settings: git, revision, registry and logins (a form)",
+    Roles = "roles": "who holds which role in the space (or the marked spaces); grant and revoke there",
+    Journal = "journal": "the journal: every command run here, who ran it, how each item went; filter it",
+    Grant = "grant": "grant a role on the spaces shown: a subject, a role (a form)",
+    Revoke = "revoke": "revoke the role under the cursor (asks first)",
+    Details = "details": "the entry's details: each item's result",
     Yes = "yes": "yes: run the change asked about (any other key says no)",
     Submit = "submit": "submit the form (it is checked first; a failure reopens it with what was typed)",
     NextField = "next_field": "next field",

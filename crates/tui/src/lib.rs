@@ -7,6 +7,7 @@
 //! effects and get the answers back by request id.
 
 pub mod app;
+mod audit_io;
 pub mod cockpit;
 pub mod component;
 pub mod config;

@@ -23,6 +23,10 @@ impl Cockpit {
             }
             return Vec::new();
         }
+        // What the user may not do here is refused before any request.
+        if self.refuse(a) {
+            return Vec::new();
+        }
         match a {
             Action::Quit if self.running > 0 => self.overlay = Some(Overlay::ConfirmQuit(ConfirmQuit)),
             Action::Quit => self.quit = true,
@@ -56,6 +60,8 @@ impl Cockpit {
             | Action::CancelBuildGraceful
             | Action::Rerun
             | Action::BuildSettings => return self.build_action(a),
+            Action::Roles => return self.open_roles(),
+            Action::Journal => return self.open_journal(),
             // A pane's own (list moves, sorts, the log's keys), taken above
             // when it has the keys; elsewhere they do nothing.
             Action::Up
@@ -89,7 +95,10 @@ impl Cockpit {
             | Action::LineEnd
             | Action::Newline
             | Action::ConflictPolicy
-            | Action::ToggleSecrets => {}
+            | Action::ToggleSecrets
+            | Action::Grant
+            | Action::Revoke
+            | Action::Details => {}
         }
         Vec::new()
     }

@@ -62,7 +62,8 @@ impl Cockpit {
         match overlay.key(key, &self.keymap, page) {
             Reply::Keep => Vec::new(),
             Reply::Close => {
-                self.overlay = None;
+                // A view under its question comes back.
+                self.overlay = self.under.take();
                 // A form behind a question it did not get a yes to comes back.
                 if let Some(f) = self.held_form.take() {
                     self.form = Some(f);
@@ -80,7 +81,7 @@ impl Cockpit {
             }
             // Confirmed: it runs now (a form's command keeps its form for a failure).
             Reply::Run(command) => {
-                self.overlay = None;
+                self.overlay = self.under.take();
                 let effects = self.run_now(*command);
                 if let (Some(f), Some(Effect::Run { id, command })) = (self.held_form.take(), effects.first()) {
                     self.submitted_build(*id, command);
@@ -93,6 +94,8 @@ impl Cockpit {
                 self.overlay = None;
                 self.action(a)
             }
+            Reply::Roles(ask) => self.roles_ask(ask),
+            Reply::Journal(ask) => self.journal_ask(ask),
             Reply::StepLogs(s) => {
                 self.overlay = None;
                 self.open_step_logs(s)
@@ -140,13 +143,18 @@ impl Cockpit {
                     InputKind::Filter => self.set_filter(String::new()),
                     InputKind::Palette => self.overlay = None,
                     InputKind::LogSearch => self.logs.search.clear(),
+                    InputKind::JournalFilter => {}
                 }
                 return Vec::new();
             }
             InputReply::Accept => {
+                let text = input.text.clone();
                 self.input = None;
                 if kind == InputKind::Palette {
                     return self.run_palette();
+                }
+                if kind == InputKind::JournalFilter {
+                    return self.journal_filter_typed(text);
                 }
                 if kind == InputKind::LogSearch
                     && let Some(notice) = self.logs.act(Action::NextMatch, self.page)
@@ -180,6 +188,7 @@ impl Cockpit {
                 }
             }
             InputKind::LogSearch => self.logs.search = text,
+            InputKind::JournalFilter => {}
         }
         Vec::new()
     }

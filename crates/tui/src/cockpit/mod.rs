@@ -4,7 +4,9 @@
 //! focused pane), and takes the answers of the event loop by request id.
 //! Anything that needs the network comes back as an [`Effect`].
 
+pub mod access;
 mod actions;
+mod audit;
 mod apps;
 mod builds;
 mod layers;
@@ -82,6 +84,14 @@ pub struct Cockpit {
     pub prod: BTreeSet<String>,
     /// A form whose command waits for a yes (production).
     held_form: Option<Form>,
+    /// What the user may do, per space, as the clusters said.
+    pub access: Arc<kdeck_fleet::access::AccessMap>,
+    /// Clusters set read-only (`clusters set NAME --read-only`).
+    pub read_only_clusters: BTreeSet<String>,
+    /// A view under a question it asked (the roles view under its revoke).
+    under: Option<Overlay>,
+    /// The journal view's filter, kept between openings.
+    pub journal_filter: String,
 }
 
 impl Cockpit {
@@ -118,6 +128,10 @@ impl Cockpit {
             watched: Vec::new(),
             prod: BTreeSet::new(),
             held_form: None,
+            access: Arc::default(),
+            read_only_clusters: BTreeSet::new(),
+            under: None,
+            journal_filter: String::new(),
         }
     }
 

@@ -136,6 +136,18 @@ pub enum Effect {
     },
     /// Ask the running copy to stop after the items in flight.
     CancelCopy,
+    /// Read who holds which role in these spaces; the answer fills the roles view.
+    ListRoles {
+        id: RequestId,
+        spaces: Vec<SpaceRef>,
+    },
+    /// Read the journal through this filter; the answer fills the journal view.
+    LoadJournal {
+        id: RequestId,
+        filter: kdeck_command::history::Filter,
+    },
+    /// Ask the clusters again what the user may do in these spaces.
+    Recheck(Vec<SpaceRef>),
     /// Tell the user, who may be looking elsewhere (a desktop notice).
     Notify {
         title: String,

@@ -54,11 +54,25 @@ pub fn draw(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
     let ctx = pane.context();
     let actions = pane.commands();
     // Help first: on a narrow terminal the line is cut from the right.
+    // What the user may not do here is struck through, after their role.
     let mut spans = Vec::new();
+    let denied = |a: Action| c.overlay.is_none() && c.denied(a).is_some();
+    if c.overlay.is_none()
+        && let Some((space, role)) = c.role_here()
+        && actions.iter().any(|(a, _)| denied(*a))
+    {
+        spans.push(Span::styled(format!(" {role} in {space} "), t.warn));
+    }
     for (a, label) in std::iter::once(&(Action::Help, "help")).chain(actions.iter().filter(|(a, _)| *a != Action::Help))
     {
         let k = c.keymap.hint(ctx, *a);
         if k.is_empty() {
+            continue;
+        }
+        if denied(*a) {
+            let off = t.dim.add_modifier(ratatui::style::Modifier::CROSSED_OUT);
+            spans.push(Span::styled(format!(" {k}"), off));
+            spans.push(Span::styled(format!(" {label} "), off));
             continue;
         }
         spans.push(Span::styled(format!(" {k}"), t.key));

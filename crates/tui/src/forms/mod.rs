@@ -7,6 +7,7 @@ mod bind;
 mod build;
 mod edit_app;
 pub mod field;
+mod grant;
 mod new_app;
 mod route;
 mod scale;
@@ -58,6 +59,8 @@ pub enum FormKind {
     /// Start a build of the app.
     Build(AppRef),
     BuildSettings(AppRef),
+    /// Grant a role on these spaces.
+    Grant(Vec<SpaceRef>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +76,8 @@ pub struct Field {
     pub rows: u16,
     /// Typed hidden (a password): drawn as dots.
     pub secret: bool,
+    /// What left and right pick from (anything else can still be typed).
+    pub choices: Vec<String>,
 }
 
 impl Field {
@@ -85,6 +90,7 @@ impl Field {
             multiline: false,
             rows: 1,
             secret: false,
+            choices: Vec::new(),
         }
     }
 
@@ -111,6 +117,23 @@ impl Field {
 
     pub fn value(&self) -> String {
         self.text().trim().to_string()
+    }
+
+    /// The next (or previous) choice after what is typed, round.
+    fn pick(&mut self, forward: bool) {
+        let n = self.choices.len();
+        if n == 0 {
+            return;
+        }
+        let now = self.value();
+        let at = self.choices.iter().position(|c| *c == now);
+        let next = match (at, forward) {
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+            (None, true) => 0,
+            (None, false) => n - 1,
+        };
+        self.text = FieldText::new(&self.choices[next]);
     }
 }
 
@@ -192,6 +215,8 @@ impl Form {
                 (_, "image name") if val.is_empty() => None,
                 (_, "image name") => check(v::image("image name", &val)),
                 (_, "deploy") => (!matches!(val.as_str(), "yes" | "no")).then(|| "yes or no".into()),
+                (FormKind::Grant(_), "subject") => kdeck_command::roles::parse_subject(&val).err().map(|e| e.reason),
+                (FormKind::Grant(_), "role") => kdeck_command::roles::parse_role(&val).err().map(|e| e.reason),
                 _ => None,
             };
         }
@@ -260,6 +285,11 @@ impl Form {
                 deploy: self.get("deploy") == "yes",
             },
             FormKind::BuildSettings(app) => Command::SetBuild(self.build_set(app)),
+            FormKind::Grant(spaces) => Command::GrantRole {
+                spaces: spaces.iter().map(ToString::to_string).collect(),
+                subject: self.get("subject"),
+                role: self.get("role"),
+            },
             FormKind::Bind(app) => Command::Bind {
                 consumer: app.to_string(),
                 provider: self.get("app"),
@@ -295,6 +325,15 @@ impl Form {
             }
             Typed::Action(Action::NextField) => self.focused = (self.focused + 1) % n,
             Typed::Action(Action::PrevField) => self.focused = (self.focused + n - 1) % n,
+            // A field with choices picks with left and right.
+            Typed::Action(a @ (Action::CursorLeft | Action::CursorRight))
+                if self.fields.get(self.focused).is_some_and(|f| !f.choices.is_empty()) =>
+            {
+                if let Some(field) = self.field() {
+                    field.pick(a == Action::CursorRight);
+                }
+                self.edited();
+            }
             Typed::Action(a) => {
                 let one_line = !self.multiline();
                 let Some(field) = self.field() else {
@@ -445,6 +484,14 @@ impl Component for Form {
             let below = ty + th;
             let (msg, style) = match &field.error {
                 Some(e) => (format!("  {e}"), t.error),
+                None if !field.choices.is_empty() => (
+                    format!(
+                        "  ‹ › {} · {}",
+                        cut(&field.choices.join(" "), 40),
+                        field.help
+                    ),
+                    t.dim,
+                ),
                 None => (format!("  {}", field.help), t.dim),
             };
             line(f, below, cut(&msg, usize::from(inner.width)), style);

@@ -7,7 +7,9 @@ pub mod confirm;
 pub mod copy;
 pub mod drift;
 pub mod help;
+pub mod journal;
 pub mod palette;
+pub mod roles;
 pub mod run;
 pub mod text;
 
@@ -21,12 +23,14 @@ pub use confirm::{Confirm, ConfirmQuit};
 pub use copy::CopyFlow;
 pub use drift::DriftView;
 pub use help::Help;
+pub use journal::JournalView;
 pub use palette::{Palette, PaletteItem};
+pub use roles::RolesView;
 pub use run::{RunView, StepLogs};
 pub use text::TextView;
 
 /// A popup over the panes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     Help(Help),
     /// YAML or a description, fetched from the cluster.
@@ -42,6 +46,10 @@ pub enum Overlay {
     Copy(Box<CopyFlow>),
     /// A build run's task tree, live.
     Run(Box<RunView>),
+    /// Who holds which role in a space or the marked spaces.
+    Roles(Box<RolesView>),
+    /// The journal, filtered.
+    Journal(Box<JournalView>),
 }
 
 /// What a key did in a popup, for the shell to carry out.
@@ -58,6 +66,10 @@ pub enum Reply {
     Copy(copy::Ask),
     /// Close, then follow a build step's logs.
     StepLogs(StepLogs),
+    /// The roles view asks for a grant form or a revoke.
+    Roles(roles::RolesAsk),
+    /// The journal view asks for its filter or a rerun.
+    Journal(journal::JournalAsk),
 }
 
 impl Overlay {
@@ -73,6 +85,8 @@ impl Overlay {
             Overlay::Palette(_) => Reply::Keep,
             Overlay::Copy(flow) => Reply::Copy(flow.key(key, keymap)),
             Overlay::Run(r) => r.key(key, keymap),
+            Overlay::Roles(v) => v.key(key, keymap).unwrap_or_else(Reply::Roles),
+            Overlay::Journal(v) => v.key(key, keymap, page).unwrap_or_else(Reply::Journal),
         }
     }
 
@@ -86,6 +100,8 @@ impl Overlay {
             Overlay::Palette(p) => p,
             Overlay::Copy(flow) => flow.as_ref(),
             Overlay::Run(r) => r.as_ref(),
+            Overlay::Roles(v) => v.as_ref(),
+            Overlay::Journal(v) => v.as_ref(),
         }
     }
 

@@ -294,6 +294,6 @@ impl Component for AppsPane {
     }
 
     fn commands(&self) -> &'static [(Action, &'static str)] {
-        super::LIST_COMMANDS
+        super::APP_COMMANDS
     }
 }

@@ -25,6 +25,23 @@ pub(crate) const LIST_COMMANDS: &[(Action, &str)] = &[
     (Action::Back, "back"),
     (Action::Help, "help"),
 ];
+/// The apps pane's: what changes an app first (struck through where the
+/// user's role does not allow it), then the reads.
+pub(crate) const APP_COMMANDS: &[(Action, &str)] = &[
+    (Action::Enter, "pods"),
+    (Action::Scale, "scale"),
+    (Action::Restart, "restart"),
+    (Action::Deploy, "deploy"),
+    (Action::EditApp, "edit"),
+    (Action::NewApp, "new"),
+    (Action::Logs, "logs"),
+    (Action::Yaml, "yaml"),
+    (Action::Describe, "describe"),
+    (Action::Mark, "mark"),
+    (Action::Filter, "filter"),
+    (Action::Back, "back"),
+    (Action::Help, "help"),
+];
 pub use builds::{BuildRow, BuildsPane};
 pub use logs::LogsPane;
 pub use pods::{PodRow, PodsPane};

@@ -213,6 +213,8 @@ impl Component for TreePane {
         &[
             (Action::Enter, "view"),
             (Action::Mark, "mark"),
+            (Action::Roles, "roles"),
+            (Action::Journal, "journal"),
             (Action::Filter, "filter"),
             (Action::NextPane, "panes"),
             (Action::Palette, "palette"),

@@ -1,0 +1,44 @@
+//! The reads behind the roles and journal views, run off the event loop.
+
+use std::time::Duration;
+
+use crate::overlays::roles::SpaceRoles;
+use kdeck_command::history::Filter;
+use kdeck_command::{Executor, JournalEntry};
+use kdeck_model::SpaceRef;
+
+/// Spaces read at once for the roles view.
+const AT_ONCE: usize = 8;
+
+/// Who holds which role in each space; each space answers for itself.
+pub async fn list_roles(ex: Executor, spaces: Vec<SpaceRef>) -> Vec<(SpaceRef, SpaceRoles)> {
+    use futures::StreamExt;
+    futures::stream::iter(spaces)
+        .map(|s| {
+            let ex = ex.clone();
+            async move {
+                let read = kdeck_command::roles::list(&ex, &s);
+                let answer = match tokio::time::timeout(Duration::from_secs(15), read).await {
+                    Ok(Ok(h)) => SpaceRoles::Holders(h.into_iter().map(Into::into).collect()),
+                    Ok(Err(e)) => SpaceRoles::Failed(e.reason),
+                    Err(_) => SpaceRoles::Failed("no answer within 15 s".into()),
+                };
+                (s, answer)
+            }
+        })
+        .buffered(AT_ONCE)
+        .collect()
+        .await
+}
+
+/// The newest entries the filter keeps, oldest first.
+pub async fn load_journal(ex: Executor, filter: Filter) -> Result<Vec<JournalEntry>, String> {
+    let read = tokio::task::spawn_blocking(move || {
+        let mut all = ex.journal().list().map_err(|e| format!("cannot read the journal: {e}"))?;
+        all.retain(|e| filter.keeps(e));
+        let skip = all.len().saturating_sub(crate::overlays::journal::SHOWN);
+        all.drain(..skip);
+        Ok(all)
+    });
+    read.await.unwrap_or_else(|e| Err(format!("the journal read stopped: {e}")))
+}
