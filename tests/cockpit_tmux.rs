@@ -5,96 +5,13 @@
 //! cleanly too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-    config: tempfile::TempDir,
-}
-
-impl Tmux {
-    fn new(tag: &str) -> Tmux {
-        Tmux {
-            socket: format!("kdeck-test-{tag}-{}", std::process::id()),
-            config: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs (it is on the machine image; .ci/run installs it otherwise)")
-    }
-
-    /// Starts `command` (run by sh) in a 120x36 session.
-    fn start(&self, command: &str) {
-        let out = self.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "main",
-            "-x",
-            "120",
-            "-y",
-            "36",
-            "-e",
-            "TERM=tmux-256color",
-            command,
-        ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "main"]).stdout).into_owned()
-    }
-
-    fn wait_for(&self, what: &str, within: Duration, f: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let s = self.screen();
-            if f(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; the screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.run(&["send-keys", "-t", "main", k]);
-            // Apart, so that esc and the next key are not read as alt-key.
-            std::thread::sleep(Duration::from_millis(120));
-        }
-    }
-
-    fn text(&self, s: &str) {
-        self.run(&["send-keys", "-t", "main", "-l", s]);
-        std::thread::sleep(Duration::from_millis(120));
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_kdeck")
-}
-
-fn sh_quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
-}
+use common::tmux::{Child, Tmux, bin, sh_quote};
 
 /// After kdeck leaves, the shell prints its exit code and the terminal modes.
 fn wrapped(t: &Tmux, args: &str) -> String {
@@ -319,16 +236,6 @@ fn sim_process(kc: &Path) -> Child {
     }
     std::thread::sleep(Duration::from_millis(300));
     child
-}
-
-/// A child process killed when the test ends, however it ends.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// The cockpit on a simulated cluster (`prod-eu1`, small fleet) with its own

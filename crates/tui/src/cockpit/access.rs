@@ -84,6 +84,10 @@ impl Cockpit {
     /// (or the cluster has not said yet).
     pub fn denied(&self, a: Action) -> Option<String> {
         let need = needs(a)?;
+        // On marked spaces the roles view asks each, and each answers.
+        if a == Action::Roles && !self.tree.marked.is_empty() {
+            return None;
+        }
         let space = self.space_under_cursor()?;
         self.denied_in(&space, need, a.name())
     }
@@ -100,17 +104,21 @@ impl Cockpit {
         if access.may(need.verb, need.group, need.resource) != Some(false) {
             return None;
         }
+        // As kubectl names it: deployments.apps/scale.
+        let (plural, sub) = match need.resource.split_once('/') {
+            Some((p, s)) => (p, format!("/{s}")),
+            None => (need.resource, String::new()),
+        };
         let group = if need.group.is_empty() {
             String::new()
         } else {
             format!(".{}", need.group)
         };
         Some(format!(
-            "you are {} in {space}: {} needs {} {}{group}",
+            "you are {} in {space}: {} needs {} {plural}{group}{sub}",
             access.role_word(),
             what.replace('_', " "),
             need.verb,
-            need.resource
         ))
     }
 

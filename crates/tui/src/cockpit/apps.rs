@@ -84,6 +84,10 @@ impl Cockpit {
     pub(crate) fn run(&mut self, command: kdeck_command::Command) -> Vec<Effect> {
         let prod = self.prod_of(&command);
         if !prod.is_empty() {
+            // A view the command came from (roles, a run) comes back after.
+            if self.overlay.is_some() {
+                self.under = self.overlay.take();
+            }
             self.overlay = Some(Overlay::Confirm(Confirm {
                 question: format!(
                     "On production ({}): {} {}?",

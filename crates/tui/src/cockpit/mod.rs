@@ -89,7 +89,7 @@ pub struct Cockpit {
     /// Clusters set read-only (`clusters set NAME --read-only`).
     pub read_only_clusters: BTreeSet<String>,
     /// A view under a question it asked (the roles view under its revoke).
-    under: Option<Overlay>,
+    pub(crate) under: Option<Overlay>,
     /// The journal view's filter, kept between openings.
     pub journal_filter: String,
 }
