@@ -34,7 +34,11 @@ fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> Rule {
 /// The rules the built-in view and edit ClusterRoles give, in short.
 fn auditor() -> SpaceAccess {
     SpaceAccess {
-        rules: vec![rule(&["get", "list", "watch"], &["", "apps", "networking.k8s.io", "tekton.dev"], &["*"])],
+        rules: vec![rule(
+            &["get", "list", "watch"],
+            &["", "apps", "networking.k8s.io", "tekton.dev"],
+            &["*"],
+        )],
         incomplete: false,
     }
 }
@@ -80,7 +84,10 @@ fn an_auditor_sees_the_changes_struck_through_and_is_refused_with_the_reason() {
     let (x, y) = find(b, "= scale");
     assert!(b[(x, y)].style().add_modifier.contains(Modifier::CROSSED_OUT));
     let (x, y) = find(b, "l logs");
-    assert!(!b[(x, y)].style().add_modifier.contains(Modifier::CROSSED_OUT), "reading is allowed");
+    assert!(
+        !b[(x, y)].style().add_modifier.contains(Modifier::CROSSED_OUT),
+        "reading is allowed"
+    );
     // Refused before any request, with the reason.
     for key in ["=", "R", "A", "n", "E"] {
         let effects = press(&mut c, &[key]);
@@ -92,15 +99,28 @@ fn an_auditor_sees_the_changes_struck_through_and_is_refused_with_the_reason() {
     snapshot("auditor-refused", &c);
     // A developer where granted: the scale form opens.
     press(&mut c, &["esc", "k", "enter"]);
-    assert_eq!(c.role_here(), Some((SpaceRef::new("prod-eu1", "search-prod"), "developer")));
+    assert_eq!(
+        c.role_here(),
+        Some((SpaceRef::new("prod-eu1", "search-prod"), "developer"))
+    );
     assert_eq!(c.denied(kdeck_tui::keymap::Action::Scale), None);
     press(&mut c, &["="]);
-    assert!(c.form.as_ref().is_some_and(|f| f.title.starts_with("scale prod-eu1/search-prod/")));
+    assert!(
+        c.form
+            .as_ref()
+            .is_some_and(|f| f.title.starts_with("scale prod-eu1/search-prod/"))
+    );
     // A read-only cluster says how to make it writable.
     press(&mut c, &["esc"]);
     c.read_only_clusters.insert("prod-eu1".into());
     press(&mut c, &["="]);
-    assert!(c.toasts.last().unwrap().text.contains("clusters set prod-eu1 --writable"));
+    assert!(
+        c.toasts
+            .last()
+            .unwrap()
+            .text
+            .contains("clusters set prod-eu1 --writable")
+    );
 }
 
 #[test]
@@ -176,13 +196,22 @@ fn the_roles_view_lists_grants_on_marked_spaces_and_revokes_after_a_question() {
         Some(Overlay::Confirm(q)) => q.question.clone(),
         other => panic!("{other:?}"),
     };
-    assert!(q.contains("Revoke developer from group:ops in prod-eu1/payments-prod (ops-edit was not made by kdeck)"), "{q}");
+    assert!(
+        q.contains("Revoke developer from group:ops in prod-eu1/payments-prod (ops-edit was not made by kdeck)"),
+        "{q}"
+    );
     let effects = press(&mut c, &["y"]);
     assert!(matches!(effects.as_slice(), [Effect::Run { command, .. }]
         if matches!(command.as_ref(), Command::RevokeRole { force: true, .. })));
     // A custom binding is kubectl's to change.
     press(&mut c, &["j", "x"]);
-    assert!(c.toasts.last().unwrap().text.contains("kubectl -n payments-prod delete rolebinding ci-deploy"));
+    assert!(
+        c.toasts
+            .last()
+            .unwrap()
+            .text
+            .contains("kubectl -n payments-prod delete rolebinding ci-deploy")
+    );
     // An auditor may not even read the bindings: refused, the reason said.
     press(&mut c, &["esc"]);
     assert!(c.overlay.is_none());
@@ -247,7 +276,10 @@ fn the_journal_view_filters_like_history_and_shows_each_items_result() {
                 "bo@laptop",
                 grant,
                 vec![
-                    ItemOutcome::ok("prod-eu1/shop-prod", "user:dana is developer (RoleBinding kdeck-edit-dana)"),
+                    ItemOutcome::ok(
+                        "prod-eu1/shop-prod",
+                        "user:dana is developer (RoleBinding kdeck-edit-dana)",
+                    ),
                     ItemOutcome {
                         item: "dev-us1/shop".into(),
                         ok: false,
@@ -285,7 +317,11 @@ fn the_journal_view_filters_like_history_and_shows_each_items_result() {
     match &c.overlay {
         Some(Overlay::Journal(v)) => {
             assert_eq!(v.filter, "who:bo");
-            assert!(v.problem.as_deref().is_some_and(|p| p.contains("actor:")), "{:?}", v.problem);
+            assert!(
+                v.problem.as_deref().is_some_and(|p| p.contains("actor:")),
+                "{:?}",
+                v.problem
+            );
         }
         other => panic!("{other:?}"),
     }

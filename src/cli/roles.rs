@@ -51,7 +51,12 @@ pub enum RolesCmd {
 
 /// SPACE... SUBJECT ROLE, the spaces resolved (patterns, a selector) and
 /// said on stderr before anything is done.
-fn split(executor: &Executor, args: Vec<String>, selector: Option<&str>, doing: &str) -> Result<(Vec<String>, String, String), CliError> {
+fn split(
+    executor: &Executor,
+    args: Vec<String>,
+    selector: Option<&str>,
+    doing: &str,
+) -> Result<(Vec<String>, String, String), CliError> {
     let mut a = args;
     let role = a.pop().unwrap_or_default();
     let subject = a.pop().unwrap_or_default();
@@ -66,7 +71,8 @@ fn split(executor: &Executor, args: Vec<String>, selector: Option<&str>, doing: 
     let ex = executor.clone();
     let names = a.clone();
     let sel = selector.map(str::to_string);
-    let found = runtime()?.block_on(async move { kdeck_command::select::resolve(&ex, &names, sel.as_deref()).await })?;
+    let found =
+        runtime()?.block_on(async move { kdeck_command::select::resolve(&ex, &names, sel.as_deref()).await })?;
     for u in &found.unread {
         eprintln!("kdeck: not read, so not {doing} there: {u}");
     }
@@ -77,7 +83,11 @@ fn split(executor: &Executor, args: Vec<String>, selector: Option<&str>, doing: 
             selector.map(|s| format!("--selector {s}")).unwrap_or_default()
         )));
     }
-    eprintln!("kdeck: {doing} on {} spaces: {}", found.spaces.len(), found.spaces.join(", "));
+    eprintln!(
+        "kdeck: {doing} on {} spaces: {}",
+        found.spaces.len(),
+        found.spaces.join(", ")
+    );
     Ok((found.spaces, subject, role))
 }
 

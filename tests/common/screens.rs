@@ -101,4 +101,3 @@ pub fn fg(b: &Buffer, needle: &str) -> Option<Color> {
     let (x, y) = find(b, needle);
     b[(x, y)].style().fg
 }
-

@@ -102,4 +102,3 @@ impl Drop for Child {
         let _ = self.0.wait();
     }
 }
-

@@ -66,7 +66,10 @@ impl Filter {
             match word.split_once(':') {
                 Some((k, v)) if KEYS.contains(&k) => fields.push((k, v.to_string())),
                 Some((k, _)) => {
-                    return Err(format!("{k:?} is not a filter: use {}, or failed", KEYS.join(":, ") + ":"));
+                    return Err(format!(
+                        "{k:?} is not a filter: use {}, or failed",
+                        KEYS.join(":, ") + ":"
+                    ));
                 }
                 _ if word == "failed" => f.failed = true,
                 _ => match fields.last_mut() {
@@ -93,8 +96,18 @@ impl Filter {
                 "cluster" => f.cluster = v,
                 "space" => f.space = v,
                 "command" => f.command = v,
-                "since" => f.since = v.map(|t| time_bound(&t, now)).transpose().map_err(|e| format!("since: {e}"))?,
-                _ => f.until = v.map(|t| time_bound(&t, now)).transpose().map_err(|e| format!("until: {e}"))?,
+                "since" => {
+                    f.since = v
+                        .map(|t| time_bound(&t, now))
+                        .transpose()
+                        .map_err(|e| format!("since: {e}"))?
+                }
+                _ => {
+                    f.until = v
+                        .map(|t| time_bound(&t, now))
+                        .transpose()
+                        .map_err(|e| format!("until: {e}"))?
+                }
             }
         }
         Ok(f)

@@ -16,8 +16,8 @@ pub mod history;
 pub mod kubeconfig;
 pub mod objects;
 pub mod roles;
-pub mod select;
 mod routes;
+pub mod select;
 pub mod spaces;
 mod summary;
 

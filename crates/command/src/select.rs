@@ -53,7 +53,11 @@ pub struct Resolved {
 pub async fn resolve(ex: &Executor, names: &[String], selector: Option<&str>) -> Result<Resolved, Failure> {
     let patterns: Vec<&String> = names.iter().filter(|n| is_pattern(n) || selector.is_some()).collect();
     let mut out = Resolved {
-        spaces: names.iter().filter(|n| !is_pattern(n) && selector.is_none()).cloned().collect(),
+        spaces: names
+            .iter()
+            .filter(|n| !is_pattern(n) && selector.is_none())
+            .cloned()
+            .collect(),
         unread: Vec::new(),
     };
     if patterns.is_empty() && selector.is_none() {
@@ -68,7 +72,10 @@ pub async fn resolve(ex: &Executor, names: &[String], selector: Option<&str>) ->
     }
     let clusters: Vec<Cluster> = ex.store().list::<Cluster>()?;
     let wanted = |c: &str| {
-        patterns.is_empty() || patterns.iter().any(|p| p.split_once('/').is_some_and(|(pc, _)| glob(pc, c)))
+        patterns.is_empty()
+            || patterns
+                .iter()
+                .any(|p| p.split_once('/').is_some_and(|(pc, _)| glob(pc, c)))
     };
     let reads = clusters.iter().filter(|c| wanted(&c.name)).map(|c| async move {
         let read = async {

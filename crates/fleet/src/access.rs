@@ -16,9 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use k8s_openapi::api::authorization::v1::{
-    ResourceRule, SelfSubjectRulesReview, SelfSubjectRulesReviewSpec,
-};
+use k8s_openapi::api::authorization::v1::{ResourceRule, SelfSubjectRulesReview, SelfSubjectRulesReviewSpec};
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::api::{Api, PostParams};
 use kube::core::PartialObjectMeta;
@@ -109,7 +107,8 @@ impl SpaceAccess {
     /// roles, developer when they may change apps, auditor when they may
     /// read them; `None` below that.
     pub fn role(&self) -> Option<Role> {
-        if self.sure("create", "rbac.authorization.k8s.io", "rolebindings") && self.sure("patch", "apps", "deployments") {
+        if self.sure("create", "rbac.authorization.k8s.io", "rolebindings") && self.sure("patch", "apps", "deployments")
+        {
             Some(Role::Manager)
         } else if self.sure("patch", "apps", "deployments") {
             Some(Role::Developer)
@@ -249,7 +248,8 @@ struct ClusterTask {
     changed: mpsc::Sender<()>,
 }
 
-type Watch = futures::stream::BoxStream<'static, Result<watcher::Event<PartialObjectMeta<RoleBinding>>, watcher::Error>>;
+type Watch =
+    futures::stream::BoxStream<'static, Result<watcher::Event<PartialObjectMeta<RoleBinding>>, watcher::Error>>;
 
 fn forbidden(e: &watcher::Error) -> bool {
     match e {
@@ -415,7 +415,11 @@ mod tests {
     #[test]
     fn rules_match_as_rbac_does_and_name_the_role() {
         let view = SpaceAccess {
-            rules: vec![rule(&["get", "list", "watch"], &["apps"], &["deployments", "deployments/scale"])],
+            rules: vec![rule(
+                &["get", "list", "watch"],
+                &["apps"],
+                &["deployments", "deployments/scale"],
+            )],
             incomplete: false,
         };
         assert_eq!(view.may("list", "apps", "deployments"), Some(true));

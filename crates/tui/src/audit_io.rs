@@ -34,11 +34,15 @@ pub async fn list_roles(ex: Executor, spaces: Vec<SpaceRef>) -> Vec<(SpaceRef, S
 /// The newest entries the filter keeps, oldest first.
 pub async fn load_journal(ex: Executor, filter: Filter) -> Result<Vec<JournalEntry>, String> {
     let read = tokio::task::spawn_blocking(move || {
-        let mut all = ex.journal().list().map_err(|e| format!("cannot read the journal: {e}"))?;
+        let mut all = ex
+            .journal()
+            .list()
+            .map_err(|e| format!("cannot read the journal: {e}"))?;
         all.retain(|e| filter.keeps(e));
         let skip = all.len().saturating_sub(crate::overlays::journal::SHOWN);
         all.drain(..skip);
         Ok(all)
     });
-    read.await.unwrap_or_else(|e| Err(format!("the journal read stopped: {e}")))
+    read.await
+        .unwrap_or_else(|e| Err(format!("the journal read stopped: {e}")))
 }

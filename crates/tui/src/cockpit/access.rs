@@ -33,10 +33,14 @@ pub const GRANT: Need = need("create", "rbac.authorization.k8s.io", "rolebinding
 pub fn needs(a: Action) -> Option<Need> {
     Some(match a {
         Action::NewApp => need("create", "apps", "deployments"),
-        Action::Scale => need("patch", "apps", "deployments/scale"),
-        Action::Restart | Action::Deploy | Action::Bind | Action::EditApp | Action::Adopt | Action::Edit => {
-            CHANGE_APP
-        }
+        // kdeck scales by patching the workload (its settings' replicas).
+        Action::Scale
+        | Action::Restart
+        | Action::Deploy
+        | Action::Bind
+        | Action::EditApp
+        | Action::Adopt
+        | Action::Edit => CHANGE_APP,
         Action::AddRoute => need("create", "networking.k8s.io", "ingresses"),
         Action::Build | Action::Rerun => need("create", "tekton.dev", "pipelineruns"),
         Action::CancelBuild | Action::CancelBuildGraceful => need("patch", "tekton.dev", "pipelineruns"),

@@ -54,8 +54,9 @@ impl Cockpit {
                     self.toast("read-only: this cockpit changes nothing", true);
                     return Vec::new();
                 }
-                let (refused, spaces): (Vec<SpaceRef>, Vec<SpaceRef>) =
-                    spaces.into_iter().partition(|s| self.denied_in(s, GRANT, "grant").is_some());
+                let (refused, spaces): (Vec<SpaceRef>, Vec<SpaceRef>) = spaces
+                    .into_iter()
+                    .partition(|s| self.denied_in(s, GRANT, "grant").is_some());
                 if let Some(first) = refused.first() {
                     let why = self.denied_in(first, GRANT, "grant").unwrap_or_default();
                     if spaces.is_empty() {
@@ -97,7 +98,10 @@ impl Cockpit {
             role: line.role.clone(),
             force: !line.kdeck,
         };
-        self.ask_over(format!("Revoke {} from {} in {space}{not_ours}?", line.role, line.subject), command);
+        self.ask_over(
+            format!("Revoke {} from {} in {space}{not_ours}?", line.role, line.subject),
+            command,
+        );
         Vec::new()
     }
 

@@ -6,8 +6,8 @@
 
 pub mod access;
 mod actions;
-mod audit;
 mod apps;
+mod audit;
 mod builds;
 mod layers;
 mod objects;

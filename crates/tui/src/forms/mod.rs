@@ -485,11 +485,7 @@ impl Component for Form {
             let (msg, style) = match &field.error {
                 Some(e) => (format!("  {e}"), t.error),
                 None if !field.choices.is_empty() => (
-                    format!(
-                        "  ‹ › {} · {}",
-                        cut(&field.choices.join(" "), 40),
-                        field.help
-                    ),
+                    format!("  ‹ › {} · {}", cut(&field.choices.join(" "), 40), field.help),
                     t.dim,
                 ),
                 None => (format!("  {}", field.help), t.dim),

@@ -134,7 +134,9 @@ impl Component for JournalView {
             out.push(Line::styled(cut(p, w), t.error));
         }
         let detail_rows = if self.details {
-            self.selected().map_or(0, |e| e.items.len() + 4).min(usize::from(inner.height) / 2)
+            self.selected()
+                .map_or(0, |e| e.items.len() + 4)
+                .min(usize::from(inner.height) / 2)
         } else {
             0
         };
@@ -162,22 +164,34 @@ impl Component for JournalView {
             out.push(Line::from(vec![
                 Span::styled(format!("entry {} · {} · ", e.id, e.command.verb()), t.title),
                 Span::styled(e.status.word(), status_style(&e.status, t)),
-                Span::styled(format!(" · {}", cut(&kdeck_command::summary(e), w.saturating_sub(40))), t.text),
+                Span::styled(
+                    format!(" · {}", cut(&kdeck_command::summary(e), w.saturating_sub(40))),
+                    t.text,
+                ),
             ]));
             out.push(Line::styled(
                 format!(
                     "{} by {}{}",
                     e.at,
                     e.actor,
-                    e.finished_at.as_ref().map(|f| format!(", done {f}")).unwrap_or_default()
+                    e.finished_at
+                        .as_ref()
+                        .map(|f| format!(", done {f}"))
+                        .unwrap_or_default()
                 ),
                 t.dim,
             ));
             for item in &e.items {
                 out.push(Line::from(vec![
-                    Span::styled(if item.ok { "  ✓ " } else { "  ✗ " }, if item.ok { t.ok } else { t.error }),
+                    Span::styled(
+                        if item.ok { "  ✓ " } else { "  ✗ " },
+                        if item.ok { t.ok } else { t.error },
+                    ),
                     Span::styled(format!("{:<36}", cut(&item.item, 35)), t.text),
-                    Span::styled(cut(&item.message, w.saturating_sub(40)), if item.ok { t.dim } else { t.error }),
+                    Span::styled(
+                        cut(&item.message, w.saturating_sub(40)),
+                        if item.ok { t.dim } else { t.error },
+                    ),
                 ]));
             }
         }

@@ -170,7 +170,9 @@ impl Component for RolesView {
             }
             match answer {
                 None => out.push(Line::styled("  reading…", t.dim)),
-                Some(SpaceRoles::Failed(why)) => out.push(Line::styled(format!("  {}", cut(why, w.saturating_sub(2))), t.error)),
+                Some(SpaceRoles::Failed(why)) => {
+                    out.push(Line::styled(format!("  {}", cut(why, w.saturating_sub(2))), t.error))
+                }
                 Some(SpaceRoles::Holders(h)) if h.is_empty() => out.push(Line::styled("  no RoleBindings", t.dim)),
                 Some(SpaceRoles::Holders(h)) => {
                     let mut last_role = "";
