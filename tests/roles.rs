@@ -243,6 +243,58 @@ fn a_bulk_grant_goes_on_past_a_cluster_that_refuses() {
 }
 
 #[test]
+fn spaces_named_by_pattern_or_label_selector_are_resolved_and_said_first() {
+    let w = World::new();
+    let names = kdeck_sim::fleet::space_names(7);
+    let clusters = kdeck_sim::cluster_names(3);
+    // A pattern over the clusters kdeck stores: one space name on each.
+    let pattern = format!("*/{}", names[1]);
+    let out = w.kdeck(&["roles", "grant", &pattern, "user:pat", "auditor"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut each: Vec<String> = clusters.iter().map(|c| format!("{c}/{}", names[1])).collect();
+    each.sort();
+    let said = format!("granting on 3 spaces: {}", each.join(", "));
+    assert!(stderr.contains(&said), "{stderr}");
+    // The third cluster (logged in as auditor) refuses; the first two took it.
+    for (i, ok) in [(0, "yes"), (1, "yes"), (2, "no")] {
+        let out = w.kubectl(i, "pat", &["auth", "can-i", "list", "deployments", "-n", &names[1]]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), ok, "cluster {i}");
+    }
+    // A label selector: the namespaces labelled grants=shop on the first cluster.
+    for n in [&names[2], &names[4]] {
+        let out = w.kubectl(0, "admin", &["label", "namespace", n, "grants=shop"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let first = format!("{}/*", clusters[0]);
+    let out = w.ok(&[
+        "roles",
+        "grant",
+        &first,
+        "--selector",
+        "grants=shop",
+        "group:shop",
+        "developer",
+    ]);
+    assert_eq!(
+        out.lines().filter(|l| l.contains("group:shop is developer")).count(),
+        2,
+        "{out}"
+    );
+    let listed = w.ok(&["roles", "list", &format!("{}/{}", clusters[0], names[4])]);
+    assert!(listed.contains("group:shop"), "{listed}");
+    // Nothing matches: said, nothing done; no space at all: a usage error.
+    let out = w.kdeck(&["roles", "grant", "nowhere/*", "user:x", "auditor"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no space matches"));
+    w.fails_usage(&["roles", "grant", "user:x", "auditor"]);
+    let out = w.kdeck(&["roles", "grant", "shop*", "user:x", "auditor"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("CLUSTER/NAMESPACE"),
+        "a pattern needs its cluster part"
+    );
+}
+
+#[test]
 fn a_read_only_cluster_refuses_changes_and_production_is_said() {
     let w = World::new();
     let list = w.ok(&["clusters", "list"]);

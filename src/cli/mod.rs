@@ -54,11 +54,19 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_multi_thread()
+/// The process's one async runtime. Kube clients are cached per cluster
+/// by the gateway and keep workers on the runtime that made them, so every
+/// step of a command (resolving spaces, then running) must share it.
+fn runtime() -> Result<&'static tokio::runtime::Runtime, CliError> {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    if let Some(rt) = RT.get() {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::failed(format!("cannot start the async runtime: {e}")))
+        .map_err(|e| CliError::failed(format!("cannot start the async runtime: {e}")))?;
+    Ok(RT.get_or_init(|| rt))
 }
 
 fn data_dir(global: &Global) -> Result<PathBuf, CliError> {

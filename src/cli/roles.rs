@@ -16,7 +16,7 @@ pub enum RolesCmd {
     /// Give SUBJECT (user:NAME, group:NAME, sa:NS/NAME) ROLE (manager, developer, auditor) on spaces
     Grant {
         /// SPACE... SUBJECT ROLE; a SPACE may be a pattern ('*/shop', 'eu1/team-*')
-        #[arg(value_name = "SPACE... SUBJECT ROLE", num_args = 2.., required = true)]
+        #[arg(value_name = "SPACE... SUBJECT ROLE", num_args = 1.., required = true, action = clap::ArgAction::Append)]
         args: Vec<String>,
         /// Only namespaces with these labels (team=shop,tier!=dev); with no SPACE, on every cluster
         #[arg(short = 'l', long, value_name = "SELECTOR")]
@@ -25,7 +25,7 @@ pub enum RolesCmd {
     /// Take ROLE from SUBJECT on spaces
     Revoke {
         /// SPACE... SUBJECT ROLE; a SPACE may be a pattern ('*/shop', 'eu1/team-*')
-        #[arg(value_name = "SPACE... SUBJECT ROLE", num_args = 2.., required = true)]
+        #[arg(value_name = "SPACE... SUBJECT ROLE", num_args = 1.., required = true, action = clap::ArgAction::Append)]
         args: Vec<String>,
         /// Only namespaces with these labels (team=shop,tier!=dev); with no SPACE, on every cluster
         #[arg(short = 'l', long, value_name = "SELECTOR")]
@@ -57,6 +57,11 @@ fn split(
     selector: Option<&str>,
     doing: &str,
 ) -> Result<(Vec<String>, String, String), CliError> {
+    if args.len() < 2 {
+        return Err(CliError::usage(
+            "give the spaces, then SUBJECT (user:NAME, group:NAME, sa:NS/NAME), then ROLE (manager, developer, auditor)",
+        ));
+    }
     let mut a = args;
     let role = a.pop().unwrap_or_default();
     let subject = a.pop().unwrap_or_default();

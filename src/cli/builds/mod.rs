@@ -243,7 +243,7 @@ fn new_secret() -> String {
     format!("{}{}", a.simple(), b.simple())
 }
 
-// One runtime for a whole `builds` command: the gateway's clients live on it.
+// The process's one runtime (see `cli::runtime`), passed along.
 fn run_entry(rt: &Rt, executor: &Executor, command: Command) -> Result<kdeck_command::JournalEntry, CliError> {
     Ok(rt.block_on(executor.run(command))?)
 }
@@ -255,7 +255,7 @@ fn run_command(rt: &Rt, executor: &Executor, command: Command, format: Format) -
 }
 
 pub(super) fn builds(executor: &Executor, cmd: BuildsCmd, format: Format) -> Result<(), CliError> {
-    let rt = &runtime()?;
+    let rt = runtime()?;
     match cmd {
         BuildsCmd::Settings(args) => run_command(rt, executor, args.command()?, format),
         BuildsCmd::Setup { space, dry_run: true } => {
