@@ -95,7 +95,7 @@ async fn answers_follow_grants_on_the_bindings_own_events_or_when_asked_again() 
             // Not allowed to watch bindings: the old answer stands until asked again.
             tokio::time::sleep(Duration::from_millis(500)).await;
             assert_eq!(tracker.snapshot()[&shop].role(), None);
-            tracker.again(&[shop.clone()]);
+            tracker.again(std::slice::from_ref(&shop));
             until(&format!("{user} is developer"), Duration::from_secs(10), || {
                 tracker.snapshot().get(&shop).and_then(|a| a.role()) == Some(Role::Developer)
             })

@@ -94,7 +94,7 @@ impl Cockpit {
                 self.overlay = None;
                 self.action(a)
             }
-            Reply::Roles(ask) => self.roles_ask(ask),
+            Reply::Roles(ask) => self.roles_ask(*ask),
             Reply::Journal(ask) => self.journal_ask(ask),
             Reply::StepLogs(s) => {
                 self.overlay = None;

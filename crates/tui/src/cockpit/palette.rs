@@ -61,6 +61,8 @@ impl Cockpit {
                     }
                     _ => self.toast("put one space in view first (enter on it in the tree)", true),
                 },
+                "roles" => return self.action(Action::Roles),
+                "journal" => return self.action(Action::Journal),
                 "help" => self.overlay = Some(Overlay::Help(Help::default())),
                 "quit" => return self.action(Action::Quit),
                 _ => {}

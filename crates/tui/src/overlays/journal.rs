@@ -81,18 +81,18 @@ impl JournalView {
         self.entries.get(self.cursor)
     }
 
-    pub fn key(&mut self, key: Key, keymap: &Keymap, page: usize) -> Result<Reply, JournalAsk> {
+    pub fn key(&mut self, key: Key, keymap: &Keymap, page: usize) -> Reply {
         let n = self.entries.len();
         let last = n.saturating_sub(1);
         match keymap.typed(Context::Journal, key) {
-            Typed::Action(Action::Quit) => return Ok(Reply::Quit),
+            Typed::Action(Action::Quit) => return Reply::Quit,
             Typed::Action(Action::Back) if self.details => self.details = false,
-            Typed::Action(Action::Back) => return Ok(Reply::Close),
+            Typed::Action(Action::Back) => return Reply::Close,
             Typed::Action(Action::Details) => self.details = !self.details,
-            Typed::Action(Action::Filter) => return Err(JournalAsk::Filter(self.filter.clone())),
+            Typed::Action(Action::Filter) => return Reply::Journal(JournalAsk::Filter(self.filter.clone())),
             Typed::Action(Action::Rerun) => {
                 if let Some(e) = self.selected() {
-                    return Err(JournalAsk::Rerun(Box::new(e.clone())));
+                    return Reply::Journal(JournalAsk::Rerun(Box::new(e.clone())));
                 }
             }
             Typed::Action(a) => {
@@ -103,11 +103,11 @@ impl JournalView {
             }
             _ => {}
         }
-        Ok(Reply::Keep)
+        Reply::Keep
     }
 }
 
-fn status_style<'a>(s: &Status, t: &'a crate::theme::Theme) -> ratatui::style::Style {
+fn status_style(s: &Status, t: &crate::theme::Theme) -> ratatui::style::Style {
     match s {
         Status::Applied => t.ok,
         Status::Pending => t.warn,

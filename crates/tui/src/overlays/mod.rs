@@ -67,7 +67,7 @@ pub enum Reply {
     /// Close, then follow a build step's logs.
     StepLogs(StepLogs),
     /// The roles view asks for a grant form or a revoke.
-    Roles(roles::RolesAsk),
+    Roles(Box<roles::RolesAsk>),
     /// The journal view asks for its filter or a rerun.
     Journal(journal::JournalAsk),
 }
@@ -85,8 +85,8 @@ impl Overlay {
             Overlay::Palette(_) => Reply::Keep,
             Overlay::Copy(flow) => Reply::Copy(flow.key(key, keymap)),
             Overlay::Run(r) => r.key(key, keymap),
-            Overlay::Roles(v) => v.key(key, keymap).unwrap_or_else(Reply::Roles),
-            Overlay::Journal(v) => v.key(key, keymap, page).unwrap_or_else(Reply::Journal),
+            Overlay::Roles(v) => v.key(key, keymap),
+            Overlay::Journal(v) => v.key(key, keymap, page),
         }
     }
 

@@ -52,6 +52,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "builds setup",
         "put kdeck's build Pipeline and Tasks in the space in view (Tekton must run there)",
     ),
+    (
+        "roles",
+        "who holds which role in the space under the cursor or the marked spaces; grant, revoke",
+    ),
+    (
+        "journal",
+        "every command run on this store: who, what, each item's result; filtered",
+    ),
     ("help", "keys and what they do"),
     ("quit", "leave kdeck"),
 ];

@@ -107,24 +107,26 @@ impl RolesView {
         s
     }
 
-    pub fn key(&mut self, key: Key, keymap: &Keymap) -> Result<Reply, RolesAsk> {
+    pub fn key(&mut self, key: Key, keymap: &Keymap) -> Reply {
         let n = self.holders().count();
         match keymap.typed(Context::Roles, key) {
-            Typed::Action(Action::Quit) => return Ok(Reply::Quit),
+            Typed::Action(Action::Quit) => return Reply::Quit,
             Typed::Action(Action::Down) => self.cursor = (self.cursor + 1).min(n.saturating_sub(1)),
             Typed::Action(Action::Up) => self.cursor = self.cursor.saturating_sub(1),
             Typed::Action(Action::Top) => self.cursor = 0,
             Typed::Action(Action::Bottom) => self.cursor = n.saturating_sub(1),
-            Typed::Action(Action::Grant) => return Err(RolesAsk::Grant(self.spaces.clone(), self.subjects())),
+            Typed::Action(Action::Grant) => {
+                return Reply::Roles(Box::new(RolesAsk::Grant(self.spaces.clone(), self.subjects())));
+            }
             Typed::Action(Action::Revoke) => {
                 if let Some((s, l)) = self.holders().nth(self.cursor) {
-                    return Err(RolesAsk::Revoke(s.clone(), l.clone()));
+                    return Reply::Roles(Box::new(RolesAsk::Revoke(s.clone(), l.clone())));
                 }
             }
-            Typed::Action(Action::Back) => return Ok(Reply::Close),
+            Typed::Action(Action::Back) => return Reply::Close,
             _ => {}
         }
-        Ok(Reply::Keep)
+        Reply::Keep
     }
 }
 
