@@ -291,27 +291,20 @@ impl ClusterTask {
                     }
                 }
                 ev = async { match bindings.as_mut() { Some(s) => s.next().await, None => std::future::pending().await } } => {
-                    match ev {
-                        Some(Ok(watcher::Event::Apply(b) | watcher::Event::Delete(b))) => {
-                            touched.extend(b.metadata.namespace);
-                        }
-                        // A relist may hide changes made while away: ask all again.
-                        Some(Ok(watcher::Event::InitDone)) => touched.extend(self.known.keys().cloned()),
-                        Some(Ok(_)) => {}
-                        Some(Err(e)) if forbidden(&e) => {
-                            bindings = None;
-                            can_watch = false;
-                        }
-                        Some(Err(_)) => {}
-                        None => bindings = None,
-                    }
-                    // A burst of changes (a bulk grant) is one round of questions.
-                    while let Some(s) = bindings.as_mut() {
-                        match s.next().now_or_never() {
-                            Some(Some(Ok(watcher::Event::Apply(b) | watcher::Event::Delete(b)))) => {
-                                touched.extend(b.metadata.namespace);
+                    let mut next = ev;
+                    // A burst of changes (a bulk grant, a relist) is one round of questions.
+                    loop {
+                        match next {
+                            Some(Ok(e)) => self.note(e, &mut touched),
+                            Some(Err(e)) if forbidden(&e) => {
+                                bindings = None;
+                                can_watch = false;
                             }
-                            Some(Some(_)) => {}
+                            Some(Err(_)) => {}
+                            None => bindings = None,
+                        }
+                        match bindings.as_mut().map(|s| s.next().now_or_never()) {
+                            Some(Some(ev)) => next = ev,
                             _ => break,
                         }
                     }
@@ -332,6 +325,16 @@ impl ClusterTask {
             if !ask_now.is_empty() {
                 self.ask(ask_now).await;
             }
+        }
+    }
+
+    /// The spaces a RoleBinding event may have changed answers in.
+    fn note(&self, e: watcher::Event<PartialObjectMeta<RoleBinding>>, touched: &mut BTreeSet<String>) {
+        match e {
+            watcher::Event::Apply(b) | watcher::Event::Delete(b) => touched.extend(b.metadata.namespace),
+            // A relist may hide changes made while away: ask all again.
+            watcher::Event::InitDone => touched.extend(self.known.keys().cloned()),
+            watcher::Event::Init | watcher::Event::InitApply(_) => {}
         }
     }
 
