@@ -22,13 +22,7 @@ use ratatui::style::Modifier;
 use screens::*;
 
 fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> Rule {
-    let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect();
-    Rule {
-        verbs: v(verbs),
-        groups: v(groups),
-        resources: v(resources),
-        names: Vec::new(),
-    }
+    Rule::new(verbs, groups, resources)
 }
 
 /// The rules the built-in view and edit ClusterRoles give, in short.

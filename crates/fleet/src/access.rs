@@ -52,6 +52,17 @@ fn has(list: &[String], want: &str) -> bool {
 }
 
 impl Rule {
+    /// A rule on no name in particular.
+    pub fn new(verbs: &[&str], groups: &[&str], resources: &[&str]) -> Rule {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect();
+        Rule {
+            verbs: v(verbs),
+            groups: v(groups),
+            resources: v(resources),
+            names: Vec::new(),
+        }
+    }
+
     fn from_api(r: &ResourceRule) -> Rule {
         Rule {
             verbs: r.verbs.clone(),
@@ -203,26 +214,30 @@ impl Tracker {
 
     /// The spaces to know about now; those not known yet are asked.
     pub fn want(&self, spaces: &BTreeSet<SpaceRef>) {
-        for (cluster, tx) in &self.asks {
-            let ns: BTreeSet<String> = spaces
-                .iter()
-                .filter(|s| s.cluster == *cluster)
-                .map(|s| s.namespace.clone())
-                .collect();
-            let _ = tx.send(Ask::Want(ns));
-        }
+        self.tell(spaces.iter(), true, Ask::Want);
     }
 
     /// Asks again about these spaces (a grant changed, a request was refused).
     pub fn again(&self, spaces: &[SpaceRef]) {
+        self.tell(spaces.iter(), false, Ask::Again);
+    }
+
+    /// Each cluster's task its namespaces among `spaces` (an empty set too
+    /// when `empty_too`: wanting nothing there is news).
+    fn tell<'a>(
+        &self,
+        spaces: impl Iterator<Item = &'a SpaceRef> + Clone,
+        empty_too: bool,
+        ask: fn(BTreeSet<String>) -> Ask,
+    ) {
         for (cluster, tx) in &self.asks {
             let ns: BTreeSet<String> = spaces
-                .iter()
+                .clone()
                 .filter(|s| s.cluster == *cluster)
                 .map(|s| s.namespace.clone())
                 .collect();
-            if !ns.is_empty() {
-                let _ = tx.send(Ask::Again(ns));
+            if empty_too || !ns.is_empty() {
+                let _ = tx.send(ask(ns));
             }
         }
     }
@@ -406,13 +421,7 @@ mod tests {
     use super::*;
 
     fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> Rule {
-        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect();
-        Rule {
-            verbs: v(verbs),
-            groups: v(groups),
-            resources: v(resources),
-            names: Vec::new(),
-        }
+        Rule::new(verbs, groups, resources)
     }
 
     #[test]
