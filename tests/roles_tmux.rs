@@ -29,18 +29,11 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let handles = rt
-            .block_on(kdeck_sim::start(SimOptions {
-                clusters: 2,
-                fleet: FleetSize::Small,
-                ..Default::default()
-            }))
-            .unwrap();
+        let (rt, handles) = common::sim_on_runtime(SimOptions {
+            clusters: 2,
+            fleet: FleetSize::Small,
+            ..Default::default()
+        });
         let w = World {
             _rt: rt,
             handles,

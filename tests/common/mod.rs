@@ -30,6 +30,18 @@ pub fn executor() -> (tempfile::TempDir, Executor) {
     (dir, Executor::new(store, "tester@host".into(), Arc::new(FixedClock(t))))
 }
 
+/// Simulated clusters for a test that is not async itself, on a runtime
+/// of their own (kept alive by the caller with the handles).
+pub fn sim_on_runtime(opts: SimOptions) -> (tokio::runtime::Runtime, Vec<SimHandle>) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let handles = rt.block_on(kdeck_sim::start(opts)).expect("the simulator starts");
+    (rt, handles)
+}
+
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
