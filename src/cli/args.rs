@@ -235,6 +235,28 @@ pub enum AppsCmd {
         #[arg(long, default_value_t = 300, value_name = "SECONDS")]
         timeout: u64,
     },
+    /// The app's revisions (one per deploy that changed it) and the cluster's rollout history
+    History {
+        /// CLUSTER/SPACE/APP
+        app: String,
+    },
+    /// Deploy an earlier revision's settings and routes (recorded as the next revision)
+    Rollback {
+        /// CLUSTER/SPACE/APP
+        app: String,
+        /// The revision [default: the one before the last]
+        #[arg(long, value_name = "N")]
+        to: Option<u32>,
+        /// Print what would be deployed and what changes, and deploy nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Wait for the rollout to be ready
+        #[arg(long)]
+        wait: bool,
+        /// How long --wait waits, in seconds
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        timeout: u64,
+    },
     /// Set the replica count (and apply it when deployed)
     Scale { app: String, replicas: u32 },
     /// Roll the pods one by one

@@ -8,6 +8,7 @@ mod copy;
 mod logs;
 mod output;
 mod paas;
+mod release;
 mod roles;
 
 use std::os::unix::fs::DirBuilderExt;
@@ -191,6 +192,25 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             &executor,
             Command::DeployApp {
                 app,
+                wait: wait.then_some(timeout),
+            },
+            format,
+        ),
+        Cmd::Apps(AppsCmd::History { app }) => release::history(&executor, &app, format),
+        Cmd::Apps(AppsCmd::Rollback {
+            app, to, dry_run: true, ..
+        }) => release::rollback_plan_print(&executor, &app, to, format),
+        Cmd::Apps(AppsCmd::Rollback {
+            app,
+            to,
+            dry_run: false,
+            wait,
+            timeout,
+        }) => run_command(
+            &executor,
+            Command::RollbackApp {
+                app,
+                to,
                 wait: wait.then_some(timeout),
             },
             format,

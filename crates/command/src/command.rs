@@ -52,6 +52,16 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wait: Option<u64>,
     },
+    /// Deploy an earlier revision's settings and routes (the one before the
+    /// last when `to` is not given); recorded as the next revision.
+    RollbackApp {
+        app: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<u32>,
+        /// Wait this many seconds for the rollout to be ready.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait: Option<u64>,
+    },
     /// Change an app's stored settings (applied by the next deploy).
     EditApp(apps::AppEdit),
     /// Copy apps to other spaces, often on other clusters.
@@ -218,6 +228,7 @@ impl Command {
             Command::CreateApp(n) => format!("app {}", n.app),
             Command::EditApp(e) => format!("app {}", e.app),
             Command::DeployApp { app, .. }
+            | Command::RollbackApp { app, .. }
             | Command::AdoptApp { app, .. }
             | Command::ScaleApp { app, .. }
             | Command::RestartApp { app }
@@ -275,6 +286,7 @@ impl Command {
             Command::CreateApp(_) => "apps create",
             Command::EditApp(_) => "apps edit",
             Command::DeployApp { .. } => "apps deploy",
+            Command::RollbackApp { .. } => "apps rollback",
             Command::AdoptApp { .. } => "apps adopt",
             Command::ScaleApp { .. } => "apps scale",
             Command::RestartApp { .. } => "apps restart",
@@ -322,6 +334,7 @@ impl Command {
             Command::SetBuild(b) => vec![head(&b.app)],
             Command::SetWebhook(w) => vec![head(&w.app)],
             Command::DeployApp { app, .. }
+            | Command::RollbackApp { app, .. }
             | Command::AdoptApp { app, .. }
             | Command::ScaleApp { app, .. }
             | Command::RestartApp { app }

@@ -214,6 +214,11 @@ impl Executor {
         rfc3339(self.clock.now())
     }
 
+    /// Who runs the commands: `user@host`.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
     /// A progress that also writes the items done so far into the pending
     /// entry (at most every [`PROGRESS_EVERY`]), so that a command killed
     /// half-way leaves what it had applied known. Events go on to `outer`.
@@ -302,6 +307,7 @@ impl Executor {
             Command::CreateApp(n) => apps::create(self, n),
             Command::EditApp(e) => apps::edit(self, e),
             Command::DeployApp { app, wait } => apps::deploy(self, app, *wait).await,
+            Command::RollbackApp { app, to, wait } => apps::rollback(self, app, *to, *wait).await,
             Command::AdoptApp { app, replace } => apps::adopt(self, app, *replace).await,
             Command::ScaleApp { app, replicas } => apps::scale(self, app, *replicas).await,
             Command::RestartApp { app } => apps::restart(self, app).await,

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod cluster;
 pub mod merge;
 pub mod paas;
+pub mod revision;
 pub mod space;
 pub mod validate;
 
@@ -18,6 +19,7 @@ pub use paas::{
     Binding, BuildSettings, Catalog, Connector, ConnectorValue, Domain, IngressMode, Role, RoleGrant, Route, Solution,
     SolutionSource, SubjectKind,
 };
+pub use revision::Revision;
 pub use space::{AppRef, Space, SpaceOrigin, SpaceRef};
 pub use validate::{ValidationError, ValidationErrors};
 

@@ -95,6 +95,13 @@ impl Entity for Catalog {
     }
 }
 
+impl Entity for Revision {
+    const TREE: &'static str = "revisions";
+    fn key(&self) -> String {
+        Revision::key_of(&self.app, self.number)
+    }
+}
+
 impl Entity for RoleGrant {
     const TREE: &'static str = "roles";
     fn key(&self) -> String {

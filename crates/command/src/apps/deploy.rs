@@ -186,15 +186,44 @@ pub(crate) async fn copy_secret(ex: &Executor, a: &AppRef, c: &derive::SecretCop
 pub(crate) async fn deploy(ex: &Executor, app: &str, wait: Option<u64>) -> Result<Applied, Failure> {
     let a = parse_app(app)?;
     let (settings, derived, shared) = plan(ex, &a)?;
+    let routes = routes_of(ex, &a)?;
+    let release = Release {
+        settings: &settings,
+        routes: &routes,
+        note: None,
+    };
+    deploy_planned(ex, &a, release, &derived, shared.as_ref(), wait).await
+}
+
+/// What a deploy releases: the settings and routes (recorded as a revision
+/// when they differ from the last one), and a note for the revision.
+pub(crate) struct Release<'a> {
+    pub settings: &'a App,
+    pub routes: &'a [Route],
+    /// Said before what changed: `rollback to revision 2`.
+    pub note: Option<String>,
+}
+
+/// Applies a planned deploy; a deploy that applied everything records its
+/// release as the app's next revision.
+pub(crate) async fn deploy_planned(
+    ex: &Executor,
+    a: &AppRef,
+    release: Release<'_>,
+    derived: &Derived,
+    shared: Option<&Value>,
+    wait: Option<u64>,
+) -> Result<Applied, Failure> {
+    let settings = release.settings;
     let cluster = cluster_of(ex, &a.space.cluster)?;
     let client = ex.gateway().client(&cluster).await.map_err(cluster_failure)?;
-    let conflicts = host_conflicts(&client, &a, &derived).await;
+    let conflicts = host_conflicts(&client, a, derived).await;
     if !conflicts.is_empty() {
         return Err(invalid(conflicts.join("; ")));
     }
     let mut items = Vec::new();
     for c in &derived.secret_copies {
-        items.push(copy_secret(ex, &a, c, &cluster).await);
+        items.push(copy_secret(ex, a, c, &cluster).await);
     }
     let mut generation = None;
     for o in derived.objects() {
@@ -204,11 +233,11 @@ pub(crate) async fn deploy(ex: &Executor, app: &str, wait: Option<u64>) -> Resul
         }
         items.push(item);
     }
-    if let Some(s) = &shared {
+    if let Some(s) = shared {
         items.push(apply(ex, &cluster, s).await);
     }
     // Own Ingresses of routes that were removed: kdeck made them, kdeck drops them.
-    items.extend(crate::routes::prune_ingresses(&client, &cluster, &a, &derived).await);
+    items.extend(crate::routes::prune_ingresses(&client, &cluster, a, derived).await);
     let applied = items.iter().all(|i| i.ok);
     if let Some(secs) = wait
         && applied
@@ -217,20 +246,23 @@ pub(crate) async fn deploy(ex: &Executor, app: &str, wait: Option<u64>) -> Resul
             wait_rollout(
                 &client,
                 &cluster,
-                &a,
+                a,
                 settings.kind,
                 std::time::Duration::from_secs(secs),
             )
             .await,
         );
     }
-    let mut state = state_of(ex, &a)?;
+    let mut state = state_of(ex, a)?;
     let mut batch = Batch::new();
     if items.iter().any(|i| i.ok) {
         state.deployed_at = Some(ex.now());
         if applied {
-            state.deployed_digest = Some(digest_of(&derived, shared.as_ref()));
+            state.deployed_digest = Some(digest_of(derived, shared));
             state.deployed_generation = generation;
+            if let Some(n) = super::release::record(ex, &mut batch, &release)? {
+                items.push(ItemOutcome::ok(format!("revision {n}"), "recorded"));
+            }
         }
         batch.put(&state)?;
     }

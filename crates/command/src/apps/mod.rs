@@ -23,6 +23,7 @@ mod create;
 mod deploy;
 mod edit;
 mod lifecycle;
+mod release;
 mod rollout;
 mod status;
 pub(crate) use adopt::*;
@@ -30,6 +31,7 @@ pub use create::*;
 pub use deploy::*;
 pub use edit::*;
 pub(crate) use lifecycle::*;
+pub use release::*;
 pub use rollout::*;
 pub use status::*;
 
