@@ -157,3 +157,57 @@ fn deploys_are_revisions_and_a_rollback_puts_the_old_release_back() {
     assert_eq!(j.iter().filter(|e| e["status"] == "applied").count(), 1);
     assert!(j.iter().any(|e| e.to_string().contains("has no revision 7")), "{j:?}");
 }
+
+#[test]
+fn a_statefulsets_rollback_reuses_its_controller_revision() {
+    let s = Setup::new();
+    let app = "prod-eu1/shop-prod/db";
+    s.ok(&[
+        "apps",
+        "create",
+        app,
+        "--stateful",
+        "--image",
+        "postgres:15",
+        "--port",
+        "5432",
+    ]);
+    s.ok(&["apps", "deploy", app, "--wait", "--timeout", "30"]);
+    s.ok(&["apps", "edit", app, "--image", "postgres:16"]);
+    s.ok(&["apps", "deploy", app, "--wait", "--timeout", "30"]);
+    let h: serde_json::Value = serde_json::from_str(&s.ok(&["apps", "history", app, "-o", "json"])).unwrap();
+    let c = h["cluster"].as_array().unwrap();
+    assert_eq!(c.len(), 2, "{h}");
+    assert_eq!(c[1]["images"][0], "postgres:16");
+    assert_eq!(c[1]["current"], true);
+    let v1 = c[0]["name"].as_str().unwrap().to_string();
+    // The StatefulSet names its revisions as a real one does.
+    let update = s.jsonpath("prod-eu1", "shop-prod", "statefulset/db", "{.status.updateRevision}");
+    assert_eq!(update, c[1]["name"].as_str().unwrap());
+    s.ok(&["apps", "rollback", app, "--wait", "--timeout", "30"]);
+    assert_eq!(
+        s.jsonpath(
+            "prod-eu1",
+            "shop-prod",
+            "statefulset/db",
+            "{.spec.template.spec.containers[0].image}"
+        ),
+        "postgres:15"
+    );
+    let h: serde_json::Value = serde_json::from_str(&s.ok(&["apps", "history", app, "-o", "json"])).unwrap();
+    let c = h["cluster"].as_array().unwrap();
+    assert_eq!(c.len(), 2, "reused, not copied: {h}");
+    let current = c.iter().find(|r| r["current"] == true).unwrap();
+    assert_eq!(current["name"], v1.as_str());
+    assert_eq!(current["revision"], 3);
+    s.until("every pod on the old revision again", Duration::from_secs(20), || {
+        s.jsonpath("prod-eu1", "shop-prod", "statefulset/db", "{.status.currentRevision}") == v1
+    });
+    let out = s.kubectl("prod-eu1", &["-n", "shop-prod", "rollout", "history", "statefulset/db"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        said.lines().any(|l| l.trim_start().starts_with("3 ")) || said.lines().any(|l| l.trim() == "3"),
+        "{said}"
+    );
+}

@@ -121,6 +121,16 @@ pub const RESOURCES: &[Resource] = &[
     res!(
         "apps",
         "v1",
+        "controllerrevisions",
+        "controllerrevision",
+        "ControllerRevision",
+        true,
+        &[],
+        RW
+    ),
+    res!(
+        "apps",
+        "v1",
         "statefulsets",
         "statefulset",
         "StatefulSet",

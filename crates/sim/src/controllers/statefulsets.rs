@@ -11,7 +11,9 @@ pub(super) fn statefulset(s: &mut State, ids: &Ids, sts: &Value) {
     let name = name_of(sts).to_string();
     let want = sts.pointer("/spec/replicas").and_then(Value::as_u64).unwrap_or(1);
     let template = sts.pointer("/spec/template").cloned().unwrap_or(json!({}));
-    let rev = format!("{name}-{}", short_hash(&template));
+    let hash = short_hash(&template);
+    let rev = format!("{name}-{hash}");
+    revisions(s, ids, sts, &rev, &hash, &template);
     let pods: BTreeMap<u64, Arc<Value>> = s
         .iter_kind(ids.pod, Some(&ns))
         .filter(|(_, p)| owned_by(p, &uid))
@@ -105,8 +107,76 @@ pub(super) fn statefulset(s: &mut State, ids: &Ids, sts: &Value) {
                 == Some(rev.as_str())
         })
         .count();
+    // currentRevision stays the old one until every pod runs the new.
+    let current = if updated == pods.len() {
+        rev.clone()
+    } else {
+        pods.iter()
+            .filter_map(|p| {
+                p.pointer("/metadata/labels/controller-revision-hash")
+                    .and_then(Value::as_str)
+            })
+            .find(|h| *h != rev)
+            .unwrap_or(rev.as_str())
+            .to_string()
+    };
+    let current_replicas = if current == rev {
+        updated
+    } else {
+        pods.len().saturating_sub(updated)
+    };
     let status = json!({"observedGeneration": sts.pointer("/metadata/generation").cloned().unwrap_or(json!(1)), "replicas": pods.len(),
-                        "readyReplicas": ready, "currentReplicas": updated, "updatedReplicas": updated, "availableReplicas": ready,
-                        "currentRevision": rev, "updateRevision": rev, "collisionCount": 0});
+                        "readyReplicas": ready, "currentReplicas": current_replicas,
+                        "updatedReplicas": updated, "availableReplicas": ready,
+                        "currentRevision": current, "updateRevision": rev, "collisionCount": 0});
     set_status(s, ids.sts, sts, status);
+}
+
+/// The StatefulSet's ControllerRevisions: one per template it ran, named
+/// `NAME-HASH`, its `data` the template as the real controller keeps it;
+/// going back to an earlier template gives that revision the next number
+/// (it is reused, not copied), and at most `revisionHistoryLimit` (10)
+/// besides the current one are kept.
+fn revisions(s: &mut State, ids: &Ids, sts: &Value, rev: &str, hash: &str, template: &Value) {
+    let ns = ns_of(sts);
+    let uid = uid_of(sts);
+    let owned: Vec<Arc<Value>> = s
+        .iter_kind(ids.cr, Some(&ns))
+        .filter(|(_, r)| owned_by(r, &uid))
+        .map(|(_, r)| r.clone())
+        .collect();
+    let number = |r: &Value| r.get("revision").and_then(Value::as_u64).unwrap_or(0);
+    let max = owned.iter().map(|r| number(r)).max().unwrap_or(0);
+    match owned.iter().find(|r| name_of(r) == rev) {
+        Some(r) if number(r) < max => {
+            let mut v = (**r).clone();
+            v["revision"] = json!(max + 1);
+            s.put(ids.cr, &ns, v);
+        }
+        Some(_) => {}
+        None => {
+            let mut labels = template.pointer("/metadata/labels").cloned().unwrap_or(json!({}));
+            labels["controller-revision-hash"] = json!(hash);
+            let cr = json!({
+                "apiVersion": "apps/v1", "kind": "ControllerRevision",
+                "metadata": {"name": rev, "namespace": ns, "labels": labels,
+                             "ownerReferences": [owner_ref(sts, true)]},
+                "data": {"spec": {"template": template, "$patch": "replace"}},
+                "revision": max + 1,
+            });
+            s.put(ids.cr, &ns, cr);
+        }
+    }
+    let limit = sts
+        .pointer("/spec/revisionHistoryLimit")
+        .and_then(Value::as_u64)
+        .unwrap_or(10) as usize;
+    let mut old: Vec<&Arc<Value>> = owned.iter().filter(|r| name_of(r) != rev).collect();
+    if old.len() > limit {
+        old.sort_by_key(|r| number(r));
+        let extra = old.len() - limit;
+        for r in old.into_iter().take(extra) {
+            let _ = s.delete(ids.cr, &ns, name_of(r), &DeleteOptions::default());
+        }
+    }
 }
