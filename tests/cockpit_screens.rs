@@ -379,26 +379,6 @@ fn a_new_app_form_with_multi_line_env_then_a_route_and_a_binding() {
     );
 }
 
-fn managed(app: &str, image: &str, generation: Option<i64>, deployed: &str, now: &str) -> kdeck_command::apps::Managed {
-    use kdeck_command::apps::{AppState, Managed};
-    use kdeck_model::{App, AppRef};
-    let a = AppRef::parse("app", app).unwrap();
-    let mut settings = App::new(a.clone(), image);
-    settings.env = vec![kdeck_model::EnvEntry {
-        name: "MODE".into(),
-        source: kdeck_model::EnvSource::Value("live".into()),
-    }];
-    Managed {
-        settings,
-        state: AppState {
-            app: Some(a),
-            deployed_generation: generation,
-            deployed_digest: Some(deployed.into()),
-            ..Default::default()
-        },
-        digest: Some(now.into()),
-    }
-}
 
 #[test]
 fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {

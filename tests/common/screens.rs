@@ -101,3 +101,26 @@ pub fn fg(b: &Buffer, needle: &str) -> Option<Color> {
     let (x, y) = find(b, needle);
     b[(x, y)].style().fg
 }
+
+/// A kdeck-managed app as the store has it: deployed at `generation`
+/// with `deployed` as its digest, `now` its settings' digest.
+pub fn managed(app: &str, image: &str, generation: Option<i64>, deployed: &str, now: &str) -> kdeck_command::apps::Managed {
+    use kdeck_command::apps::{AppState, Managed};
+    use kdeck_model::{App, AppRef};
+    let a = AppRef::parse("app", app).unwrap();
+    let mut settings = App::new(a.clone(), image);
+    settings.env = vec![kdeck_model::EnvEntry {
+        name: "MODE".into(),
+        source: kdeck_model::EnvSource::Value("live".into()),
+    }];
+    Managed {
+        settings,
+        state: AppState {
+            app: Some(a),
+            deployed_generation: generation,
+            deployed_digest: Some(deployed.into()),
+            ..Default::default()
+        },
+        digest: Some(now.into()),
+    }
+}

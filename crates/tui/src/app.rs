@@ -56,6 +56,7 @@ enum Fetched {
     CopyPlan(RequestId, Result<kdeck_command::copy::CopyPlan, Failure>),
     Roles(RequestId, Vec<(SpaceRef, crate::overlays::roles::SpaceRoles)>),
     Journal(RequestId, Result<Vec<kdeck_command::JournalEntry>, String>),
+    Revisions(RequestId, Result<crate::overlays::revisions::Revisions, String>),
 }
 
 /// This cockpit has no store (a read of the live fleet only).
@@ -282,6 +283,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     Fetched::Drift(id, result) => c.drift_fetched(id, result),
                     Fetched::Roles(id, answers) => c.roles_fetched(id, answers),
                     Fetched::Journal(id, result) => c.journal_fetched(id, result),
+                    Fetched::Revisions(id, result) => c.revisions_fetched(id, result),
                 }
                 dirty = true;
             }
@@ -398,6 +400,17 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     tokio::spawn(async move {
                         let answers = crate::audit_io::list_roles(ex, spaces).await;
                         let _ = tx.send(Fetched::Roles(id, answers));
+                    });
+                }
+                Effect::LoadRevisions { id, app, kind } => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.revisions_fetched(id, Err("no store: this cockpit has no revisions".into()));
+                        continue;
+                    };
+                    let tx = fetch_tx.clone();
+                    tokio::spawn(async move {
+                        let r = crate::audit_io::load_revisions(ex, app, kind).await;
+                        let _ = tx.send(Fetched::Revisions(id, r));
                     });
                 }
                 Effect::LoadJournal { id, filter } => {

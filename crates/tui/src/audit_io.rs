@@ -31,6 +31,21 @@ pub async fn list_roles(ex: Executor, spaces: Vec<SpaceRef>) -> Vec<(SpaceRef, S
         .await
 }
 
+/// An app's revisions from the store, and the cluster's rollout history.
+pub async fn load_revisions(
+    ex: Executor,
+    app: kdeck_model::AppRef,
+    kind: kdeck_model::WorkloadKind,
+) -> Result<crate::overlays::revisions::Revisions, String> {
+    let kdeck = kdeck_command::apps::revisions(&ex, &app).map_err(|f| f.reason)?;
+    let read = kdeck_command::apps::cluster_history(&ex, &app, kind);
+    let cluster = match tokio::time::timeout(Duration::from_secs(15), read).await {
+        Ok(r) => r.map_err(|f| f.reason),
+        Err(_) => Err("no answer within 15 s".into()),
+    };
+    Ok(crate::overlays::revisions::Revisions { kdeck, cluster })
+}
+
 /// The newest entries the filter keeps, oldest first.
 pub async fn load_journal(ex: Executor, filter: Filter) -> Result<Vec<JournalEntry>, String> {
     let read = tokio::task::spawn_blocking(move || {

@@ -48,6 +48,8 @@ pub enum Context {
     Roles,
     /// The journal view (falls back to `overlay`, then `list`).
     Journal,
+    /// An app's revisions (falls back to `overlay`, then `list`).
+    Revisions,
 }
 
 impl Action {
@@ -68,7 +70,7 @@ impl Action {
 }
 
 impl Context {
-    pub const ALL: [Context; 13] = [
+    pub const ALL: [Context; 14] = [
         Context::Global,
         Context::List,
         Context::Tree,
@@ -82,6 +84,7 @@ impl Context {
         Context::CopyPlan,
         Context::Roles,
         Context::Journal,
+        Context::Revisions,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -98,6 +101,7 @@ impl Context {
             Context::CopyPlan => "copy_plan",
             Context::Roles => "roles",
             Context::Journal => "journal",
+            Context::Revisions => "revisions",
         }
     }
     fn parse(s: &str) -> Option<Self> {
@@ -120,6 +124,7 @@ impl Context {
             Context::CopyPlan => &[Context::CopyPlan],
             Context::Roles => &[Context::Roles, Context::Overlay, Context::List],
             Context::Journal => &[Context::Journal, Context::Overlay, Context::List],
+            Context::Revisions => &[Context::Revisions, Context::Overlay, Context::List],
         }
     }
     /// Whether characters typed here are text (keys bound in the context
@@ -221,6 +226,8 @@ actions! {
     Grant = "grant": "grant a role on the spaces shown: a subject, a role (a form)",
     Revoke = "revoke": "revoke the role under the cursor (asks first)",
     Details = "details": "the entry's details: each item's result",
+    History = "history": "the app's revisions (one per deploy that changed it) and the cluster's rollout history",
+    Rollback = "rollback": "deploy the selected revision again (asks first); recorded as the next revision",
     Yes = "yes": "yes: run the change asked about (any other key says no)",
     Submit = "submit": "submit the form (it is checked first; a failure reopens it with what was typed)",
     NextField = "next_field": "next field",

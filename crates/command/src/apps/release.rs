@@ -137,7 +137,7 @@ pub(crate) async fn rollback(ex: &Executor, app: &str, to: Option<u32>, wait: Op
 }
 
 /// One entry of the cluster's rollout history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClusterRevision {
     pub revision: u64,
     /// The ReplicaSet or ControllerRevision.

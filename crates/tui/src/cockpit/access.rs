@@ -37,6 +37,7 @@ pub fn needs(a: Action) -> Option<Need> {
         Action::Scale
         | Action::Restart
         | Action::Deploy
+        | Action::Rollback
         | Action::Bind
         | Action::EditApp
         | Action::Adopt

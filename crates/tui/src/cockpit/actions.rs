@@ -62,6 +62,7 @@ impl Cockpit {
             | Action::BuildSettings => return self.build_action(a),
             Action::Roles => return self.open_roles(),
             Action::Journal => return self.open_journal(),
+            Action::History => return self.open_history(),
             // A pane's own (list moves, sorts, the log's keys), taken above
             // when it has the keys; elsewhere they do nothing.
             Action::Up
@@ -98,7 +99,8 @@ impl Cockpit {
             | Action::ToggleSecrets
             | Action::Grant
             | Action::Revoke
-            | Action::Details => {}
+            | Action::Details
+            | Action::Rollback => {}
         }
         Vec::new()
     }

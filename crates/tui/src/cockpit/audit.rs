@@ -106,7 +106,7 @@ impl Cockpit {
     }
 
     /// A question over the view that asked it: the view comes back after.
-    fn ask_over(&mut self, question: String, command: Command) {
+    pub(super) fn ask_over(&mut self, question: String, command: Command) {
         let prod = self.prod_of(&command);
         let question = if prod.is_empty() {
             question
@@ -200,6 +200,7 @@ impl Cockpit {
     /// the permissions of the spaces a roles command touched are asked again.
     pub fn after_command(&mut self) -> Vec<Effect> {
         let mut out = self.journal_again();
+        out.extend(self.revisions_again());
         if let Some(Overlay::Roles(v)) = &self.overlay {
             let spaces = v.spaces.clone();
             let id = self.next_id();

@@ -89,6 +89,8 @@ impl Cockpit {
                 }
                 effects
             }
+            // The revisions view keeps itself under the rollback question.
+            Reply::Act(Action::Rollback) => self.rollback_selected(),
             // Reconcile or adopt straight from the drift report.
             Reply::Act(a) => {
                 self.overlay = None;

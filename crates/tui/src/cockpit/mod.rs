@@ -12,6 +12,7 @@ mod builds;
 mod layers;
 mod objects;
 mod palette;
+mod release;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet};

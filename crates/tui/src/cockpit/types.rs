@@ -146,6 +146,12 @@ pub enum Effect {
         id: RequestId,
         filter: kdeck_command::history::Filter,
     },
+    /// Read an app's revisions and its cluster's rollout history.
+    LoadRevisions {
+        id: RequestId,
+        app: AppRef,
+        kind: kdeck_model::WorkloadKind,
+    },
     /// Ask the clusters again what the user may do in these spaces.
     Recheck(Vec<SpaceRef>),
     /// Tell the user, who may be looking elsewhere (a desktop notice).

@@ -9,6 +9,7 @@ pub mod drift;
 pub mod help;
 pub mod journal;
 pub mod palette;
+pub mod revisions;
 pub mod roles;
 pub mod run;
 pub mod text;
@@ -50,6 +51,8 @@ pub enum Overlay {
     Roles(Box<RolesView>),
     /// The journal, filtered.
     Journal(Box<JournalView>),
+    /// An app's revisions and the cluster's rollout history.
+    Revisions(Box<revisions::RevisionsView>),
 }
 
 /// What a key did in a popup, for the shell to carry out.
@@ -87,6 +90,7 @@ impl Overlay {
             Overlay::Run(r) => r.key(key, keymap),
             Overlay::Roles(v) => v.key(key, keymap),
             Overlay::Journal(v) => v.key(key, keymap, page),
+            Overlay::Revisions(v) => v.key(key, keymap, page),
         }
     }
 
@@ -102,6 +106,7 @@ impl Overlay {
             Overlay::Run(r) => r.as_ref(),
             Overlay::Roles(v) => v.as_ref(),
             Overlay::Journal(v) => v.as_ref(),
+            Overlay::Revisions(v) => v.as_ref(),
         }
     }
 

@@ -33,6 +33,7 @@ pub(crate) const APP_COMMANDS: &[(Action, &str)] = &[
     (Action::Restart, "restart"),
     (Action::Deploy, "deploy"),
     (Action::EditApp, "edit"),
+    (Action::History, "history"),
     (Action::NewApp, "new"),
     (Action::Logs, "logs"),
     (Action::Yaml, "yaml"),
