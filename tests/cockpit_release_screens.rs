@@ -62,7 +62,11 @@ fn revisions_are_listed_and_an_earlier_one_is_rolled_back_to_after_a_question() 
         Ok(Revisions {
             kdeck: vec![
                 rev(1, "ghcr.io/acme/api:1.8", "first release"),
-                rev(2, "ghcr.io/acme/api:1.9", "image ghcr.io/acme/api:1.8 → ghcr.io/acme/api:1.9; env +DEBUG"),
+                rev(
+                    2,
+                    "ghcr.io/acme/api:1.9",
+                    "image ghcr.io/acme/api:1.8 → ghcr.io/acme/api:1.9; env +DEBUG",
+                ),
             ],
             cluster: Ok(vec![
                 cluster_rev(1, "api-7c9f8d", "ghcr.io/acme/api:1.8", false),
@@ -85,7 +89,10 @@ fn revisions_are_listed_and_an_earlier_one_is_rolled_back_to_after_a_question() 
         Some(Overlay::Confirm(q)) => q.question.clone(),
         other => panic!("{other:?}"),
     };
-    assert!(q.contains("Roll prod-eu1/shop-prod/api back to revision 1 (ghcr.io/acme/api:1.8"), "{q}");
+    assert!(
+        q.contains("Roll prod-eu1/shop-prod/api back to revision 1 (ghcr.io/acme/api:1.8"),
+        "{q}"
+    );
     assert!(q.starts_with("On production (prod-eu1)"), "{q}");
     snapshot("rollback-confirm", &c);
     let effects = press(&mut c, &["y"]);
@@ -97,7 +104,10 @@ fn revisions_are_listed_and_an_earlier_one_is_rolled_back_to_after_a_question() 
     assert!(matches!(c.overlay, Some(Overlay::Revisions(_))), "the view comes back");
     // When the command ends, the view is read again.
     let again = c.after_command();
-    assert!(again.iter().any(|e| matches!(e, Effect::LoadRevisions { .. })), "{again:?}");
+    assert!(
+        again.iter().any(|e| matches!(e, Effect::LoadRevisions { .. })),
+        "{again:?}"
+    );
     // An app kdeck does not manage has no recorded revisions: said.
     press(&mut c, &["esc", "j", "h"]);
     assert!(c.toasts.last().unwrap().text.contains("is not managed by kdeck"));

@@ -379,7 +379,6 @@ fn a_new_app_form_with_multi_line_env_then_a_route_and_a_binding() {
     );
 }
 
-
 #[test]
 fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
     use kdeck_command::Command;

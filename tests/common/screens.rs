@@ -104,7 +104,13 @@ pub fn fg(b: &Buffer, needle: &str) -> Option<Color> {
 
 /// A kdeck-managed app as the store has it: deployed at `generation`
 /// with `deployed` as its digest, `now` its settings' digest.
-pub fn managed(app: &str, image: &str, generation: Option<i64>, deployed: &str, now: &str) -> kdeck_command::apps::Managed {
+pub fn managed(
+    app: &str,
+    image: &str,
+    generation: Option<i64>,
+    deployed: &str,
+    now: &str,
+) -> kdeck_command::apps::Managed {
     use kdeck_command::apps::{AppState, Managed};
     use kdeck_model::{App, AppRef};
     let a = AppRef::parse("app", app).unwrap();

@@ -58,7 +58,13 @@ impl Cockpit {
             return Vec::new();
         }
         if Some(rev.number) == newest {
-            self.toast(format!("revision {} of {app} is the one deployed now: pick an earlier one", rev.number), true);
+            self.toast(
+                format!(
+                    "revision {} of {app} is the one deployed now: pick an earlier one",
+                    rev.number
+                ),
+                true,
+            );
             return Vec::new();
         }
         if let Some(need) = needs(Action::Rollback)

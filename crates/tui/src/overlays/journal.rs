@@ -95,12 +95,7 @@ impl JournalView {
                     return Reply::Journal(JournalAsk::Rerun(Box::new(e.clone())));
                 }
             }
-            Typed::Action(a) => {
-                let mut at = self.cursor;
-                if super::scroll(&mut at, a, page) {
-                    self.cursor = at.min(last);
-                }
-            }
+            Typed::Action(a) => super::move_cursor(&mut self.cursor, a, page, last),
             _ => {}
         }
         Reply::Keep

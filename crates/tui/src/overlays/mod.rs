@@ -138,6 +138,14 @@ pub(crate) fn scroll(at: &mut usize, a: Action, page: usize) -> bool {
     true
 }
 
+/// Moves a list popup's cursor by a list action, within `0..=last`.
+pub(crate) fn move_cursor(cursor: &mut usize, a: Action, page: usize, last: usize) {
+    let mut at = *cursor;
+    if scroll(&mut at, a, page) {
+        *cursor = at.min(last);
+    }
+}
+
 /// The keys of a scrolling popup: scroll actions scroll, the quit chord
 /// quits, any other key closes it.
 pub(crate) fn scroll_or_close(at: &mut usize, key: Key, keymap: &Keymap, page: usize) -> Reply {

@@ -71,12 +71,7 @@ impl RevisionsView {
             Typed::Action(Action::Quit) => return Reply::Quit,
             Typed::Action(Action::Back) => return Reply::Close,
             Typed::Action(Action::Rollback) => return Reply::Act(Action::Rollback),
-            Typed::Action(a) => {
-                let mut at = self.cursor;
-                if super::scroll(&mut at, a, page) {
-                    self.cursor = at.min(last);
-                }
-            }
+            Typed::Action(a) => super::move_cursor(&mut self.cursor, a, page, last),
             _ => {}
         }
         Reply::Keep
@@ -92,7 +87,11 @@ impl Component for RevisionsView {
         let b = block(
             title_line(
                 &format!("revisions {}", self.app),
-                format!("{} roll back to it · {} close", keys(Action::Rollback), keys(Action::Back)),
+                format!(
+                    "{} roll back to it · {} close",
+                    keys(Action::Rollback),
+                    keys(Action::Back)
+                ),
                 "",
                 t,
             ),
