@@ -97,7 +97,7 @@ pub(super) fn history(ex: &Executor, app: &str, format: Format) -> Result<(), Cl
     if h.revisions.is_empty() {
         out(&format!("{a}: no revisions yet (a deploy records one)\n"))?;
     } else {
-        print_data(Format::Table, &(), || t)?;
+        out(&t.render())?;
     }
     out(&format!("\nin the cluster ({}):\n", a.space))?;
     match (&h.cluster, &h.cluster_error) {
@@ -111,7 +111,7 @@ pub(super) fn history(ex: &Executor, app: &str, format: Format) -> Result<(), Cl
                 };
                 t.row([n.as_str(), &r.name, &r.images.join(","), &r.pods, &r.created]);
             }
-            print_data(Format::Table, &(), || t)?;
+            out(&t.render())?;
         }
         (None, Some(e)) => out(&format!("  not read: {e}\n"))?,
         (None, None) => {}

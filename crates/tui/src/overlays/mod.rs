@@ -138,6 +138,31 @@ pub(crate) fn scroll(at: &mut usize, a: Action, page: usize) -> bool {
     true
 }
 
+/// A popup's frame over `area` (`w_pct` by `h_pct`): cleared, bordered,
+/// titled with its keys as its `commands()` name them in `ctx`. Returns the
+/// area inside.
+pub(crate) fn framed(
+    f: &mut Frame,
+    area: Rect,
+    (w_pct, h_pct): (u16, u16),
+    title: &str,
+    cx: &Cx,
+    ctx: crate::keymap::Context,
+    commands: &[(Action, &str)],
+) -> Rect {
+    use crate::widgets::{block, popup, title_line};
+    let r = popup(area, w_pct, h_pct);
+    f.render_widget(ratatui::widgets::Clear, r);
+    let hints: Vec<String> = commands
+        .iter()
+        .map(|(a, word)| format!("{} {word}", cx.cockpit.keymap.first_key(ctx, *a)))
+        .collect();
+    let b = block(title_line(title, hints.join(" · "), "", cx.theme), true, cx.theme);
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    inner
+}
+
 /// Moves a list popup's cursor by a list action, within `0..=last`.
 pub(crate) fn move_cursor(cursor: &mut usize, a: Action, page: usize, last: usize) {
     let mut at = *cursor;

@@ -6,13 +6,13 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::Reply;
 use crate::cockpit::RequestId;
 use crate::component::{Component, Cx};
 use crate::keymap::{Action, Context, Key, Keymap, Typed};
-use crate::widgets::{block, cut, popup, title_line};
+use crate::widgets::cut;
 use kdeck_command::apps::ClusterRevision;
 use kdeck_model::{AppRef, Revision};
 
@@ -81,25 +81,8 @@ impl RevisionsView {
 impl Component for RevisionsView {
     fn draw(&self, f: &mut Frame, area: Rect, cx: &Cx) {
         let t = cx.theme;
-        let r = popup(area, 92, 84);
-        f.render_widget(Clear, r);
-        let keys = |a: Action| cx.cockpit.keymap.first_key(Context::Revisions, a);
-        let b = block(
-            title_line(
-                &format!("revisions {}", self.app),
-                format!(
-                    "{} roll back to it · {} close",
-                    keys(Action::Rollback),
-                    keys(Action::Back)
-                ),
-                "",
-                t,
-            ),
-            true,
-            t,
-        );
-        let inner = b.inner(r);
-        f.render_widget(b, r);
+        let title = format!("revisions {}", self.app);
+        let inner = super::framed(f, area, (92, 84), &title, cx, self.context(), self.commands());
         let w = usize::from(inner.width);
         let mut out: Vec<Line> = Vec::new();
         match &self.answer {
@@ -150,6 +133,6 @@ impl Component for RevisionsView {
     }
 
     fn commands(&self) -> &'static [(Action, &'static str)] {
-        &[(Action::Rollback, "roll back"), (Action::Back, "close")]
+        &[(Action::Rollback, "roll back to it"), (Action::Back, "close")]
     }
 }

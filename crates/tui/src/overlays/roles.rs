@@ -6,13 +6,13 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::Reply;
 use crate::cockpit::RequestId;
 use crate::component::{Component, Cx};
 use crate::keymap::{Action, Context, Key, Keymap, Typed};
-use crate::widgets::{block, cut, popup, title_line};
+use crate::widgets::cut;
 use kdeck_command::roles::Holder;
 use kdeck_model::SpaceRef;
 
@@ -133,30 +133,19 @@ impl RolesView {
 impl Component for RolesView {
     fn draw(&self, f: &mut Frame, area: Rect, cx: &Cx) {
         let t = cx.theme;
-        let r = popup(area, 84, 80);
-        f.render_widget(Clear, r);
         let what = match self.spaces.as_slice() {
             [one] => one.to_string(),
             many => format!("{} spaces", many.len()),
         };
-        let keys = |a: Action| cx.cockpit.keymap.first_key(Context::Roles, a);
-        let b = block(
-            title_line(
-                &format!("roles {what}"),
-                format!(
-                    "{} grant · {} revoke · {} close",
-                    keys(Action::Grant),
-                    keys(Action::Revoke),
-                    keys(Action::Back)
-                ),
-                "",
-                t,
-            ),
-            true,
-            t,
+        let inner = super::framed(
+            f,
+            area,
+            (84, 80),
+            &format!("roles {what}"),
+            cx,
+            self.context(),
+            self.commands(),
         );
-        let inner = b.inner(r);
-        f.render_widget(b, r);
         let w = usize::from(inner.width);
         let mut out: Vec<Line> = Vec::new();
         let mut i = 0;
