@@ -88,13 +88,18 @@ impl Cockpit {
     /// Why `a` may not be done where the cursor is, or `None` when it may
     /// (or the cluster has not said yet).
     pub fn denied(&self, a: Action) -> Option<String> {
+        self.denied_at(a, self.space_under_cursor().as_ref())
+    }
+
+    /// [`Self::denied`] with the space under the cursor found once (the
+    /// footer asks for every key it shows).
+    pub fn denied_at(&self, a: Action, here: Option<&SpaceRef>) -> Option<String> {
         let need = needs(a)?;
         // On marked spaces the roles view asks each, and each answers.
         if a == Action::Roles && !self.tree.marked.is_empty() {
             return None;
         }
-        let space = self.space_under_cursor()?;
-        self.denied_in(&space, need, a.name())
+        self.denied_in(here?, need, a.name())
     }
 
     /// Why `need` may not be met in `space`, in the user's words.
@@ -130,7 +135,11 @@ impl Cockpit {
     /// The user's role where the cursor is, when the cluster said.
     pub fn role_here(&self) -> Option<(SpaceRef, &'static str)> {
         let space = self.space_under_cursor()?;
-        let word = self.access.get(&space)?.role_word();
-        Some((space, word))
+        self.role_at(&space).map(|w| (space, w))
+    }
+
+    /// The user's role in `space`, when its cluster said.
+    pub fn role_at(&self, space: &SpaceRef) -> Option<&'static str> {
+        Some(self.access.get(space)?.role_word())
     }
 }

@@ -56,9 +56,10 @@ pub fn draw(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
     // Help first: on a narrow terminal the line is cut from the right.
     // What the user may not do here is struck through, after their role.
     let mut spans = Vec::new();
-    let denied = |a: Action| c.overlay.is_none() && c.denied(a).is_some();
-    if c.overlay.is_none()
-        && let Some((space, role)) = c.role_here()
+    let here = c.overlay.is_none().then(|| c.space_under_cursor()).flatten();
+    let denied = |a: Action| c.denied_at(a, here.as_ref()).is_some();
+    if let Some(space) = &here
+        && let Some(role) = c.role_at(space)
         && actions.iter().any(|(a, _)| denied(*a))
     {
         spans.push(Span::styled(format!(" {role} in {space} "), t.warn));
