@@ -228,12 +228,8 @@ pub enum AppsCmd {
         /// Print the objects that would be applied, and apply nothing
         #[arg(long)]
         dry_run: bool,
-        /// Wait for the rollout to be ready (fails early when a pod cannot start)
-        #[arg(long)]
-        wait: bool,
-        /// How long --wait waits, in seconds
-        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
-        timeout: u64,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// The app's revisions (one per deploy that changed it) and the cluster's rollout history
     History {
@@ -250,12 +246,8 @@ pub enum AppsCmd {
         /// Print what would be deployed and what changes, and deploy nothing
         #[arg(long)]
         dry_run: bool,
-        /// Wait for the rollout to be ready
-        #[arg(long)]
-        wait: bool,
-        /// How long --wait waits, in seconds
-        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
-        timeout: u64,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Set the replica count (and apply it when deployed)
     Scale { app: String, replicas: u32 },
@@ -329,4 +321,22 @@ pub struct HistoryArgs {
     /// Only until this time (RFC 3339) or span back from now
     #[arg(long, value_name = "WHEN")]
     pub(crate) until: Option<String>,
+}
+
+/// `--wait [--timeout S]` of a deploy or a rollback.
+#[derive(Args, Debug)]
+pub struct WaitArgs {
+    /// Wait for the rollout to be ready (fails early when a pod cannot start)
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits, in seconds
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+impl WaitArgs {
+    /// The seconds to wait, when waiting.
+    pub fn seconds(&self) -> Option<u64> {
+        self.wait.then_some(self.timeout)
+    }
 }

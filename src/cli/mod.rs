@@ -187,12 +187,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             app,
             dry_run: false,
             wait,
-            timeout,
         }) => run_command(
             &executor,
             Command::DeployApp {
                 app,
-                wait: wait.then_some(timeout),
+                wait: wait.seconds(),
             },
             format,
         ),
@@ -205,13 +204,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             to,
             dry_run: false,
             wait,
-            timeout,
         }) => run_command(
             &executor,
             Command::RollbackApp {
                 app,
                 to,
-                wait: wait.then_some(timeout),
+                wait: wait.seconds(),
             },
             format,
         ),
