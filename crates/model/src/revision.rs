@@ -162,16 +162,8 @@ mod tests {
         assert!(!r1.same_release(&v2, &[]));
         // Build settings are not part of a release.
         let mut built = v1.clone();
-        built.build = Some(crate::BuildSettings {
-            git_url: "https://github.com/acme/web".into(),
-            revision: "main".into(),
-            context_dir: None,
-            registry: "registry.example.com/acme".into(),
-            image: None,
-            dockerfile: None,
-            git_secret: None,
-            registry_secret: None,
-        });
+        built.build = crate::sample::full_app().build;
+        assert!(built.build.is_some());
         assert!(r1.same_release(&built, &[]));
         let mut other = v1.clone();
         other.command = vec!["serve".into()];
