@@ -82,24 +82,31 @@ impl Cockpit {
     /// A command to run: its id comes back with its outcome. A change to a
     /// production cluster is asked about first.
     pub(crate) fn run(&mut self, command: kdeck_command::Command) -> Vec<Effect> {
-        let prod = self.prod_of(&command);
-        if !prod.is_empty() {
-            // A view the command came from (roles, a run) comes back after.
-            if self.overlay.is_some() {
-                self.under = self.overlay.take();
-            }
-            self.overlay = Some(Overlay::Confirm(Confirm {
-                question: format!(
-                    "On production ({}): {} {}?",
-                    prod.join(", "),
-                    command.verb(),
-                    command.target()
-                ),
-                command: Box::new(command),
-            }));
+        if !self.prod_of(&command).is_empty() {
+            let question = format!("{} {}?", command.verb(), command.target());
+            self.ask_over(question, command);
             return Vec::new();
         }
         self.run_now(command)
+    }
+
+    /// A question before `command` runs, said to be on production when it
+    /// changes one; a view the question came from (roles, revisions, a
+    /// run) comes back after.
+    pub(super) fn ask_over(&mut self, question: String, command: kdeck_command::Command) {
+        let prod = self.prod_of(&command);
+        let question = if prod.is_empty() {
+            question
+        } else {
+            format!("On production ({}): {question}", prod.join(", "))
+        };
+        if self.overlay.is_some() {
+            self.under = self.overlay.take();
+        }
+        self.overlay = Some(Overlay::Confirm(Confirm {
+            question,
+            command: Box::new(command),
+        }));
     }
 
     /// A command to run, asked about already.

@@ -9,9 +9,9 @@ use super::{Cockpit, Effect, RequestId};
 use crate::forms::Form;
 use crate::input::{Input, InputKind};
 use crate::keymap::Action;
+use crate::overlays::Overlay;
 use crate::overlays::journal::{JournalAsk, JournalView};
 use crate::overlays::roles::{RoleLine, RolesAsk, RolesView, SpaceRoles};
-use crate::overlays::{Confirm, Overlay};
 use kdeck_command::Command;
 use kdeck_fleet::access::AccessMap;
 use kdeck_model::SpaceRef;
@@ -103,21 +103,6 @@ impl Cockpit {
             command,
         );
         Vec::new()
-    }
-
-    /// A question over the view that asked it: the view comes back after.
-    pub(super) fn ask_over(&mut self, question: String, command: Command) {
-        let prod = self.prod_of(&command);
-        let question = if prod.is_empty() {
-            question
-        } else {
-            format!("On production ({}): {question}", prod.join(", "))
-        };
-        self.under = self.overlay.take();
-        self.overlay = Some(Overlay::Confirm(Confirm {
-            question,
-            command: Box::new(command),
-        }));
     }
 
     /// The journal, newest first, with the filter last used.
