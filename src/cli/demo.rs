@@ -61,6 +61,14 @@ pub(super) fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::failed(format!("{}: {}", path.display(), kdeck_model::plain_io(&e))))
 }
 
+/// SIGINT's handler, installed now (not on first poll, as
+/// `tokio::signal::ctrl_c` does), so that a Ctrl-C that follows a readiness
+/// line at once is caught.
+fn interrupt_listener() -> Result<tokio::signal::unix::Signal, CliError> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| CliError::failed(format!("cannot listen for Ctrl-C: {}", kdeck_model::plain_io(&e))))
+}
+
 pub(super) fn sim_cmd(args: SimArgs) -> Result<(), CliError> {
     let opts = sim_options(&args.fleet)?;
     if !opts.config.users.iter().any(|u| u.name == args.user) {
@@ -70,6 +78,9 @@ pub(super) fn sim_cmd(args: SimArgs) -> Result<(), CliError> {
         )));
     }
     runtime()?.block_on(async {
+        // Listen before saying "running": a Ctrl-C sent right after the
+        // announcement must stop the simulator cleanly, not kill it.
+        let mut interrupt = interrupt_listener()?;
         let handles = start_sim(opts).await?;
         write_private(&args.kubeconfig_out, &kdeck_sim::kubeconfig(&handles, &args.user))?;
         eprintln!(
@@ -84,7 +95,7 @@ pub(super) fn sim_cmd(args: SimArgs) -> Result<(), CliError> {
             "try: kubectl --kubeconfig {} get ns    (Ctrl-C stops)",
             args.kubeconfig_out.display()
         );
-        let _ = tokio::signal::ctrl_c().await;
+        interrupt.recv().await;
         Ok(())
     })
 }
@@ -260,6 +271,9 @@ pub(super) fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> 
             .iter()
             .map(ClusterRow::from)
             .collect();
+        // Listen before announcing: a Ctrl-C right after the line below must
+        // end the demo cleanly.
+        let mut interrupt = interrupt_listener()?;
         print_data(format, &clusters, || {
             let mut t = Table::new(&["NAME", "SERVER"]);
             for c in &clusters {
@@ -277,7 +291,7 @@ pub(super) fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> 
             kubeconfig.display()
         );
         eprintln!("Ctrl-C stops the demo and removes its store");
-        let _ = tokio::signal::ctrl_c().await;
+        interrupt.recv().await;
         Ok(None)
     });
     let result = match started {
