@@ -50,6 +50,9 @@ pub struct SimConfig {
     pub step_duration: Duration,
     /// Interval of BOOKMARK events on watches that ask for them.
     pub bookmark_interval: Duration,
+    /// How often each HorizontalPodAutoscaler is looked at (the controller
+    /// manager's `--horizontal-pod-autoscaler-sync-period`, 15 s).
+    pub hpa_sync: Duration,
     /// Seed for log lines and fleet data.
     pub seed: u64,
     /// Tekton Pipelines is installed (its `tekton.dev` API is served).
@@ -71,6 +74,7 @@ impl Default for SimConfig {
             progress_deadline: Duration::from_secs(600),
             step_duration: Duration::from_millis(300),
             bookmark_interval: Duration::from_secs(5),
+            hpa_sync: Duration::from_secs(15),
             seed: 42,
             tekton: true,
             users: default_users(),
@@ -165,6 +169,10 @@ pub struct SimCluster {
     /// Metadata updates per second on its Deployments (0: none); changeable
     /// while it runs (`POST /sim/faults {"churn_per_sec": N}`).
     pub churn_per_sec: std::sync::atomic::AtomicU32,
+    /// Simulated CPU demand of every workload without its own
+    /// `sim.kdeck.dev/cpu-demand`, in percent of one pod's request (0: each
+    /// pod idles at 30 %); `POST /sim/faults {"cpu_demand_percent": N}`.
+    pub cpu_demand: std::sync::atomic::AtomicU32,
 }
 
 impl SimCluster {
@@ -181,6 +189,7 @@ impl SimCluster {
             wake: Notify::new(),
             up: AtomicBool::new(true),
             churn_per_sec: std::sync::atomic::AtomicU32::new(0),
+            cpu_demand: std::sync::atomic::AtomicU32::new(0),
             up_changed,
         })
     }

@@ -45,4 +45,8 @@ pub struct FaultRequest {
     pub down_for_ms: Option<u64>,
     /// Metadata updates per second on its Deployments, from now on.
     pub churn_per_sec: Option<u32>,
+    /// The CPU demand of every workload that does not set its own, in
+    /// percent of one pod's request (`300`: three pods' worth); 0 for idle.
+    /// Autoscalers see it at their next look.
+    pub cpu_demand_percent: Option<u32>,
 }

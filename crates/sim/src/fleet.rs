@@ -132,6 +132,10 @@ pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Resu
         }
         s.put(of("IngressClass"), "", json!({"metadata": {"name": "nginx", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
                                               "spec": {"controller": "k8s.io/ingress-nginx"}}));
+        // A default class whose provisioner binds claims at once, as kind's and most managed clusters' do.
+        s.put(of("StorageClass"), "", json!({"metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+                                             "provisioner": "kdeck.dev/sim-hostpath", "reclaimPolicy": "Delete",
+                                             "volumeBindingMode": "Immediate", "allowVolumeExpansion": true}));
         for (space_index, ns) in space_names(spaces).into_iter().enumerate() {
             s.put(of("Namespace"), "", json!({"metadata": {"name": ns, "labels": {"team": ns.split('-').next().unwrap_or("")}}}));
             for j in 0..apps {

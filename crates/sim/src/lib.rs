@@ -12,6 +12,7 @@ pub mod logs;
 mod merge;
 pub mod patch;
 pub mod proto;
+pub mod quantity;
 pub mod rbac;
 pub mod resources;
 pub mod select;
@@ -78,6 +79,14 @@ impl SimHandle {
             .iter_kind(res, None)
             .map(|(_, v)| (**v).clone())
             .collect()
+    }
+
+    /// Sets the simulated CPU demand of every workload that does not set its
+    /// own (percent of one pod's request; 0: idle).
+    pub fn set_cpu_demand(&self, percent: u32) {
+        self.cluster
+            .cpu_demand
+            .store(percent, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The current resourceVersion.

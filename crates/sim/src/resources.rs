@@ -91,6 +91,56 @@ pub const RESOURCES: &[Resource] = &[
     res!(
         "",
         "v1",
+        "resourcequotas",
+        "resourcequota",
+        "ResourceQuota",
+        true,
+        &["quota"],
+        &["status"]
+    ),
+    res!(
+        "",
+        "v1",
+        "limitranges",
+        "limitrange",
+        "LimitRange",
+        true,
+        &["limits"],
+        RW
+    ),
+    res!(
+        "",
+        "v1",
+        "persistentvolumes",
+        "persistentvolume",
+        "PersistentVolume",
+        false,
+        &["pv"],
+        &["status"]
+    ),
+    res!(
+        "storage.k8s.io",
+        "v1",
+        "storageclasses",
+        "storageclass",
+        "StorageClass",
+        false,
+        &["sc"],
+        RW
+    ),
+    res!(
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        "horizontalpodautoscaler",
+        "HorizontalPodAutoscaler",
+        true,
+        &["hpa"],
+        &["status"]
+    ),
+    res!(
+        "",
+        "v1",
         "serviceaccounts",
         "serviceaccount",
         "ServiceAccount",
@@ -329,7 +379,6 @@ pub fn groups() -> Vec<(&'static str, &'static str)> {
             out.push((r.group, r.version));
         }
     }
-    out.push(("autoscaling", "v1"));
     out
 }
 

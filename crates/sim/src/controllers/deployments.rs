@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub(super) fn replicaset(s: &mut State, ids: &Ids, rs: &Value) {
+pub(super) fn replicaset(s: &mut State, ids: &Ids, rs: &Value, cx: &mut Ctx) {
     let ns = ns_of(rs);
     let uid = uid_of(rs);
     let want = rs.pointer("/spec/replicas").and_then(Value::as_u64).unwrap_or(1) as usize;
@@ -13,11 +13,24 @@ pub(super) fn replicaset(s: &mut State, ids: &Ids, rs: &Value) {
         .map(|(_, p)| p.clone())
         .collect();
     let live: Vec<&Arc<Value>> = pods.iter().filter(|p| !is_terminating(p)).collect();
+    let mut failure = None;
     if live.len() < want {
         let template = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
         for _ in live.len()..want {
             let name = format!("{}-{}", name_of(rs), random_suffix(5));
-            let p = new_pod(rs, &name, &template, &[]);
+            let mut p = new_pod(rs, &name, &template, &[]);
+            if let Err(m) = s.admit("Pod", &ns, &mut p) {
+                // Refused by admission (a quota): said as the real controller
+                // says it, and tried again later, as its requeue does.
+                let msg = format!("pods \"{name}\" is forbidden: {m}");
+                emit(s, ids, rs, "Warning", "FailedCreate", &format!("Error creating: {msg}"));
+                cx.later.push((
+                    Instant::now() + Duration::from_secs(2),
+                    (ids.rs, ns.clone(), name_of(rs).to_string()),
+                ));
+                failure = Some(msg);
+                break;
+            }
             let created = s.put(ids.pod, &ns, p);
             emit(
                 s,
@@ -42,8 +55,24 @@ pub(super) fn replicaset(s: &mut State, ids: &Ids, rs: &Value) {
         .map(|(_, p)| p.clone())
         .collect();
     let ready = pods.iter().filter(|p| pod_ready(p)).count();
-    let status = json!({"replicas": pods.len(), "fullyLabeledReplicas": pods.len(), "readyReplicas": ready, "availableReplicas": ready,
+    let mut status = json!({"replicas": pods.len(), "fullyLabeledReplicas": pods.len(), "readyReplicas": ready, "availableReplicas": ready,
                         "observedGeneration": rs.pointer("/metadata/generation").cloned().unwrap_or(json!(1))});
+    let prev = rs
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| c.get("type") == Some(&json!("ReplicaFailure"))));
+    if let Some(msg) = failure {
+        let mut c = condition("ReplicaFailure", "True", "FailedCreate", &msg, prev);
+        if let Some(o) = c.as_object_mut() {
+            o.remove("lastUpdateTime");
+        }
+        status["conditions"] = json!([c]);
+    } else if pods.len() < want
+        && let Some(p) = prev
+    {
+        // Still short: the failure stands until a pod is created.
+        status["conditions"] = json!([p]);
+    }
     set_status(s, ids.rs, rs, status);
 }
 
@@ -259,10 +288,30 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
             prev_cond("Available").as_ref(),
         )
     };
+    let mut conditions = vec![available_cond, progressing];
+    // A pod the new ReplicaSet could not create (a quota) shows on the Deployment, as the real controller copies it.
+    if let Some(f) = s
+        .get(ids.rs, &ns, &new_name)
+        .and_then(|r| r.pointer("/status/conditions").cloned())
+        .and_then(|cs| {
+            cs.as_array()?
+                .iter()
+                .find(|c| c.get("type") == Some(&json!("ReplicaFailure")))
+                .cloned()
+        })
+    {
+        conditions.push(condition(
+            "ReplicaFailure",
+            "True",
+            "FailedCreate",
+            f.get("message").and_then(Value::as_str).unwrap_or(""),
+            prev_cond("ReplicaFailure").as_ref(),
+        ));
+    }
     let mut status = json!({
         "observedGeneration": d.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
         "replicas": replicas, "updatedReplicas": new_count, "readyReplicas": ready, "availableReplicas": available,
-        "conditions": [available_cond, progressing],
+        "conditions": conditions,
     });
     if replicas > available {
         status["unavailableReplicas"] = json!(replicas - available);

@@ -17,11 +17,14 @@ use super::resources::{self, ResId};
 use crate::cluster::SimCluster;
 use crate::state::{DeleteOptions, EventType, State, labels_of, name_of, now_rfc3339, random_suffix};
 
+mod capacity;
 mod deployments;
 mod namespaces;
 mod pods;
 mod statefulsets;
 mod tekton;
+use capacity::*;
+pub use capacity::{CPU_DEMAND, MEMORY_DEMAND};
 use deployments::*;
 use namespaces::*;
 use pods::*;
@@ -50,6 +53,11 @@ struct Ids {
     tr: ResId,
     el: ResId,
     svc: ResId,
+    quota: ResId,
+    pvc: ResId,
+    pv: ResId,
+    sc: ResId,
+    hpa: ResId,
 }
 
 fn ids(quiet: bool) -> Ids {
@@ -69,6 +77,11 @@ fn ids(quiet: bool) -> Ids {
         tr: of("TaskRun"),
         el: of("EventListener"),
         svc: of("Service"),
+        quota: of("ResourceQuota"),
+        pvc: of("PersistentVolumeClaim"),
+        pv: of("PersistentVolume"),
+        sc: of("StorageClass"),
+        hpa: of("HorizontalPodAutoscaler"),
     }
 }
 
@@ -252,6 +265,7 @@ fn drain(
 fn batch(c: &SimCluster, ids: &Ids, cx: &mut Ctx, dirty: &mut BTreeSet<Obj>) {
     let work: Vec<Obj> = std::mem::take(dirty).into_iter().collect();
     let cfg = c.config.clone();
+    cx.cpu_demand = Some(u64::from(c.cpu_demand.load(std::sync::atomic::Ordering::Relaxed))).filter(|d| *d > 0);
     c.write(|s| {
         for o in &work {
             reconcile(s, ids, &cfg, o, cx);
@@ -262,9 +276,16 @@ fn batch(c: &SimCluster, ids: &Ids, cx: &mut Ctx, dirty: &mut BTreeSet<Obj>) {
 fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {
     let st = c.read();
     for ((r, ns, name), v) in st.objects.iter() {
-        if [ids.deploy, ids.rs, ids.sts, ids.pod, ids.ns, ids.pr, ids.tr, ids.el].contains(r) {
+        if [
+            ids.deploy, ids.rs, ids.sts, ids.pod, ids.ns, ids.pr, ids.tr, ids.el, ids.pvc, ids.pv, ids.hpa,
+        ]
+        .contains(r)
+        {
             let _ = v;
             dirty.insert((*r, ns.clone(), name.clone()));
+        }
+        if *r == ids.quota {
+            dirty.insert((*r, ns.clone(), String::new()));
         }
     }
 }
@@ -273,8 +294,21 @@ fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {
 fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet<Obj>) {
     let ns = ns_of(v);
     let name = name_of(v).to_string();
-    if res == ids.deploy || res == ids.sts || res == ids.pr || res == ids.tr || res == ids.el {
+    if res == ids.deploy || res == ids.sts || res == ids.pr || res == ids.tr || res == ids.el || res == ids.hpa {
         dirty.insert((res, ns.clone(), name.clone()));
+    }
+    // Quotas count pods and claims: their namespace's quotas are looked at again.
+    if res == ids.pod || res == ids.pvc || res == ids.quota {
+        dirty.insert((ids.quota, ns.clone(), String::new()));
+    }
+    if res == ids.pvc {
+        if etype == EventType::Deleted {
+            if let Some(pv) = v.pointer("/spec/volumeName").and_then(Value::as_str) {
+                dirty.insert((ids.pv, String::new(), pv.to_string()));
+            }
+        } else {
+            dirty.insert((res, ns.clone(), name.clone()));
+        }
     }
     if res == ids.ns && is_terminating(v) {
         dirty.insert((res, String::new(), name.clone()));
@@ -313,17 +347,25 @@ struct Ctx {
     later: Vec<(Instant, Obj)>,
     /// When each pending pod was first seen, for its start-up delay.
     seen: std::collections::HashMap<(String, String), Instant>,
+    /// Each autoscaler's recent recommendations.
+    recommendations: Recommendations,
+    /// The simulated CPU demand a fault set for every workload (percent of one pod's request).
+    cpu_demand: Option<u64>,
 }
 
 fn reconcile(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, o: &Obj, cx: &mut Ctx) {
     let (r, ns, name) = o;
+    if *r == ids.quota {
+        quotas(s, ids, ns);
+        return;
+    }
     let Some(obj) = s.get(*r, ns, name).cloned() else {
         return;
     };
     if *r == ids.deploy {
         deployment(s, ids, cfg, &obj, cx);
     } else if *r == ids.rs {
-        replicaset(s, ids, &obj);
+        replicaset(s, ids, &obj, cx);
     } else if *r == ids.sts {
         statefulset(s, ids, &obj);
     } else if *r == ids.pod {
@@ -336,6 +378,12 @@ fn reconcile(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, o: &Obj,
         taskrun(s, ids, cfg, &obj, cx);
     } else if *r == ids.el {
         eventlistener(s, ids, &obj);
+    } else if *r == ids.pvc {
+        claim(s, ids, &obj);
+    } else if *r == ids.pv {
+        volume(s, ids, &obj);
+    } else if *r == ids.hpa {
+        hpa(s, ids, cfg, &obj, cx);
     }
 }
 

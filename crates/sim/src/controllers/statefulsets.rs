@@ -59,7 +59,7 @@ pub(super) fn statefulset(s: &mut State, ids: &Ids, sts: &Value) {
             }
             None if all_ready_below => {
                 let pname = format!("{name}-{i}");
-                let p = new_pod(
+                let mut p = new_pod(
                     sts,
                     &pname,
                     &template,
@@ -68,6 +68,20 @@ pub(super) fn statefulset(s: &mut State, ids: &Ids, sts: &Value) {
                         ("statefulset.kubernetes.io/pod-name", pname.clone()),
                     ],
                 );
+                if let Err(m) = claims_for(s, ids, sts, &pname, &mut p).and_then(|()| {
+                    s.admit("Pod", &ns, &mut p)
+                        .map_err(|m| format!("pods \"{pname}\" is forbidden: {m}"))
+                }) {
+                    emit(
+                        s,
+                        ids,
+                        sts,
+                        "Warning",
+                        "FailedCreate",
+                        &format!("create Pod {pname} in StatefulSet {name} failed error: {m}"),
+                    );
+                    break;
+                }
                 s.put(ids.pod, &ns, p);
                 emit(
                     s,
@@ -179,4 +193,58 @@ fn revisions(s: &mut State, ids: &Ids, sts: &Value, rev: &str, hash: &str, templ
             let _ = s.delete(ids.cr, &ns, name_of(r), &DeleteOptions::default());
         }
     }
+}
+
+/// Each volumeClaimTemplate's claim for one pod (`<template>-<pod>`), made
+/// when missing and kept when the pod goes, and the pod's volume naming it.
+fn claims_for(s: &mut State, ids: &Ids, sts: &Value, pod_name: &str, pod: &mut Value) -> Result<(), String> {
+    let ns = ns_of(sts);
+    let templates = sts
+        .pointer("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for t in templates {
+        let tname = name_of(&t).to_string();
+        let claim = format!("{tname}-{pod_name}");
+        if s.get(ids.pvc, &ns, &claim).is_none() {
+            let mut labels = sts.pointer("/spec/selector/matchLabels").cloned().unwrap_or(json!({}));
+            if let Some(l) = labels.as_object_mut() {
+                for (k, v) in t
+                    .pointer("/metadata/labels")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    l.insert(k.clone(), v.clone());
+                }
+            }
+            let mut pvc = json!({"metadata": {"name": claim, "namespace": ns, "labels": labels},
+                                 "spec": t.get("spec").cloned().unwrap_or(json!({})),
+                                 "status": {"phase": "Pending"}});
+            s.admit("PersistentVolumeClaim", &ns, &mut pvc)
+                .map_err(|m| format!("persistentvolumeclaims \"{claim}\" is forbidden: {m}"))?;
+            s.put(ids.pvc, &ns, pvc);
+            emit(
+                s,
+                ids,
+                sts,
+                "Normal",
+                "SuccessfulCreate",
+                &format!(
+                    "create Claim {claim} Pod {pod_name} in StatefulSet {} success",
+                    name_of(sts)
+                ),
+            );
+        }
+        let vols = &mut pod["spec"]["volumes"];
+        if !vols.is_array() {
+            *vols = json!([]);
+        }
+        if let Some(list) = vols.as_array_mut() {
+            list.retain(|v| v.get("name").and_then(Value::as_str) != Some(tname.as_str()));
+            list.push(json!({"name": tname, "persistentVolumeClaim": {"claimName": claim}}));
+        }
+    }
+    Ok(())
 }

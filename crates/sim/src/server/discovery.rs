@@ -37,9 +37,6 @@ pub(super) fn resource_list(group: &str, version: &str) -> Option<Value> {
     } else {
         format!("{group}/{version}")
     };
-    if group == "autoscaling" {
-        return Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": []}));
-    }
     let mut out = Vec::new();
     for r in RESOURCES.iter().filter(|r| r.group == group && r.version == version) {
         out.push(

@@ -454,6 +454,9 @@ async fn faults_endpoint(c: &Arc<SimCluster>, user: &User, req: Request<Incoming
     if let Some(r) = fr.churn_per_sec {
         c.churn_per_sec.store(r, std::sync::atomic::Ordering::Relaxed);
     }
+    if let Some(d) = fr.cpu_demand_percent {
+        c.cpu_demand.store(d, std::sync::atomic::Ordering::Relaxed);
+    }
     if let Some(ms) = fr.down_for_ms {
         let c2 = c.clone();
         tokio::spawn(async move {

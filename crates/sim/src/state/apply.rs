@@ -117,6 +117,7 @@ impl State {
             meta_mut(&mut obj).insert("name".into(), json!(name));
             validate(res, name, &obj)?;
             self.check_namespace(res, ns)?;
+            self.admit_request(res, ns, name, &mut obj)?;
             return Ok(self.insert_new(res_id, ns, obj, manager, "Apply", applied_fields));
         };
         // Conflicts: a field another manager owns, set here to a different value.

@@ -16,11 +16,14 @@ use super::resources::{self, ResId, Resource};
 use super::select::{FieldSelector, LabelSelector};
 use crate::patch::{self, field_paths, from_fields_v1, to_fields_v1};
 
+mod admission;
 mod apply;
 mod validate;
 mod write;
 use apply::*;
 use validate::*;
+
+pub use admission::{counts, usage_of};
 
 pub type Key = (ResId, String, String);
 

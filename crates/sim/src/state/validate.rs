@@ -103,6 +103,30 @@ pub(super) fn validate(res: &Resource, name: &str, obj: &Value) -> Result<(), Ap
             }
         }
     }
+    if res.kind == "HorizontalPodAutoscaler" {
+        let min = obj.pointer("/spec/minReplicas").and_then(Value::as_i64).unwrap_or(1);
+        let max = obj.pointer("/spec/maxReplicas").and_then(Value::as_i64).unwrap_or(0);
+        if min < 1 {
+            causes.push((
+                "spec.minReplicas".into(),
+                format!("Invalid value: {min}: must be greater than or equal to 1"),
+            ));
+        }
+        if max < 1 {
+            causes.push((
+                "spec.maxReplicas".into(),
+                format!("Invalid value: {max}: must be greater than 0"),
+            ));
+        } else if max < min {
+            causes.push((
+                "spec.maxReplicas".into(),
+                format!("Invalid value: {max}: must be greater than or equal to `minReplicas`"),
+            ));
+        }
+    }
+    if matches!(res.kind, "ResourceQuota" | "LimitRange") {
+        quantities(res.kind, obj, &mut causes);
+    }
     if res.kind == "Service"
         && let Some(ports) = obj.pointer("/spec/ports").and_then(Value::as_array)
     {
@@ -124,7 +148,10 @@ pub(super) fn validate(res: &Resource, name: &str, obj: &Value) -> Result<(), Ap
 }
 
 pub(super) fn decode_typed(kind: &str, obj: &Value) -> Result<(), SimError> {
-    use k8s_openapi::api::{apps::v1 as apps, core::v1 as core, networking::v1 as net, rbac::v1 as rbac};
+    use k8s_openapi::api::{
+        apps::v1 as apps, autoscaling::v2 as autoscaling, core::v1 as core, networking::v1 as net, rbac::v1 as rbac,
+        storage::v1 as storage,
+    };
     fn check<T: serde::de::DeserializeOwned>(v: &Value) -> Result<(), SimError> {
         T::deserialize(v).map(|_| ()).map_err(|e| SimError(e.to_string()))
     }
@@ -143,6 +170,49 @@ pub(super) fn decode_typed(kind: &str, obj: &Value) -> Result<(), SimError> {
         "Role" => check::<rbac::Role>(obj),
         "RoleBinding" => check::<rbac::RoleBinding>(obj),
         "ClusterRole" => check::<rbac::ClusterRole>(obj),
+        "ResourceQuota" => check::<core::ResourceQuota>(obj),
+        "LimitRange" => check::<core::LimitRange>(obj),
+        "PersistentVolume" => check::<core::PersistentVolume>(obj),
+        "StorageClass" => check::<storage::StorageClass>(obj),
+        "HorizontalPodAutoscaler" => check::<autoscaling::HorizontalPodAutoscaler>(obj),
         _ => Ok(()),
+    }
+}
+
+/// Every quantity of a ResourceQuota's `spec.hard` or a LimitRange's limits
+/// must parse, as the server's own Quantity type demands.
+fn quantities(kind: &str, obj: &Value, causes: &mut Vec<(String, String)>) {
+    let mut check = |path: String, v: &Value| {
+        let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+        if crate::quantity::parse(&text).is_none() {
+            causes.push((
+                path,
+                format!("Invalid value: \"{text}\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"),
+            ));
+        }
+    };
+    if kind == "ResourceQuota" {
+        for (k, v) in obj
+            .pointer("/spec/hard")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            check(format!("spec.hard[{k}]"), v);
+        }
+        return;
+    }
+    for (i, l) in obj
+        .pointer("/spec/limits")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        for field in ["default", "defaultRequest", "max", "min"] {
+            for (k, v) in l.get(field).and_then(Value::as_object).into_iter().flatten() {
+                check(format!("spec.limits[{i}].{field}[{k}]"), v);
+            }
+        }
     }
 }

@@ -45,6 +45,7 @@ impl State {
         if self.get(res_id, if res.namespaced { ns } else { "" }, &name).is_some() {
             return Err(ApiError::already_exists(res, &name));
         }
+        self.admit_request(res, ns, &name, &mut obj)?;
         if has_status_subresource(res) && res.kind != "Namespace" && res.kind != "Pod" {
             // Status is the controllers' to write.
             if let Value::Object(m) = &mut obj {
