@@ -53,6 +53,12 @@ pub enum Cmd {
     Routes(paas::RoutesCmd),
     /// Bind an app to a connector another app offers: env vars from it
     Bind(paas::BindArgs),
+    /// ConfigMaps of a space: list, show, set, unset (apps that read one are marked for a restart)
+    #[command(subcommand)]
+    Config(super::lifecycle::ConfigCmd),
+    /// Secrets of a space: list, show (masked unless --reveal), set, unset; values never reach the journal
+    #[command(subcommand)]
+    Secrets(super::lifecycle::ConfigCmd),
     /// Roles on spaces: manager, developer, auditor (RoleBindings to admin, edit, view)
     #[command(subcommand)]
     Roles(roles::RolesCmd),
@@ -181,6 +187,9 @@ pub enum ClustersCmd {
 pub enum SpacesCmd {
     /// Every namespace on every cluster, marked when kdeck created or attached it
     List,
+    /// A space's quota (used against hard) and default requests; with
+    /// flags, set them (a ResourceQuota and a LimitRange named kdeck)
+    Quota(super::lifecycle::QuotaArgs),
     /// Create namespace NS on CLUSTER, labelled managed-by kdeck
     Create {
         #[arg(value_name = "CLUSTER/NS")]
@@ -251,6 +260,10 @@ pub enum AppsCmd {
     },
     /// Set the replica count (and apply it when deployed)
     Scale { app: String, replicas: u32 },
+    /// Scale between bounds on CPU or memory use (a HorizontalPodAutoscaler), or --off
+    Autoscale(super::lifecycle::AutoscaleArgs),
+    /// Run a new image beside the app (`canary APP --image IMG [--weight PCT | --replicas N]`), then promote or abort it
+    Canary(super::lifecycle::CanaryArgs),
     /// Roll the pods one by one
     Restart { app: String },
     /// 0 replicas in the cluster; the settings keep the count
@@ -324,7 +337,7 @@ pub struct HistoryArgs {
 }
 
 /// `--wait [--timeout S]` of a deploy or a rollback.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct WaitArgs {
     /// Wait for the rollout to be ready (fails early when a pod cannot start)
     #[arg(long)]

@@ -5,6 +5,7 @@
 mod access;
 mod builds;
 mod copy;
+mod lifecycle;
 mod logs;
 mod output;
 mod paas;
@@ -169,6 +170,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Cmd::History(args) => history(&executor, &args, format),
         Cmd::Spaces(SpacesCmd::List) => spaces_list(&store, format),
+        Cmd::Spaces(SpacesCmd::Quota(args)) => lifecycle::quota(&executor, &args, format),
+        Cmd::Config(cmd) => lifecycle::config(&executor, kdeck_command::config::Store::Config, &cmd, format),
+        Cmd::Secrets(cmd) => lifecycle::config(&executor, kdeck_command::config::Store::Secret, &cmd, format),
+        Cmd::Apps(AppsCmd::Autoscale(args)) => lifecycle::autoscale(&executor, &args, format),
+        Cmd::Apps(AppsCmd::Canary(args)) => lifecycle::canary(&executor, &args, format),
         Cmd::Spaces(SpacesCmd::Create { space }) => run_command(&executor, Command::CreateSpace { space }, format),
         Cmd::Spaces(SpacesCmd::Attach { space }) => run_command(&executor, Command::AttachSpace { space }, format),
         Cmd::Spaces(SpacesCmd::Detach { space }) => run_command(&executor, Command::DetachSpace { space }, format),

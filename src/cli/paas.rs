@@ -115,6 +115,32 @@ pub struct EditArgs {
     /// Drop the app's overrides
     #[arg(long)]
     pub clear_overrides: bool,
+    /// Env read from a ConfigMap or Secret key: NAME=configmap:CM/KEY or
+    /// NAME=secret:SECRET/KEY (repeatable; replaces a NAME set before)
+    #[arg(long = "env-from", value_name = "NAME=SOURCE")]
+    pub env_from: Vec<String>,
+    /// A ConfigMap or Secret mounted as files: PATH=configmap:NAME or
+    /// PATH=secret:NAME (repeatable)
+    #[arg(long = "mount", value_name = "PATH=SOURCE")]
+    pub mounts: Vec<String>,
+    /// A volume kdeck claims, as in `apps create` (repeatable)
+    #[arg(long = "volume", value_name = "NAME:SIZE[:PATH][:ACCESS]")]
+    pub volumes: Vec<String>,
+    /// A mount path to take out (repeatable)
+    #[arg(long = "unmount", value_name = "PATH")]
+    pub unmount: Vec<String>,
+    /// CPU request (500m, 1); "" clears it
+    #[arg(long = "cpu-request", value_name = "CPU")]
+    pub cpu_request: Option<String>,
+    /// Memory request (256Mi); "" clears it
+    #[arg(long = "memory-request", value_name = "SIZE")]
+    pub memory_request: Option<String>,
+    /// CPU limit; "" clears it
+    #[arg(long = "cpu-limit", value_name = "CPU")]
+    pub cpu_limit: Option<String>,
+    /// Memory limit; "" clears it
+    #[arg(long = "memory-limit", value_name = "SIZE")]
+    pub memory_limit: Option<String>,
 }
 
 impl EditArgs {
@@ -162,6 +188,14 @@ impl EditArgs {
             connectors: self.connectors.clone(),
             remove_connectors: self.remove_connectors.clone(),
             overrides,
+            env_from: self.env_from.clone(),
+            mounts: self.mounts.clone(),
+            volumes: self.volumes.clone(),
+            unmount: self.unmount.clone(),
+            cpu_request: self.cpu_request.clone(),
+            memory_request: self.memory_request.clone(),
+            cpu_limit: self.cpu_limit.clone(),
+            memory_limit: self.memory_limit.clone(),
         }))
     }
 }

@@ -197,6 +197,25 @@ pub enum Command {
     ApplyRoles {
         space: String,
     },
+    /// An app's autoscaling: a HorizontalPodAutoscaler between bounds, or off.
+    AutoscaleApp(apps::AutoscaleSpec),
+    /// A new image run beside the app, behind the same Service.
+    StartCanary(apps::CanarySpec),
+    /// The app takes the canary's image; the canary goes.
+    PromoteCanary {
+        app: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait: Option<u64>,
+    },
+    /// The canary goes; the app is unchanged.
+    AbortCanary {
+        app: String,
+    },
+    /// Keys set and unset in a ConfigMap or Secret; the apps reading it are
+    /// marked as needing a restart. A Secret's values are not journalled.
+    ChangeConfig(config::ConfigChange),
+    /// A space's quota (ResourceQuota) and default requests and limits (LimitRange).
+    SetQuota(quota::QuotaSpec),
     /// A cluster's own settings: read-only, production.
     SetCluster {
         name: String,
@@ -240,6 +259,11 @@ impl Command {
             | Command::PruneBuilds { app, .. }
             | Command::RemoveWebhook { app } => format!("app {app}"),
             Command::SetBuild(b) => format!("app {}", b.app),
+            Command::AutoscaleApp(s) => format!("app {}", s.app),
+            Command::ChangeConfig(c) => format!("{} {}", c.store.kind().to_ascii_lowercase(), c.target),
+            Command::StartCanary(s) => format!("app {}", s.app),
+            Command::PromoteCanary { app, .. } | Command::AbortCanary { app } => format!("app {app}"),
+            Command::SetQuota(q) => format!("space {}", q.space),
             Command::SetWebhook(w) => format!("app {}", w.app),
             Command::SetupBuilds { space } | Command::ApplyRoles { space } => format!("space {space}"),
             Command::GrantRole { spaces, subject, role }
@@ -313,6 +337,17 @@ impl Command {
             Command::RevokeRole { .. } => "roles revoke",
             Command::ApplyRoles { .. } => "roles apply",
             Command::SetCluster { .. } => "clusters set",
+            Command::AutoscaleApp(_) => "apps autoscale",
+            Command::ChangeConfig(c) => match (c.store, c.set.is_empty() && c.set_secret.is_empty()) {
+                (config::Store::Config, false) => "config set",
+                (config::Store::Config, true) => "config unset",
+                (config::Store::Secret, false) => "secrets set",
+                (config::Store::Secret, true) => "secrets unset",
+            },
+            Command::StartCanary(_) => "apps canary",
+            Command::PromoteCanary { .. } => "apps canary promote",
+            Command::AbortCanary { .. } => "apps canary abort",
+            Command::SetQuota(_) => "spaces quota",
         }
     }
 
@@ -332,6 +367,11 @@ impl Command {
             Command::CreateApp(n) => vec![head(&n.app)],
             Command::EditApp(e) => vec![head(&e.app)],
             Command::SetBuild(b) => vec![head(&b.app)],
+            Command::AutoscaleApp(s) => vec![head(&s.app)],
+            Command::ChangeConfig(c) => vec![head(&c.target)],
+            Command::StartCanary(s) => vec![head(&s.app)],
+            Command::PromoteCanary { app, .. } | Command::AbortCanary { app } => vec![head(app)],
+            Command::SetQuota(q) => vec![head(&q.space)],
             Command::SetWebhook(w) => vec![head(&w.app)],
             Command::DeployApp { app, .. }
             | Command::RollbackApp { app, .. }
@@ -399,6 +439,7 @@ impl Command {
                 | Command::PruneBuilds { .. }
                 | Command::RemoveWebhook { .. }
                 | Command::RevokeRole { .. }
+                | Command::AbortCanary { .. }
         )
     }
 }

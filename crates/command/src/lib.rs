@@ -7,6 +7,7 @@ pub mod apps;
 mod bindings;
 pub mod builds;
 pub mod clusters;
+pub mod config;
 pub mod copy;
 pub mod derive;
 mod domains;
@@ -17,6 +18,8 @@ pub mod kubeconfig;
 pub mod objects;
 pub mod roles;
 mod routes;
+pub mod plan;
+pub mod quota;
 pub mod select;
 pub mod spaces;
 mod summary;
@@ -310,6 +313,12 @@ impl Executor {
             Command::RollbackApp { app, to, wait } => apps::rollback(self, app, *to, *wait).await,
             Command::AdoptApp { app, replace } => apps::adopt(self, app, *replace).await,
             Command::ScaleApp { app, replicas } => apps::scale(self, app, *replicas).await,
+            Command::AutoscaleApp(s) => apps::autoscale(self, s).await,
+            Command::ChangeConfig(c) => config::change(self, c).await,
+            Command::StartCanary(s) => apps::start_canary(self, s).await,
+            Command::PromoteCanary { app, wait } => apps::promote_canary(self, app, *wait).await,
+            Command::AbortCanary { app } => apps::abort_canary(self, app).await,
+            Command::SetQuota(q) => quota::set(self, q).await,
             Command::RestartApp { app } => apps::restart(self, app).await,
             Command::StopApp { app } => apps::stop(self, app).await,
             Command::StartApp { app } => apps::start(self, app).await,

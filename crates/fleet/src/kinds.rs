@@ -42,6 +42,15 @@ const KINDS: &[(&str, &str, &str, &str, bool)] = &[
     ),
     ("Trigger", "triggers.tekton.dev", "v1beta1", "triggers", true),
     ("Namespace", "", "v1", "namespaces", false),
+    (
+        "HorizontalPodAutoscaler",
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        true,
+    ),
+    ("ResourceQuota", "", "v1", "resourcequotas", true),
+    ("LimitRange", "", "v1", "limitranges", true),
 ];
 
 /// The API resource of a kind, and whether it is namespaced.

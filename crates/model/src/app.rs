@@ -61,6 +61,57 @@ pub struct App {
     /// of kdeck's, so that adopting and deploying roll no pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_labels: Option<BTreeMap<String, String>>,
+    /// Replicas set by a HorizontalPodAutoscaler between bounds, instead of `replicas`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<Autoscale>,
+}
+
+/// An app's autoscaling (a HorizontalPodAutoscaler, autoscaling/v2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Autoscale {
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU use, in percent of the pods' request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<u32>,
+    /// Target average memory use, in percent of the pods' request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u32>,
+    /// Seconds of lower recommendations before scaling down (the API's
+    /// default, 300, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_down_after: Option<u32>,
+}
+
+impl Autoscale {
+    /// Bounds in order, targets between 1 and 1000 percent, and at least one target.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errs = ValidationErrors::default();
+        if self.min < 1 {
+            errs.0.push(ValidationError::new("autoscale min", "0", "must be at least 1"));
+        }
+        if self.max < self.min {
+            errs.0.push(ValidationError::new(
+                "autoscale min",
+                &self.min.to_string(),
+                format!("is above max {}; give a min at most the max", self.max),
+            ));
+        }
+        if self.max > 1000 {
+            errs.0.push(ValidationError::new("autoscale max", &self.max.to_string(), "must be at most 1000"));
+        }
+        for (which, v) in [("autoscale cpu", self.cpu), ("autoscale memory", self.memory)] {
+            if let Some(v) = v
+                && !(1..=1000).contains(&v)
+            {
+                errs.0.push(ValidationError::new(which, &v.to_string(), "must be a percentage between 1 and 1000"));
+            }
+        }
+        if self.cpu.is_none() && self.memory.is_none() {
+            errs.0.push(ValidationError::new("autoscale", "", "needs a target: --cpu PCT or --memory PCT"));
+        }
+        errs.into_result()
+    }
 }
 
 /// Fields of the workload that overrides may not touch: kdeck owns them, and
@@ -129,6 +180,7 @@ impl App {
             build: None,
             overrides: None,
             pod_labels: None,
+            autoscale: None,
         }
     }
 
@@ -223,6 +275,9 @@ impl App {
         }
         if let Some(o) = &self.overrides {
             errs.push(check_overrides(o));
+        }
+        if let Some(a) = &self.autoscale {
+            errs.extend(a.validate());
         }
         errs.into_result()
     }

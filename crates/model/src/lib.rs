@@ -2,6 +2,7 @@
 //! No I/O, no Kubernetes client, no terminal.
 
 pub mod app;
+pub mod canary;
 pub mod clock;
 pub mod cluster;
 pub mod merge;
@@ -11,6 +12,7 @@ pub mod space;
 pub mod validate;
 
 pub use app::{
+    Autoscale,
     AccessMode, App, AppPort, EnvEntry, EnvSource, Mount, MountSource, Probe, ProbeCheck, Probes, Protocol, Resources,
     WorkloadKind,
 };
@@ -19,6 +21,7 @@ pub use paas::{
     Binding, BuildSettings, Catalog, Connector, ConnectorValue, Domain, IngressMode, Role, RoleGrant, Route, Solution,
     SolutionSource, SubjectKind,
 };
+pub use canary::Canary;
 pub use revision::Revision;
 pub use space::{AppRef, Space, SpaceOrigin, SpaceRef};
 pub use validate::{ValidationError, ValidationErrors};

@@ -102,6 +102,13 @@ impl Entity for Revision {
     }
 }
 
+impl Entity for Canary {
+    const TREE: &'static str = "canaries";
+    fn key(&self) -> String {
+        self.app.to_string()
+    }
+}
+
 impl Entity for RoleGrant {
     const TREE: &'static str = "roles";
     fn key(&self) -> String {

@@ -30,7 +30,7 @@ use serde::de::DeserializeOwned;
 
 use wire::{Bytes, Request, Response, WireOp};
 
-use kdeck_model::{App, Binding, Catalog, Cluster, Domain, Revision, RoleGrant, Route, Solution, Space};
+use kdeck_model::{App, Binding, Canary, Catalog, Cluster, Domain, Revision, RoleGrant, Route, Solution, Space};
 
 mod dir;
 mod entity;

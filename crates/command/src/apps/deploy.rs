@@ -119,7 +119,8 @@ pub(crate) async fn host_conflicts(client: &kube::Client, a: &AppRef, d: &Derive
         let name = ing.metadata.name.clone().unwrap_or_default();
         // Ours: one of the app's own Ingresses, now or before (kdeck's labels).
         let labels = ing.metadata.labels.clone().unwrap_or_default();
-        let made_for_app = labels.get(derive::NAME) == Some(&a.name) && kdeck_fleet::gateway::is_managed(&labels);
+        let made_for_app = (labels.get(derive::NAME) == Some(&a.name) || labels.get(super::CANARY_OF) == Some(&a.name))
+            && kdeck_fleet::gateway::is_managed(&labels);
         let mine = ns == a.space.namespace
             && (made_for_app || d.ingresses.iter().any(|i| i["metadata"]["name"] == name.as_str()));
         if mine {
@@ -221,6 +222,8 @@ pub(crate) async fn deploy_planned(
     if !conflicts.is_empty() {
         return Err(invalid(conflicts.join("; ")));
     }
+    crate::quota::check_deploy(ex, &client, &cluster, settings, &derived.workload).await?;
+    crate::config::check_refs(&client, &cluster, settings).await?;
     let mut items = Vec::new();
     for c in &derived.secret_copies {
         items.push(copy_secret(ex, a, c, &cluster).await);
@@ -238,6 +241,9 @@ pub(crate) async fn deploy_planned(
     }
     // Own Ingresses of routes that were removed: kdeck made them, kdeck drops them.
     items.extend(crate::routes::prune_ingresses(&client, &cluster, a, derived).await);
+    if derived.autoscaler.is_none() {
+        items.extend(super::prune_autoscaler(&client, &cluster, a).await);
+    }
     let applied = items.iter().all(|i| i.ok);
     if let Some(secs) = wait
         && applied

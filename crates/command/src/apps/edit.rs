@@ -22,6 +22,74 @@ pub struct AppEdit {
     /// YAML laid over the workload; an empty text drops the overrides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<String>,
+    /// `NAME=configmap:CM/KEY` or `NAME=secret:SECRET/KEY`: env read from a key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<String>,
+    /// `PATH=configmap:NAME` or `PATH=secret:NAME`: mounted as files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<String>,
+    /// Claimed volumes to add, as in `apps create --volume`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
+    /// Mount paths to take out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmount: Vec<String>,
+    /// Requests and limits; an empty text clears one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_request: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_request: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_limit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<String>,
+}
+
+/// `NAME=configmap:CM/KEY` or `NAME=secret:SECRET/KEY`.
+pub fn parse_env_from(spec: &str) -> Result<EnvEntry, Failure> {
+    let bad = || {
+        invalid(format!(
+            "--env-from {spec:?}: give NAME=configmap:CONFIGMAP/KEY or NAME=secret:SECRET/KEY"
+        ))
+    };
+    let (name, src) = spec.split_once('=').ok_or_else(bad)?;
+    let (kind, rest) = src.split_once(':').ok_or_else(bad)?;
+    let (obj, key) = rest.split_once('/').ok_or_else(bad)?;
+    let (name, obj, key) = (name.to_string(), obj.to_string(), key.to_string());
+    let source = match kind {
+        "configmap" | "cm" => EnvSource::ConfigMapKey {
+            name: obj,
+            key,
+            optional: false,
+        },
+        "secret" => EnvSource::SecretKey {
+            name: obj,
+            key,
+            optional: false,
+        },
+        _ => return Err(bad()),
+    };
+    Ok(EnvEntry { name, source })
+}
+
+/// `PATH=configmap:NAME` or `PATH=secret:NAME`, as a read-only mount.
+pub fn parse_mount(spec: &str) -> Result<Mount, Failure> {
+    let bad = || invalid(format!("--mount {spec:?}: give PATH=configmap:NAME or PATH=secret:NAME"));
+    let (path, src) = spec.split_once('=').ok_or_else(bad)?;
+    let (kind, name) = src.split_once(':').ok_or_else(bad)?;
+    let source = match kind {
+        "configmap" | "cm" => MountSource::ConfigMap { name: name.to_string() },
+        "secret" => MountSource::Secret { name: name.to_string() },
+        _ => return Err(bad()),
+    };
+    // The volume's name: the object's, with a prefix saying which kind.
+    let vol = format!("{}-{name}", if kind == "secret" { "secret" } else { "config" });
+    Ok(Mount {
+        name: vol.chars().take(63).collect::<String>().trim_end_matches('-').to_string(),
+        path: path.to_string(),
+        read_only: true,
+        source,
+    })
 }
 
 /// Reads overrides as the user wrote them: YAML (or JSON), a mapping.
@@ -85,6 +153,33 @@ pub(crate) fn edit(ex: &Executor, e: &AppEdit) -> Result<Applied, Failure> {
     }
     if let Some(text) = &e.overrides {
         settings.overrides = parse_overrides(text)?;
+    }
+    for spec in &e.env_from {
+        let entry = parse_env_from(spec)?;
+        settings.env.retain(|x| x.name != entry.name);
+        settings.env.push(entry);
+    }
+    for p in &e.unmount {
+        if !settings.mounts.iter().any(|m| m.path == *p) {
+            return Err(invalid(format!("--unmount {p}: {a} mounts nothing at {p}")));
+        }
+        settings.mounts.retain(|m| m.path != *p);
+    }
+    for spec in &e.mounts {
+        settings.mounts.push(parse_mount(spec)?);
+    }
+    for spec in &e.volumes {
+        settings.mounts.push(super::parse_volume(spec)?);
+    }
+    for (field, v) in [
+        (&mut settings.resources.cpu_request, &e.cpu_request),
+        (&mut settings.resources.memory_request, &e.memory_request),
+        (&mut settings.resources.cpu_limit, &e.cpu_limit),
+        (&mut settings.resources.memory_limit, &e.memory_limit),
+    ] {
+        if let Some(v) = v {
+            *field = (!v.is_empty()).then(|| v.clone());
+        }
     }
     settings.validate().map_err(|er| invalid(er.to_string()))?;
     derive::check_workload(&settings).map_err(|e| invalid(e.to_string()))?;

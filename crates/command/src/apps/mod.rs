@@ -25,6 +25,8 @@ mod edit;
 mod lifecycle;
 mod release;
 mod rollout;
+mod canary;
+mod scaling;
 mod status;
 pub(crate) use adopt::*;
 pub use create::*;
@@ -33,6 +35,8 @@ pub use edit::*;
 pub(crate) use lifecycle::*;
 pub use release::*;
 pub use rollout::*;
+pub use canary::*;
+pub use scaling::*;
 pub use status::*;
 
 /// What kdeck knows of an app's life in the cluster, apart from its settings.
@@ -104,7 +108,9 @@ impl Managed {
         let Some(live) = live_generation else {
             return Sync::Draft;
         };
-        if self.state.deployed_generation.is_some_and(|g| g != live) {
+        // An autoscaler changes the replica count, and with it the generation:
+        // for an autoscaled app a new generation is not someone else's edit.
+        if self.settings.autoscale.is_none() && self.state.deployed_generation.is_some_and(|g| g != live) {
             Sync::Drift
         } else if self.digest.is_none() || self.digest != self.state.deployed_digest {
             Sync::Pending

@@ -73,12 +73,15 @@ pub struct Derived {
     /// Own Ingresses; shared routes go to [`shared_ingress`].
     pub ingresses: Vec<Value>,
     pub secret_copies: Vec<SecretCopy>,
+    /// The HorizontalPodAutoscaler, when the app autoscales.
+    pub autoscaler: Option<Value>,
 }
 
 impl Derived {
     pub fn objects(&self) -> Vec<&Value> {
         let mut v: Vec<&Value> = self.claims.iter().collect();
         v.push(&self.workload);
+        v.extend(self.autoscaler.iter());
         v.extend(self.service.iter());
         v.extend(self.ingresses.iter());
         v
@@ -344,6 +347,13 @@ pub fn derive(i: Inputs) -> Derived {
         "selector": {"matchLabels": selector},
         "template": {"metadata": template_meta, "spec": {"containers": [container]}},
     });
+    // An autoscaled app leaves its replica count to the autoscaler (a stopped one stays at 0).
+    if app.autoscale.is_some()
+        && app.replicas > 0
+        && let Some(m) = spec.as_object_mut()
+    {
+        m.remove("replicas");
+    }
     // An empty list is left out, as the API server leaves it out.
     if !volumes.is_empty() {
         spec["template"]["spec"]["volumes"] = json!(volumes);
@@ -385,13 +395,33 @@ pub fn derive(i: Inputs) -> Derived {
             ingress(meta(app, &ing_name), &[(*r, app)], i.domains)
         })
         .collect();
+    let autoscaler = app.autoscale.as_ref().map(|a| autoscaler(app, a, stateful));
     Derived {
         claims,
         workload,
         service,
         ingresses,
         secret_copies,
+        autoscaler,
     }
+}
+
+/// The app's HorizontalPodAutoscaler (autoscaling/v2): its bounds, a
+/// Utilization target per resource, and the scale-down window when set.
+fn autoscaler(app: &App, a: &kdeck_model::Autoscale, stateful: bool) -> Value {
+    let name = app.app.name.as_str();
+    let metrics: Vec<Value> = [("cpu", a.cpu), ("memory", a.memory)]
+        .into_iter()
+        .filter_map(|(r, v)| v.map(|v| json!({"type": "Resource", "resource": {"name": r, "target": {"type": "Utilization", "averageUtilization": v}}})))
+        .collect();
+    let mut spec = json!({
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": if stateful { "StatefulSet" } else { "Deployment" }, "name": name},
+        "minReplicas": a.min, "maxReplicas": a.max, "metrics": metrics,
+    });
+    if let Some(secs) = a.scale_down_after {
+        spec["behavior"] = json!({"scaleDown": {"stabilizationWindowSeconds": secs}});
+    }
+    json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta(app, name), "spec": spec})
 }
 
 /// Overrides that make the workload unreadable: the field and why.

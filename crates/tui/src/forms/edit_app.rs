@@ -110,6 +110,7 @@ impl Form {
             connectors,
             remove_connectors,
             overrides: (new_overrides != old.overrides).then_some(overrides_text),
+            ..Default::default()
         }
     }
 }
