@@ -231,9 +231,17 @@ pub(super) fn quota(ex: &Executor, a: &QuotaArgs, format: Format) -> Result<(), 
         off: a.off,
     };
     let asks = a.off
-        || [&a.cpu, &a.memory, &a.storage, &a.default_cpu, &a.default_memory, &a.default_cpu_limit, &a.default_memory_limit]
-            .iter()
-            .any(|v| v.is_some())
+        || [
+            &a.cpu,
+            &a.memory,
+            &a.storage,
+            &a.default_cpu,
+            &a.default_memory,
+            &a.default_cpu_limit,
+            &a.default_memory_limit,
+        ]
+        .iter()
+        .any(|v| v.is_some())
         || a.pods.is_some();
     if !asks {
         // Nothing to change: show what bounds the space now.
@@ -275,7 +283,11 @@ pub(super) fn config(ex: &Executor, store: Store, cmd: &ConfigCmd, format: Forma
                 let mut t = Table::new(&["NAME", "KEYS", "USED BY", "CREATED"]);
                 for r in &rows {
                     let keys = r.keys.to_string();
-                    let used = if r.used_by.is_empty() { "-".to_string() } else { r.used_by.join(",") };
+                    let used = if r.used_by.is_empty() {
+                        "-".to_string()
+                    } else {
+                        r.used_by.join(",")
+                    };
                     t.row([r.name.as_str(), keys.as_str(), used.as_str(), r.created.as_str()]);
                 }
                 t
@@ -283,7 +295,9 @@ pub(super) fn config(ex: &Executor, store: Store, cmd: &ConfigCmd, format: Forma
         }
         ConfigCmd::Show { target, reveal } => {
             if *reveal && store == Store::Config {
-                return Err(CliError::usage("config show: --reveal is for secrets; ConfigMap values are shown as they are"));
+                return Err(CliError::usage(
+                    "config show: --reveal is for secrets; ConfigMap values are shown as they are",
+                ));
             }
             let entries = runtime()?.block_on(config::show(ex, target, store, *reveal))?;
             print_data(format, &entries, || {

@@ -422,5 +422,11 @@ pub fn status(ex: &Executor, app: &str, format: Format, plan: bool) -> Result<()
         super::output::out("\n")?;
         show(ex, app, Format::Table)?;
     }
+    // Pods that run older config than the cluster has: said on stderr, so that the data stays as it is.
+    if !plan && super::runtime()?.block_on(apps::sync_of(ex, &a)).ok() == Some(apps::Sync::NeedsRestart) {
+        eprintln!(
+            "kdeck: {a} needs a restart: its pods run older values of a connector, ConfigMap or Secret it reads (`kdeck apps restart {a}`)"
+        );
+    }
     Ok(())
 }

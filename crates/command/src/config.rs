@@ -116,7 +116,11 @@ pub fn masked(v: &str) -> String {
     format!("•••••• ({} bytes)", v.len())
 }
 
-async fn api(ex: &Executor, space: &SpaceRef, store: Store) -> Result<(kdeck_model::Cluster, Api<DynamicObject>), Failure> {
+async fn api(
+    ex: &Executor,
+    space: &SpaceRef,
+    store: Store,
+) -> Result<(kdeck_model::Cluster, Api<DynamicObject>), Failure> {
     let cluster = cluster_of(ex, &space.cluster)?;
     let client = ex.gateway().client(&cluster).await.map_err(cluster_failure)?;
     let ar = resource("v1", store.kind()).ok_or_else(|| invalid("kdeck does not know this kind"))?;
@@ -153,9 +157,8 @@ pub fn users(ex: &Executor, space: &SpaceRef, store: Store, name: &str) -> Resul
                 | (EnvSource::SecretKey { name: n, .. }, Store::Secret) => n == name,
                 _ => false,
             }) || a.mounts.iter().any(|m| match (&m.source, store) {
-                (MountSource::ConfigMap { name: n }, Store::Config) | (MountSource::Secret { name: n }, Store::Secret) => {
-                    n == name
-                }
+                (MountSource::ConfigMap { name: n }, Store::Config)
+                | (MountSource::Secret { name: n }, Store::Secret) => n == name,
                 _ => false,
             })
         })
@@ -165,10 +168,13 @@ pub fn users(ex: &Executor, space: &SpaceRef, store: Store, name: &str) -> Resul
 /// The ConfigMaps or Secrets of a space, with the apps that read each.
 pub async fn list(ex: &Executor, space: &SpaceRef, store: Store) -> Result<Vec<Summary>, Failure> {
     let (cluster, api) = api(ex, space, store).await?;
-    let items = api
-        .list(&ListParams::default())
-        .await
-        .map_err(|e| cluster_failure(describe(&cluster, &format!("list {}s", store.kind().to_ascii_lowercase()), &e)))?;
+    let items = api.list(&ListParams::default()).await.map_err(|e| {
+        cluster_failure(describe(
+            &cluster,
+            &format!("list {}s", store.kind().to_ascii_lowercase()),
+            &e,
+        ))
+    })?;
     let mut out = Vec::new();
     for o in items.items {
         // Service-account tokens and Helm's release records are not settings.
@@ -185,7 +191,10 @@ pub async fn list(ex: &Executor, space: &SpaceRef, store: Store) -> Result<Vec<S
                 .as_ref()
                 .map(|t| t.0.to_string())
                 .unwrap_or_default(),
-            used_by: users(ex, space, store, &name)?.iter().map(|a| a.app.name.clone()).collect(),
+            used_by: users(ex, space, store, &name)?
+                .iter()
+                .map(|a| a.app.name.clone())
+                .collect(),
             name,
         });
     }
@@ -200,12 +209,22 @@ pub async fn show(ex: &Executor, target: &str, store: Store, reveal: bool) -> Re
         .get_opt(&name)
         .await
         .map_err(|e| cluster_failure(describe(&cluster, "get", &e)))?
-        .ok_or_else(|| invalid(format!("{} {target}: no {} {name} in {space}", store.word(), store.kind())))?;
+        .ok_or_else(|| {
+            invalid(format!(
+                "{} {target}: no {} {name} in {space}",
+                store.word(),
+                store.kind()
+            ))
+        })?;
     Ok(entries(&o, store)
         .into_iter()
         .map(|(key, v)| Entry {
             key,
-            value: if store == Store::Secret && !reveal { masked(&v) } else { v },
+            value: if store == Store::Secret && !reveal {
+                masked(&v)
+            } else {
+                v
+            },
         })
         .collect())
 }
@@ -222,8 +241,12 @@ pub fn parse_pairs(pairs: &[String], word: &str) -> Result<BTreeMap<String, Stri
         };
         kdeck_model::app::config_key("key", k).map_err(|e| invalid(format!("{word} set: {e}")))?;
         let v = match v.strip_prefix('@') {
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| invalid(format!("{word} set {k}: cannot read {path}: {}", kdeck_model::plain_io(&e))))?,
+            Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                invalid(format!(
+                    "{word} set {k}: cannot read {path}: {}",
+                    kdeck_model::plain_io(&e)
+                ))
+            })?,
             None => v.to_string(),
         };
         if out.insert(k.to_string(), v).is_some() {
@@ -249,7 +272,11 @@ pub async fn change_plan(ex: &Executor, c: &ConfigChange) -> Result<(Value, bool
             return Err(invalid(format!(
                 "{}: {name} has no key {k} (its keys: {}); nothing applied",
                 c.target,
-                if keys.is_empty() { "none".to_string() } else { keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ") }
+                if keys.is_empty() {
+                    "none".to_string()
+                } else {
+                    keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                }
             )));
         }
     }
@@ -267,7 +294,12 @@ pub async fn change_plan(ex: &Executor, c: &ConfigChange) -> Result<(Value, bool
     }
     let shown: serde_json::Map<String, Value> = now
         .iter()
-        .map(|(k, v)| (k.clone(), json!(if c.store == Store::Secret { masked(v) } else { v.clone() })))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                json!(if c.store == Store::Secret { masked(v) } else { v.clone() }),
+            )
+        })
         .collect();
     let obj = json!({"apiVersion": "v1", "kind": c.store.kind(),
                      "metadata": {"name": name, "namespace": space.namespace}, "data": shown});
@@ -297,7 +329,11 @@ pub(crate) async fn change(ex: &Executor, c: &ConfigChange) -> Result<Applied, F
     let keys = c.set.len() + c.set_secret.len();
     let summary = format!(
         "{}{}",
-        if keys > 0 { format!("{keys} key(s) set") } else { String::new() },
+        if keys > 0 {
+            format!("{keys} key(s) set")
+        } else {
+            String::new()
+        },
         if c.unset.is_empty() {
             String::new()
         } else {
@@ -333,10 +369,7 @@ pub(crate) async fn change(ex: &Executor, c: &ConfigChange) -> Result<Applied, F
     let mut batch = Batch::new();
     // The apps that read it still have the old values until their pods restart.
     for app in users(ex, &space, c.store, &name)? {
-        let mut st = ex
-            .store()
-            .get::<AppState>(&app.app.to_string())?
-            .unwrap_or_default();
+        let mut st = ex.store().get::<AppState>(&app.app.to_string())?.unwrap_or_default();
         if st.deployed_at.is_none() {
             continue;
         }
@@ -357,7 +390,11 @@ pub(crate) async fn change(ex: &Executor, c: &ConfigChange) -> Result<Applied, F
 
 /// Refuses a deploy whose env reads a ConfigMap or Secret key that is not
 /// there (its pods would never start), naming the key and what is there.
-pub(crate) async fn check_refs(client: &kube::Client, cluster: &kdeck_model::Cluster, app: &App) -> Result<(), Failure> {
+pub(crate) async fn check_refs(
+    client: &kube::Client,
+    cluster: &kdeck_model::Cluster,
+    app: &App,
+) -> Result<(), Failure> {
     let a = &app.app;
     for e in &app.env {
         let (store, name, key) = match &e.source {
@@ -373,7 +410,9 @@ pub(crate) async fn check_refs(client: &kube::Client, cluster: &kdeck_model::Clu
             } => (Store::Secret, name, key),
             _ => continue,
         };
-        let Some(ar) = resource("v1", store.kind()) else { continue };
+        let Some(ar) = resource("v1", store.kind()) else {
+            continue;
+        };
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &a.space.namespace, &ar);
         let found = match api.get_opt(name).await {
             Ok(f) => f,
@@ -392,12 +431,19 @@ pub(crate) async fn check_refs(client: &kube::Client, cluster: &kdeck_model::Clu
             )));
         };
         if !o.data["data"].as_object().is_some_and(|d| d.contains_key(key)) {
-            let keys: Vec<String> = o.data["data"].as_object().map(|d| d.keys().cloned().collect()).unwrap_or_default();
+            let keys: Vec<String> = o.data["data"]
+                .as_object()
+                .map(|d| d.keys().cloned().collect())
+                .unwrap_or_default();
             return Err(invalid(format!(
                 "{a}: env {} reads key {key} of {} {name}, which has no such key (its keys: {}); nothing applied",
                 e.name,
                 store.kind(),
-                if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+                if keys.is_empty() {
+                    "none".to_string()
+                } else {
+                    keys.join(", ")
+                }
             )));
         }
     }

@@ -83,7 +83,11 @@ pub fn amount(resource: &str, text: &str) -> Option<u64> {
 /// An amount as people read it: `1500m`, `2`, `512Mi`, `3`.
 pub fn shown(resource: &str, v: u64) -> String {
     if resource.contains("cpu") {
-        return if v.is_multiple_of(1000) { (v / 1000).to_string() } else { format!("{v}m") };
+        return if v.is_multiple_of(1000) {
+            (v / 1000).to_string()
+        } else {
+            format!("{v}m")
+        };
     }
     if resource.contains("memory") || resource.contains("storage") {
         for (s, size) in [("Ti", 1u64 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
@@ -98,7 +102,9 @@ pub fn shown(resource: &str, v: u64) -> String {
 async fn list(ex: &Executor, space: &SpaceRef, kind: &str) -> Result<Vec<DynamicObject>, Failure> {
     let cluster = cluster_of(ex, &space.cluster)?;
     let client = ex.gateway().client(&cluster).await.map_err(cluster_failure)?;
-    let Some(ar) = resource("", kind) else { return Ok(Vec::new()) };
+    let Some(ar) = resource("", kind) else {
+        return Ok(Vec::new());
+    };
     let api: Api<DynamicObject> = Api::namespaced_with(client, &space.namespace, &ar);
     api.list(&ListParams::default())
         .await
@@ -215,7 +221,9 @@ pub async fn quota_plan(ex: &Executor, s: &QuotaSpec) -> Result<Plan, Failure> {
     let mut hard = serde_json::Map::new();
     for (flag, v) in &asked {
         let Some(v) = v else { continue };
-        let Some(&(_, key, kind)) = HARD.iter().find(|h| h.0 == *flag) else { continue };
+        let Some(&(_, key, kind)) = HARD.iter().find(|h| h.0 == *flag) else {
+            continue;
+        };
         match kind {
             Some(k) => {
                 quantity(&format!("--{flag}"), v, k).map_err(|e| invalid(e.to_string()))?;
@@ -229,7 +237,11 @@ pub async fn quota_plan(ex: &Executor, s: &QuotaSpec) -> Result<Plan, Failure> {
     }
     for (flag, _, r, v) in &defaults {
         if let Some(v) = v {
-            let kind = if *r == "cpu" { QuantityKind::Cpu } else { QuantityKind::Memory };
+            let kind = if *r == "cpu" {
+                QuantityKind::Cpu
+            } else {
+                QuantityKind::Memory
+            };
             quantity(&format!("--{flag}"), v, kind).map_err(|e| invalid(e.to_string()))?;
         }
     }
@@ -265,7 +277,13 @@ pub async fn quota_plan(ex: &Executor, s: &QuotaSpec) -> Result<Plan, Failure> {
         let mut item = old
             .iter()
             .find(|l| l.metadata.name.as_deref() == Some(NAME))
-            .and_then(|l| l.data["spec"]["limits"].as_array()?.iter().find(|x| x["type"] == "Container").cloned())
+            .and_then(|l| {
+                l.data["spec"]["limits"]
+                    .as_array()?
+                    .iter()
+                    .find(|x| x["type"] == "Container")
+                    .cloned()
+            })
             .unwrap_or_else(|| json!({"type": "Container"}));
         for (_, field, r, v) in &defaults {
             if let Some(v) = v {
@@ -307,7 +325,9 @@ pub(crate) async fn check_deploy(
 ) -> Result<(), Failure> {
     let a = &app.app;
     let ns = &a.space.namespace;
-    let Some(qr) = resource("", "ResourceQuota") else { return Ok(()) };
+    let Some(qr) = resource("", "ResourceQuota") else {
+        return Ok(());
+    };
     let quotas: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &qr);
     let Ok(quotas) = quotas.list(&ListParams::default()).await else {
         // Not allowed to read quotas: the server will say it at pod creation.
@@ -354,7 +374,9 @@ pub(crate) async fn check_deploy(
                 "requests.cpu" | "requests.memory" | "pods" => k.as_str(),
                 _ => continue,
             };
-            let Some(limit) = h.as_str().and_then(|t| amount(k, t)) else { continue };
+            let Some(limit) = h.as_str().and_then(|t| amount(k, t)) else {
+                continue;
+            };
             let Some(each) = per_pod.get(key) else {
                 return Err(invalid(format!(
                     "{a}: quota {qname} in {} bounds {k}, and {}'s pods request no {r}: set a request (`kdeck apps edit {a} --{r}-request …`) or space defaults (`kdeck spaces quota {} --default-{r} …`); nothing applied",
@@ -364,7 +386,10 @@ pub(crate) async fn check_deploy(
                     r = key.trim_start_matches("requests.")
                 )));
             };
-            let used = q.data["status"]["used"][k].as_str().and_then(|t| amount(k, t)).unwrap_or(0);
+            let used = q.data["status"]["used"][k]
+                .as_str()
+                .and_then(|t| amount(k, t))
+                .unwrap_or(0);
             let others = used.saturating_sub(own.get(key).copied().unwrap_or(0));
             let wanted = each * replicas;
             if others + wanted > limit {

@@ -88,7 +88,8 @@ impl Autoscale {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errs = ValidationErrors::default();
         if self.min < 1 {
-            errs.0.push(ValidationError::new("autoscale min", "0", "must be at least 1"));
+            errs.0
+                .push(ValidationError::new("autoscale min", "0", "must be at least 1"));
         }
         if self.max < self.min {
             errs.0.push(ValidationError::new(
@@ -98,17 +99,29 @@ impl Autoscale {
             ));
         }
         if self.max > 1000 {
-            errs.0.push(ValidationError::new("autoscale max", &self.max.to_string(), "must be at most 1000"));
+            errs.0.push(ValidationError::new(
+                "autoscale max",
+                &self.max.to_string(),
+                "must be at most 1000",
+            ));
         }
         for (which, v) in [("autoscale cpu", self.cpu), ("autoscale memory", self.memory)] {
             if let Some(v) = v
                 && !(1..=1000).contains(&v)
             {
-                errs.0.push(ValidationError::new(which, &v.to_string(), "must be a percentage between 1 and 1000"));
+                errs.0.push(ValidationError::new(
+                    which,
+                    &v.to_string(),
+                    "must be a percentage between 1 and 1000",
+                ));
             }
         }
         if self.cpu.is_none() && self.memory.is_none() {
-            errs.0.push(ValidationError::new("autoscale", "", "needs a target: --cpu PCT or --memory PCT"));
+            errs.0.push(ValidationError::new(
+                "autoscale",
+                "",
+                "needs a target: --cpu PCT or --memory PCT",
+            ));
         }
         errs.into_result()
     }

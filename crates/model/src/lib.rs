@@ -12,16 +12,15 @@ pub mod space;
 pub mod validate;
 
 pub use app::{
-    Autoscale,
-    AccessMode, App, AppPort, EnvEntry, EnvSource, Mount, MountSource, Probe, ProbeCheck, Probes, Protocol, Resources,
-    WorkloadKind,
+    AccessMode, App, AppPort, Autoscale, EnvEntry, EnvSource, Mount, MountSource, Probe, ProbeCheck, Probes, Protocol,
+    Resources, WorkloadKind,
 };
+pub use canary::Canary;
 pub use cluster::{Cluster, ClusterAuth, ExecPlugin, ImportSource, TlsSettings};
 pub use paas::{
     Binding, BuildSettings, Catalog, Connector, ConnectorValue, Domain, IngressMode, Role, RoleGrant, Route, Solution,
     SolutionSource, SubjectKind,
 };
-pub use canary::Canary;
 pub use revision::Revision;
 pub use space::{AppRef, Space, SpaceOrigin, SpaceRef};
 pub use validate::{ValidationError, ValidationErrors};

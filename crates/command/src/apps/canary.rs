@@ -31,7 +31,9 @@ pub struct CanarySpec {
 
 /// The app's ready replicas in its cluster (None: no workload there).
 async fn ready_of(client: &kube::Client, cluster: &Cluster, a: &AppRef) -> Result<Option<i64>, Failure> {
-    let Some(ar) = resource("apps/v1", "Deployment") else { return Ok(None) };
+    let Some(ar) = resource("apps/v1", "Deployment") else {
+        return Ok(None);
+    };
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &a.space.namespace, &ar);
     match api.get_opt(&a.name).await {
         Ok(d) => Ok(d.map(|d| d.data["status"]["readyReplicas"].as_i64().unwrap_or(0))),
@@ -61,7 +63,8 @@ async fn nginx_serves(client: &kube::Client, ingress: &Value) -> Result<bool, ku
 }
 
 fn canary_labels(app: &str, weight: Option<u32>) -> Value {
-    let mut l = json!({derive::NAME: Canary::name_of(app), CANARY_OF: app, derive::MANAGED_BY: derive::MANAGED_BY_KDECK});
+    let mut l =
+        json!({derive::NAME: Canary::name_of(app), CANARY_OF: app, derive::MANAGED_BY: derive::MANAGED_BY_KDECK});
     if let Some(w) = weight {
         l[CANARY_WEIGHT] = json!(w.to_string());
     }
@@ -183,7 +186,11 @@ pub async fn canary_plan(ex: &Executor, s: &CanarySpec) -> Result<(Canary, Plan)
             m.remove("tls");
         }
         plan.apply.push(ci);
-    } else if ex.store().get::<Canary>(&a.to_string())?.is_some_and(|c| c.weight.is_some()) {
+    } else if ex
+        .store()
+        .get::<Canary>(&a.to_string())?
+        .is_some_and(|c| c.weight.is_some())
+    {
         // A weighted canary becoming one split by replicas: its weighted objects go.
         plan.delete("Ingress", &name, "traffic now split by replicas");
         plan.delete("Service", &name, "traffic now split by replicas");
@@ -244,7 +251,8 @@ pub fn end_plan(ex: &Executor, app: &str, promote: bool) -> Result<Plan, Failure
         settings.image = c.image.clone();
         let (_, derived, _) = plan_with(ex, settings, &state_of(ex, &a)?)?;
         plan.apply = derived.objects().into_iter().cloned().collect();
-        plan.notes.push(format!("{a} takes {} and is recorded as its next revision", c.image));
+        plan.notes
+            .push(format!("{a} takes {} and is recorded as its next revision", c.image));
     }
     Ok(plan)
 }

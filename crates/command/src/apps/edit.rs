@@ -74,7 +74,11 @@ pub fn parse_env_from(spec: &str) -> Result<EnvEntry, Failure> {
 
 /// `PATH=configmap:NAME` or `PATH=secret:NAME`, as a read-only mount.
 pub fn parse_mount(spec: &str) -> Result<Mount, Failure> {
-    let bad = || invalid(format!("--mount {spec:?}: give PATH=configmap:NAME or PATH=secret:NAME"));
+    let bad = || {
+        invalid(format!(
+            "--mount {spec:?}: give PATH=configmap:NAME or PATH=secret:NAME"
+        ))
+    };
     let (path, src) = spec.split_once('=').ok_or_else(bad)?;
     let (kind, name) = src.split_once(':').ok_or_else(bad)?;
     let source = match kind {
@@ -85,7 +89,12 @@ pub fn parse_mount(spec: &str) -> Result<Mount, Failure> {
     // The volume's name: the object's, with a prefix saying which kind.
     let vol = format!("{}-{name}", if kind == "secret" { "secret" } else { "config" });
     Ok(Mount {
-        name: vol.chars().take(63).collect::<String>().trim_end_matches('-').to_string(),
+        name: vol
+            .chars()
+            .take(63)
+            .collect::<String>()
+            .trim_end_matches('-')
+            .to_string(),
         path: path.to_string(),
         read_only: true,
         source,

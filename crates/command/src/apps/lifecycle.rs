@@ -31,8 +31,11 @@ pub(crate) async fn change(
         });
     }
     // The new settings land with the journal entry; plan from them as they will be.
-    let (_, derived, shared) = plan_with(ex, settings, &state)?;
+    let (settings, derived, shared) = plan_with(ex, settings, &state)?;
     let cluster = cluster_of(ex, &a.space.cluster)?;
+    // More pods than the space's quota allows: refused with its numbers before anything is applied.
+    let client = ex.gateway().client(&cluster).await.map_err(cluster_failure)?;
+    crate::quota::check_deploy(ex, &client, &cluster, &settings, &derived.workload).await?;
     let (item, generation) = apply_gen(ex, &cluster, &derived.workload).await;
     if item.ok {
         // The whole workload was applied: kdeck's fields in it are kdeck's again.

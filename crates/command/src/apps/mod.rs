@@ -19,23 +19,23 @@ use kdeck_model::{
 use kdeck_store::{Batch, Entity};
 
 mod adopt;
+mod canary;
 mod create;
 mod deploy;
 mod edit;
 mod lifecycle;
 mod release;
 mod rollout;
-mod canary;
 mod scaling;
 mod status;
 pub(crate) use adopt::*;
+pub use canary::*;
 pub use create::*;
 pub use deploy::*;
 pub use edit::*;
 pub(crate) use lifecycle::*;
 pub use release::*;
 pub use rollout::*;
-pub use canary::*;
 pub use scaling::*;
 pub use status::*;
 

@@ -58,10 +58,7 @@ fn merged(a: &AppRef, old: Option<&Autoscale>, s: &AutoscaleSpec) -> Result<Auto
     if n.min > n.max {
         return Err(Failure::new(
             FailureKind::Usage,
-            format!(
-                "{a}: --min {} is above --max {}; nothing applied",
-                n.min, n.max
-            ),
+            format!("{a}: --min {} is above --max {}; nothing applied", n.min, n.max),
         ));
     }
     if n.cpu.is_none() && n.memory.is_none() {
@@ -115,10 +112,8 @@ pub async fn autoscale_plan(ex: &Executor, s: &AutoscaleSpec) -> Result<(App, Op
         }
         settings.autoscale = None;
         plan.delete("HorizontalPodAutoscaler", &a.name, "autoscaling off");
-        plan.notes.push(format!(
-            "{a} goes back to its stored {} replica(s)",
-            settings.replicas
-        ));
+        plan.notes
+            .push(format!("{a} goes back to its stored {} replica(s)", settings.replicas));
     } else {
         let n = merged(&a, settings.autoscale.as_ref(), s)?;
         check_requests(ex, &settings, &n).await?;
@@ -151,7 +146,10 @@ pub(crate) async fn autoscale(ex: &Executor, s: &AutoscaleSpec) -> Result<Applie
     batch.put(&settings)?;
     let Some(plan) = plan else {
         return Ok(Applied {
-            items: vec![ItemOutcome::ok(a.to_string(), format!("{what} (stored; deploy to apply)"))],
+            items: vec![ItemOutcome::ok(
+                a.to_string(),
+                format!("{what} (stored; deploy to apply)"),
+            )],
             batch,
         });
     };

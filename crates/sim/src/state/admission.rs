@@ -127,7 +127,9 @@ impl State {
             // (resource, requested, used, hard) of each resource the object would take past its hard limit.
             let mut over: Vec<(&str, [i128; 3])> = Vec::new();
             for (k, h) in hard {
-                let Some(limit) = h.as_str().and_then(quantity::parse) else { continue };
+                let Some(limit) = h.as_str().and_then(quantity::parse) else {
+                    continue;
+                };
                 let Some(req) = wants.get(k) else { continue };
                 let now = used.get(k).copied().unwrap_or(0);
                 if now + req > limit {
