@@ -167,6 +167,16 @@ pub fn users(ex: &Executor, space: &SpaceRef, store: Store, name: &str) -> Resul
 
 /// The ConfigMaps or Secrets of a space, with the apps that read each.
 pub async fn list(ex: &Executor, space: &SpaceRef, store: Store) -> Result<Vec<Summary>, Failure> {
+    Ok(objects(ex, space, store).await?.into_iter().map(|(s, _)| s).collect())
+}
+
+/// [`list`], with each object's keys and values (a Secret's decoded: mask
+/// them before showing them).
+pub async fn objects(
+    ex: &Executor,
+    space: &SpaceRef,
+    store: Store,
+) -> Result<Vec<(Summary, BTreeMap<String, String>)>, Failure> {
     let (cluster, api) = api(ex, space, store).await?;
     let items = api.list(&ListParams::default()).await.map_err(|e| {
         cluster_failure(describe(
@@ -183,20 +193,24 @@ pub async fn list(ex: &Executor, space: &SpaceRef, store: Store) -> Result<Vec<S
             continue;
         }
         let name = o.metadata.name.clone().unwrap_or_default();
-        out.push(Summary {
-            keys: o.data["data"].as_object().map_or(0, |m| m.len()),
-            created: o
-                .metadata
-                .creation_timestamp
-                .as_ref()
-                .map(|t| t.0.to_string())
-                .unwrap_or_default(),
-            used_by: users(ex, space, store, &name)?
-                .iter()
-                .map(|a| a.app.name.clone())
-                .collect(),
-            name,
-        });
+        let values = entries(&o, store);
+        out.push((
+            Summary {
+                keys: values.len(),
+                created: o
+                    .metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .map(|t| t.0.to_string())
+                    .unwrap_or_default(),
+                used_by: users(ex, space, store, &name)?
+                    .iter()
+                    .map(|a| a.app.name.clone())
+                    .collect(),
+                name,
+            },
+            values,
+        ));
     }
     Ok(out)
 }

@@ -57,6 +57,7 @@ enum Fetched {
     Roles(RequestId, Vec<(SpaceRef, crate::overlays::roles::SpaceRoles)>),
     Journal(RequestId, Result<Vec<kdeck_command::JournalEntry>, String>),
     Revisions(RequestId, Result<crate::overlays::revisions::Revisions, String>),
+    Space(RequestId, crate::overlays::space::SpaceSettings),
 }
 
 /// This cockpit has no store (a read of the live fleet only).
@@ -284,6 +285,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     Fetched::Roles(id, answers) => c.roles_fetched(id, answers),
                     Fetched::Journal(id, result) => c.journal_fetched(id, result),
                     Fetched::Revisions(id, result) => c.revisions_fetched(id, result),
+                    Fetched::Space(id, settings) => c.space_fetched(id, Ok(settings)),
                 }
                 dirty = true;
             }
@@ -411,6 +413,16 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     tokio::spawn(async move {
                         let r = crate::audit_io::load_revisions(ex, app, kind).await;
                         let _ = tx.send(Fetched::Revisions(id, r));
+                    });
+                }
+                Effect::LoadSpace { id, space } => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.space_fetched(id, Err("no store: this cockpit cannot read a space's settings".into()));
+                        continue;
+                    };
+                    let tx = fetch_tx.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send(Fetched::Space(id, crate::audit_io::load_space(ex, space).await));
                     });
                 }
                 Effect::LoadJournal { id, filter } => {

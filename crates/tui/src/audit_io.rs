@@ -61,3 +61,36 @@ pub async fn load_journal(ex: Executor, filter: Filter) -> Result<Vec<JournalEnt
     read.await
         .unwrap_or_else(|e| Err(format!("the journal read stopped: {e}")))
 }
+
+/// A space's quota and defaults, and its ConfigMaps and Secrets, each part
+/// read on its own (one that is refused does not hide the others).
+pub async fn load_space(ex: Executor, space: SpaceRef) -> crate::overlays::space::SpaceSettings {
+    use crate::overlays::space::{Object, SpaceSettings};
+    use kdeck_command::config::{Store, objects};
+    let limit = Duration::from_secs(15);
+    let late = || "no answer within 15 s".to_string();
+    let (quota, defaults, configs, secrets) = futures::join!(
+        tokio::time::timeout(limit, kdeck_command::quota::lines(&ex, &space)),
+        tokio::time::timeout(limit, kdeck_command::quota::limit_defaults(&ex, &space)),
+        tokio::time::timeout(limit, objects(&ex, &space, Store::Config)),
+        tokio::time::timeout(limit, objects(&ex, &space, Store::Secret)),
+    );
+    let mut settings = SpaceSettings {
+        quota: quota.map_err(|_| late()).and_then(|r| r.map_err(|f| f.reason)),
+        defaults: defaults.ok().and_then(Result::ok).unwrap_or_default(),
+        objects: Vec::new(),
+        unread: Vec::new(),
+    };
+    for (store, read) in [(Store::Config, configs), (Store::Secret, secrets)] {
+        match read.map_err(|_| late()).and_then(|r| r.map_err(|f| f.reason)) {
+            Ok(list) => settings.objects.extend(list.into_iter().map(|(s, entries)| Object {
+                store,
+                name: s.name,
+                entries,
+                used_by: s.used_by,
+            })),
+            Err(why) => settings.unread.push(format!("{}s not read: {why}", store.kind())),
+        }
+    }
+    settings
+}

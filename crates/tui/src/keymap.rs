@@ -50,6 +50,8 @@ pub enum Context {
     Journal,
     /// An app's revisions (falls back to `overlay`, then `list`).
     Revisions,
+    /// A space's quota, ConfigMaps and Secrets (falls back to `overlay`, then `list`).
+    Space,
 }
 
 impl Action {
@@ -70,7 +72,7 @@ impl Action {
 }
 
 impl Context {
-    pub const ALL: [Context; 14] = [
+    pub const ALL: [Context; 15] = [
         Context::Global,
         Context::List,
         Context::Tree,
@@ -85,6 +87,7 @@ impl Context {
         Context::Roles,
         Context::Journal,
         Context::Revisions,
+        Context::Space,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -102,6 +105,7 @@ impl Context {
             Context::Roles => "roles",
             Context::Journal => "journal",
             Context::Revisions => "revisions",
+            Context::Space => "space",
         }
     }
     fn parse(s: &str) -> Option<Self> {
@@ -125,6 +129,7 @@ impl Context {
             Context::Roles => &[Context::Roles, Context::Overlay, Context::List],
             Context::Journal => &[Context::Journal, Context::Overlay, Context::List],
             Context::Revisions => &[Context::Revisions, Context::Overlay, Context::List],
+            Context::Space => &[Context::Space, Context::Overlay, Context::List],
         }
     }
     /// Whether characters typed here are text (keys bound in the context
@@ -228,6 +233,14 @@ actions! {
     Details = "details": "the entry's details: each item's result",
     History = "history": "the app's revisions (one per deploy that changed it) and the cluster's rollout history",
     Rollback = "rollback": "deploy the selected revision again (asks first); recorded as the next revision",
+    Autoscale = "autoscale": "autoscale the app between bounds on CPU or memory use, or turn it off (a form)",
+    Canary = "canary": "run a new image beside the app (a form); with a canary running, promote it (asks first)",
+    AbortCanary = "abort_canary": "abort the app's canary: its objects go, the app is unchanged (asks first)",
+    SpaceSettings = "space_settings": "the space's quota (used against hard), ConfigMaps and Secrets",
+    SetQuota = "set_quota": "set the space's quota and default requests (a form)",
+    SetKey = "set_key": "set a key of a ConfigMap or Secret (a form); the apps reading it are marked for a restart",
+    UnsetKey = "unset_key": "remove the key under the cursor (asks first)",
+    Reveal = "reveal": "show the Secrets' values, or mask them again",
     Yes = "yes": "yes: run the change asked about (any other key says no)",
     Submit = "submit": "submit the form (it is checked first; a failure reopens it with what was typed)",
     NextField = "next_field": "next field",

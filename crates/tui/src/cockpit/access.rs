@@ -47,6 +47,11 @@ pub fn needs(a: Action) -> Option<Need> {
         Action::CancelBuild | Action::CancelBuildGraceful => need("patch", "tekton.dev", "pipelineruns"),
         Action::Logs => need("get", "", "pods/log"),
         Action::Roles => need("list", "rbac.authorization.k8s.io", "rolebindings"),
+        Action::Autoscale => need("create", "autoscaling", "horizontalpodautoscalers"),
+        Action::Canary | Action::AbortCanary => need("create", "apps", "deployments"),
+        Action::SetQuota => need("create", "", "resourcequotas"),
+        // The most a key change needs: a Secret's (a ConfigMap's is the same for kdeck's roles).
+        Action::SetKey | Action::UnsetKey => need("patch", "", "secrets"),
         _ => return None,
     })
 }

@@ -55,6 +55,10 @@ impl Cockpit {
             | Action::Drift
             | Action::Adopt
             | Action::Copy => return self.app_action(a),
+            Action::Autoscale | Action::Canary | Action::AbortCanary => return self.release_action(a),
+            Action::SpaceSettings => return self.open_space(),
+            // The space view's own; it answers with them.
+            Action::SetQuota | Action::SetKey | Action::UnsetKey | Action::Reveal => {}
             Action::Build
             | Action::CancelBuild
             | Action::CancelBuildGraceful

@@ -186,6 +186,7 @@ impl Cockpit {
     pub fn after_command(&mut self) -> Vec<Effect> {
         let mut out = self.journal_again();
         out.extend(self.revisions_again());
+        out.extend(self.space_again());
         if let Some(Overlay::Roles(v)) = &self.overlay {
             let spaces = v.spaces.clone();
             let id = self.next_id();

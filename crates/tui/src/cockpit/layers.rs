@@ -91,6 +91,8 @@ impl Cockpit {
             }
             // The revisions view keeps itself under the rollback question.
             Reply::Act(Action::Rollback) => self.rollback_selected(),
+            // The space view stays under its forms and questions.
+            Reply::Act(a @ (Action::SetQuota | Action::SetKey | Action::UnsetKey)) => self.space_act(a),
             // Reconcile or adopt straight from the drift report.
             Reply::Act(a) => {
                 self.overlay = None;

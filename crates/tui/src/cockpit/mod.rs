@@ -13,6 +13,7 @@ mod layers;
 mod objects;
 mod palette;
 mod release;
+mod space;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet};

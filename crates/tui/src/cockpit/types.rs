@@ -152,6 +152,11 @@ pub enum Effect {
         app: AppRef,
         kind: kdeck_model::WorkloadKind,
     },
+    /// Read a space's quota, ConfigMaps and Secrets; the answer fills the space view.
+    LoadSpace {
+        id: RequestId,
+        space: SpaceRef,
+    },
     /// Ask the clusters again what the user may do in these spaces.
     Recheck(Vec<SpaceRef>),
     /// Tell the user, who may be looking elsewhere (a desktop notice).

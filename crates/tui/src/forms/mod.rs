@@ -9,8 +9,10 @@ mod edit_app;
 pub mod field;
 mod grant;
 mod new_app;
+mod release;
 mod route;
 mod scale;
+mod space;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -61,6 +63,14 @@ pub enum FormKind {
     BuildSettings(AppRef),
     /// Grant a role on these spaces.
     Grant(Vec<SpaceRef>),
+    /// An app's autoscaling; whether it autoscales now.
+    Autoscale(AppRef, bool),
+    /// A canary of the app.
+    Canary(AppRef),
+    /// A space's quota and default requests.
+    Quota(SpaceRef),
+    /// One key of a ConfigMap or Secret in the space.
+    ConfigKey(SpaceRef),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +181,35 @@ impl Form {
     pub fn check(&mut self) -> bool {
         use kdeck_model::validate as v;
         let kind = self.kind.clone();
+        // Forms of their own modules check their own fields.
+        if matches!(
+            kind,
+            FormKind::Autoscale(..) | FormKind::Canary(_) | FormKind::Quota(_) | FormKind::ConfigKey(_)
+        ) {
+            let errors: Vec<Option<String>> = self
+                .fields
+                .iter()
+                .map(|f| {
+                    let val = f.value();
+                    match (&kind, f.label) {
+                        (FormKind::Canary(_), "image") => check(v::image("image", &val)),
+                        (FormKind::Autoscale(..) | FormKind::Canary(_), l) => self.release_check(l, &val),
+                        (_, l) => self.space_check(l, &val),
+                    }
+                })
+                .collect();
+            for (f, e) in self.fields.iter_mut().zip(errors) {
+                f.error = e;
+            }
+            // A Secret's value is typed hidden, whichever store was picked first.
+            if matches!(kind, FormKind::ConfigKey(_)) {
+                let secret = self.get("store") == "secret";
+                for f in self.fields.iter_mut().filter(|f| f.label == "value") {
+                    f.secret = secret;
+                }
+            }
+            return self.fields.iter().all(|f| f.error.is_none());
+        }
         for f in &mut self.fields {
             let val = f.value();
             f.error = match (&kind, f.label) {
@@ -290,6 +329,18 @@ impl Form {
                 subject: self.get("subject"),
                 role: self.get("role"),
             },
+            FormKind::Autoscale(app, had) => Command::AutoscaleApp(self.autoscale_spec(app, *had)?),
+            FormKind::Canary(app) => {
+                let n = |l: &str| self.get(l).parse::<u32>().ok();
+                Command::StartCanary(kdeck_command::apps::CanarySpec {
+                    app: app.to_string(),
+                    image: self.get("image"),
+                    weight: n("weight %"),
+                    replicas: n("canary replicas"),
+                })
+            }
+            FormKind::Quota(space) => Command::SetQuota(self.quota_spec(space)),
+            FormKind::ConfigKey(space) => Command::ChangeConfig(self.config_change(space)),
             FormKind::Bind(app) => Command::Bind {
                 consumer: app.to_string(),
                 provider: self.get("app"),

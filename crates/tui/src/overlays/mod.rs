@@ -12,6 +12,7 @@ pub mod palette;
 pub mod revisions;
 pub mod roles;
 pub mod run;
+pub mod space;
 pub mod text;
 
 use ratatui::Frame;
@@ -53,6 +54,8 @@ pub enum Overlay {
     Journal(Box<JournalView>),
     /// An app's revisions and the cluster's rollout history.
     Revisions(Box<revisions::RevisionsView>),
+    /// A space's quota, ConfigMaps and Secrets.
+    Space(Box<space::SpaceView>),
 }
 
 /// What a key did in a popup, for the shell to carry out.
@@ -91,6 +94,7 @@ impl Overlay {
             Overlay::Roles(v) => v.key(key, keymap),
             Overlay::Journal(v) => v.key(key, keymap, page),
             Overlay::Revisions(v) => v.key(key, keymap, page),
+            Overlay::Space(v) => v.key(key, keymap, page),
         }
     }
 
@@ -107,6 +111,7 @@ impl Overlay {
             Overlay::Roles(v) => v.as_ref(),
             Overlay::Journal(v) => v.as_ref(),
             Overlay::Revisions(v) => v.as_ref(),
+            Overlay::Space(v) => v.as_ref(),
         }
     }
 

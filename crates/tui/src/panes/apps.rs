@@ -35,6 +35,30 @@ pub struct AppRow {
     /// How kdeck's stored settings stand against the cluster; None for an
     /// app kdeck does not manage.
     pub sync: Option<Sync>,
+    /// Its canary's workload, running beside it.
+    pub canary: Option<Arc<AppView>>,
+    /// Its autoscaling bounds (min, max), from kdeck's settings.
+    pub autoscale: Option<(u32, u32)>,
+}
+
+impl AppRow {
+    fn new(cluster: Arc<str>, app: Arc<AppView>, sync: Option<Sync>) -> Self {
+        AppRow {
+            cluster,
+            app,
+            sync,
+            canary: None,
+            autoscale: None,
+        }
+    }
+
+    /// The canary's share of requests, when a weighted Ingress splits them.
+    pub fn canary_weight(&self) -> Option<&str> {
+        self.canary
+            .as_ref()
+            .and_then(|c| c.labels.get(kdeck_command::apps::CANARY_WEIGHT))
+            .map(String::as_str)
+    }
 }
 
 impl AppRow {
@@ -85,6 +109,19 @@ impl Row for AppRow {
     }
 }
 
+/// Two images as short as they can be told apart: only the tags when the
+/// repository is the same (`2.0.1`, `2.1.0`).
+fn image_change<'a>(old: &'a str, new: &'a str) -> (&'a str, &'a str) {
+    let split = |i: &'a str| match i.rfind(':') {
+        Some(p) if !i[p..].contains('/') => (&i[..p], &i[p + 1..]),
+        _ => (i, ""),
+    };
+    match (split(old), split(new)) {
+        ((ro, to), (rn, tn)) if ro == rn && !to.is_empty() && !tn.is_empty() => (to, tn),
+        _ => (old, new),
+    }
+}
+
 /// How a rollout reads in the STATUS column.
 pub fn rollout_word(a: &AppView) -> String {
     match a.rollout() {
@@ -109,10 +146,32 @@ pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope, stored: &[Mana
         })
         .collect();
     let mut out = cluster_app_rows(clusters, scope);
+    // Canaries are shown on the row of the app they are a canary of.
+    let (canaries, rest): (Vec<AppRow>, Vec<AppRow>) = out
+        .into_iter()
+        .partition(|r| r.app.labels.contains_key(kdeck_command::apps::CANARY_OF));
+    out = rest;
+    if !canaries.is_empty() {
+        let mut of: HashMap<(Arc<str>, &str, &str), Arc<AppView>> = HashMap::new();
+        for c in &canaries {
+            if let Some(parent) = c.app.labels.get(kdeck_command::apps::CANARY_OF) {
+                of.insert(
+                    (c.cluster.clone(), c.app.namespace.as_str(), parent.as_str()),
+                    c.app.clone(),
+                );
+            }
+        }
+        for r in &mut out {
+            r.canary = of
+                .get(&(r.cluster.clone(), r.app.namespace.as_str(), r.app.name.as_str()))
+                .cloned();
+        }
+    }
     if !by_ref.is_empty() {
         for r in &mut out {
             if let Some(m) = by_ref.get(&(&*r.cluster, r.app.namespace.as_str(), r.app.name.as_str())) {
                 r.sync = Some(m.sync(Some(r.app.generation)));
+                r.autoscale = m.settings.autoscale.as_ref().map(|a| (a.min, a.max));
             }
         }
     }
@@ -134,9 +193,9 @@ pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope, stored: &[Mana
         if running {
             continue;
         }
-        out.push(AppRow {
-            cluster: Arc::from(c.as_str()),
-            app: Arc::new(AppView {
+        out.push(AppRow::new(
+            Arc::from(c.as_str()),
+            Arc::new(AppView {
                 kind,
                 namespace: ns.clone(),
                 name: a.app.name.clone(),
@@ -150,8 +209,8 @@ pub fn app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope, stored: &[Mana
                 observed_generation: 0,
                 updated: 0,
             }),
-            sync: Some(Sync::Draft),
-        });
+            Some(Sync::Draft),
+        ));
     }
     out
 }
@@ -168,19 +227,11 @@ fn cluster_app_rows(clusters: &[Arc<ClusterSnapshot>], scope: &Scope) -> Vec<App
                         .range((Arc::from(s.namespace.as_str()), Arc::from(""), "")..)
                         .take_while(|((ns, _, _), _)| **ns == *s.namespace)
                     {
-                        out.push(AppRow {
-                            cluster: name.clone(),
-                            app: a.clone(),
-                            sync: None,
-                        });
+                        out.push(AppRow::new(name.clone(), a.clone(), None));
                     }
                 }
             }
-            _ => out.extend(c.apps.values().map(|a| AppRow {
-                cluster: name.clone(),
-                app: a.clone(),
-                sync: None,
-            })),
+            _ => out.extend(c.apps.values().map(|a| AppRow::new(name.clone(), a.clone(), None))),
         }
     }
     out
@@ -253,6 +304,12 @@ impl Component for AppsPane {
                         },
                         if r.sync == Some(Sync::Draft) {
                             ("draft".to_string(), t.dim.add_modifier(Modifier::ITALIC))
+                        } else if let Some(cn) = &r.canary {
+                            let share = r.canary_weight().map(|w| format!(" {w}%")).unwrap_or_default();
+                            (
+                                format!("canary{share}"),
+                                ready_style(cn.ready, cn.desired, t).add_modifier(Modifier::BOLD),
+                            )
                         } else {
                             let style = match a.rollout() {
                                 Rollout::Ready => t.ok,
@@ -260,7 +317,9 @@ impl Component for AppsPane {
                                 Rollout::Unready { .. } => t.warn,
                                 Rollout::Stopped => t.dim,
                             };
-                            (rollout_word(a), style)
+                            // An autoscaled app: the autoscaler's bounds after its rollout.
+                            let bounds = r.autoscale.map(|(lo, hi)| format!(" ↕{lo}-{hi}")).unwrap_or_default();
+                            (format!("{}{bounds}", rollout_word(a)), style)
                         },
                         match r.sync {
                             None => ("-".to_string(), t.dim),
@@ -276,7 +335,14 @@ impl Component for AppsPane {
                         },
                         (age(&a.created, c.now), t.dim),
                         ((if a.kind == "StatefulSet" { "sts" } else { "dep" }).to_string(), t.dim),
-                        (a.image.clone(), t.dim),
+                        // A canary: its image, ready count and share beside the app's image.
+                        match &r.canary {
+                            Some(cn) => {
+                                let (old, new) = image_change(&a.image, &cn.image);
+                                (format!("{old}→{new} {}/{}", cn.ready, cn.desired), t.info)
+                            }
+                            None => (a.image.clone(), t.dim),
+                        },
                         (if routes.is_empty() { "-".into() } else { routes }, t.info),
                     ],
                     marked,
