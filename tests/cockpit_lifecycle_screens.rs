@@ -290,3 +290,36 @@ fn a_space_shows_its_quota_and_settings_and_changes_them_through_forms() {
     }
     assert!(matches!(c.overlay, Some(Overlay::Space(_))), "the view comes back");
 }
+
+#[test]
+fn the_edit_form_moves_a_setting_into_a_config_map() {
+    let mut c = cockpit();
+    c.set_stored(vec![managed(
+        "prod-eu1/shop-prod/web",
+        "ghcr.io/acme/web:1.4.2",
+        Some(7),
+        "d1",
+        "d1",
+    )]);
+    press(&mut c, &["j", "j", "j", "j", "j", "enter"]);
+    press(&mut c, &["j", "j", "E"]);
+    assert_eq!(c.form.as_ref().unwrap().title, "edit prod-eu1/shop-prod/web");
+    // MODE=live out of the literal env, in as a ConfigMap key.
+    press(&mut c, &["tab", "ctrl-u", "tab"]);
+    type_text(&mut c, "MODE=configmap:settings");
+    assert!(
+        c.form.as_ref().unwrap().fields[2].error.is_some(),
+        "no key: refused as typed"
+    );
+    type_text(&mut c, "/MODE");
+    assert!(c.form.as_ref().unwrap().fields[2].error.is_none());
+    snapshot("edit-env-from", &c);
+    match run_of(&press(&mut c, &["ctrl-s"])) {
+        Command::EditApp(e) => {
+            // The reference replaces the value of the same name.
+            assert!(e.unset_env.is_empty() && e.set_env.is_empty(), "{e:?}");
+            assert_eq!(e.env_from, vec!["MODE=configmap:settings/MODE".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -433,7 +433,7 @@ fn managed_apps_show_rollout_and_sync_and_the_edit_form_sends_only_changes() {
     assert_eq!(form.fields[0].text(), "ghcr.io/acme/web:2.3");
     assert_eq!(form.fields[1].text(), "MODE=live");
     // Overrides: the fixed fields are refused as you type.
-    press(&mut c, &["tab", "tab", "tab"]);
+    press(&mut c, &["tab", "tab", "tab", "tab"]);
     type_text(&mut c, "spec: {selector: {}}");
     let bufs = snapshot("edit-app-form", &c);
     assert!(

@@ -15,6 +15,7 @@ impl Form {
                 _ => None,
             })
             .collect();
+        let env_from = env_from_lines(app);
         let connectors: Vec<String> = app.connectors.iter().map(kdeck_command::apps::connector_spec).collect();
         let overrides = app
             .overrides
@@ -26,11 +27,12 @@ impl Form {
             FormKind::EditApp(Box::new(app.clone())),
             vec![
                 Field::new("image", "e.g. ghcr.io/acme/web:1.1", &app.image),
+                Field::lines("env", "NAME=VALUE per line; ctrl-s saves", &env.join("\n"), 3),
                 Field::lines(
-                    "env",
-                    "NAME=VALUE per line (env from secrets stays as it is); ctrl-s saves",
-                    &env.join("\n"),
-                    3,
+                    "env from",
+                    "NAME=configmap:CONFIGMAP/KEY or NAME=secret:SECRET/KEY per line",
+                    &env_from.join("\n"),
+                    2,
                 ),
                 Field::lines(
                     "connectors",
@@ -76,11 +78,24 @@ impl Form {
             })
             .cloned()
             .collect();
-        let unset_env = was
+        let from = lines("env from");
+        let was_from = env_from_lines(old);
+        let named = |ls: &[String], k: &str| ls.iter().any(|l| l.split_once('=').is_some_and(|(lk, _)| lk == k));
+        let mut unset_env: Vec<String> = was
             .iter()
-            .filter(|(k, _)| !env.iter().any(|l| l.split_once('=').is_some_and(|(lk, _)| lk == k)))
+            .filter(|(k, _)| !named(&env, k) && !named(&from, k))
             .map(|(k, _)| k.clone())
             .collect();
+        // A reference taken out (and not set as a value instead) goes too.
+        for l in &was_from {
+            if let Some((k, _)) = l.split_once('=')
+                && !named(&env, k)
+                && !named(&from, k)
+            {
+                unset_env.push(k.to_string());
+            }
+        }
+        let env_from = from.iter().filter(|l| !was_from.contains(l)).cloned().collect();
         let conns = lines("connectors");
         let old_specs: Vec<String> = old.connectors.iter().map(kdeck_command::apps::connector_spec).collect();
         let connectors = conns.iter().filter(|c| !old_specs.contains(c)).cloned().collect();
@@ -110,7 +125,21 @@ impl Form {
             connectors,
             remove_connectors,
             overrides: (new_overrides != old.overrides).then_some(overrides_text),
+            env_from,
             ..Default::default()
         }
     }
+}
+
+/// An app's env read from ConfigMap and Secret keys, as `apps edit --env-from` spells it.
+fn env_from_lines(app: &kdeck_model::App) -> Vec<String> {
+    use kdeck_model::EnvSource;
+    app.env
+        .iter()
+        .filter_map(|e| match &e.source {
+            EnvSource::ConfigMapKey { name, key, .. } => Some(format!("{}=configmap:{name}/{key}", e.name)),
+            EnvSource::SecretKey { name, key, .. } => Some(format!("{}=secret:{name}/{key}", e.name)),
+            EnvSource::Value(_) => None,
+        })
+        .collect()
 }

@@ -245,6 +245,11 @@ impl Form {
                     .map(str::trim)
                     .filter(|l| !l.is_empty())
                     .find_map(|l| kdeck_command::apps::parse_connector(l).err().map(|e| e.reason)),
+                (_, "env from") => val
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .find_map(|l| kdeck_command::apps::parse_env_from(l).err().map(|e| e.reason)),
                 (_, "overrides") => kdeck_command::apps::parse_overrides(&f.text()).err().map(|e| e.reason),
                 (_, "git url") => check(v::git_url("git url", &val)),
                 (FormKind::Build(_), "revision") if val.is_empty() => Some("a revision is needed".into()),
