@@ -323,3 +323,30 @@ fn the_edit_form_moves_a_setting_into_a_config_map() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn describe_lists_an_apps_volumes_with_their_claims() {
+    use serde_json::json;
+    let sts = json!({"metadata": {"name": "db"}, "spec": {"replicas": 2,
+        "template": {"spec": {"volumes": [{"name": "conf", "configMap": {"name": "db-settings"}}]}},
+        "volumeClaimTemplates": [{"metadata": {"name": "pgdata"}}]}});
+    let claims = vec![
+        json!({"metadata": {"name": "pgdata-db-0"}, "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "standard",
+               "resources": {"requests": {"storage": "1Gi"}}}, "status": {"phase": "Bound", "capacity": {"storage": "1Gi"}}}),
+        json!({"metadata": {"name": "pgdata-db-1"}, "spec": {"accessModes": ["ReadWriteOnce"],
+               "resources": {"requests": {"storage": "1Gi"}}}, "status": {"phase": "Pending"}}),
+    ];
+    let lines: Vec<String> = kdeck_tui::fetch::volumes(&sts, &claims)
+        .into_iter()
+        .map(|(_, l)| l)
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "Volumes:".to_string(),
+            "  conf  ConfigMap db-settings".into(),
+            "  claim pgdata-db-0  Bound  1Gi  RWO  standard".into(),
+            "  claim pgdata-db-1  Pending  1Gi  RWO  (default class)".into(),
+        ]
+    );
+}

@@ -368,3 +368,71 @@ fn config_and_secrets_mark_their_readers_and_secrets_stay_hidden() {
     );
     assert!(e.contains("is mounted twice"), "{e}");
 }
+
+#[test]
+fn volumes_show_their_claims_bound_through_the_default_class() {
+    let s = setup();
+    let app = "prod-eu1/shop-prod/files";
+    s.ok(&[
+        "apps",
+        "create",
+        app,
+        "--image",
+        "nginx:1.26",
+        "--volume",
+        "data:2Gi:/srv/data:RWO",
+    ]);
+    s.ok(&["apps", "deploy", app, "--wait", "--timeout", "30"]);
+    s.until("the claim bound", Duration::from_secs(10), || {
+        s.jsonpath(CTX, NS, "pvc/files-data", "{.status.phase}") == "Bound"
+    });
+    let rows: serde_json::Value = serde_json::from_str(&s.ok(&["apps", "volumes", app, "-o", "json"])).unwrap();
+    let r = &rows[0];
+    assert_eq!(
+        (
+            r["source"].as_str(),
+            r["status"].as_str(),
+            r["size"].as_str(),
+            r["access"].as_str(),
+            r["class"].as_str()
+        ),
+        (
+            Some("claim files-data"),
+            Some("Bound"),
+            Some("2Gi"),
+            Some("ReadWriteOnce"),
+            Some("standard")
+        ),
+        "{rows}"
+    );
+    // A StatefulSet: a claim per pod, each bound.
+    let db = "prod-eu1/shop-prod/db";
+    s.ok(&[
+        "apps",
+        "create",
+        db,
+        "--image",
+        "postgres:16",
+        "--stateful",
+        "--replicas",
+        "2",
+        "--volume",
+        "pgdata:1Gi:/var/lib/postgresql",
+    ]);
+    s.ok(&["apps", "deploy", db, "--wait", "--timeout", "30"]);
+    s.until("both claims bound", Duration::from_secs(15), || {
+        let rows: serde_json::Value = serde_json::from_str(&s.ok(&["apps", "volumes", db, "-o", "json"])).unwrap();
+        rows.as_array().unwrap().len() == 2 && rows.as_array().unwrap().iter().all(|r| r["status"] == "Bound")
+    });
+    let table = s.ok(&["apps", "volumes", db]);
+    assert!(
+        table.contains("claim pgdata-db-0") && table.contains("claim pgdata-db-1"),
+        "{table}"
+    );
+    // One mount path used twice: one line, nothing stored.
+    let e = err(
+        &s,
+        &["apps", "edit", app, "--mount", "/srv/data=configmap:files-config"],
+    );
+    assert!(e.contains("/srv/data") && e.contains("is mounted twice"), "{e}");
+}

@@ -262,6 +262,8 @@ pub enum AppsCmd {
     Scale { app: String, replicas: u32 },
     /// Scale between bounds on CPU or memory use (a HorizontalPodAutoscaler), or --off
     Autoscale(super::lifecycle::AutoscaleArgs),
+    /// The app's volumes: each claim Bound or Pending, its size, access mode and storage class
+    Volumes { app: String },
     /// Run a new image beside the app (`canary APP --image IMG [--weight PCT | --replicas N]`), then promote or abort it
     Canary(super::lifecycle::CanaryArgs),
     /// Roll the pods one by one

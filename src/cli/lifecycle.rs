@@ -354,3 +354,23 @@ fn change_or_plan(ex: &Executor, change: ConfigChange, dry_run: bool, format: Fo
     }
     run_command(ex, Command::ChangeConfig(change), format)
 }
+
+pub(super) fn volumes(ex: &Executor, app: &str, format: Format) -> Result<(), CliError> {
+    let a = kdeck_model::AppRef::parse("APP", app).map_err(|e| CliError::usage(e.to_string()))?;
+    let rows = runtime()?.block_on(kdeck_command::apps::volumes(ex, &a))?;
+    print_data(format, &rows, || {
+        let mut t = Table::new(&["NAME", "PATH", "SOURCE", "STATUS", "SIZE", "ACCESS", "CLASS"]);
+        for r in &rows {
+            t.row([
+                r.name.as_str(),
+                r.path.as_str(),
+                r.source.as_str(),
+                r.status.as_str(),
+                r.size.as_str(),
+                r.access.as_str(),
+                r.class.as_str(),
+            ]);
+        }
+        t
+    })
+}

@@ -173,6 +173,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Spaces(SpacesCmd::Quota(args)) => lifecycle::quota(&executor, &args, format),
         Cmd::Config(cmd) => lifecycle::config(&executor, kdeck_command::config::Store::Config, &cmd, format),
         Cmd::Secrets(cmd) => lifecycle::config(&executor, kdeck_command::config::Store::Secret, &cmd, format),
+        Cmd::Apps(AppsCmd::Volumes { app }) => lifecycle::volumes(&executor, &app, format),
         Cmd::Apps(AppsCmd::Autoscale(args)) => lifecycle::autoscale(&executor, &args, format),
         Cmd::Apps(AppsCmd::Canary(args)) => lifecycle::canary(&executor, &args, format),
         Cmd::Spaces(SpacesCmd::Create { space }) => run_command(&executor, Command::CreateSpace { space }, format),

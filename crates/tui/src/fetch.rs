@@ -59,9 +59,123 @@ pub async fn fetch(
             } else {
                 Vec::new()
             };
-            Ok(describe(&v, o, &events, now))
+            let claims = claims_of(gateway, cluster, &v, &o.namespace).await;
+            let mut out = describe(&v, o, &events, now);
+            // The volumes go before the conditions and events, as kubectl puts them.
+            let at = out
+                .iter()
+                .position(|(t, l)| *t == Tone::Heading && (l == "Conditions:" || l == "Events:"))
+                .unwrap_or(out.len());
+            let vols = volumes(&v, &claims);
+            out.splice(at..at, vols);
+            Ok(out)
         }
     }
+}
+
+/// The claims a workload's pods use, read from the cluster: those its pod
+/// template names, and for a StatefulSet each pod's from its templates.
+async fn claims_of(gateway: &Gateway, cluster: &Cluster, v: &Value, ns: &str) -> Vec<Value> {
+    let mut names: Vec<String> = v
+        .pointer("/spec/template/spec/volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|vol| vol.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
+    let replicas = v.pointer("/spec/replicas").and_then(Value::as_u64).unwrap_or(1).min(50);
+    for t in v
+        .pointer("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for i in 0..replicas {
+            names.push(format!("{}-{}-{i}", s(t, "/metadata/name"), s(v, "/metadata/name")));
+        }
+    }
+    let mut out = Vec::new();
+    for n in names {
+        if let Ok(Some(c)) = gateway.read(cluster, "PersistentVolumeClaim", ns, &n).await {
+            out.push(c);
+        } else {
+            out.push(serde_json::json!({"metadata": {"name": n}, "status": {"phase": "Missing"}}));
+        }
+    }
+    out
+}
+
+/// The volumes of a workload: each claim with its status (Bound or Pending),
+/// size, access mode and storage class; ConfigMaps and Secrets mounted.
+pub fn volumes(v: &Value, claims: &[Value]) -> Vec<Toned> {
+    let vols = v.pointer("/spec/template/spec/volumes").and_then(Value::as_array);
+    let templates = v.pointer("/spec/volumeClaimTemplates").and_then(Value::as_array);
+    if vols.is_none_or(|x| x.is_empty()) && templates.is_none_or(|x| x.is_empty()) {
+        return Vec::new();
+    }
+    let mut out = vec![(Tone::Heading, "Volumes:".to_string())];
+    for vol in vols.into_iter().flatten() {
+        let name = s(vol, "/name");
+        let line = if let Some(cm) = vol.pointer("/configMap/name").and_then(Value::as_str) {
+            format!("  {name}  ConfigMap {cm}")
+        } else if let Some(sec) = vol.pointer("/secret/secretName").and_then(Value::as_str) {
+            format!("  {name}  Secret {sec}")
+        } else if let Some(claim) = vol.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str) {
+            format!("  {name}  {}", claim_line(claim, claims))
+        } else {
+            format!("  {name}")
+        };
+        out.push((Tone::Text, line));
+    }
+    for c in claims {
+        let n = s(c, "/metadata/name");
+        let from_template = templates
+            .into_iter()
+            .flatten()
+            .any(|t| n.starts_with(&format!("{}-", s(t, "/metadata/name"))));
+        if from_template {
+            out.push((Tone::Text, format!("  {}", claim_line(n, claims))));
+        }
+    }
+    out
+}
+
+/// `claim NAME Bound 10Gi RWO standard`, from the claim as read.
+fn claim_line(name: &str, claims: &[Value]) -> String {
+    let Some(c) = claims.iter().find(|c| s(c, "/metadata/name") == name) else {
+        return format!("claim {name}  (not read)");
+    };
+    let modes: Vec<&str> = c
+        .pointer("/spec/accessModes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|m| match m {
+            "ReadWriteOnce" => "RWO",
+            "ReadOnlyMany" => "ROX",
+            "ReadWriteMany" => "RWX",
+            "ReadWriteOncePod" => "RWOP",
+            other => other,
+        })
+        .collect();
+    let size = c
+        .pointer("/status/capacity/storage")
+        .or_else(|| c.pointer("/spec/resources/requests/storage"))
+        .and_then(Value::as_str)
+        .unwrap_or("-");
+    let class = s(c, "/spec/storageClassName");
+    format!(
+        "claim {name}  {}  {size}  {}  {}",
+        s(c, "/status/phase"),
+        if modes.is_empty() {
+            "-".to_string()
+        } else {
+            modes.join(",")
+        },
+        if class.is_empty() { "(default class)" } else { class }
+    )
 }
 
 fn s<'a>(v: &'a Value, p: &str) -> &'a str {

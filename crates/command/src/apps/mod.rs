@@ -28,6 +28,7 @@ mod release;
 mod rollout;
 mod scaling;
 mod status;
+mod volumes;
 pub(crate) use adopt::*;
 pub use canary::*;
 pub use create::*;
@@ -38,6 +39,7 @@ pub use release::*;
 pub use rollout::*;
 pub use scaling::*;
 pub use status::*;
+pub use volumes::*;
 
 /// What kdeck knows of an app's life in the cluster, apart from its settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
