@@ -249,6 +249,29 @@ fn a_space_shows_its_quota_and_settings_and_changes_them_through_forms() {
     assert!(c.form.as_ref().unwrap().fields[0].error.is_some());
     press(&mut c, &["ctrl-u"]);
     type_text(&mut c, "4");
+    // A dry run first: the form waits behind it and comes back.
+    let id = match press(&mut c, &["ctrl-p"]).as_slice() {
+        [Effect::DryRun { id, command }] => {
+            assert!(matches!(command.as_ref(), Command::SetQuota(q) if q.cpu.as_deref() == Some("4")));
+            *id
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(c.form.is_none());
+    c.fetched(
+        id,
+        Ok(kdeck_tui::widgets::plan_lines(
+            "# note: prod-eu1/shop-prod already uses 9 of pods, more than the 8 asked\n---\napiVersion: v1\nkind: ResourceQuota\n",
+        )),
+    );
+    let bufs = snapshot("quota-dry-run", &c);
+    assert!(buffer_text(&bufs[1]).contains("dry run: spaces quota space prod-eu1/shop-prod"));
+    press(&mut c, &["esc"]);
+    assert_eq!(
+        c.form.as_ref().map(|f| f.fields[0].value()),
+        Some("4".to_string()),
+        "the form is back as typed"
+    );
     match run_of(&press(&mut c, &["enter"])) {
         Command::SetQuota(q) => assert_eq!(
             (q.space.as_str(), q.cpu.as_deref(), q.pods, q.default_cpu.as_deref()),

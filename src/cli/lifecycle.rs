@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::journal::run_command;
 use super::output::{Format, Table, out, print_data};
 use super::{CliError, runtime};
-use kdeck_command::apps::{AutoscaleSpec, CanarySpec, autoscale_plan, canary_plan, end_plan};
+use kdeck_command::apps::{AutoscaleSpec, CanarySpec};
 use kdeck_command::config::{self, ConfigChange, Hidden, Store};
 use kdeck_command::quota::{self, QuotaSpec};
 use kdeck_command::{Command, Executor};
@@ -154,8 +154,9 @@ pub enum ConfigCmd {
     },
 }
 
-fn print_plan(plan: &kdeck_command::plan::Plan) -> Result<(), CliError> {
-    out(&plan.to_text())
+/// What the command would change, printed; nothing is changed.
+fn dry_run(ex: &Executor, command: &Command) -> Result<(), CliError> {
+    out(&runtime()?.block_on(kdeck_command::plan::dry_run(ex, command))?)
 }
 
 pub(super) fn autoscale(ex: &Executor, a: &AutoscaleArgs, format: Format) -> Result<(), CliError> {
@@ -168,23 +169,22 @@ pub(super) fn autoscale(ex: &Executor, a: &AutoscaleArgs, format: Format) -> Res
         scale_down_after: a.scale_down_after,
         off: a.off,
     };
+    let command = Command::AutoscaleApp(spec);
     if a.dry_run {
-        let (settings, plan) = runtime()?.block_on(autoscale_plan(ex, &spec))?;
-        return match plan {
-            Some(p) => print_plan(&p),
-            None => out(&format!(
-                "# {} is a draft: its settings would change, nothing in the cluster until it is deployed\n{}",
-                settings.app,
-                serde_saphyr::to_string(&settings.autoscale).unwrap_or_default()
-            )),
-        };
+        return dry_run(ex, &command);
     }
-    run_command(ex, Command::AutoscaleApp(spec), format)
+    run_command(ex, command, format)
 }
 
 pub(super) fn canary(ex: &Executor, a: &CanaryArgs, format: Format) -> Result<(), CliError> {
     match &a.action {
-        Some(CanaryCmd::Promote { app, dry_run: true, .. }) => print_plan(&end_plan(ex, app, true)?),
+        Some(CanaryCmd::Promote { app, dry_run: true, .. }) => dry_run(
+            ex,
+            &Command::PromoteCanary {
+                app: app.clone(),
+                wait: None,
+            },
+        ),
         Some(CanaryCmd::Promote { app, wait, .. }) => run_command(
             ex,
             Command::PromoteCanary {
@@ -193,7 +193,7 @@ pub(super) fn canary(ex: &Executor, a: &CanaryArgs, format: Format) -> Result<()
             },
             format,
         ),
-        Some(CanaryCmd::Abort { app, dry_run: true }) => print_plan(&end_plan(ex, app, false)?),
+        Some(CanaryCmd::Abort { app, dry_run: true }) => dry_run(ex, &Command::AbortCanary { app: app.clone() }),
         Some(CanaryCmd::Abort { app, .. }) => run_command(ex, Command::AbortCanary { app: app.clone() }, format),
         None => {
             let spec = CanarySpec {
@@ -202,11 +202,11 @@ pub(super) fn canary(ex: &Executor, a: &CanaryArgs, format: Format) -> Result<()
                 weight: a.weight,
                 replicas: a.replicas,
             };
+            let command = Command::StartCanary(spec);
             if a.dry_run {
-                let (_, plan) = runtime()?.block_on(canary_plan(ex, &spec))?;
-                return print_plan(&plan);
+                return dry_run(ex, &command);
             }
-            run_command(ex, Command::StartCanary(spec), format)
+            run_command(ex, command, format)
         }
     }
 }
@@ -267,10 +267,11 @@ pub(super) fn quota(ex: &Executor, a: &QuotaArgs, format: Format) -> Result<(), 
             t
         });
     }
+    let command = Command::SetQuota(spec);
     if a.dry_run {
-        return print_plan(&runtime()?.block_on(quota::quota_plan(ex, &spec))?);
+        return dry_run(ex, &command);
     }
-    run_command(ex, Command::SetQuota(spec), format)
+    run_command(ex, command, format)
 }
 
 pub(super) fn config(ex: &Executor, store: Store, cmd: &ConfigCmd, format: Format) -> Result<(), CliError> {
@@ -341,18 +342,12 @@ pub(super) fn config(ex: &Executor, store: Store, cmd: &ConfigCmd, format: Forma
     }
 }
 
-fn change_or_plan(ex: &Executor, change: ConfigChange, dry_run: bool, format: Format) -> Result<(), CliError> {
-    if dry_run {
-        let (obj, exists) = runtime()?.block_on(config::change_plan(ex, &change))?;
-        let verb = if exists { "patched" } else { "created" };
-        return out(&format!(
-            "# {} {} would be {verb} as:\n{}",
-            change.store.kind().to_ascii_lowercase(),
-            change.target,
-            serde_saphyr::to_string(&obj).unwrap_or_default()
-        ));
+fn change_or_plan(ex: &Executor, change: ConfigChange, plan_only: bool, format: Format) -> Result<(), CliError> {
+    let command = Command::ChangeConfig(change);
+    if plan_only {
+        return dry_run(ex, &command);
     }
-    run_command(ex, Command::ChangeConfig(change), format)
+    run_command(ex, command, format)
 }
 
 pub(super) fn volumes(ex: &Executor, app: &str, format: Format) -> Result<(), CliError> {

@@ -124,3 +124,40 @@ impl Plan {
 pub fn applied_names(plan: &Plan) -> Vec<String> {
     plan.apply.iter().map(describe_obj).collect()
 }
+
+/// What a command would change, as a dry run prints it, for the commands
+/// that have a plan (autoscale, canaries, quotas, config and secrets); the
+/// CLI's `--dry-run` and the cockpit's form preview both show this text.
+pub async fn dry_run(ex: &Executor, command: &crate::Command) -> Result<String, crate::Failure> {
+    use crate::Command as C;
+    Ok(match command {
+        C::AutoscaleApp(s) => match crate::apps::autoscale_plan(ex, s).await? {
+            (_, Some(p)) => p.to_text(),
+            (settings, None) => format!(
+                "# {} is a draft: its settings change, nothing in the cluster until it is deployed\n{}",
+                settings.app,
+                serde_saphyr::to_string(&settings.autoscale).unwrap_or_default()
+            ),
+        },
+        C::StartCanary(s) => crate::apps::canary_plan(ex, s).await?.1.to_text(),
+        C::PromoteCanary { app, .. } => crate::apps::end_plan(ex, app, true)?.to_text(),
+        C::AbortCanary { app } => crate::apps::end_plan(ex, app, false)?.to_text(),
+        C::SetQuota(q) => crate::quota::quota_plan(ex, q).await?.to_text(),
+        C::ChangeConfig(c) => {
+            let (obj, exists) = crate::config::change_plan(ex, c).await?;
+            format!(
+                "# {} {} would be {} as:\n{}",
+                c.store.kind().to_ascii_lowercase(),
+                c.target,
+                if exists { "patched" } else { "created" },
+                serde_saphyr::to_string(&obj).unwrap_or_default()
+            )
+        }
+        other => {
+            return Err(crate::Failure::new(
+                crate::FailureKind::Usage,
+                format!("{} has no dry run here", other.verb()),
+            ));
+        }
+    })
+}

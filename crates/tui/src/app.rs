@@ -415,6 +415,17 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                         let _ = tx.send(Fetched::Revisions(id, r));
                     });
                 }
+                Effect::DryRun { id, command } => {
+                    let Some(ex) = opts.executor.clone() else {
+                        c.fetched(id, Err(no_store("cannot plan a command")));
+                        continue;
+                    };
+                    let tx = fetch_tx.clone();
+                    tokio::spawn(async move {
+                        let r = answer(20, "no plan within 20 s", kdeck_command::plan::dry_run(&ex, &command)).await;
+                        let _ = tx.send(Fetched::Text(id, r.map(|text| crate::widgets::plan_lines(&text))));
+                    });
+                }
                 Effect::LoadSpace { id, space } => {
                     let Some(ex) = opts.executor.clone() else {
                         c.space_fetched(id, Err("no store: this cockpit cannot read a space's settings".into()));

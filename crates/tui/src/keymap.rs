@@ -243,6 +243,7 @@ actions! {
     Reveal = "reveal": "show the Secrets' values, or mask them again",
     Yes = "yes": "yes: run the change asked about (any other key says no)",
     Submit = "submit": "submit the form (it is checked first; a failure reopens it with what was typed)",
+    Preview = "preview": "a dry run of the form: what it would apply and delete, changing nothing",
     NextField = "next_field": "next field",
     PrevField = "prev_field": "previous field",
     ClearLine = "clear_line": "clear the line before the cursor (a one-line field: all of it)",

@@ -89,6 +89,7 @@ impl Cockpit {
             // Popups, forms and the input line read these in their own contexts.
             Action::Yes
             | Action::Submit
+            | Action::Preview
             | Action::NextField
             | Action::PrevField
             | Action::ClearLine

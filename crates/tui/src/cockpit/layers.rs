@@ -43,6 +43,22 @@ impl Cockpit {
                 self.held_form = self.form.take();
                 self.run(*command)
             }
+            FormReply::Preview(command) => {
+                // The form waits behind its dry run, and comes back when it closes.
+                let id = self.next_id();
+                self.held_form = self.form.take();
+                let title = format!("dry run: {} {}", command.verb(), command.target());
+                // A view the form came from (the space's settings) comes back after too.
+                if self.overlay.is_some() {
+                    self.under = self.overlay.take();
+                }
+                self.overlay = Some(Overlay::Text(crate::overlays::TextView::loading(
+                    id,
+                    title,
+                    "planning…",
+                )));
+                vec![Effect::DryRun { id, command }]
+            }
             FormReply::Submit(command) => {
                 let id = self.next_id();
                 self.submitted_build(id, &command);

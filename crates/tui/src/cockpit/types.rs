@@ -152,6 +152,11 @@ pub enum Effect {
         app: AppRef,
         kind: kdeck_model::WorkloadKind,
     },
+    /// What a command would change (a dry run); the answer fills a text view.
+    DryRun {
+        id: RequestId,
+        command: Box<kdeck_command::Command>,
+    },
     /// Read a space's quota, ConfigMaps and Secrets; the answer fills the space view.
     LoadSpace {
         id: RequestId,

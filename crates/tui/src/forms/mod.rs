@@ -34,6 +34,8 @@ pub enum FormReply {
     /// The form checked out: run this command (the shell keeps the form
     /// until the command succeeds).
     Submit(Box<kdeck_command::Command>),
+    /// The form checked out: show what its command would change (a dry run).
+    Preview(Box<kdeck_command::Command>),
     Quit,
 }
 
@@ -357,6 +359,14 @@ impl Form {
 }
 
 impl Form {
+    /// Whether the form's command has a dry run to show (`kdeck_command::plan::dry_run`).
+    pub fn previews(&self) -> bool {
+        matches!(
+            self.kind,
+            FormKind::Autoscale(..) | FormKind::Canary(_) | FormKind::Quota(_) | FormKind::ConfigKey(_)
+        )
+    }
+
     fn field(&mut self) -> Option<&mut Field> {
         self.fields.get_mut(self.focused)
     }
@@ -371,6 +381,14 @@ impl Form {
         match keymap.typed(self.context(), key) {
             Typed::Action(Action::Back) => return FormReply::Cancel,
             Typed::Action(Action::Quit) => return FormReply::Quit,
+            Typed::Action(Action::Preview) if self.previews() => {
+                if self.check()
+                    && let Some(cmd) = self.command()
+                {
+                    return FormReply::Preview(Box::new(cmd));
+                }
+                return FormReply::Keep;
+            }
             Typed::Action(Action::Submit) => {
                 if self.check()
                     && let Some(cmd) = self.command()
@@ -560,6 +578,14 @@ impl Component for Form {
     }
 
     fn commands(&self) -> &'static [(Action, &'static str)] {
+        if self.previews() {
+            return &[
+                (Action::Submit, "apply"),
+                (Action::Preview, "dry run"),
+                (Action::NextField, "next"),
+                (Action::Back, "cancel"),
+            ];
+        }
         &[
             (Action::Submit, "apply"),
             (Action::NextField, "next"),

@@ -141,3 +141,20 @@ impl Tone {
 
 /// A line of a popup with its tone.
 pub type Toned = (Tone, String);
+
+/// A dry run's text as a text view shows it: its comments (`# note: …`,
+/// `# delete …`) stand out, notes as warnings.
+pub fn plan_lines(text: &str) -> Vec<Toned> {
+    text.lines()
+        .map(|l| {
+            let tone = if l.starts_with("# note:") {
+                Tone::Warn
+            } else if l.starts_with('#') || l == "---" {
+                Tone::Heading
+            } else {
+                Tone::Text
+            };
+            (tone, l.to_string())
+        })
+        .collect()
+}
