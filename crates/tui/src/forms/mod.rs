@@ -485,8 +485,13 @@ impl Component for Form {
             title_line(
                 &form.title,
                 format!(
-                    "{} apply · {} next · {} cancel",
+                    "{} apply{} · {} next · {} cancel",
                     keys(Action::Submit),
+                    if form.previews() {
+                        format!(" · {} dry run", keys(Action::Preview))
+                    } else {
+                        String::new()
+                    },
                     keys(Action::NextField),
                     keys(Action::Back)
                 ),
