@@ -203,6 +203,15 @@ fn a_weighted_canary_is_promoted_and_another_is_aborted() {
     );
     let e = err(&s, &["apps", "canary", "abort", app]);
     assert!(e.contains("no canary of"), "{e}");
+    // A canary goes with its app.
+    s.ok(&["apps", "canary", app, "--image", "nginx:1.28"]);
+    s.ok(&["apps", "delete", app, "--yes"]);
+    for what in ["deployment/shop", "deployment/shop-canary"] {
+        assert!(
+            !s.kubectl(CTX, &["-n", NS, "get", what]).status.success(),
+            "{what} is still there"
+        );
+    }
 }
 
 #[test]

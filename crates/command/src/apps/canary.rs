@@ -224,7 +224,7 @@ pub(crate) async fn start_canary(ex: &Executor, s: &CanarySpec) -> Result<Applie
 }
 
 /// The canary's objects, to delete: its Deployment, and its Service and Ingress when weighted.
-fn removal(a: &AppRef) -> Plan {
+pub(crate) fn canary_removal(a: &AppRef) -> Plan {
     let name = Canary::name_of(&a.name);
     let mut plan = Plan::new(&a.space.namespace);
     plan.delete("Ingress", &name, "canary ended");
@@ -245,7 +245,7 @@ fn stored_canary(ex: &Executor, a: &AppRef) -> Result<Canary, Failure> {
 pub fn end_plan(ex: &Executor, app: &str, promote: bool) -> Result<Plan, Failure> {
     let a = parse_app(app)?;
     let c = stored_canary(ex, &a)?;
-    let mut plan = removal(&a);
+    let mut plan = canary_removal(&a);
     if promote {
         let mut settings = stored_app(ex, &a)?;
         settings.image = c.image.clone();
@@ -261,7 +261,7 @@ pub(crate) async fn abort_canary(ex: &Executor, app: &str) -> Result<Applied, Fa
     let a = parse_app(app)?;
     stored_canary(ex, &a)?;
     let cluster = cluster_of(ex, &a.space.cluster)?;
-    let (items, _) = removal(&a).run(ex, &cluster).await;
+    let (items, _) = canary_removal(&a).run(ex, &cluster).await;
     let mut batch = Batch::new();
     if items.iter().all(|i| i.ok) {
         batch.delete::<Canary>(&a.to_string());
@@ -291,7 +291,7 @@ pub(crate) async fn promote_canary(ex: &Executor, app: &str, wait: Option<u64>) 
     }
     applied.batch.put(&settings)?;
     let cluster = cluster_of(ex, &a.space.cluster)?;
-    let (removed, _) = removal(&a).run(ex, &cluster).await;
+    let (removed, _) = canary_removal(&a).run(ex, &cluster).await;
     if removed.iter().all(|i| i.ok) {
         applied.batch.delete::<Canary>(&a.to_string());
     }

@@ -156,6 +156,14 @@ pub(crate) async fn delete(ex: &Executor, app: &str, purge: bool, yes: bool) -> 
         });
     }
     let mut batch = Batch::new();
+    // A canary goes with its app.
+    if ex.store().get::<kdeck_model::Canary>(&a.to_string())?.is_some() {
+        let (removed, _) = super::canary_removal(&a).run(ex, &cluster).await;
+        if removed.iter().all(|i| i.ok) {
+            batch.delete::<kdeck_model::Canary>(&a.to_string());
+        }
+        items.extend(removed);
+    }
     let mut state = state_of(ex, &a)?;
     state.deployed_at = None;
     if purge {
