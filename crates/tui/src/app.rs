@@ -20,7 +20,7 @@ use super::term;
 use super::theme::Theme;
 use crate::cockpit::{Cockpit, Effect, RequestId};
 use crate::error::TuiError;
-use crate::widgets::Toned;
+use crate::reads::answer;
 use kdeck_command::{Failure, FailureKind};
 use kdeck_fleet::live::{Changed, Fleet};
 use kdeck_fleet::logs::LogStream;
@@ -47,33 +47,6 @@ struct Done {
     target: String,
     ok: bool,
     message: String,
-}
-
-/// An answer to a request of the cockpit, with the request's id.
-enum Fetched {
-    Text(RequestId, Result<Vec<Toned>, Failure>),
-    Drift(RequestId, Result<Vec<kdeck_command::apps::ObjectDrift>, Failure>),
-    CopyPlan(RequestId, Result<kdeck_command::copy::CopyPlan, Failure>),
-    Roles(RequestId, Vec<(SpaceRef, crate::overlays::roles::SpaceRoles)>),
-    Journal(RequestId, Result<Vec<kdeck_command::JournalEntry>, String>),
-    Revisions(RequestId, Result<crate::overlays::revisions::Revisions, String>),
-    Space(RequestId, crate::overlays::space::SpaceSettings),
-}
-
-/// This cockpit has no store (a read of the live fleet only).
-fn no_store(what: &str) -> Failure {
-    Failure::new(FailureKind::Usage, format!("no store: this cockpit {what}"))
-}
-
-/// The answer of `work` within `secs`, or a failure that says `late`.
-async fn answer<T>(
-    secs: u64,
-    late: &str,
-    work: impl std::future::Future<Output = Result<T, Failure>>,
-) -> Result<T, Failure> {
-    tokio::time::timeout(Duration::from_secs(secs), work)
-        .await
-        .unwrap_or_else(|_| Err(Failure::new(FailureKind::Cluster, late)))
 }
 
 /// Runs the cockpit until the user quits or a signal ends it. The terminal
@@ -136,7 +109,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
         changed_tx,
         kdeck_fleet::live::FleetOptions::default(),
     );
-    let (fetch_tx, mut fetch_rx) = mpsc::unbounded_channel::<Fetched>();
+    let (fetch_tx, mut fetch_rx) = mpsc::unbounded_channel::<crate::reads::Fetched>();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
 
     let Loaded {
@@ -278,15 +251,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                 dirty = true;
             }
             Some(f) = fetch_rx.recv() => {
-                match f {
-                    Fetched::Text(id, result) => c.fetched(id, result),
-                    Fetched::CopyPlan(id, result) => c.copy_planned(id, result),
-                    Fetched::Drift(id, result) => c.drift_fetched(id, result),
-                    Fetched::Roles(id, answers) => c.roles_fetched(id, answers),
-                    Fetched::Journal(id, result) => c.journal_fetched(id, result),
-                    Fetched::Revisions(id, result) => c.revisions_fetched(id, result),
-                    Fetched::Space(id, settings) => c.space_fetched(id, Ok(settings)),
-                }
+                crate::reads::answered(&mut c, f);
                 dirty = true;
             }
             _ = tick.tick() => {
@@ -308,6 +273,10 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
             }
         }
         for e in effects {
+            // Reads of the store and clusters for views run off the loop.
+            let Some(e) = crate::reads::start(e, opts.executor.as_ref(), &fetch_tx) else {
+                continue;
+            };
             match e {
                 Effect::Run { id, command } => {
                     let Some(ex) = opts.executor.clone() else {
@@ -339,6 +308,14 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                         });
                     });
                 }
+                // Started by `reads::start` above.
+                Effect::PlanCopy { .. }
+                | Effect::ListRoles { .. }
+                | Effect::LoadRevisions { .. }
+                | Effect::LoadJournal { .. }
+                | Effect::LoadSpace { .. }
+                | Effect::DryRun { .. }
+                | Effect::Drift { .. } => {}
                 Effect::OpenLogs { cluster, req } => {
                     logs = fleet.logs(&cluster, req);
                     if logs.is_none() {
@@ -347,17 +324,6 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                             true,
                         );
                     }
-                }
-                Effect::PlanCopy { id, spec } => {
-                    let Some(ex) = opts.executor.clone() else {
-                        c.copy_planned(id, Err(no_store("cannot copy")));
-                        continue;
-                    };
-                    let tx = fetch_tx.clone();
-                    tokio::spawn(async move {
-                        let r = answer(60, "no plan within 60 s", kdeck_command::copy::plan(&ex, &spec)).await;
-                        let _ = tx.send(Fetched::CopyPlan(id, r));
-                    });
                 }
                 Effect::RunCopy { id, spec } => {
                     let Some(ex) = opts.executor.clone() else {
@@ -393,75 +359,10 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                 }
                 Effect::Notify { title, body } => super::notify::send(title, body),
                 Effect::Recheck(spaces) => access.again(&spaces),
-                Effect::ListRoles { id, spaces } => {
-                    let Some(ex) = opts.executor.clone() else {
-                        c.toast("no store: this cockpit cannot read roles", true);
-                        continue;
-                    };
-                    let tx = fetch_tx.clone();
-                    tokio::spawn(async move {
-                        let answers = crate::audit_io::list_roles(ex, spaces).await;
-                        let _ = tx.send(Fetched::Roles(id, answers));
-                    });
-                }
-                Effect::LoadRevisions { id, app, kind } => {
-                    let Some(ex) = opts.executor.clone() else {
-                        c.revisions_fetched(id, Err("no store: this cockpit has no revisions".into()));
-                        continue;
-                    };
-                    let tx = fetch_tx.clone();
-                    tokio::spawn(async move {
-                        let r = crate::audit_io::load_revisions(ex, app, kind).await;
-                        let _ = tx.send(Fetched::Revisions(id, r));
-                    });
-                }
-                Effect::DryRun { id, command } => {
-                    let Some(ex) = opts.executor.clone() else {
-                        c.fetched(id, Err(no_store("cannot plan a command")));
-                        continue;
-                    };
-                    let tx = fetch_tx.clone();
-                    tokio::spawn(async move {
-                        let r = answer(20, "no plan within 20 s", kdeck_command::plan::dry_run(&ex, &command)).await;
-                        let _ = tx.send(Fetched::Text(id, r.map(|text| crate::widgets::plan_lines(&text))));
-                    });
-                }
-                Effect::LoadSpace { id, space } => {
-                    let Some(ex) = opts.executor.clone() else {
-                        c.space_fetched(id, Err("no store: this cockpit cannot read a space's settings".into()));
-                        continue;
-                    };
-                    let tx = fetch_tx.clone();
-                    tokio::spawn(async move {
-                        let _ = tx.send(Fetched::Space(id, crate::audit_io::load_space(ex, space).await));
-                    });
-                }
-                Effect::LoadJournal { id, filter } => {
-                    let Some(ex) = opts.executor.clone() else {
-                        c.journal_fetched(id, Err("no store: this cockpit has no journal".into()));
-                        continue;
-                    };
-                    let tx = fetch_tx.clone();
-                    tokio::spawn(async move {
-                        let r = crate::audit_io::load_journal(ex, filter).await;
-                        let _ = tx.send(Fetched::Journal(id, r));
-                    });
-                }
                 Effect::CancelCopy => {
                     if let Some(flag) = &copy_cancel {
                         flag.store(true, std::sync::atomic::Ordering::SeqCst);
                     }
-                }
-                Effect::Drift { id, app } => {
-                    let Some(ex) = opts.executor.clone() else {
-                        c.drift_fetched(id, Err(no_store("has no settings to compare")));
-                        continue;
-                    };
-                    let tx = fetch_tx.clone();
-                    tokio::spawn(async move {
-                        let r = answer(15, "no answer within 15 s", kdeck_command::apps::drift(&ex, &app)).await;
-                        let _ = tx.send(Fetched::Drift(id, r));
-                    });
                 }
                 Effect::EditYaml(object) => {
                     let Some(reader) = reader else {
@@ -502,7 +403,7 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     tokio::spawn(async move {
                         let work = super::fetch::fetch(&gateway, &cluster, what, &object, now);
                         let r = answer(15, "no answer within 15 s", work).await;
-                        let _ = tx.send(Fetched::Text(id, r));
+                        let _ = tx.send(crate::reads::Fetched::Text(id, r));
                     });
                 }
             }

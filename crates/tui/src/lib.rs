@@ -21,6 +21,7 @@ pub mod keymap;
 pub mod notify;
 pub mod overlays;
 pub mod panes;
+mod reads;
 pub mod term;
 pub mod theme;
 pub mod widgets;
