@@ -30,6 +30,7 @@ fn cluster(i: usize) -> Cluster {
         },
         read_only: false,
         prod: None,
+        labels: Default::default(),
     }
 }
 

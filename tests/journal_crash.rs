@@ -36,6 +36,7 @@ fn cluster(id: u64) -> Cluster {
         },
         read_only: false,
         prod: None,
+        labels: Default::default(),
     }
 }
 

@@ -88,11 +88,7 @@ struct Who {
     groups: Vec<String>,
 }
 
-pub(super) fn whoami(executor: &Executor, only: Option<&str>, format: Format) -> Result<(), CliError> {
-    let clusters = match only {
-        Some(n) => vec![kdeck_command::cluster_of(executor, n)?],
-        None => executor.store().list::<Cluster>()?,
-    };
+pub(super) fn whoami(executor: &Executor, clusters: Vec<Cluster>, format: Format) -> Result<(), CliError> {
     let gw = executor.gateway().clone();
     let asked = clusters.len();
     let pass = runtime()?.block_on(kdeck_fleet::apps::each_cluster(&gw, &clusters, PASS_LIMIT, |c, _| {

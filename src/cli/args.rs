@@ -65,7 +65,11 @@ pub enum Cmd {
     /// Who each cluster says you are (SelfSubjectReview), as `kubectl auth whoami`
     Whoami {
         /// One cluster [default: every stored one]
+        #[arg(conflicts_with = "clusters")]
         cluster: Option<String>,
+        /// The clusters whose labels match: tier=prod,region in (eu,us)
+        #[arg(long = "clusters", value_name = "SELECTOR")]
+        clusters: Option<String>,
     },
     /// Whether you may VERB RESOURCE in a space (yes, exit 0; no, exit 1), as `kubectl auth can-i`
     Can {
@@ -154,8 +158,19 @@ pub enum ClustersCmd {
         #[arg(long)]
         update: bool,
     },
-    /// List the stored clusters
-    List,
+    /// List the stored clusters, with their labels
+    List {
+        /// Only the clusters whose labels match: tier=prod,region in (eu,us),!gpu
+        #[arg(long = "clusters", value_name = "SELECTOR")]
+        clusters: Option<String>,
+    },
+    /// A cluster's labels in kdeck: KEY=VALUE sets one, KEY- removes it
+    /// (region, tier, cloud…); `--clusters SELECTOR` picks clusters by them
+    Label {
+        name: String,
+        #[arg(value_name = "KEY=VALUE|KEY-", required = true)]
+        changes: Vec<String>,
+    },
     /// A cluster's settings in kdeck: `--read-only` (kdeck changes nothing in
     /// it) or `--writable`; `--prod` (its accent, a confirm before every change
     /// in the cockpit), `--not-prod`, or `--prod-by-name` (guessed from the name)
@@ -186,7 +201,11 @@ pub enum ClustersCmd {
 #[derive(Subcommand, Debug)]
 pub enum SpacesCmd {
     /// Every namespace on every cluster, marked when kdeck created or attached it
-    List,
+    List {
+        /// Only the clusters whose labels match: tier=prod,region in (eu,us)
+        #[arg(long = "clusters", value_name = "SELECTOR")]
+        clusters: Option<String>,
+    },
     /// A space's quota (used against hard) and default requests; with
     /// flags, set them (a ResourceQuota and a LimitRange named kdeck)
     Quota(super::lifecycle::QuotaArgs),
@@ -225,6 +244,9 @@ pub enum AppsCmd {
         /// Every space on every cluster (the default)
         #[arg(long)]
         all: bool,
+        /// Only the clusters whose labels match: tier=prod,region in (eu,us)
+        #[arg(long = "clusters", value_name = "SELECTOR", conflicts_with = "spaces")]
+        clusters: Option<String>,
     },
     /// Store an app's settings as a draft (nothing in the cluster yet)
     Create(paas::CreateArgs),

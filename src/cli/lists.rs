@@ -3,12 +3,16 @@
 
 use super::*;
 
-pub(super) fn apps_list(store: &Store, spaces: &[String], format: Format) -> Result<(), CliError> {
+pub(super) fn apps_list(
+    store: &Store,
+    spaces: &[String],
+    clusters: Vec<Cluster>,
+    format: Format,
+) -> Result<(), CliError> {
     let only = spaces
         .iter()
         .map(|s| kdeck_model::SpaceRef::parse("--space", s).map_err(|e| CliError::usage(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let clusters = store.list::<Cluster>()?;
     for s in &only {
         if !clusters.iter().any(|c| c.name == s.cluster) {
             return Err(CliError::usage(format!(
@@ -76,8 +80,7 @@ pub(super) struct SpaceRow {
     created: Option<String>,
 }
 
-pub(super) fn spaces_list(store: &Store, format: Format) -> Result<(), CliError> {
-    let clusters = store.list::<Cluster>()?;
+pub(super) fn spaces_list(store: &Store, clusters: Vec<Cluster>, format: Format) -> Result<(), CliError> {
     let stored = store.list::<kdeck_model::Space>()?;
     let pass = runtime()?.block_on(kdeck_fleet::apps::list_namespaces(
         &kdeck_fleet::Gateway::new(),
@@ -156,6 +159,7 @@ pub(super) struct ClusterRow {
     pub(super) imported_at: String,
     pub(super) read_only: bool,
     pub(super) prod: bool,
+    pub(super) labels: std::collections::BTreeMap<String, String>,
     /// `read-only`, `prod` (or `prod (by name)`), `-`.
     #[serde(skip)]
     pub(super) settings: String,
@@ -184,6 +188,7 @@ impl From<&Cluster> for ClusterRow {
             imported_at: c.source.imported_at.clone(),
             read_only: c.read_only,
             prod: c.is_prod(),
+            labels: c.labels.clone(),
             settings: if settings.is_empty() {
                 "-".into()
             } else {

@@ -125,11 +125,19 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 format,
             )
         }
-        Cmd::Clusters(ClustersCmd::List) => {
-            let clusters: Vec<ClusterRow> = store.list::<Cluster>()?.iter().map(ClusterRow::from).collect();
+        Cmd::Clusters(ClustersCmd::List { clusters }) => {
+            let clusters: Vec<ClusterRow> = chosen_clusters(&executor, clusters.as_deref())?
+                .iter()
+                .map(ClusterRow::from)
+                .collect();
             print_data(format, &clusters, || {
-                let mut t = Table::new(&["NAME", "CONTEXT", "SERVER", "AUTH", "NAMESPACE", "SETTINGS"]);
+                let mut t = Table::new(&["NAME", "CONTEXT", "SERVER", "AUTH", "NAMESPACE", "SETTINGS", "LABELS"]);
                 for c in &clusters {
+                    let labels = if c.labels.is_empty() {
+                        "-".to_string()
+                    } else {
+                        kdeck_command::clusters::labels_text(&c.labels)
+                    };
                     t.row([
                         &c.name,
                         &c.context,
@@ -137,10 +145,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                         &c.auth,
                         c.namespace.as_deref().unwrap_or("-"),
                         &c.settings,
+                        &labels,
                     ]);
                 }
                 t
             })
+        }
+        Cmd::Clusters(ClustersCmd::Label { name, changes }) => {
+            run_command(&executor, Command::LabelCluster { name, changes }, format)
         }
         Cmd::Clusters(ClustersCmd::Set {
             name,
@@ -169,7 +181,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             run_command(&executor, Command::RemoveCluster { name, yes }, format)
         }
         Cmd::History(args) => history(&executor, &args, format),
-        Cmd::Spaces(SpacesCmd::List) => spaces_list(&store, format),
+        Cmd::Spaces(SpacesCmd::List { clusters }) => {
+            spaces_list(&store, chosen_clusters(&executor, clusters.as_deref())?, format)
+        }
         Cmd::Spaces(SpacesCmd::Quota(args)) => lifecycle::quota(&executor, &args, format),
         Cmd::Config(cmd) => lifecycle::config(&executor, kdeck_command::config::Store::Config, &cmd, format),
         Cmd::Secrets(cmd) => lifecycle::config(&executor, kdeck_command::config::Store::Secret, &cmd, format),
@@ -185,7 +199,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Spaces(SpacesCmd::Delete { space, yes }) => {
             run_command(&executor, Command::DeleteSpace { space, yes }, format)
         }
-        Cmd::Apps(AppsCmd::List { spaces, all: _ }) => apps_list(&store, &spaces, format),
+        Cmd::Apps(AppsCmd::List {
+            spaces,
+            all: _,
+            clusters,
+        }) => apps_list(
+            &store,
+            &spaces,
+            chosen_clusters(&executor, clusters.as_deref())?,
+            format,
+        ),
         Cmd::Logs(args) => logs::logs(&store, &args, format),
         Cmd::Apps(AppsCmd::Create(args)) => run_command(&executor, args.command()?, format),
         Cmd::Apps(AppsCmd::Edit(args)) => run_command(&executor, args.command()?, format),
@@ -242,12 +265,30 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Bind(args) => run_command(&executor, args.command()?, format),
         Cmd::Builds(cmd) => builds::builds(&executor, cmd, format),
         Cmd::Roles(cmd) => roles::roles(&executor, cmd, format),
-        Cmd::Whoami { cluster } => access::whoami(&executor, cluster.as_deref(), format),
+        Cmd::Whoami {
+            cluster: Some(name), ..
+        } => access::whoami(&executor, vec![kdeck_command::cluster_of(&executor, &name)?], format),
+        Cmd::Whoami {
+            cluster: None,
+            clusters,
+        } => access::whoami(&executor, chosen_clusters(&executor, clusters.as_deref())?, format),
         Cmd::Can { space, verb, resource } => access::can(&executor, &space, &verb, &resource, format),
         Cmd::Copy(args) => copy::copy(&executor, &args, format),
         Cmd::Export(args) => copy::export(&executor, &args),
         Cmd::Sim(_) | Cmd::Demo(_) | Cmd::Store(_) => Ok(()),
     }
+}
+
+/// The stored clusters a `--clusters` selector picks (all without one),
+/// said on stderr before anything is done.
+pub(super) fn chosen_clusters(executor: &Executor, selector: Option<&str>) -> Result<Vec<Cluster>, CliError> {
+    let Some(sel) = selector else {
+        return Ok(executor.store().list::<Cluster>()?);
+    };
+    let picked = kdeck_command::clusters::select(executor, sel)?;
+    let names: Vec<&str> = picked.iter().map(|c| c.name.as_str()).collect();
+    eprintln!("kdeck: {} cluster(s) match {sel:?}: {}", picked.len(), names.join(", "));
+    Ok(picked)
 }
 
 /// How long one cluster may take to answer a CLI pass.

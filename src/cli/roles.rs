@@ -21,6 +21,9 @@ pub enum RolesCmd {
         /// Only namespaces with these labels (team=shop,tier!=dev); with no SPACE, on every cluster
         #[arg(short = 'l', long, value_name = "SELECTOR")]
         selector: Option<String>,
+        /// Only on the clusters whose labels match (tier=prod,region in (eu,us)); with no SPACE, every namespace there
+        #[arg(long = "clusters", value_name = "SELECTOR")]
+        clusters: Option<String>,
     },
     /// Take ROLE from SUBJECT on spaces
     Revoke {
@@ -30,6 +33,9 @@ pub enum RolesCmd {
         /// Only namespaces with these labels (team=shop,tier!=dev); with no SPACE, on every cluster
         #[arg(short = 'l', long, value_name = "SELECTOR")]
         selector: Option<String>,
+        /// Only on the clusters whose labels match (tier=prod,region in (eu,us)); with no SPACE, every namespace there
+        #[arg(long = "clusters", value_name = "SELECTOR")]
+        clusters: Option<String>,
         /// Revoke RoleBindings kdeck did not make too
         #[arg(long)]
         force: bool,
@@ -55,6 +61,7 @@ fn split(
     executor: &Executor,
     args: Vec<String>,
     selector: Option<&str>,
+    clusters: Option<&str>,
     doing: &str,
 ) -> Result<(Vec<String>, String, String), CliError> {
     if args.len() < 2 {
@@ -65,27 +72,37 @@ fn split(
     let mut a = args;
     let role = a.pop().unwrap_or_default();
     let subject = a.pop().unwrap_or_default();
-    if a.is_empty() && selector.is_none() {
+    if a.is_empty() && selector.is_none() && clusters.is_none() {
         return Err(CliError::usage(
-            "name the spaces (CLUSTER/NAMESPACE, or a pattern such as '*/shop'), or give --selector",
+            "name the spaces (CLUSTER/NAMESPACE, or a pattern such as '*/shop'), or give --selector or --clusters",
         ));
     }
-    if selector.is_none() && !a.iter().any(|s| kdeck_command::select::is_pattern(s)) {
+    if selector.is_none() && clusters.is_none() && !a.iter().any(|s| kdeck_command::select::is_pattern(s)) {
         return Ok((a, subject, role));
     }
+    let only: Option<Vec<String>> = match clusters {
+        Some(sel) => Some(
+            super::chosen_clusters(executor, Some(sel))?
+                .into_iter()
+                .map(|c| c.name)
+                .collect(),
+        ),
+        None => None,
+    };
     let ex = executor.clone();
     let names = a.clone();
     let sel = selector.map(str::to_string);
-    let found =
-        runtime()?.block_on(async move { kdeck_command::select::resolve(&ex, &names, sel.as_deref()).await })?;
+    let found = runtime()?
+        .block_on(async move { kdeck_command::select::resolve(&ex, &names, sel.as_deref(), only.as_deref()).await })?;
     for u in &found.unread {
         eprintln!("kdeck: not read, so not {doing} there: {u}");
     }
     if found.spaces.is_empty() {
         return Err(CliError::usage(format!(
-            "{} {}: no space matches",
+            "{} {}{}: no space matches",
             a.join(" "),
-            selector.map(|s| format!("--selector {s}")).unwrap_or_default()
+            selector.map(|s| format!("--selector {s}")).unwrap_or_default(),
+            clusters.map(|s| format!(" --clusters {s}")).unwrap_or_default()
         )));
     }
     eprintln!(
@@ -106,12 +123,21 @@ struct SpaceRoles {
 
 pub(super) fn roles(executor: &Executor, cmd: RolesCmd, format: Format) -> Result<(), CliError> {
     match cmd {
-        RolesCmd::Grant { args, selector } => {
-            let (spaces, subject, role) = split(executor, args, selector.as_deref(), "granting")?;
+        RolesCmd::Grant {
+            args,
+            selector,
+            clusters,
+        } => {
+            let (spaces, subject, role) = split(executor, args, selector.as_deref(), clusters.as_deref(), "granting")?;
             run_command(executor, Command::GrantRole { spaces, subject, role }, format)
         }
-        RolesCmd::Revoke { args, selector, force } => {
-            let (spaces, subject, role) = split(executor, args, selector.as_deref(), "revoking")?;
+        RolesCmd::Revoke {
+            args,
+            selector,
+            clusters,
+            force,
+        } => {
+            let (spaces, subject, role) = split(executor, args, selector.as_deref(), clusters.as_deref(), "revoking")?;
             run_command(
                 executor,
                 Command::RevokeRole {

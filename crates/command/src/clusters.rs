@@ -93,8 +93,10 @@ pub(super) fn import(ex: &Executor, files: &[String], contexts: &[String], updat
             proxy_url,
             auth,
             source,
-            read_only: false,
-            prod: None,
+            // A refresh of credentials keeps the user's own settings of it.
+            read_only: prior.is_some_and(|p| p.read_only),
+            prod: prior.and_then(|p| p.prod),
+            labels: prior.map(|p| p.labels.clone()).unwrap_or_default(),
         };
         cluster
             .validate()
@@ -270,6 +272,92 @@ pub(crate) fn set(
         items: vec![ItemOutcome::ok(format!("cluster {name}"), said)],
         batch,
     })
+}
+
+/// `clusters label`: labels set (`k=v`) and removed (`k-`), as `kubectl label` spells them.
+pub(crate) fn label(ex: &Executor, name: &str, changes: &[String]) -> Result<Applied, Failure> {
+    let mut c = crate::cluster_of(ex, name)?;
+    if changes.is_empty() {
+        return Err(Failure::new(
+            FailureKind::Usage,
+            format!("clusters label {name}: give KEY=VALUE to set or KEY- to remove, e.g. tier=prod region=eu"),
+        ));
+    }
+    let mut said = Vec::new();
+    for ch in changes {
+        if let Some(k) = ch.strip_suffix('-').filter(|k| !k.contains('=')) {
+            kdeck_model::validate::label_key("label key", k).map_err(|e| crate::invalid(e.to_string()))?;
+            if c.labels.remove(k).is_none() {
+                return Err(crate::invalid(format!(
+                    "cluster {name} has no label {k} (its labels: {}); nothing changed",
+                    labels_text(&c.labels)
+                )));
+            }
+            said.push(format!("-{k}"));
+            continue;
+        }
+        let Some((k, v)) = ch.split_once('=') else {
+            return Err(Failure::new(
+                FailureKind::Usage,
+                format!("clusters label {name}: {ch:?} is neither KEY=VALUE nor KEY-"),
+            ));
+        };
+        kdeck_model::validate::label_key("label key", k).map_err(|e| crate::invalid(e.to_string()))?;
+        kdeck_model::validate::label_value("label value", v).map_err(|e| crate::invalid(e.to_string()))?;
+        c.labels.insert(k.to_string(), v.to_string());
+        said.push(format!("{k}={v}"));
+    }
+    let mut batch = Batch::new();
+    batch.put(&c)?;
+    Ok(Applied {
+        items: vec![ItemOutcome::ok(
+            format!("cluster {name}"),
+            format!("labels {} (now {})", said.join(" "), labels_text(&c.labels)),
+        )],
+        batch,
+    })
+}
+
+/// Labels as `k=v,k2=v2`, or `none`.
+pub fn labels_text(labels: &std::collections::BTreeMap<String, String>) -> String {
+    if labels.is_empty() {
+        return "none".into();
+    }
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The stored clusters a selector picks, or why none: a selector that
+/// does not read, or one that matches nothing (with the labels in use).
+pub fn select(ex: &Executor, selector: &str) -> Result<Vec<Cluster>, Failure> {
+    let sel = kdeck_model::selector::Selector::parse(selector)
+        .map_err(|e| Failure::new(FailureKind::Usage, e.to_string()))?;
+    let all = ex.store().list::<Cluster>()?;
+    let picked: Vec<Cluster> = all.iter().filter(|c| sel.matches(&c.labels)).cloned().collect();
+    if picked.is_empty() {
+        let mut used: BTreeSet<String> = BTreeSet::new();
+        for c in &all {
+            for (k, v) in &c.labels {
+                used.insert(format!("{k}={v}"));
+            }
+        }
+        return Err(Failure::new(
+            FailureKind::Usage,
+            format!(
+                "no cluster matches --clusters {:?} (labels in use: {}); `kdeck clusters label NAME k=v` sets them; nothing done",
+                sel.text,
+                if used.is_empty() {
+                    "none".to_string()
+                } else {
+                    used.into_iter().collect::<Vec<_>>().join(", ")
+                }
+            ),
+        ));
+    }
+    Ok(picked)
 }
 
 #[cfg(test)]

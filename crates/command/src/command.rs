@@ -197,6 +197,11 @@ pub enum Command {
     ApplyRoles {
         space: String,
     },
+    /// A cluster's labels in kdeck (`k=v` set, `k-` removed), for selectors.
+    LabelCluster {
+        name: String,
+        changes: Vec<String>,
+    },
     /// An app's autoscaling: a HorizontalPodAutoscaler between bounds, or off.
     AutoscaleApp(apps::AutoscaleSpec),
     /// A new image run beside the app, behind the same Service.
@@ -239,7 +244,9 @@ impl Command {
                 };
                 format!("{what} of {}", files.join(":"))
             }
-            Command::RemoveCluster { name, .. } | Command::SetCluster { name, .. } => format!("cluster {name}"),
+            Command::RemoveCluster { name, .. }
+            | Command::SetCluster { name, .. }
+            | Command::LabelCluster { name, .. } => format!("cluster {name}"),
             Command::CreateSpace { space }
             | Command::AttachSpace { space }
             | Command::DetachSpace { space }
@@ -337,6 +344,7 @@ impl Command {
             Command::RevokeRole { .. } => "roles revoke",
             Command::ApplyRoles { .. } => "roles apply",
             Command::SetCluster { .. } => "clusters set",
+            Command::LabelCluster { .. } => "clusters label",
             Command::AutoscaleApp(_) => "apps autoscale",
             Command::ChangeConfig(c) => match (c.store, c.set.is_empty() && c.set_secret.is_empty()) {
                 (config::Store::Config, false) => "config set",
@@ -357,7 +365,10 @@ impl Command {
     pub fn clusters(&self) -> Vec<String> {
         let head = |s: &str| s.split('/').next().unwrap_or_default().to_string();
         let mut out: Vec<String> = match self {
-            Command::ImportClusters { .. } | Command::RemoveCluster { .. } | Command::SetCluster { .. } => vec![],
+            Command::ImportClusters { .. }
+            | Command::RemoveCluster { .. }
+            | Command::SetCluster { .. }
+            | Command::LabelCluster { .. } => vec![],
             Command::CreateSpace { space }
             | Command::AttachSpace { space }
             | Command::DetachSpace { space }
@@ -417,6 +428,7 @@ impl Command {
             Command::ImportClusters { .. }
                 | Command::RemoveCluster { .. }
                 | Command::SetCluster { .. }
+                | Command::LabelCluster { .. }
                 | Command::DetachSpace { .. }
                 | Command::CreateApp(_)
                 | Command::EditApp(_)

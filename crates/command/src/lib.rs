@@ -297,6 +297,7 @@ impl Executor {
             )),
             _ if refused.is_some() => Err(refused.clone().unwrap_or_else(|| invalid("refused"))),
             Command::SetCluster { name, read_only, prod } => clusters::set(self, name, *read_only, *prod),
+            Command::LabelCluster { name, changes } => clusters::label(self, name, changes),
             Command::ImportClusters {
                 files,
                 contexts,

@@ -49,18 +49,27 @@ pub struct Resolved {
 /// Every space the `names` (plain or patterns) and the `selector` name. A
 /// plain name is kept as it is (the command says if it is not there); with
 /// a selector, plain names must carry its labels too. With no names, a
-/// selector reads every stored cluster.
-pub async fn resolve(ex: &Executor, names: &[String], selector: Option<&str>) -> Result<Resolved, Failure> {
+/// selector reads every stored cluster. `only` (the clusters a cluster
+/// selector chose) keeps it all to those clusters; with no names and no
+/// selector it means every namespace on them.
+pub async fn resolve(
+    ex: &Executor,
+    names: &[String],
+    selector: Option<&str>,
+    only: Option<&[String]>,
+) -> Result<Resolved, Failure> {
+    let on_chosen =
+        |space: &str| only.is_none_or(|o| space.split_once('/').is_some_and(|(c, _)| o.iter().any(|x| x == c)));
     let patterns: Vec<&String> = names.iter().filter(|n| is_pattern(n) || selector.is_some()).collect();
     let mut out = Resolved {
         spaces: names
             .iter()
-            .filter(|n| !is_pattern(n) && selector.is_none())
+            .filter(|n| !is_pattern(n) && selector.is_none() && on_chosen(n))
             .cloned()
             .collect(),
         unread: Vec::new(),
     };
-    if patterns.is_empty() && selector.is_none() {
+    if patterns.is_empty() && selector.is_none() && (only.is_none() || !names.is_empty()) {
         return Ok(out);
     }
     for p in &patterns {
@@ -77,23 +86,27 @@ pub async fn resolve(ex: &Executor, names: &[String], selector: Option<&str>) ->
                 .iter()
                 .any(|p| p.split_once('/').is_some_and(|(pc, _)| glob(pc, c)))
     };
-    let reads = clusters.iter().filter(|c| wanted(&c.name)).map(|c| async move {
-        let read = async {
-            let (api, _) = ex.gateway().api(c, "Namespace", "").await.map_err(cluster_failure)?;
-            let mut lp = ListParams::default();
-            if let Some(s) = selector {
-                lp = lp.labels(s);
-            }
-            api.list_metadata(&lp)
+    let chosen = |c: &str| only.is_none_or(|o| o.iter().any(|x| x == c));
+    let reads = clusters
+        .iter()
+        .filter(|c| wanted(&c.name) && chosen(&c.name))
+        .map(|c| async move {
+            let read = async {
+                let (api, _) = ex.gateway().api(c, "Namespace", "").await.map_err(cluster_failure)?;
+                let mut lp = ListParams::default();
+                if let Some(s) = selector {
+                    lp = lp.labels(s);
+                }
+                api.list_metadata(&lp)
+                    .await
+                    .map(|l| l.items.into_iter().filter_map(|n| n.metadata.name).collect::<Vec<_>>())
+                    .map_err(|e| cluster_failure(describe(c, "list namespaces", &e)))
+            };
+            let r = tokio::time::timeout(std::time::Duration::from_secs(20), read)
                 .await
-                .map(|l| l.items.into_iter().filter_map(|n| n.metadata.name).collect::<Vec<_>>())
-                .map_err(|e| cluster_failure(describe(c, "list namespaces", &e)))
-        };
-        let r = tokio::time::timeout(std::time::Duration::from_secs(20), read)
-            .await
-            .unwrap_or_else(|_| Err(invalid(format!("cluster {}: no answer within 20 s", c.name))));
-        (c.name.clone(), r)
-    });
+                .unwrap_or_else(|_| Err(invalid(format!("cluster {}: no answer within 20 s", c.name))));
+            (c.name.clone(), r)
+        });
     for (cluster, r) in futures::future::join_all(reads).await {
         match r {
             Ok(names) => out.spaces.extend(

@@ -301,6 +301,7 @@ mod tests {
             },
             read_only: false,
             prod: None,
+            labels: Default::default(),
         }
     }
 

@@ -33,6 +33,9 @@ pub struct Cluster {
     /// accent, and a confirm before every change from the cockpit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prod: Option<bool>,
+    /// The user's labels (region, tier, cloud…), for choosing clusters by selector.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Cluster {

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod merge;
 pub mod paas;
 pub mod revision;
+pub mod selector;
 pub mod space;
 pub mod validate;
 

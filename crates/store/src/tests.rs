@@ -44,6 +44,7 @@ fn cluster(name: &str) -> Cluster {
         },
         read_only: false,
         prod: None,
+        labels: Default::default(),
     }
 }
 
