@@ -59,6 +59,12 @@ pub enum Cmd {
     /// Secrets of a space: list, show (masked unless --reveal), set, unset; values never reach the journal
     #[command(subcommand)]
     Secrets(super::lifecycle::ConfigCmd),
+    /// Catalogs: Helm repositories' indexes, kept in the store (add, refresh, remove, list)
+    #[command(subcommand)]
+    Catalogs(super::market::CatalogsCmd),
+    /// The marketplace: search the catalogs' charts
+    #[command(subcommand)]
+    Market(super::market::MarketCmd),
     /// Roles on spaces: manager, developer, auditor (RoleBindings to admin, edit, view)
     #[command(subcommand)]
     Roles(roles::RolesCmd),

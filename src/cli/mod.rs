@@ -7,6 +7,7 @@ mod builds;
 mod copy;
 mod lifecycle;
 mod logs;
+mod market;
 mod output;
 mod paas;
 mod release;
@@ -265,6 +266,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Bind(args) => run_command(&executor, args.command()?, format),
         Cmd::Builds(cmd) => builds::builds(&executor, cmd, format),
         Cmd::Roles(cmd) => roles::roles(&executor, cmd, format),
+        Cmd::Catalogs(cmd) => market::catalogs(&executor, cmd, format),
+        Cmd::Market(cmd) => market::market(&executor, cmd, format),
         Cmd::Whoami {
             cluster: Some(name), ..
         } => access::whoami(&executor, vec![kdeck_command::cluster_of(&executor, &name)?], format),

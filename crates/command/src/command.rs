@@ -197,6 +197,20 @@ pub enum Command {
     ApplyRoles {
         space: String,
     },
+    /// A Helm repository's index, read and kept as a catalog.
+    AddCatalog {
+        name: String,
+        /// http(s), or `file://` with an absolute path.
+        url: String,
+    },
+    /// Read catalogs again (all when none is named).
+    RefreshCatalogs {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        names: Vec<String>,
+    },
+    RemoveCatalog {
+        name: String,
+    },
     /// A cluster's labels in kdeck (`k=v` set, `k-` removed), for selectors.
     LabelCluster {
         name: String,
@@ -267,6 +281,9 @@ impl Command {
             | Command::RemoveWebhook { app } => format!("app {app}"),
             Command::SetBuild(b) => format!("app {}", b.app),
             Command::AutoscaleApp(s) => format!("app {}", s.app),
+            Command::AddCatalog { name, .. } | Command::RemoveCatalog { name } => format!("catalog {name}"),
+            Command::RefreshCatalogs { names } if names.is_empty() => "every catalog".to_string(),
+            Command::RefreshCatalogs { names } => format!("catalog {}", names.join(",")),
             Command::ChangeConfig(c) => format!("{} {}", c.store.kind().to_ascii_lowercase(), c.target),
             Command::StartCanary(s) => format!("app {}", s.app),
             Command::PromoteCanary { app, .. } | Command::AbortCanary { app } => format!("app {app}"),
@@ -345,6 +362,9 @@ impl Command {
             Command::ApplyRoles { .. } => "roles apply",
             Command::SetCluster { .. } => "clusters set",
             Command::LabelCluster { .. } => "clusters label",
+            Command::AddCatalog { .. } => "catalogs add",
+            Command::RefreshCatalogs { .. } => "catalogs refresh",
+            Command::RemoveCatalog { .. } => "catalogs remove",
             Command::AutoscaleApp(_) => "apps autoscale",
             Command::ChangeConfig(c) => match (c.store, c.set.is_empty() && c.set_secret.is_empty()) {
                 (config::Store::Config, false) => "config set",
@@ -368,7 +388,10 @@ impl Command {
             Command::ImportClusters { .. }
             | Command::RemoveCluster { .. }
             | Command::SetCluster { .. }
-            | Command::LabelCluster { .. } => vec![],
+            | Command::LabelCluster { .. }
+            | Command::AddCatalog { .. }
+            | Command::RefreshCatalogs { .. }
+            | Command::RemoveCatalog { .. } => vec![],
             Command::CreateSpace { space }
             | Command::AttachSpace { space }
             | Command::DetachSpace { space }
@@ -429,6 +452,9 @@ impl Command {
                 | Command::RemoveCluster { .. }
                 | Command::SetCluster { .. }
                 | Command::LabelCluster { .. }
+                | Command::AddCatalog { .. }
+                | Command::RefreshCatalogs { .. }
+                | Command::RemoveCatalog { .. }
                 | Command::DetachSpace { .. }
                 | Command::CreateApp(_)
                 | Command::EditApp(_)

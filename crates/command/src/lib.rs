@@ -6,6 +6,7 @@
 pub mod apps;
 mod bindings;
 pub mod builds;
+pub mod catalogs;
 pub mod clusters;
 pub mod config;
 pub mod copy;
@@ -298,6 +299,9 @@ impl Executor {
             _ if refused.is_some() => Err(refused.clone().unwrap_or_else(|| invalid("refused"))),
             Command::SetCluster { name, read_only, prod } => clusters::set(self, name, *read_only, *prod),
             Command::LabelCluster { name, changes } => clusters::label(self, name, changes),
+            Command::AddCatalog { name, url } => catalogs::add(self, name, url).await,
+            Command::RefreshCatalogs { names } => catalogs::refresh(self, names).await,
+            Command::RemoveCatalog { name } => catalogs::remove(self, name),
             Command::ImportClusters {
                 files,
                 contexts,

@@ -9,6 +9,7 @@ pub mod gateway;
 pub mod kinds;
 pub mod live;
 pub mod logs;
+pub mod web;
 
 pub use client::{Problem, ProblemKind, describe};
 pub use gateway::Gateway;

@@ -201,13 +201,17 @@ fn builds_solutions_catalogs_roles() {
     Catalog {
         name: "bitnami".into(),
         url: "https://charts.bitnami.com/bitnami".into(),
+        fetched_at: None,
+        charts: Vec::new(),
     }
     .validate()
     .unwrap();
     assert!(
         Catalog {
             name: "x".into(),
-            url: "charts.example.com".into()
+            url: "charts.example.com".into(),
+            fetched_at: None,
+            charts: Vec::new(),
         }
         .validate()
         .is_err()

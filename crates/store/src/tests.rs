@@ -91,6 +91,8 @@ fn every_entity_round_trips() {
     let catalog = Catalog {
         name: "c".into(),
         url: "https://charts.example.com".into(),
+        fetched_at: None,
+        charts: Vec::new(),
     };
     let grant = RoleGrant {
         space: sp.clone(),
