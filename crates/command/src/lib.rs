@@ -14,6 +14,7 @@ pub mod derive;
 mod domains;
 pub mod export;
 pub mod files;
+pub mod helm;
 pub mod history;
 pub mod kubeconfig;
 pub mod objects;
