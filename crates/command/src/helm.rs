@@ -73,7 +73,7 @@ impl Helm {
         sets: &[String],
     ) -> Result<Rendered, Failure> {
         let helm = &self.0;
-        let mut cmd = tokio::process::Command::new(&helm);
+        let mut cmd = tokio::process::Command::new(helm);
         cmd.arg("template")
             .arg(name)
             .arg(chart)
