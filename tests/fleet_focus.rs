@@ -84,8 +84,12 @@ async fn pods_and_builds_are_watched_for_the_spaces_in_view_only() {
     .await;
     let s = snap();
     assert!(s.pods.keys().all(|(ns, _)| **ns == *a), "only the space in view");
-    assert_eq!(open_watches(h, "pods"), vec![format!("{a}/pods")]);
-    assert_eq!(open_watches(h, "pipelineruns"), vec![format!("{a}/pipelineruns")]);
+    // Each watch follows the list that made its kind live: it opens a moment later.
+    until("the space's pod and run watches", Duration::from_secs(5), || {
+        open_watches(h, "pods") == vec![format!("{a}/pods")]
+            && open_watches(h, "pipelineruns") == vec![format!("{a}/pipelineruns")]
+    })
+    .await;
     // An app's pods, through its ReplicaSet.
     let web = h
         .truth("Deployment")
@@ -203,7 +207,11 @@ async fn many_spaces_in_view_share_one_cluster_wide_watch() {
             && s.focus.values().all(|w| w.pods == Standing::Live)
     })
     .await;
-    assert_eq!(open_watches(h, "pods"), vec!["*/pods".to_string()]);
+    // The watch follows the list that made the pods live: it opens a moment later.
+    until("one cluster-wide pod watch", Duration::from_secs(5), || {
+        open_watches(h, "pods") == vec!["*/pods".to_string()]
+    })
+    .await;
     // Down to two: per space again, and the third space's pods are gone.
     fleet.focus(&refs[..2]);
     until("two spaces", Duration::from_secs(10), || {
