@@ -62,6 +62,9 @@ pub enum Cmd {
     /// Catalogs: Helm repositories' indexes, kept in the store (add, refresh, remove, list)
     #[command(subcommand)]
     Catalogs(super::market::CatalogsCmd),
+    /// Helm releases across the fleet, read from the Secrets Helm keeps them in
+    #[command(subcommand)]
+    Releases(super::market::ReleasesCmd),
     /// The marketplace: search the catalogs' charts
     #[command(subcommand)]
     Market(super::market::MarketCmd),

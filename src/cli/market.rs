@@ -141,3 +141,59 @@ pub(super) fn market(ex: &Executor, cmd: MarketCmd, format: Format) -> Result<()
         }
     }
 }
+
+#[derive(Subcommand, Debug)]
+pub enum ReleasesCmd {
+    /// Helm releases on every cluster (helm's own too): chart, version, revision, status, workloads ready
+    List {
+        /// Also the uninstalled and superseded ones
+        #[arg(long)]
+        all: bool,
+        /// Only the clusters whose labels match: tier=prod,region in (eu,us)
+        #[arg(long = "clusters", value_name = "SELECTOR")]
+        clusters: Option<String>,
+    },
+}
+
+pub(super) fn releases(ex: &Executor, cmd: ReleasesCmd, format: Format) -> Result<(), CliError> {
+    match cmd {
+        ReleasesCmd::List { all, clusters } => {
+            let chosen = super::chosen_clusters(ex, clusters.as_deref())?;
+            let asked = chosen.len();
+            let pass = super::runtime()?.block_on(kdeck_command::releases::list(ex, &chosen, all));
+            let now = time::OffsetDateTime::now_utc();
+            print_data(format, &pass.rows, || {
+                let mut t = Table::new(&[
+                    "NAME",
+                    "NAMESPACE",
+                    "CLUSTER",
+                    "CHART",
+                    "VERSION",
+                    "APP VERSION",
+                    "REVISION",
+                    "STATUS",
+                    "READY",
+                    "AGE",
+                ]);
+                for r in &pass.rows {
+                    let rev = r.revision.to_string();
+                    let age = super::output::age(&r.updated, now);
+                    t.row([
+                        r.name.as_str(),
+                        r.namespace.as_str(),
+                        r.cluster.as_str(),
+                        r.chart.as_str(),
+                        r.version.as_str(),
+                        r.app_version.as_str(),
+                        rev.as_str(),
+                        r.status.as_str(),
+                        r.ready.as_str(),
+                        age.as_str(),
+                    ]);
+                }
+                t
+            })?;
+            super::partial(&pass.problems, asked)
+        }
+    }
+}

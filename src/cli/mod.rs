@@ -268,6 +268,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Roles(cmd) => roles::roles(&executor, cmd, format),
         Cmd::Catalogs(cmd) => market::catalogs(&executor, cmd, format),
         Cmd::Market(cmd) => market::market(&executor, cmd, format),
+        Cmd::Releases(cmd) => market::releases(&executor, cmd, format),
         Cmd::Whoami {
             cluster: Some(name), ..
         } => access::whoami(&executor, vec![kdeck_command::cluster_of(&executor, &name)?], format),

@@ -20,6 +20,7 @@ pub mod kubeconfig;
 pub mod objects;
 pub mod plan;
 pub mod quota;
+pub mod releases;
 pub mod roles;
 mod routes;
 pub mod select;

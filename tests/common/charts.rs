@@ -1,0 +1,34 @@
+//! A chart of the tests' own, and the tests' helm (`tests/helm/helm`:
+//! Helm's Go SDK from the PyPI package helm-python-sdk).
+
+use std::path::{Path, PathBuf};
+
+use kdeck_command::helm::Helm;
+
+/// The tests' helm, as KDECK_HELM would name it.
+pub fn helm() -> Helm {
+    Helm(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/helm/helm"))
+}
+
+/// A chart of the tests' own: a Deployment, a Service and a ConfigMap from values.
+pub fn write_chart(dir: &Path) -> PathBuf {
+    let c = dir.join("web");
+    std::fs::create_dir_all(c.join("templates")).unwrap();
+    std::fs::write(
+        c.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 1.0.0\nappVersion: \"1.27\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        c.join("values.yaml"),
+        "replicas: 1\nimage: nginx:1.27\ngreeting: hello\n",
+    )
+    .unwrap();
+    std::fs::write(
+        c.join("templates/all.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas: {{ .Values.replicas }}\n  selector: {matchLabels: {app: {{ .Release.Name }}}}\n  template:\n    metadata: {labels: {app: {{ .Release.Name }}}}\n    spec:\n      containers:\n      - name: web\n        image: {{ required \"image is required\" .Values.image }}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  selector: {app: {{ .Release.Name }}}\n  ports: [{port: 80}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\n  namespace: {{ .Release.Namespace }}\ndata:\n  GREETING: {{ .Values.greeting | quote }}\n",
+    )
+    .unwrap();
+    std::fs::write(c.join("templates/NOTES.txt"), "{{ .Release.Name }} is installed.\n").unwrap();
+    c
+}
