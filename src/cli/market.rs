@@ -144,6 +144,18 @@ pub(super) fn market(ex: &Executor, cmd: MarketCmd, format: Format) -> Result<()
 
 #[derive(Subcommand, Debug)]
 pub enum ReleasesCmd {
+    /// Every revision of a release, as `helm history`
+    History {
+        #[arg(value_name = "CLUSTER/NAMESPACE/NAME")]
+        release: String,
+    },
+    /// A release's values, notes and manifest (the newest revision, or --revision N)
+    Show {
+        #[arg(value_name = "CLUSTER/NAMESPACE/NAME")]
+        release: String,
+        #[arg(long)]
+        revision: Option<u32>,
+    },
     /// Helm releases on every cluster (helm's own too): chart, version, revision, status, workloads ready
     List {
         /// Also the uninstalled and superseded ones
@@ -155,8 +167,113 @@ pub enum ReleasesCmd {
     },
 }
 
+#[derive(Serialize)]
+struct RevisionRow {
+    revision: u32,
+    updated: String,
+    status: String,
+    chart: String,
+    app_version: String,
+    description: String,
+}
+
+/// A release's revision as `releases show` prints it.
+#[derive(Serialize)]
+struct Shown {
+    name: String,
+    namespace: String,
+    revision: u32,
+    status: String,
+    chart: String,
+    values: serde_json::Value,
+    notes: String,
+    manifest: String,
+}
+
 pub(super) fn releases(ex: &Executor, cmd: ReleasesCmd, format: Format) -> Result<(), CliError> {
     match cmd {
+        ReleasesCmd::History { release } => {
+            let revs = super::runtime()?.block_on(kdeck_command::releases::history(ex, &release))?;
+            let rows: Vec<RevisionRow> = revs
+                .iter()
+                .map(|r| RevisionRow {
+                    revision: r.version,
+                    updated: r.info.last_deployed.clone().unwrap_or_default(),
+                    status: r.info.status.clone(),
+                    chart: r
+                        .chart
+                        .as_ref()
+                        .map(|c| format!("{}-{}", c.metadata.name, c.metadata.version))
+                        .unwrap_or_default(),
+                    app_version: r
+                        .chart
+                        .as_ref()
+                        .and_then(|c| c.metadata.app_version.clone())
+                        .unwrap_or_default(),
+                    description: r.info.description.clone(),
+                })
+                .collect();
+            print_data(format, &rows, || {
+                let mut t = Table::new(&["REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION", "DESCRIPTION"]);
+                for r in &rows {
+                    let rev = r.revision.to_string();
+                    t.row([
+                        rev.as_str(),
+                        r.updated.as_str(),
+                        r.status.as_str(),
+                        r.chart.as_str(),
+                        r.app_version.as_str(),
+                        r.description.as_str(),
+                    ]);
+                }
+                t
+            })
+        }
+        ReleasesCmd::Show { release, revision } => {
+            let revs = super::runtime()?.block_on(kdeck_command::releases::history(ex, &release))?;
+            let r = match revision {
+                Some(n) => revs.iter().find(|r| r.version == n).ok_or_else(|| {
+                    CliError::failed(format!(
+                        "{release} has no revision {n} (it has {})",
+                        revs.iter()
+                            .map(|r| r.version.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?,
+                None => revs
+                    .last()
+                    .ok_or_else(|| CliError::failed(format!("no release {release}")))?,
+            };
+            let shown = Shown {
+                name: r.name.clone(),
+                namespace: r.namespace.clone(),
+                revision: r.version,
+                status: r.info.status.clone(),
+                chart: r
+                    .chart
+                    .as_ref()
+                    .map(|c| format!("{}-{}", c.metadata.name, c.metadata.version))
+                    .unwrap_or_default(),
+                values: r.config.clone().unwrap_or(serde_json::json!({})),
+                notes: r.info.notes.clone().unwrap_or_default(),
+                manifest: r.manifest.clone(),
+            };
+            if format != Format::Table {
+                return print_data(format, &shown, || Table::new(&[]));
+            }
+            super::output::out(&format!(
+                "# {} in {} (revision {}, {}, chart {})\n# values\n{}# notes\n{}\n# manifest\n{}",
+                shown.name,
+                shown.namespace,
+                shown.revision,
+                shown.status,
+                shown.chart,
+                serde_saphyr::to_string(&shown.values).unwrap_or_default(),
+                shown.notes.trim_end(),
+                shown.manifest
+            ))
+        }
         ReleasesCmd::List { all, clusters } => {
             let chosen = super::chosen_clusters(ex, clusters.as_deref())?;
             let asked = chosen.len();

@@ -217,6 +217,38 @@ pub fn check_name(name: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Every revision of one release (`CLUSTER/NAMESPACE/NAME`), oldest first.
+pub async fn history(ex: &Executor, target: &str) -> Result<Vec<HelmRelease>, Failure> {
+    let a = kdeck_model::AppRef::parse("release", target).map_err(|e| {
+        Failure::new(
+            super::FailureKind::Usage,
+            format!("{e}; a release is CLUSTER/NAMESPACE/NAME"),
+        )
+    })?;
+    let cluster = super::cluster_of(ex, &a.space.cluster)?;
+    let client = ex.gateway().client(&cluster).await.map_err(super::cluster_failure)?;
+    let api: Api<Secret> = Api::namespaced(client, &a.space.namespace);
+    let lp = ListParams::default().labels(&format!("owner=helm,name={}", a.name));
+    let secrets = api
+        .list(&lp)
+        .await
+        .map_err(|e| super::cluster_failure(describe(&cluster, "list secrets", &e)))?;
+    let mut out: Vec<HelmRelease> = secrets
+        .items
+        .iter()
+        .filter(|s| s.type_.as_deref() == Some(RELEASE_TYPE))
+        .filter_map(|s| s.data.as_ref()?.get("release").and_then(|r| decode(&r.0).ok()))
+        .collect();
+    if out.is_empty() {
+        return Err(invalid(format!(
+            "no release {} in {} (`kdeck releases list` shows them)",
+            a.name, a.space
+        )));
+    }
+    out.sort_by_key(|r| r.version);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
