@@ -62,10 +62,6 @@ pub struct QuotaLine {
     pub hard: String,
 }
 
-fn space_of(s: &str) -> Result<SpaceRef, Failure> {
-    SpaceRef::parse("space", s).map_err(|e| invalid(e.to_string()))
-}
-
 /// A quota resource's value in its base unit (millicores, bytes, objects).
 pub fn amount(resource: &str, text: &str) -> Option<u64> {
     let kind = if resource.contains("cpu") {
@@ -190,7 +186,7 @@ fn pod_requests(spec: &Value) -> BTreeMap<&'static str, u64> {
 /// The ResourceQuota and LimitRange a spec asks for, with a warning when
 /// the space already uses more than a new limit.
 pub async fn quota_plan(ex: &Executor, s: &QuotaSpec) -> Result<Plan, Failure> {
-    let space = space_of(&s.space)?;
+    let space = crate::copy::parse_space(&s.space, "space")?;
     let mut plan = Plan::new(&space.namespace);
     if s.off {
         plan.delete("ResourceQuota", NAME, "quota off");
@@ -299,7 +295,7 @@ pub async fn quota_plan(ex: &Executor, s: &QuotaSpec) -> Result<Plan, Failure> {
 
 pub(crate) async fn set(ex: &Executor, s: &QuotaSpec) -> Result<Applied, Failure> {
     let plan = quota_plan(ex, s).await?;
-    let space = space_of(&s.space)?;
+    let space = crate::copy::parse_space(&s.space, "space")?;
     let cluster = cluster_of(ex, &space.cluster)?;
     let mut items: Vec<ItemOutcome> = plan
         .notes

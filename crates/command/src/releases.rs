@@ -102,6 +102,22 @@ pub fn encode(r: &HelmRelease) -> Result<String, String> {
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
+/// The release records among Secrets: those of Helm's type that decode,
+/// each with its Secret's namespace when the record names none.
+fn records(secrets: &[Secret]) -> Vec<HelmRelease> {
+    secrets
+        .iter()
+        .filter(|s| s.type_.as_deref() == Some(RELEASE_TYPE))
+        .filter_map(|s| {
+            let mut r = decode(&s.data.as_ref()?.get("release")?.0).ok()?;
+            if r.namespace.is_empty() {
+                r.namespace = s.metadata.namespace.clone().unwrap_or_default();
+            }
+            Some(r)
+        })
+        .collect()
+}
+
 /// One release on one cluster, as `releases list` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReleaseRow {
@@ -129,17 +145,7 @@ pub async fn list(ex: &Executor, clusters: &[Cluster], all: bool) -> Pass<Releas
         let secrets = api.list(&lp).await.map_err(|e| describe(&c, "list secrets", &e))?;
         // The newest revision of each release.
         let mut newest: std::collections::BTreeMap<(String, String), HelmRelease> = Default::default();
-        for s in secrets.items {
-            if s.type_.as_deref() != Some(RELEASE_TYPE) {
-                continue;
-            }
-            let Some(record) = s.data.as_ref().and_then(|d| d.get("release")) else {
-                continue;
-            };
-            let Ok(mut r) = decode(&record.0) else { continue };
-            if r.namespace.is_empty() {
-                r.namespace = s.metadata.namespace.clone().unwrap_or_default();
-            }
+        for r in records(&secrets.items) {
             let key = (r.namespace.clone(), r.name.clone());
             if newest.get(&key).is_none_or(|old| old.version < r.version) {
                 newest.insert(key, r);
@@ -233,12 +239,7 @@ pub async fn history(ex: &Executor, target: &str) -> Result<Vec<HelmRelease>, Fa
         .list(&lp)
         .await
         .map_err(|e| super::cluster_failure(describe(&cluster, "list secrets", &e)))?;
-    let mut out: Vec<HelmRelease> = secrets
-        .items
-        .iter()
-        .filter(|s| s.type_.as_deref() == Some(RELEASE_TYPE))
-        .filter_map(|s| s.data.as_ref()?.get("release").and_then(|r| decode(&r.0).ok()))
-        .collect();
+    let mut out = records(&secrets.items);
     if out.is_empty() {
         return Err(invalid(format!(
             "no release {} in {} (`kdeck releases list` shows them)",

@@ -99,6 +99,12 @@ async fn check_requests(ex: &Executor, app: &App, n: &Autoscale) -> Result<(), F
 
 /// The settings after the change, and the plan (None while the app is a draft).
 pub async fn autoscale_plan(ex: &Executor, s: &AutoscaleSpec) -> Result<(App, Option<Plan>), Failure> {
+    let (settings, planned) = planned(ex, s).await?;
+    Ok((settings, planned.map(|(p, _)| p)))
+}
+
+/// [`autoscale_plan`], with the digest of what the deployed app becomes.
+async fn planned(ex: &Executor, s: &AutoscaleSpec) -> Result<(App, Option<(Plan, String)>), Failure> {
     let a = parse_app(&s.app)?;
     let Some(mut settings) = ex.store().get::<App>(&a.to_string())? else {
         return Err(invalid(format!(
@@ -123,14 +129,15 @@ pub async fn autoscale_plan(ex: &Executor, s: &AutoscaleSpec) -> Result<(App, Op
     if state.deployed_at.is_none() {
         return Ok((settings, None));
     }
-    let (_, derived, _) = plan_with(ex, settings.clone(), &state)?;
+    let (_, derived, shared) = plan_with(ex, settings.clone(), &state)?;
     plan.apply.push(derived.workload.clone());
     plan.apply.extend(derived.autoscaler.clone());
-    Ok((settings, Some(plan)))
+    let digest = digest_of(&derived, shared.as_ref());
+    Ok((settings, Some((plan, digest))))
 }
 
 pub(crate) async fn autoscale(ex: &Executor, s: &AutoscaleSpec) -> Result<Applied, Failure> {
-    let (settings, plan) = autoscale_plan(ex, s).await?;
+    let (settings, plan) = planned(ex, s).await?;
     let a = settings.app.clone();
     let what = match &settings.autoscale {
         Some(n) => format!(
@@ -144,7 +151,7 @@ pub(crate) async fn autoscale(ex: &Executor, s: &AutoscaleSpec) -> Result<Applie
     };
     let mut batch = Batch::new();
     batch.put(&settings)?;
-    let Some(plan) = plan else {
+    let Some((plan, digest)) = plan else {
         return Ok(Applied {
             items: vec![ItemOutcome::ok(
                 a.to_string(),
@@ -158,8 +165,7 @@ pub(crate) async fn autoscale(ex: &Executor, s: &AutoscaleSpec) -> Result<Applie
     if items.iter().all(|i| i.ok) {
         let mut state = state_of(ex, &a)?;
         state.deployed_generation = generation;
-        let (_, derived, shared) = plan_with(ex, settings.clone(), &state)?;
-        state.deployed_digest = Some(digest_of(&derived, shared.as_ref()));
+        state.deployed_digest = Some(digest);
         batch.put(&state)?;
         items.insert(0, ItemOutcome::ok(a.to_string(), what));
     }
