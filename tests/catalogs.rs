@@ -5,10 +5,11 @@
 //! unreachable one the URL, and neither is kept.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
+
+mod common;
+use common::http::serve;
 use std::sync::{Arc, Mutex};
 
 const INDEX: &str = "apiVersion: v1
@@ -41,49 +42,6 @@ entries:
 generated: \"2026-11-30T10:00:00Z\"
 ";
 
-/// What the server answers: (path, status, extra header lines, body).
-type Routes = Arc<Mutex<Vec<(String, u16, String, String)>>>;
-
-/// A tiny HTTP server over `routes`, which the test may change.
-fn serve(routes: Routes) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut line = String::new();
-            let mut reader = BufReader::new(s.try_clone().unwrap());
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            // The rest of the request head.
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
-                    break;
-                }
-            }
-            let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let found = routes.lock().unwrap().iter().find(|r| r.0 == path).cloned();
-            let (code, header, body) = match found {
-                Some((_, c, h, b)) => (c, h, b),
-                None => (404, String::new(), "not found".to_string()),
-            };
-            let reason = match code {
-                200 => "OK",
-                302 => "Found",
-                _ => "Not Found",
-            };
-            let _ = write!(
-                s,
-                "HTTP/1.1 {code} {reason}\r\nContent-Length: {}\r\nConnection: close\r\n{header}\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
-}
-
 fn kdeck(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kdeck"))
         .arg("--data-dir")
@@ -112,18 +70,23 @@ fn err(data: &Path, args: &[&str]) -> String {
 #[test]
 fn catalogs_are_read_kept_searched_and_refreshed() {
     let routes = Arc::new(Mutex::new(vec![
-        ("/charts/index.yaml".to_string(), 200, String::new(), INDEX.to_string()),
+        (
+            "/charts/index.yaml".to_string(),
+            200,
+            String::new(),
+            INDEX.as_bytes().to_vec(),
+        ),
         (
             "/moved/index.yaml".to_string(),
             302,
             "Location: /charts/index.yaml\r\n".to_string(),
-            String::new(),
+            Vec::new(),
         ),
         (
             "/broken/index.yaml".to_string(),
             200,
             String::new(),
-            "apiVersion: v1\nentries:\n  web: [\n".to_string(),
+            b"apiVersion: v1\nentries:\n  web: [\n".to_vec(),
         ),
     ]));
     let port = serve(routes.clone());
@@ -160,8 +123,9 @@ fn catalogs_are_read_kept_searched_and_refreshed() {
     let all = ok(&data, &["market", "search", "--catalog", "demo"]);
     assert!(all.contains("(deprecated) Not maintained"), "{all}");
     // The index changes: a refresh reads it again and says what changed.
-    routes.lock().unwrap()[0].3 =
-        INDEX.replace("  - name: web\n    version: 1.9.0", "  - name: web\n    version: 2.0.0");
+    routes.lock().unwrap()[0].3 = INDEX
+        .replace("  - name: web\n    version: 1.9.0", "  - name: web\n    version: 2.0.0")
+        .into_bytes();
     let said = ok(&data, &["catalogs", "refresh", "demo"]);
     assert!(said.contains("refreshed: 3 chart(s), 4 version(s)"), "{said}");
     let found: serde_json::Value = serde_json::from_str(&ok(

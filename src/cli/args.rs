@@ -65,9 +65,15 @@ pub enum Cmd {
     /// Helm releases across the fleet, read from the Secrets Helm keeps them in
     #[command(subcommand)]
     Releases(super::market::ReleasesCmd),
-    /// The marketplace: search the catalogs' charts
+    /// The marketplace: search the catalogs' charts and the saved solutions, install one
     #[command(subcommand)]
     Market(super::market::MarketCmd),
+    /// Charts placed on the clusters a label selector chooses (saved by market install)
+    #[command(subcommand)]
+    Placements(super::install::PlacementsCmd),
+    /// Saved solutions: apps with their routes, bindings, config and volumes, to install elsewhere
+    #[command(subcommand)]
+    Solutions(super::solutions::SolutionsCmd),
     /// Roles on spaces: manager, developer, auditor (RoleBindings to admin, edit, view)
     #[command(subcommand)]
     Roles(roles::RolesCmd),

@@ -176,7 +176,7 @@ pub struct ExportArgs {
     /// Include the Secrets (their data is written to the output)
     #[arg(long)]
     pub with_secrets: bool,
-    /// Save a kdeck app's settings as a solution, for `kdeck apps create APP --from FILE`
+    /// Save a kdeck app (or every app of a space) as a solution with its routes, bindings, config and volumes, for `kdeck solutions import FILE` (one app: `kdeck apps create APP --from FILE`)
     #[arg(long, conflicts_with_all = ["with_secrets", "namespace"])]
     pub solution: bool,
     /// Write the objects into this namespace instead (to apply them as another space)
@@ -186,7 +186,18 @@ pub struct ExportArgs {
 
 pub fn export(ex: &Executor, args: &ExportArgs) -> Result<(), CliError> {
     if args.solution {
-        let s = kdeck_command::export::solution(ex, &args.what).map_err(|f| CliError::failed(f.reason))?;
+        let name = args.what.rsplit('/').next().unwrap_or_default().to_string();
+        let (s, notes) = runtime()?
+            .block_on(kdeck_command::solutions::save(
+                ex,
+                std::slice::from_ref(&args.what),
+                &name,
+                "",
+            ))
+            .map_err(|f| CliError::failed(f.reason))?;
+        for n in notes {
+            eprintln!("export: {n}");
+        }
         return super::output::out(&serde_saphyr::to_string(&s).map_err(|e| CliError::failed(e.to_string()))?);
     }
     let mut objs = runtime()?

@@ -40,6 +40,8 @@ pub enum MarketCmd {
         #[arg(long)]
         versions: bool,
     },
+    /// Install a chart on the clusters a selector chooses (concurrently; a rerun does what is missing), or a solution in a space
+    Install(super::install::InstallArgs),
 }
 
 #[derive(Serialize)]
@@ -97,6 +99,7 @@ pub(super) fn catalogs(ex: &Executor, cmd: CatalogsCmd, format: Format) -> Resul
 
 pub(super) fn market(ex: &Executor, cmd: MarketCmd, format: Format) -> Result<(), CliError> {
     match cmd {
+        MarketCmd::Install(a) => super::install::install(ex, &a, format),
         MarketCmd::Search {
             word,
             catalog,
@@ -144,6 +147,46 @@ pub(super) fn market(ex: &Executor, cmd: MarketCmd, format: Format) -> Result<()
 
 #[derive(Subcommand, Debug)]
 pub enum ReleasesCmd {
+    /// Another chart version (the newest without --version) or other values, on every cluster that has the release
+    Upgrade {
+        #[arg(value_name = "[CLUSTER/]NAMESPACE/NAME")]
+        release: String,
+        #[arg(long = "clusters", value_name = "SELECTOR")]
+        clusters: Option<String>,
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(long)]
+        catalog: Option<String>,
+        /// A YAML file of values (repeatable); without one the release keeps its values
+        #[arg(long = "values", short = 'f', value_name = "FILE")]
+        values: Vec<String>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Lay the values given over the release's own instead of replacing them
+        #[arg(long)]
+        reuse_values: bool,
+    },
+    /// Apply revision N's manifest and values again, recorded as a new revision (as helm rollback)
+    Rollback {
+        #[arg(value_name = "[CLUSTER/]NAMESPACE/NAME")]
+        release: String,
+        #[arg(long)]
+        to: u32,
+        #[arg(long = "clusters", value_name = "SELECTOR")]
+        clusters: Option<String>,
+    },
+    /// Delete a release's objects and its history (its placement too)
+    Uninstall {
+        #[arg(value_name = "[CLUSTER/]NAMESPACE/NAME")]
+        release: String,
+        #[arg(long = "clusters", value_name = "SELECTOR")]
+        clusters: Option<String>,
+        /// Keep the release's history, marked uninstalled
+        #[arg(long)]
+        keep_history: bool,
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Every revision of a release, as `helm history`
     History {
         #[arg(value_name = "CLUSTER/NAMESPACE/NAME")]
@@ -192,6 +235,47 @@ struct Shown {
 
 pub(super) fn releases(ex: &Executor, cmd: ReleasesCmd, format: Format) -> Result<(), CliError> {
     match cmd {
+        ReleasesCmd::Upgrade {
+            release,
+            clusters,
+            version,
+            catalog,
+            values,
+            sets,
+            reuse_values,
+        } => super::install::upgrade(
+            ex,
+            &release,
+            clusters.as_deref(),
+            version,
+            catalog,
+            &values,
+            sets,
+            reuse_values,
+            format,
+        ),
+        ReleasesCmd::Rollback { release, to, clusters } => {
+            let (release, clusters) = super::install::release_target(ex, &release, clusters.as_deref())?;
+            super::install::run_fleet(ex, Command::RollbackRelease { release, clusters, to }, format)
+        }
+        ReleasesCmd::Uninstall {
+            release,
+            clusters,
+            keep_history,
+            yes,
+        } => {
+            let (release, clusters) = super::install::release_target(ex, &release, clusters.as_deref())?;
+            super::install::run_fleet(
+                ex,
+                Command::UninstallRelease {
+                    release,
+                    clusters,
+                    keep_history,
+                    yes,
+                },
+                format,
+            )
+        }
         ReleasesCmd::History { release } => {
             let revs = super::runtime()?.block_on(kdeck_command::releases::history(ex, &release))?;
             let rows: Vec<RevisionRow> = revs

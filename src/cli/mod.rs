@@ -5,6 +5,7 @@
 mod access;
 mod builds;
 mod copy;
+mod install;
 mod lifecycle;
 mod logs;
 mod market;
@@ -12,6 +13,7 @@ mod output;
 mod paas;
 mod release;
 mod roles;
+mod solutions;
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -269,6 +271,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Catalogs(cmd) => market::catalogs(&executor, cmd, format),
         Cmd::Market(cmd) => market::market(&executor, cmd, format),
         Cmd::Releases(cmd) => market::releases(&executor, cmd, format),
+        Cmd::Placements(cmd) => install::placements(&executor, cmd, format),
+        Cmd::Solutions(cmd) => solutions::solutions(&executor, cmd, format),
         Cmd::Whoami {
             cluster: Some(name), ..
         } => access::whoami(&executor, vec![kdeck_command::cluster_of(&executor, &name)?], format),

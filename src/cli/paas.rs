@@ -62,6 +62,15 @@ impl CreateArgs {
                 })?;
                 match s.source {
                     kdeck_model::SolutionSource::AppTemplate { app } => Some(app),
+                    kdeck_model::SolutionSource::Apps(b) if b.apps.len() == 1 => {
+                        b.apps.into_iter().next().map(Box::new)
+                    }
+                    kdeck_model::SolutionSource::Apps(b) => {
+                        return Err(CliError::usage(format!(
+                            "--from {path}: a solution of {} apps; `kdeck solutions import {path}` then `kdeck market install NAME --to CLUSTER/SPACE` installs them all",
+                            b.apps.len()
+                        )));
+                    }
                     kdeck_model::SolutionSource::HelmChart { .. } => {
                         return Err(CliError::usage(format!(
                             "--from {path}: a Helm chart solution, not a saved app"

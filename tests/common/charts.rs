@@ -32,3 +32,53 @@ pub fn write_chart(dir: &Path) -> PathBuf {
     std::fs::write(c.join("templates/NOTES.txt"), "{{ .Release.Name }} is installed.\n").unwrap();
     c
 }
+
+/// A chart directory packaged as Helm packages it (`NAME-VERSION.tgz`, the
+/// directory at the archive's top), with its sha256 as an index lists it.
+pub fn package(chart: &Path, name: &str, version: &str) -> (Vec<u8>, String) {
+    let out = chart.parent().unwrap().join(format!("{name}-{version}.tgz"));
+    let status = std::process::Command::new("tar")
+        .arg("czf")
+        .arg(&out)
+        .arg("-C")
+        .arg(chart.parent().unwrap())
+        .arg(chart.file_name().unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success(), "tar czf {}", out.display());
+    let bytes = std::fs::read(&out).unwrap();
+    let sum = std::process::Command::new("sha256sum").arg(&out).output().unwrap();
+    let digest = String::from_utf8(sum.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    (bytes, digest)
+}
+
+/// The tests' chart at another version: `web` 1.1.0 drops its ConfigMap
+/// and labels its Deployment with the version.
+pub fn write_chart_v2(dir: &Path) -> PathBuf {
+    let c = write_chart(dir);
+    std::fs::write(
+        c.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 1.1.0\nappVersion: \"1.28\"\n",
+    )
+    .unwrap();
+    let t = std::fs::read_to_string(c.join("templates/all.yaml")).unwrap();
+    let without_cm = t
+        .split("---\napiVersion: v1\nkind: ConfigMap")
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        c.join("templates/all.yaml"),
+        without_cm.replace(
+            "metadata:\n  name: {{ .Release.Name }}\nspec:\n  replicas",
+            "metadata:\n  name: {{ .Release.Name }}\n  labels: {chart-version: \"1.1.0\"}\nspec:\n  replicas",
+        ),
+    )
+    .unwrap();
+    c
+}

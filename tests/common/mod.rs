@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod charts;
+pub mod http;
 pub mod tmux;
 
 use std::path::PathBuf;
@@ -115,6 +116,7 @@ impl Setup {
 
     pub fn kdeck(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_kdeck"))
+            .env("KDECK_HELM", charts::helm().0)
             .arg("--data-dir")
             .arg(self.dir.path().join("data"))
             .args(args)

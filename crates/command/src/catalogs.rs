@@ -238,6 +238,9 @@ pub struct Offer {
     pub deprecated: bool,
     /// Every version, newest first.
     pub versions: Vec<String>,
+    /// A saved solution (apps with their settings), not a chart.
+    #[serde(default)]
+    pub solution: bool,
     /// How well it matched the search (higher is better).
     #[serde(skip)]
     pub score: i64,
@@ -291,6 +294,7 @@ pub fn search(ex: &Executor, word: &str, catalog: Option<&str>) -> Result<Vec<Of
                 }
             };
             out.push(Offer {
+                solution: false,
                 catalog: c.name.clone(),
                 chart: chart.to_string(),
                 version: newest.version.clone(),
@@ -299,6 +303,37 @@ pub fn search(ex: &Executor, word: &str, catalog: Option<&str>) -> Result<Vec<Of
                 keywords: newest.keywords.clone(),
                 deprecated: newest.deprecated,
                 versions: versions.iter().map(|v| v.version.clone()).collect(),
+                score,
+            });
+        }
+    }
+    // Saved solutions sit beside the charts; `--catalog` means charts only.
+    if catalog.is_none() {
+        for s in ex.store().list::<kdeck_model::Solution>()? {
+            let apps: Vec<String> = match &s.source {
+                kdeck_model::SolutionSource::Apps(b) => b.apps.iter().map(|a| a.app.name.clone()).collect(),
+                kdeck_model::SolutionSource::AppTemplate { app } => vec![app.app.name.clone()],
+                kdeck_model::SolutionSource::HelmChart { .. } => continue,
+            };
+            let score = if word.is_empty() {
+                0
+            } else {
+                let text = format!("{} {} {}", s.name, s.description, apps.join(" "));
+                match (matcher.fuzzy_match(&s.name, word), matcher.fuzzy_match(&text, word)) {
+                    (None, None) => continue,
+                    (n, t) => n.map_or(0, |x| x * 2).max(t.unwrap_or(0)),
+                }
+            };
+            out.push(Offer {
+                catalog: "(solution)".into(),
+                chart: s.name.clone(),
+                version: String::new(),
+                app_version: String::new(),
+                description: s.description.clone(),
+                keywords: apps,
+                deprecated: false,
+                versions: vec![],
+                solution: true,
                 score,
             });
         }

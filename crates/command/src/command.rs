@@ -235,6 +235,47 @@ pub enum Command {
     ChangeConfig(config::ConfigChange),
     /// A space's quota (ResourceQuota) and default requests and limits (LimitRange).
     SetQuota(quota::QuotaSpec),
+    /// A chart from a catalog installed (or brought up to date) on clusters,
+    /// recorded as Helm records releases; with a selector, saved as a placement.
+    InstallChart(market::InstallSpec),
+    /// Another version or other values of a release, where it is.
+    UpgradeRelease(market::UpgradeSpec),
+    /// A release's revision `to` applied again, recorded as a new revision.
+    RollbackRelease {
+        /// `NAMESPACE/NAME`.
+        release: String,
+        clusters: Vec<String>,
+        to: u32,
+    },
+    /// A release's objects deleted, and its history unless kept.
+    UninstallRelease {
+        release: String,
+        clusters: Vec<String>,
+        #[serde(default)]
+        keep_history: bool,
+        #[serde(default)]
+        yes: bool,
+    },
+    /// Placements installed again on the clusters their selectors choose now.
+    ApplyPlacements {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        names: Vec<String>,
+    },
+    /// Forget a placement; its releases stay.
+    RemovePlacement {
+        name: String,
+    },
+    /// A solution kept in the store, for the marketplace.
+    SaveSolution(kdeck_model::Solution),
+    RemoveSolution {
+        name: String,
+    },
+    /// A stored solution's apps created and deployed in spaces, step by
+    /// step (each step its own journal entry).
+    InstallSolution {
+        solution: String,
+        spaces: Vec<String>,
+    },
     /// A cluster's own settings: read-only, production.
     SetCluster {
         name: String,
@@ -288,6 +329,22 @@ impl Command {
             Command::StartCanary(s) => format!("app {}", s.app),
             Command::PromoteCanary { app, .. } | Command::AbortCanary { app } => format!("app {app}"),
             Command::SetQuota(q) => format!("space {}", q.space),
+            Command::InstallChart(i) => format!(
+                "release {}/{} ({} chart {})",
+                i.namespace,
+                i.name,
+                i.clusters.len(),
+                i.chart
+            ),
+            Command::UpgradeRelease(u) => format!("release {}", u.release),
+            Command::RollbackRelease { release, to, .. } => format!("release {release} to revision {to}"),
+            Command::UninstallRelease { release, .. } => format!("release {release}"),
+            Command::ApplyPlacements { names } if names.is_empty() => "every placement".to_string(),
+            Command::ApplyPlacements { names } => format!("placement {}", names.join(",")),
+            Command::RemovePlacement { name } => format!("placement {name}"),
+            Command::SaveSolution(s) => format!("solution {}", s.name),
+            Command::RemoveSolution { name } => format!("solution {name}"),
+            Command::InstallSolution { solution, spaces } => format!("solution {solution} in {}", spaces.join(",")),
             Command::SetWebhook(w) => format!("app {}", w.app),
             Command::SetupBuilds { space } | Command::ApplyRoles { space } => format!("space {space}"),
             Command::GrantRole { spaces, subject, role }
@@ -376,6 +433,15 @@ impl Command {
             Command::PromoteCanary { .. } => "apps canary promote",
             Command::AbortCanary { .. } => "apps canary abort",
             Command::SetQuota(_) => "spaces quota",
+            Command::InstallChart(_) => "market install",
+            Command::UpgradeRelease(_) => "releases upgrade",
+            Command::RollbackRelease { .. } => "releases rollback",
+            Command::UninstallRelease { .. } => "releases uninstall",
+            Command::ApplyPlacements { .. } => "placements apply",
+            Command::RemovePlacement { .. } => "placements remove",
+            Command::SaveSolution(_) => "solutions save",
+            Command::RemoveSolution { .. } => "solutions remove",
+            Command::InstallSolution { .. } => "market install",
         }
     }
 
@@ -391,7 +457,16 @@ impl Command {
             | Command::LabelCluster { .. }
             | Command::AddCatalog { .. }
             | Command::RefreshCatalogs { .. }
-            | Command::RemoveCatalog { .. } => vec![],
+            | Command::RemoveCatalog { .. }
+            | Command::RemovePlacement { .. }
+            | Command::SaveSolution(_)
+            | Command::RemoveSolution { .. } => vec![],
+            Command::InstallSolution { spaces, .. } => spaces.iter().map(|s| head(s)).collect(),
+            // The clusters its selectors choose when it runs.
+            Command::ApplyPlacements { .. } => vec![],
+            Command::InstallChart(i) => i.clusters.clone(),
+            Command::UpgradeRelease(u) => u.clusters.clone(),
+            Command::RollbackRelease { clusters, .. } | Command::UninstallRelease { clusters, .. } => clusters.clone(),
             Command::CreateSpace { space }
             | Command::AttachSpace { space }
             | Command::DetachSpace { space }
@@ -455,6 +530,9 @@ impl Command {
                 | Command::AddCatalog { .. }
                 | Command::RefreshCatalogs { .. }
                 | Command::RemoveCatalog { .. }
+                | Command::RemovePlacement { .. }
+                | Command::SaveSolution(_)
+                | Command::RemoveSolution { .. }
                 | Command::DetachSpace { .. }
                 | Command::CreateApp(_)
                 | Command::EditApp(_)
@@ -478,6 +556,7 @@ impl Command {
                 | Command::RemoveWebhook { .. }
                 | Command::RevokeRole { .. }
                 | Command::AbortCanary { .. }
+                | Command::UninstallRelease { .. }
         )
     }
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::copy::*;
 use crate::{Executor, Failure, cluster_failure, cluster_of, invalid};
-use kdeck_model::{App, AppRef};
+use kdeck_model::AppRef;
 
 /// A space's or an app's objects as `kubectl apply -f` takes them: server
 /// fields stripped, the Namespace first for a whole space. Secrets only
@@ -61,21 +61,4 @@ pub async fn export(ex: &Executor, what: &str, with_secrets: bool) -> Result<Vec
         }
     }
     Ok(out)
-}
-
-/// A stored app as a solution: its settings, to create again elsewhere.
-pub fn solution(ex: &Executor, app: &str) -> Result<kdeck_model::Solution, Failure> {
-    let a = AppRef::parse("APP", app).map_err(|e| invalid(e.to_string()))?;
-    let settings = ex.store().get::<App>(&a.to_string())?.ok_or_else(|| {
-        invalid(format!(
-            "{a} is not managed by kdeck: `kdeck apps adopt {a}` first, or export its YAML without --solution"
-        ))
-    })?;
-    Ok(kdeck_model::Solution {
-        name: a.name.clone(),
-        description: format!("saved from {a}"),
-        source: kdeck_model::SolutionSource::AppTemplate {
-            app: Box::new(settings),
-        },
-    })
 }

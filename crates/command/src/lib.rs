@@ -17,6 +17,7 @@ pub mod files;
 pub mod helm;
 pub mod history;
 pub mod kubeconfig;
+pub mod market;
 pub mod objects;
 pub mod plan;
 pub mod quota;
@@ -24,6 +25,7 @@ pub mod releases;
 pub mod roles;
 mod routes;
 pub mod select;
+pub mod solutions;
 pub mod spaces;
 mod summary;
 
@@ -374,6 +376,28 @@ impl Executor {
                 force,
             } => roles::revoke(self, spaces, subject, role, *force).await,
             Command::ApplyRoles { space } => roles::apply(self, space).await,
+            Command::InstallChart(s) => {
+                let (recorded, recorder) = self.record_items(&entry, progress);
+                let r = market::install(self, s, &recorded).await;
+                drop(recorded);
+                let _ = recorder.await;
+                r
+            }
+            Command::UpgradeRelease(s) => market::upgrade(self, s, progress).await,
+            Command::RollbackRelease { release, clusters, to } => {
+                market::rollback(self, release, clusters, *to, progress).await
+            }
+            Command::UninstallRelease {
+                release,
+                clusters,
+                keep_history,
+                yes,
+            } => market::uninstall(self, release, clusters, *keep_history, *yes, progress).await,
+            Command::ApplyPlacements { names } => market::apply_placements(self, names, progress).await,
+            Command::RemovePlacement { name } => market::remove_placement(self, name),
+            Command::SaveSolution(s) => solutions::store(self, s),
+            Command::RemoveSolution { name } => solutions::remove(self, name),
+            Command::InstallSolution { solution, spaces } => solutions::install(self, solution, spaces).await,
             Command::Copy(spec) => {
                 let (recorded, recorder) = self.record_items(&entry, progress);
                 let r = copy::copy(self, spec, &recorded).await;

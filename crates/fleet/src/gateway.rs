@@ -136,6 +136,96 @@ impl Gateway {
             .map_err(|e| describe(cluster, &format!("apply {}", ar.plural), &e))
     }
 
+    /// The resource of any served kind (`apiVersion` and `kind` as a
+    /// manifest names them): kdeck's table first, else the cluster's discovery.
+    pub async fn discover(
+        &self,
+        cluster: &Cluster,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<(kube::api::ApiResource, bool), Problem> {
+        if let Some((ar, namespaced)) = crate::kinds::resource(kind)
+            && ar.api_version == api_version
+        {
+            return Ok((ar, namespaced));
+        }
+        let client = self.client(cluster).await?;
+        let list = if api_version == "v1" {
+            client.list_core_api_resources("v1").await
+        } else {
+            client.list_api_group_resources(api_version).await
+        };
+        let not_served = || Problem {
+            cluster: cluster.name.clone(),
+            kind: ProblemKind::Other,
+            message: format!("{} does not serve {kind} ({api_version})", cluster.name),
+            code: Some(404),
+        };
+        let list = match list {
+            Ok(l) => l,
+            Err(kube::Error::Api(s)) if s.code == 404 => return Err(not_served()),
+            Err(e) => return Err(describe(cluster, &format!("discover {api_version}"), &e)),
+        };
+        let r = list
+            .resources
+            .iter()
+            .find(|r| r.kind == kind && !r.name.contains('/'))
+            .ok_or_else(not_served)?;
+        let (group, version) = match api_version.split_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", api_version),
+        };
+        let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
+        Ok((
+            kube::api::ApiResource::from_gvk_with_plural(&gvk, &r.name),
+            r.namespaced,
+        ))
+    }
+
+    /// Server-side apply of an object of any served kind, in `namespace`
+    /// when it is namespaced and names none.
+    pub async fn apply_any(&self, cluster: &Cluster, obj: &Value, namespace: &str) -> Result<DynamicObject, Problem> {
+        let kind = obj["kind"].as_str().unwrap_or_default();
+        let api_version = obj["apiVersion"].as_str().unwrap_or_default();
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        let (ar, namespaced) = self.discover(cluster, api_version, kind).await?;
+        let client = self.client(cluster).await?;
+        let api: Api<DynamicObject> = if namespaced {
+            let ns = obj["metadata"]["namespace"].as_str().unwrap_or(namespace);
+            let mut o = obj.clone();
+            o["metadata"]["namespace"] = Value::String(ns.to_string());
+            let api = Api::namespaced_with(client, ns, &ar);
+            return api
+                .patch(name, &apply_params(), &Patch::Apply(&o))
+                .await
+                .map_err(|e| describe(cluster, &format!("apply {}", ar.plural), &e));
+        } else {
+            Api::all_with(client, &ar)
+        };
+        api.patch(name, &apply_params(), &Patch::Apply(obj))
+            .await
+            .map_err(|e| describe(cluster, &format!("apply {}", ar.plural), &e))
+    }
+
+    /// Deletes an object of any served kind; Ok(false) when it was not there.
+    pub async fn delete_any(&self, cluster: &Cluster, obj: &Value, namespace: &str) -> Result<bool, Problem> {
+        let kind = obj["kind"].as_str().unwrap_or_default();
+        let api_version = obj["apiVersion"].as_str().unwrap_or_default();
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        let (ar, namespaced) = self.discover(cluster, api_version, kind).await?;
+        let client = self.client(cluster).await?;
+        let api: Api<DynamicObject> = if namespaced {
+            Api::namespaced_with(client, obj["metadata"]["namespace"].as_str().unwrap_or(namespace), &ar)
+        } else {
+            Api::all_with(client, &ar)
+        };
+        match api.delete(name, &kube::api::DeleteParams::background()).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+            Err(e) => Err(describe(cluster, &format!("delete {}", ar.plural), &e)),
+        }
+    }
+
     /// Whether the cluster serves an API group version (`tekton.dev/v1`):
     /// its discovery document lists resources.
     pub async fn serves(&self, cluster: &Cluster, group_version: &str) -> Result<bool, Problem> {

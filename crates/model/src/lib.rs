@@ -19,8 +19,8 @@ pub use app::{
 pub use canary::Canary;
 pub use cluster::{Cluster, ClusterAuth, ExecPlugin, ImportSource, TlsSettings};
 pub use paas::{
-    Binding, BuildSettings, Catalog, ChartVersion, Connector, ConnectorValue, Domain, IngressMode, Role, RoleGrant,
-    Route, Solution, SolutionSource, SubjectKind,
+    Binding, BuildSettings, Bundle, Catalog, ChartVersion, Connector, ConnectorValue, Domain, IngressMode, Placement,
+    Role, RoleGrant, Route, SavedBinding, SavedConfig, SavedRoute, Solution, SolutionSource, SubjectKind,
 };
 pub use revision::Revision;
 pub use space::{AppRef, Space, SpaceOrigin, SpaceRef};

@@ -291,6 +291,56 @@ pub enum SolutionSource {
     },
     /// A saved app with its settings, to be created under a new name.
     AppTemplate { app: Box<super::app::App> },
+    /// Apps saved together, with their routes, the bindings between them
+    /// and the config they read, to install in another space.
+    Apps(Box<Bundle>),
+}
+
+/// What a multi-app solution holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bundle {
+    /// Each app's settings (volumes among them), as saved.
+    pub apps: Vec<super::app::App>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<SavedRoute>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<SavedBinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<SavedConfig>,
+}
+
+/// A route of a saved app: installed at the new space's default host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedRoute {
+    pub app: String,
+    #[serde(default)]
+    pub shared: bool,
+    /// The host it had, for the record (a host is one app's on a cluster).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub was: String,
+}
+
+/// A binding between two saved apps, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedBinding {
+    pub consumer: String,
+    pub provider: String,
+    pub connector: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+/// A ConfigMap the apps read, with its data; or a Secret, with its keys
+/// only (an install makes new values for the keys its space lacks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedConfig {
+    pub name: String,
+    #[serde(default)]
+    pub secret: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
 }
 
 impl Solution {
@@ -312,6 +362,15 @@ impl Solution {
                 }
             }
             SolutionSource::AppTemplate { app } => errs.extend(app.validate()),
+            SolutionSource::Apps(b) => {
+                for a in &b.apps {
+                    errs.extend(a.validate());
+                }
+                if b.apps.is_empty() {
+                    errs.0
+                        .push(ValidationError::new("solution apps", "", "must hold at least one app"));
+                }
+            }
         }
         errs.into_result()
     }
@@ -351,6 +410,35 @@ pub struct ChartVersion {
     pub digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+}
+
+/// A chart placed on the clusters a label selector chooses, saved so that
+/// a cluster labelled later gets it too (`kdeck placements apply`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// The Helm release's name on every cluster.
+    pub release: String,
+    pub namespace: String,
+    pub catalog: String,
+    pub chart: String,
+    pub version: String,
+    /// A Kubernetes label selector over the clusters' labels in kdeck.
+    pub selector: String,
+    /// The values given (a YAML mapping), and `--set` pairs on top.
+    #[serde(default)]
+    pub values: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sets: Vec<String>,
+    /// When it was saved or last changed (RFC 3339).
+    #[serde(default)]
+    pub updated_at: String,
+}
+
+impl Placement {
+    /// `NAMESPACE/RELEASE`: one placement per release name and namespace.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.release)
+    }
 }
 
 impl Catalog {

@@ -95,6 +95,13 @@ impl Entity for Catalog {
     }
 }
 
+impl Entity for kdeck_model::Placement {
+    const TREE: &'static str = "placements";
+    fn key(&self) -> String {
+        kdeck_model::Placement::key(self)
+    }
+}
+
 impl Entity for Revision {
     const TREE: &'static str = "revisions";
     fn key(&self) -> String {
