@@ -244,6 +244,25 @@ pub(super) fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> 
                 })
                 .await?;
         }
+        // Labels to choose clusters by (tier from the name), and a catalog
+        // of the demo's own on loopback, for the marketplace.
+        for n in &names {
+            if let Some(tier) = ["prod", "stage", "dev"].into_iter().find(|t| n.starts_with(t)) {
+                executor
+                    .run(Command::LabelCluster {
+                        name: n.clone(),
+                        changes: vec![format!("tier={tier}")],
+                    })
+                    .await?;
+            }
+        }
+        let catalog = super::demo_catalog::serve()?;
+        executor
+            .run(Command::AddCatalog {
+                name: "demo".into(),
+                url: catalog.clone(),
+            })
+            .await?;
         if let Some(second) = names.iter().find(|n| n.starts_with("stage")) {
             let db = format!("{second}/shop-prod/pg");
             executor
@@ -290,6 +309,7 @@ pub(super) fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> 
             "look at them with: kubectl --kubeconfig {} get deploy -A",
             kubeconfig.display()
         );
+        eprintln!("its catalog \"demo\" is served at {catalog} (`kdeck market search`)");
         eprintln!("Ctrl-C stops the demo and removes its store");
         interrupt.recv().await;
         Ok(None)

@@ -32,6 +32,7 @@ use output::{Format, Table, print_data};
 
 mod args;
 mod demo;
+mod demo_catalog;
 mod error;
 mod journal;
 mod lists;

@@ -634,7 +634,17 @@ pub async fn install_with(
 ) -> Result<Applied, Failure> {
     super::releases::check_name(&s.name)?;
     kdeck_model::validate::dns_label("--namespace", &s.namespace).map_err(|e| invalid(e.to_string()))?;
-    let clusters = clusters_named(ex, &s.clusters)?;
+    // A cockpit form sends the selector: it chooses now.
+    let clusters = match (&s.selector, s.clusters.is_empty()) {
+        (Some(sel), true) => super::clusters::select(ex, sel)?,
+        _ => clusters_named(ex, &s.clusters)?,
+    };
+    let names: Vec<String> = clusters.iter().map(|c| c.name.clone()).collect();
+    if let Some(ro) = super::clusters::read_only_among(ex, &names)? {
+        return Err(invalid(format!(
+            "refused: cluster {ro} is read-only in kdeck; `kdeck clusters set {ro} --writable` lets kdeck change it, or choose other clusters"
+        )));
+    }
     let found = find_chart(ex, s.catalog.as_deref(), &s.chart, s.version.as_deref())?;
     let desired = render(&found, &s.name, &s.namespace, &s.values, &s.sets, "Install complete").await?;
     let items = each(&clusters, limit, progress, |c| {

@@ -314,6 +314,9 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                 | Effect::LoadRevisions { .. }
                 | Effect::LoadJournal { .. }
                 | Effect::LoadSpace { .. }
+                | Effect::LoadMarket { .. }
+                | Effect::LoadReleases { .. }
+                | Effect::ReleaseHistory { .. }
                 | Effect::DryRun { .. }
                 | Effect::Drift { .. } => {}
                 Effect::OpenLogs { cluster, req } => {

@@ -94,3 +94,57 @@ pub async fn load_space(ex: Executor, space: SpaceRef) -> crate::overlays::space
     }
     settings
 }
+
+/// Every cluster's Helm releases, with the clusters that did not answer,
+/// and each chart's versions in the catalogs (for the upgrade form).
+pub async fn load_releases(ex: Executor) -> crate::overlays::releases::Releases {
+    let clusters = ex.store().list::<kdeck_model::Cluster>().unwrap_or_default();
+    let pass = kdeck_command::releases::list(&ex, &clusters, false).await;
+    let versions = kdeck_command::catalogs::search(&ex, "", None)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| !o.solution)
+        .map(|o| (o.chart, o.versions))
+        .collect();
+    crate::overlays::releases::Releases {
+        rows: pass.rows,
+        problems: pass.problems.iter().map(ToString::to_string).collect(),
+        versions,
+    }
+}
+
+/// A release's revisions as `helm history` lists them, newest last.
+pub fn release_history_lines(revs: &[kdeck_command::releases::HelmRelease]) -> Vec<crate::widgets::Toned> {
+    use crate::widgets::Tone;
+    let mut out = vec![(
+        Tone::Heading,
+        format!(
+            "{:<9} {:<22} {:<12} {:<16} DESCRIPTION",
+            "REVISION", "UPDATED", "STATUS", "CHART"
+        ),
+    )];
+    for r in revs {
+        let chart = r
+            .chart
+            .as_ref()
+            .map(|c| format!("{}-{}", c.metadata.name, c.metadata.version))
+            .unwrap_or_default();
+        let tone = if r.info.status == "failed" {
+            Tone::Error
+        } else {
+            Tone::Text
+        };
+        out.push((
+            tone,
+            format!(
+                "{:<9} {:<22} {:<12} {:<16} {}",
+                r.version,
+                r.info.last_deployed.clone().unwrap_or_default(),
+                r.info.status,
+                chart,
+                r.info.description
+            ),
+        ));
+    }
+    out
+}

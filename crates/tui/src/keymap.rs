@@ -52,6 +52,10 @@ pub enum Context {
     Revisions,
     /// A space's quota, ConfigMaps and Secrets (falls back to `overlay`, then `list`).
     Space,
+    /// The marketplace: characters filter it (falls back to `overlay`).
+    Market,
+    /// Helm releases across the fleet (falls back to `overlay`, then `list`).
+    Releases,
 }
 
 impl Action {
@@ -72,7 +76,7 @@ impl Action {
 }
 
 impl Context {
-    pub const ALL: [Context; 15] = [
+    pub const ALL: [Context; 17] = [
         Context::Global,
         Context::List,
         Context::Tree,
@@ -88,6 +92,8 @@ impl Context {
         Context::Journal,
         Context::Revisions,
         Context::Space,
+        Context::Market,
+        Context::Releases,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -106,6 +112,8 @@ impl Context {
             Context::Journal => "journal",
             Context::Revisions => "revisions",
             Context::Space => "space",
+            Context::Market => "market",
+            Context::Releases => "releases",
         }
     }
     fn parse(s: &str) -> Option<Self> {
@@ -130,6 +138,8 @@ impl Context {
             Context::Journal => &[Context::Journal, Context::Overlay, Context::List],
             Context::Revisions => &[Context::Revisions, Context::Overlay, Context::List],
             Context::Space => &[Context::Space, Context::Overlay, Context::List],
+            Context::Market => &[Context::Market],
+            Context::Releases => &[Context::Releases, Context::Overlay, Context::List],
         }
     }
     /// Whether characters typed here are text (keys bound in the context
@@ -137,7 +147,7 @@ impl Context {
     pub fn takes_text(self) -> bool {
         matches!(
             self,
-            Context::Input | Context::Form | Context::FormLines | Context::CopyTargets
+            Context::Input | Context::Form | Context::FormLines | Context::CopyTargets | Context::Market
         )
     }
 }
@@ -241,6 +251,13 @@ actions! {
     SetKey = "set_key": "set a key of a ConfigMap or Secret (a form); the apps reading it are marked for a restart",
     UnsetKey = "unset_key": "remove the key under the cursor (asks first)",
     Reveal = "reveal": "show the Secrets' values, or mask them again",
+    Market = "market": "the marketplace: charts of the catalogs and saved solutions, searched as you type; install one",
+    Releases = "releases": "Helm releases on every cluster with their workloads' status; upgrade, roll back, uninstall",
+    Install = "install": "install the chart (on the clusters a selector chooses) or the solution (in a space): a form",
+    AddCatalog = "add_catalog": "add a catalog: a Helm repository's URL or index file (a form)",
+    Refresh = "refresh": "read every catalog again",
+    Upgrade = "upgrade": "upgrade the release: a chart version, values (a form)",
+    Uninstall = "uninstall": "uninstall the release: its objects and history go (asks first)",
     Yes = "yes": "yes: run the change asked about (any other key says no)",
     Submit = "submit": "submit the form (it is checked first; a failure reopens it with what was typed)",
     Preview = "preview": "a dry run of the form: what it would apply and delete, changing nothing",

@@ -21,6 +21,8 @@ pub(crate) enum Fetched {
     Journal(RequestId, Result<Vec<kdeck_command::JournalEntry>, String>),
     Revisions(RequestId, Result<crate::overlays::revisions::Revisions, String>),
     Space(RequestId, Result<crate::overlays::space::SpaceSettings, String>),
+    Market(RequestId, Result<Vec<kdeck_command::catalogs::Offer>, String>),
+    Releases(RequestId, crate::overlays::releases::Releases),
     /// Nothing to read with: said as a toast.
     Said(String),
 }
@@ -52,6 +54,9 @@ pub(crate) fn start(effect: Effect, ex: Option<&Executor>, tx: &UnboundedSender<
             | Effect::LoadSpace { .. }
             | Effect::DryRun { .. }
             | Effect::Drift { .. }
+            | Effect::LoadMarket { .. }
+            | Effect::LoadReleases { .. }
+            | Effect::ReleaseHistory { .. }
     );
     if !reads {
         return Some(effect);
@@ -83,6 +88,20 @@ pub(crate) fn start(effect: Effect, ex: Option<&Executor>, tx: &UnboundedSender<
                 id,
                 answer(15, "no answer within 15 s", kdeck_command::apps::drift(&ex, &app)).await,
             ),
+            Effect::LoadMarket { id } => {
+                Fetched::Market(id, kdeck_command::catalogs::search(&ex, "", None).map_err(|f| f.reason))
+            }
+            Effect::LoadReleases { id } => Fetched::Releases(id, crate::audit_io::load_releases(ex).await),
+            Effect::ReleaseHistory { id, release } => Fetched::Text(
+                id,
+                answer(
+                    20,
+                    "no answer within 20 s",
+                    kdeck_command::releases::history(&ex, &release),
+                )
+                .await
+                .map(|revs| crate::audit_io::release_history_lines(&revs)),
+            ),
             _ => return,
         };
         let _ = tx.send(answer);
@@ -103,6 +122,8 @@ fn without_store(effect: Effect) -> Fetched {
         }
         Effect::DryRun { id, .. } => Fetched::Text(id, Err(no_store("cannot plan a command"))),
         Effect::Drift { id, .. } => Fetched::Drift(id, Err(no_store("has no settings to compare"))),
+        Effect::LoadMarket { id } => Fetched::Market(id, Err("no store: this cockpit has no catalogs".into())),
+        Effect::ReleaseHistory { id, .. } => Fetched::Text(id, Err(no_store("cannot read releases"))),
         _ => Fetched::Said("no store: this cockpit cannot read roles".into()),
     }
 }
@@ -117,6 +138,8 @@ pub(crate) fn answered(c: &mut Cockpit, f: Fetched) {
         Fetched::Journal(id, result) => c.journal_fetched(id, result),
         Fetched::Revisions(id, result) => c.revisions_fetched(id, result),
         Fetched::Space(id, result) => c.space_fetched(id, result),
+        Fetched::Market(id, result) => c.market_fetched(id, result),
+        Fetched::Releases(id, result) => c.releases_fetched(id, result),
         Fetched::Said(text) => c.toast(text, true),
     }
 }

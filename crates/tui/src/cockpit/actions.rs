@@ -57,6 +57,10 @@ impl Cockpit {
             | Action::Copy => return self.app_action(a),
             Action::Autoscale | Action::Canary | Action::AbortCanary => return self.release_action(a),
             Action::SpaceSettings => return self.open_space(),
+            Action::Market => return self.open_market(),
+            Action::Releases => return self.open_releases(),
+            // The marketplace's and the releases view's own.
+            Action::Install | Action::AddCatalog | Action::Refresh | Action::Upgrade | Action::Uninstall => {}
             // The space view's own; it answers with them.
             Action::SetQuota | Action::SetKey | Action::UnsetKey | Action::Reveal => {}
             Action::Build

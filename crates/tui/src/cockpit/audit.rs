@@ -187,6 +187,7 @@ impl Cockpit {
         let mut out = self.journal_again();
         out.extend(self.revisions_again());
         out.extend(self.space_again());
+        out.extend(self.market_again());
         if let Some(Overlay::Roles(v)) = &self.overlay {
             let spaces = v.spaces.clone();
             let id = self.next_id();

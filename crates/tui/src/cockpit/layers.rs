@@ -105,10 +105,19 @@ impl Cockpit {
                 }
                 effects
             }
+            // The releases view stays under its forms and questions.
+            Reply::Act(a @ (Action::Upgrade | Action::Rollback | Action::Uninstall | Action::Details))
+                if matches!(self.overlay, Some(Overlay::Releases(_))) =>
+            {
+                self.releases_act(a)
+            }
             // The revisions view keeps itself under the rollback question.
             Reply::Act(Action::Rollback) => self.rollback_selected(),
             // The space view stays under its forms and questions.
             Reply::Act(a @ (Action::SetQuota | Action::SetKey | Action::UnsetKey)) => self.space_act(a),
+            // So do the marketplace and the releases view.
+            Reply::Act(a @ (Action::Install | Action::AddCatalog | Action::Refresh)) => self.market_act(a),
+
             // Reconcile or adopt straight from the drift report.
             Reply::Act(a) => {
                 self.overlay = None;

@@ -10,6 +10,7 @@ mod apps;
 mod audit;
 mod builds;
 mod layers;
+mod market;
 mod objects;
 mod palette;
 mod release;

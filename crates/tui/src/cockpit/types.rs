@@ -162,6 +162,19 @@ pub enum Effect {
         id: RequestId,
         space: SpaceRef,
     },
+    /// Read the catalogs' charts and the saved solutions; the answer fills the marketplace.
+    LoadMarket {
+        id: RequestId,
+    },
+    /// Read every cluster's Helm releases; the answer fills the releases view.
+    LoadReleases {
+        id: RequestId,
+    },
+    /// A release's revisions (`CLUSTER/NAMESPACE/NAME`), as text.
+    ReleaseHistory {
+        id: RequestId,
+        release: String,
+    },
     /// Ask the clusters again what the user may do in these spaces.
     Recheck(Vec<SpaceRef>),
     /// Tell the user, who may be looking elsewhere (a desktop notice).

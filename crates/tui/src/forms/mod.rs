@@ -8,6 +8,7 @@ mod build;
 mod edit_app;
 pub mod field;
 mod grant;
+pub mod market;
 mod new_app;
 mod release;
 mod route;
@@ -73,6 +74,25 @@ pub enum FormKind {
     Quota(SpaceRef),
     /// One key of a ConfigMap or Secret in the space.
     ConfigKey(SpaceRef),
+    /// A chart of a catalog, on the clusters a selector chooses.
+    InstallChart {
+        catalog: String,
+        chart: String,
+    },
+    /// A saved solution, in a space.
+    InstallSolution(String),
+    AddCatalog,
+    /// A release (`NAMESPACE/NAME`): here, or on every cluster that has it.
+    UpgradeRelease {
+        release: String,
+        here: String,
+        everywhere: Vec<String>,
+    },
+    RollbackRelease {
+        release: String,
+        here: String,
+        everywhere: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,7 +206,15 @@ impl Form {
         // Forms of their own modules check their own fields.
         if matches!(
             kind,
-            FormKind::Autoscale(..) | FormKind::Canary(_) | FormKind::Quota(_) | FormKind::ConfigKey(_)
+            FormKind::Autoscale(..)
+                | FormKind::Canary(_)
+                | FormKind::Quota(_)
+                | FormKind::ConfigKey(_)
+                | FormKind::InstallChart { .. }
+                | FormKind::InstallSolution(_)
+                | FormKind::AddCatalog
+                | FormKind::UpgradeRelease { .. }
+                | FormKind::RollbackRelease { .. }
         ) {
             let errors: Vec<Option<String>> = self
                 .fields
@@ -196,7 +224,8 @@ impl Form {
                     match (&kind, f.label) {
                         (FormKind::Canary(_), "image") => check(v::image("image", &val)),
                         (FormKind::Autoscale(..) | FormKind::Canary(_), l) => self.release_check(l, &val),
-                        (_, l) => self.space_check(l, &val),
+                        (FormKind::Quota(_) | FormKind::ConfigKey(_), l) => self.space_check(l, &val),
+                        (_, l) => self.market_check(l, &val),
                     }
                 })
                 .collect();
@@ -348,6 +377,11 @@ impl Form {
             }
             FormKind::Quota(space) => Command::SetQuota(self.quota_spec(space)),
             FormKind::ConfigKey(space) => Command::ChangeConfig(self.config_change(space)),
+            FormKind::InstallChart { .. }
+            | FormKind::InstallSolution(_)
+            | FormKind::AddCatalog
+            | FormKind::UpgradeRelease { .. }
+            | FormKind::RollbackRelease { .. } => return self.market_command(),
             FormKind::Bind(app) => Command::Bind {
                 consumer: app.to_string(),
                 provider: self.get("app"),

@@ -8,7 +8,9 @@ pub mod copy;
 pub mod drift;
 pub mod help;
 pub mod journal;
+pub mod market;
 pub mod palette;
+pub mod releases;
 pub mod revisions;
 pub mod roles;
 pub mod run;
@@ -56,6 +58,10 @@ pub enum Overlay {
     Revisions(Box<revisions::RevisionsView>),
     /// A space's quota, ConfigMaps and Secrets.
     Space(Box<space::SpaceView>),
+    /// Charts of the catalogs and saved solutions.
+    Market(Box<market::MarketView>),
+    /// Helm releases across the fleet.
+    Releases(Box<releases::ReleasesView>),
 }
 
 /// What a key did in a popup, for the shell to carry out.
@@ -95,6 +101,8 @@ impl Overlay {
             Overlay::Journal(v) => v.key(key, keymap, page),
             Overlay::Revisions(v) => v.key(key, keymap, page),
             Overlay::Space(v) => v.key(key, keymap, page),
+            Overlay::Market(v) => v.key(key, keymap, page),
+            Overlay::Releases(v) => v.key(key, keymap, page),
         }
     }
 
@@ -112,6 +120,8 @@ impl Overlay {
             Overlay::Journal(v) => v.as_ref(),
             Overlay::Revisions(v) => v.as_ref(),
             Overlay::Space(v) => v.as_ref(),
+            Overlay::Market(v) => v.as_ref(),
+            Overlay::Releases(v) => v.as_ref(),
         }
     }
 
