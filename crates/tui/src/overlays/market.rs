@@ -118,7 +118,7 @@ impl Component for MarketView {
             Some(Ok(offers)) => {
                 out.push(Line::styled(
                     format!(
-                        "  {:<22} {:<12} {:<10} {:<10} DESCRIPTION",
+                        "  {:<18} {:<11} {:<9} {:<8} DESCRIPTION",
                         "NAME", "CATALOG", "VERSION", "APP"
                     ),
                     t.dim,
@@ -138,11 +138,11 @@ impl Component for MarketView {
                     };
                     out.push(Line::from(vec![
                         Span::styled(if selected { "▸ " } else { "  " }, base),
-                        Span::styled(format!("{:<22} ", cut(&o.chart, 22)), base),
-                        Span::styled(format!("{:<12} ", cut(&o.catalog, 12)), t.key),
-                        Span::styled(format!("{:<10} ", cut(&o.version, 10)), base),
-                        Span::styled(format!("{:<10} ", cut(&o.app_version, 10)), t.dim),
-                        Span::styled(cut(&description, w.saturating_sub(60)), t.dim),
+                        Span::styled(format!("{:<18} ", cut(&o.chart, 18)), base),
+                        Span::styled(format!("{:<11} ", cut(&o.catalog, 11)), t.key),
+                        Span::styled(format!("{:<9} ", cut(&o.version, 9)), base),
+                        Span::styled(format!("{:<8} ", cut(&o.app_version, 8)), t.dim),
+                        Span::styled(cut(&description, w.saturating_sub(51)), t.dim),
                     ]));
                 }
                 if self.shown.is_empty() {

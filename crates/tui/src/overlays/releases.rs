@@ -101,8 +101,8 @@ impl Component for ReleasesView {
                 } else {
                     out.push(Line::styled(
                         format!(
-                            "  {:<16} {:<14} {:<12} {:<14} {:<4} {:<10} READY",
-                            "NAME", "NAMESPACE", "CLUSTER", "CHART", "REV", "STATUS"
+                            "  {:<14} {:<12} {:<11} {:<4} {:<10} {:<6} CHART",
+                            "NAME", "NAMESPACE", "CLUSTER", "REV", "STATUS", "READY"
                         ),
                         t.dim,
                     ));
@@ -116,13 +116,16 @@ impl Component for ReleasesView {
                     let status = if r.status == "deployed" { t.text } else { t.warn };
                     out.push(Line::from(vec![
                         Span::styled(if selected { "▸ " } else { "  " }, base),
-                        Span::styled(format!("{:<16} ", cut(&r.name, 16)), base),
-                        Span::styled(format!("{:<14} ", cut(&r.namespace, 14)), base),
-                        Span::styled(format!("{:<12} ", cut(&r.cluster, 12)), t.key),
-                        Span::styled(format!("{:<14} ", cut(&format!("{}-{}", r.chart, r.version), 14)), base),
+                        Span::styled(format!("{:<14} ", cut(&r.name, 14)), base),
+                        Span::styled(format!("{:<12} ", cut(&r.namespace, 12)), base),
+                        Span::styled(format!("{:<11} ", cut(&r.cluster, 11)), t.key),
                         Span::styled(format!("{:<4} ", r.revision), base),
                         Span::styled(format!("{:<10} ", cut(&r.status, 10)), status),
-                        Span::styled(r.ready.clone(), if ready_ok { t.text } else { t.warn }),
+                        Span::styled(
+                            format!("{:<6} ", cut(&r.ready, 6)),
+                            if ready_ok { t.text } else { t.warn },
+                        ),
+                        Span::styled(cut(&format!("{}-{}", r.chart, r.version), w.saturating_sub(64)), base),
                     ]));
                 }
             }
