@@ -425,6 +425,14 @@ fn a_solution_of_two_bound_apps_installs_on_another_cluster() {
     let hosts = s.jsonpath("stage-eu1", "shop-copy", "ingress", "{.items[*].spec.rules[*].host}");
     assert!(hosts.contains("web-shop-copy.apps.stage-eu1.example.com"), "{hosts}");
     assert!(exists(&s, "stage-eu1", "shop-copy", "statefulset/db"));
+    // On every cluster a selector chooses, in a namespace: dev-eu1 has no
+    // domain, so its route is refused there (said), and the apps still run.
+    s.ok(&["clusters", "label", "dev-eu1", "tier=dev"]);
+    let out = s.kdeck(&["market", "install", "shop", "--clusters", "tier=dev", "--namespace", "shop-two"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("dev-eu1/shop-two: route of web") && said.contains("has no domain"), "{said}");
+    assert!(exists(&s, "dev-eu1", "shop-two", "deployment/web") && exists(&s, "dev-eu1", "shop-two", "statefulset/db"));
     // A rerun keeps what is there.
     let again = s.ok(&["market", "install", "shop", "--to", "stage-eu1/shop-copy"]);
     assert!(

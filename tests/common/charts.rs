@@ -30,6 +30,11 @@ pub fn write_chart(dir: &Path) -> PathBuf {
     )
     .unwrap();
     std::fs::write(c.join("templates/NOTES.txt"), "{{ .Release.Name }} is installed.\n").unwrap();
+    std::fs::write(
+        c.join("values.schema.json"),
+        r#"{"type": "object", "properties": {"replicas": {"type": "integer", "minimum": 0}}}"#,
+    )
+    .unwrap();
     c
 }
 

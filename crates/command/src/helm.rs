@@ -101,13 +101,20 @@ impl Helm {
             .map_err(|e| invalid(format!("helm template {name}: {}", kdeck_model::plain_io(&e))))?;
         if !out.status.success() {
             let said = String::from_utf8_lossy(&out.stderr);
-            let line = said
+            // Helm's message, all of it (a schema's findings follow its first line).
+            let lines: Vec<&str> = said
                 .lines()
                 .map(str::trim)
-                .find(|l| !l.is_empty())
-                .unwrap_or("it failed and said nothing")
-                .trim_start_matches("Error: ");
-            return Err(invalid(format!("helm template {name}: {line}")));
+                .filter(|l| !l.is_empty())
+                .map(|l| l.trim_start_matches("Error: "))
+                .take(20)
+                .collect();
+            let text = if lines.is_empty() {
+                "it failed and said nothing".to_string()
+            } else {
+                lines.join(" ")
+            };
+            return Err(invalid(format!("helm template {name}: {text}")));
         }
         let manifest =
             String::from_utf8(out.stdout).map_err(|_| invalid("helm template printed something that is not text"))?;
