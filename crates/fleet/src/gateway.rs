@@ -182,44 +182,44 @@ impl Gateway {
         ))
     }
 
+    /// The API of a manifest object of any served kind: in the namespace it
+    /// names, else `namespace`, when its kind is namespaced. With the
+    /// object's name and the namespace it is in ("" for a cluster's own).
+    async fn api_of(
+        &self,
+        cluster: &Cluster,
+        obj: &Value,
+        namespace: &str,
+    ) -> Result<(Api<DynamicObject>, kube::api::ApiResource, String, String), Problem> {
+        let kind = obj["kind"].as_str().unwrap_or_default();
+        let api_version = obj["apiVersion"].as_str().unwrap_or_default();
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let (ar, namespaced) = self.discover(cluster, api_version, kind).await?;
+        let client = self.client(cluster).await?;
+        if !namespaced {
+            return Ok((Api::all_with(client, &ar), ar, name, String::new()));
+        }
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or(namespace).to_string();
+        Ok((Api::namespaced_with(client, &ns, &ar), ar, name, ns))
+    }
+
     /// Server-side apply of an object of any served kind, in `namespace`
     /// when it is namespaced and names none.
     pub async fn apply_any(&self, cluster: &Cluster, obj: &Value, namespace: &str) -> Result<DynamicObject, Problem> {
-        let kind = obj["kind"].as_str().unwrap_or_default();
-        let api_version = obj["apiVersion"].as_str().unwrap_or_default();
-        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
-        let (ar, namespaced) = self.discover(cluster, api_version, kind).await?;
-        let client = self.client(cluster).await?;
-        let api: Api<DynamicObject> = if namespaced {
-            let ns = obj["metadata"]["namespace"].as_str().unwrap_or(namespace);
-            let mut o = obj.clone();
-            o["metadata"]["namespace"] = Value::String(ns.to_string());
-            let api = Api::namespaced_with(client, ns, &ar);
-            return api
-                .patch(name, &apply_params(), &Patch::Apply(&o))
-                .await
-                .map_err(|e| describe(cluster, &format!("apply {}", ar.plural), &e));
-        } else {
-            Api::all_with(client, &ar)
-        };
-        api.patch(name, &apply_params(), &Patch::Apply(obj))
+        let (api, ar, name, ns) = self.api_of(cluster, obj, namespace).await?;
+        let mut o = obj.clone();
+        if !ns.is_empty() {
+            o["metadata"]["namespace"] = Value::String(ns);
+        }
+        api.patch(&name, &apply_params(), &Patch::Apply(&o))
             .await
             .map_err(|e| describe(cluster, &format!("apply {}", ar.plural), &e))
     }
 
     /// Deletes an object of any served kind; Ok(false) when it was not there.
     pub async fn delete_any(&self, cluster: &Cluster, obj: &Value, namespace: &str) -> Result<bool, Problem> {
-        let kind = obj["kind"].as_str().unwrap_or_default();
-        let api_version = obj["apiVersion"].as_str().unwrap_or_default();
-        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
-        let (ar, namespaced) = self.discover(cluster, api_version, kind).await?;
-        let client = self.client(cluster).await?;
-        let api: Api<DynamicObject> = if namespaced {
-            Api::namespaced_with(client, obj["metadata"]["namespace"].as_str().unwrap_or(namespace), &ar)
-        } else {
-            Api::all_with(client, &ar)
-        };
-        match api.delete(name, &kube::api::DeleteParams::background()).await {
+        let (api, ar, name, _) = self.api_of(cluster, obj, namespace).await?;
+        match api.delete(&name, &kube::api::DeleteParams::background()).await {
             Ok(_) => Ok(true),
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
             Err(e) => Err(describe(cluster, &format!("delete {}", ar.plural), &e)),

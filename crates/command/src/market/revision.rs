@@ -172,11 +172,12 @@ pub(crate) async fn release_on(
             None,
         );
     }
-    let live = past
-        .deployed()
-        .filter(|_| past.newest().is_some_and(|n| n.info.status == "deployed"));
+    // The revision that runs: the last deployed one (a failed attempt since
+    // does not count; what it applied is pruned against this one).
+    let live = past.deployed();
     if mode == Mode::Install
         && let Some(d) = live
+        && past.newest().is_some_and(|n| n.version == d.version)
         && d.chart
             .as_ref()
             .is_some_and(|c| c.metadata.version == desired.chart.version)

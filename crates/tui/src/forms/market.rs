@@ -13,12 +13,6 @@ impl Form {
     /// A chart of a catalog: release name, namespace, a cluster selector,
     /// the version (newest first) and `--set` pairs.
     pub fn install_chart(catalog: &str, chart: &str, versions: &[String]) -> Form {
-        let mut version = Field::new(
-            "version",
-            "left and right pick; newest first",
-            versions.first().map_or("", |v| v),
-        );
-        version.choices = versions.to_vec();
         Form::make(
             format!("install {chart} from {catalog}"),
             FormKind::InstallChart {
@@ -29,7 +23,7 @@ impl Form {
                 Field::new("release name", "the release on every cluster", chart),
                 Field::new("namespace", "created where missing", chart),
                 Field::new("clusters", "a label selector: tier=stage, region in (eu,us)", ""),
-                version,
+                version_field(versions),
                 Field::new(
                     "set",
                     "values as KEY=VALUE,KEY=VALUE (helm --set); empty: the chart's",
@@ -63,12 +57,6 @@ impl Form {
 
     /// A release's upgrade: here or on every cluster that has it.
     pub fn upgrade_release(release: &str, here: &str, everywhere: Vec<String>, versions: &[String]) -> Form {
-        let mut version = Field::new(
-            "version",
-            "left and right pick; newest first",
-            versions.first().map_or("", |v| v),
-        );
-        version.choices = versions.to_vec();
         Form::make(
             format!("upgrade {release}"),
             FormKind::UpgradeRelease {
@@ -77,7 +65,7 @@ impl Form {
                 everywhere,
             },
             vec![
-                version,
+                version_field(versions),
                 Field::new("set", "KEY=VALUE,… over the release's values; empty keeps them", ""),
                 where_field(here),
             ],
@@ -181,6 +169,17 @@ impl Form {
             _ => return None,
         })
     }
+}
+
+/// A chart's versions, newest first, to pick from.
+fn version_field(versions: &[String]) -> Field {
+    let mut f = Field::new(
+        "version",
+        "left and right pick; newest first",
+        versions.first().map_or("", |v| v),
+    );
+    f.choices = versions.to_vec();
+    f
 }
 
 fn where_field(here: &str) -> Field {
