@@ -25,7 +25,6 @@ mod ops;
 mod placements;
 mod revision;
 
-pub use ops::install_with;
 pub(crate) use ops::{install, rollback, uninstall, upgrade};
 pub use placements::placed_on;
 pub(crate) use placements::{apply_placements, remove_placement};

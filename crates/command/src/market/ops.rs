@@ -30,17 +30,9 @@ pub(crate) async fn render(
     })
 }
 
+/// A chart on the chosen clusters, [`CONCURRENCY`] at a time; the
+/// selector saved as a placement.
 pub(crate) async fn install(ex: &Executor, s: &InstallSpec, progress: &Progress) -> Result<Applied, Failure> {
-    install_with(ex, s, progress, CONCURRENCY).await
-}
-
-/// [`install`], `limit` clusters at a time (the benchmark compares 1 with many).
-pub async fn install_with(
-    ex: &Executor,
-    s: &InstallSpec,
-    progress: &Progress,
-    limit: usize,
-) -> Result<Applied, Failure> {
     crate::releases::check_name(&s.name)?;
     kdeck_model::validate::dns_label("--namespace", &s.namespace).map_err(|e| invalid(e.to_string()))?;
     // A cockpit form sends the selector: it chooses now.
@@ -56,7 +48,7 @@ pub async fn install_with(
     }
     let found = find_chart(ex, s.catalog.as_deref(), &s.chart, s.version.as_deref())?;
     let desired = render(&found, &s.name, &s.namespace, &s.values, &s.sets, "Install complete").await?;
-    let items = each(&clusters, limit, progress, |c| {
+    let items = each(&clusters, CONCURRENCY, progress, |c| {
         let desired = &desired;
         async move { release_on(ex, &c, &s.namespace, &s.name, desired, Mode::Install).await }
     })
