@@ -71,6 +71,9 @@ pub enum Cmd {
     /// Charts placed on the clusters a label selector chooses (saved by market install)
     #[command(subcommand)]
     Placements(super::install::PlacementsCmd),
+    /// Team mode: settings shared through a hub cluster's API (init, join, status, sync, leave)
+    #[command(subcommand)]
+    Team(super::team::TeamCmd),
     /// Saved solutions: apps with their routes, bindings, config and volumes, to install elsewhere
     #[command(subcommand)]
     Solutions(super::solutions::SolutionsCmd),

@@ -14,6 +14,7 @@ mod paas;
 mod release;
 mod roles;
 mod solutions;
+mod team;
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -274,6 +275,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Releases(cmd) => market::releases(&executor, cmd, format),
         Cmd::Placements(cmd) => install::placements(&executor, cmd, format),
         Cmd::Solutions(cmd) => solutions::solutions(&executor, cmd, format),
+        Cmd::Team(cmd) => team::team(&executor, cmd, format),
         Cmd::Whoami {
             cluster: Some(name), ..
         } => access::whoami(&executor, vec![kdeck_command::cluster_of(&executor, &name)?], format),

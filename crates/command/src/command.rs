@@ -276,6 +276,21 @@ pub enum Command {
         solution: String,
         spaces: Vec<String>,
     },
+    /// Make a team: the hub's namespace, and this data dir's shared settings pushed there.
+    TeamInit {
+        cluster: String,
+        namespace: String,
+    },
+    /// Join the team on a hub: the local copy becomes the hub's.
+    TeamJoin {
+        cluster: String,
+        namespace: String,
+        /// Drop local shared settings the team does not have.
+        #[serde(default)]
+        discard_local: bool,
+    },
+    /// Leave the team: the settings stay here as local ones.
+    TeamLeave,
     /// A cluster's own settings: read-only, production.
     SetCluster {
         name: String,
@@ -343,6 +358,10 @@ impl Command {
             Command::ApplyPlacements { names } => format!("placement {}", names.join(",")),
             Command::RemovePlacement { name } => format!("placement {name}"),
             Command::SaveSolution(s) => format!("solution {}", s.name),
+            Command::TeamInit { cluster, namespace } | Command::TeamJoin { cluster, namespace, .. } => {
+                format!("team on {cluster}/{namespace}")
+            }
+            Command::TeamLeave => "the team".to_string(),
             Command::RemoveSolution { name } => format!("solution {name}"),
             Command::InstallSolution { solution, spaces } => format!("solution {solution} in {}", spaces.join(",")),
             Command::SetWebhook(w) => format!("app {}", w.app),
@@ -440,6 +459,9 @@ impl Command {
             Command::ApplyPlacements { .. } => "placements apply",
             Command::RemovePlacement { .. } => "placements remove",
             Command::SaveSolution(_) => "solutions save",
+            Command::TeamInit { .. } => "team init",
+            Command::TeamJoin { .. } => "team join",
+            Command::TeamLeave => "team leave",
             Command::RemoveSolution { .. } => "solutions remove",
             Command::InstallSolution { .. } => "market install",
         }
@@ -460,7 +482,9 @@ impl Command {
             | Command::RemoveCatalog { .. }
             | Command::RemovePlacement { .. }
             | Command::SaveSolution(_)
-            | Command::RemoveSolution { .. } => vec![],
+            | Command::RemoveSolution { .. }
+            | Command::TeamLeave => vec![],
+            Command::TeamInit { cluster, .. } | Command::TeamJoin { cluster, .. } => vec![cluster.clone()],
             Command::InstallSolution { spaces, .. } => spaces.iter().map(|s| head(s)).collect(),
             // The clusters its selectors choose when it runs.
             Command::ApplyPlacements { .. } => vec![],
@@ -533,6 +557,9 @@ impl Command {
                 | Command::RemovePlacement { .. }
                 | Command::SaveSolution(_)
                 | Command::RemoveSolution { .. }
+                | Command::TeamInit { .. }
+                | Command::TeamJoin { .. }
+                | Command::TeamLeave
                 | Command::DetachSpace { .. }
                 | Command::CreateApp(_)
                 | Command::EditApp(_)

@@ -28,6 +28,7 @@ pub mod select;
 pub mod solutions;
 pub mod spaces;
 mod summary;
+pub mod team;
 
 use serde::{Deserialize, Serialize};
 
@@ -289,6 +290,9 @@ impl Executor {
         } else {
             Vec::new()
         };
+        // In a team, the local copy is brought up to the hub first; a hub
+        // that does not answer makes the team's settings read-only.
+        let team_refused = team::before(self, &entry.command).await;
         let refused = match clusters::read_only_among(self, &touched) {
             Err(f) => Some(f),
             Ok(Some(name)) => Some(invalid(format!(
@@ -300,6 +304,7 @@ impl Executor {
             _ if self.read_only => Err(invalid(
                 "refused: kdeck runs read-only (--read-only); run it without --read-only to change anything",
             )),
+            _ if team_refused.is_some() => Err(team_refused.clone().unwrap_or_else(|| invalid("refused"))),
             _ if refused.is_some() => Err(refused.clone().unwrap_or_else(|| invalid("refused"))),
             Command::SetCluster { name, read_only, prod } => clusters::set(self, name, *read_only, *prod),
             Command::LabelCluster { name, changes } => clusters::label(self, name, changes),
@@ -396,6 +401,13 @@ impl Executor {
             Command::ApplyPlacements { names } => market::apply_placements(self, names, progress).await,
             Command::RemovePlacement { name } => market::remove_placement(self, name),
             Command::SaveSolution(s) => solutions::store(self, s),
+            Command::TeamInit { cluster, namespace } => team::init(self, cluster, namespace).await,
+            Command::TeamJoin {
+                cluster,
+                namespace,
+                discard_local,
+            } => team::join(self, cluster, namespace, *discard_local).await,
+            Command::TeamLeave => team::leave(self),
             Command::RemoveSolution { name } => solutions::remove(self, name),
             Command::InstallSolution { solution, spaces } => solutions::install(self, solution, spaces).await,
             Command::Copy(spec) => {
@@ -405,6 +417,11 @@ impl Executor {
                 let _ = recorder.await;
                 r
             }
+        };
+        // The team's settings go to the hub before they land here.
+        let result = match result {
+            Ok(applied) => team::after(self, applied, entry.command.changes_cluster()).await,
+            Err(f) => Err(f),
         };
         entry.finished_at = Some(self.now());
         let batch = match result {

@@ -145,12 +145,24 @@ impl Batch {
         });
         self
     }
-    pub(crate) fn raw(&mut self, tree: &'static str, key: Vec<u8>, value: Option<Vec<u8>>) -> &mut Self {
+    /// A write of raw bytes (`None` deletes), for a layer that mirrors trees
+    /// as they are stored (the team hub).
+    pub fn raw(&mut self, tree: &'static str, key: Vec<u8>, value: Option<Vec<u8>>) -> &mut Self {
         self.ops.push(Op { tree, key, value });
         self
     }
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
+    }
+
+    /// The writes, in order: tree, key, and the value (`None`: a delete).
+    pub fn ops(&self) -> impl Iterator<Item = (&'static str, &[u8], Option<&[u8]>)> {
+        self.ops.iter().map(|o| (o.tree, o.key.as_slice(), o.value.as_deref()))
+    }
+
+    /// The writes of `other` after these.
+    pub fn extend(&mut self, other: Batch) {
+        self.ops.extend(other.ops);
     }
 
     /// The writes as the owner takes them.

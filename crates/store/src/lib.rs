@@ -208,7 +208,8 @@ impl Store {
         }
     }
 
-    pub(crate) fn get_raw(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    /// One key's raw bytes in a tree (the team layer mirrors trees as they are).
+    pub fn get_raw(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         match self.call(&Request::Get {
             tree: tree.into(),
             key: Bytes(key.to_vec()),
@@ -218,7 +219,8 @@ impl Store {
         }
     }
 
-    pub(crate) fn scan_raw(&self, tree: &str, prefix: &[u8]) -> Result<Vec<RawPair>, StoreError> {
+    /// The raw pairs of a tree whose key starts with `prefix`, in key order.
+    pub fn scan_raw(&self, tree: &str, prefix: &[u8]) -> Result<Vec<RawPair>, StoreError> {
         match self.call(&Request::Scan {
             tree: tree.into(),
             prefix: Bytes(prefix.to_vec()),
@@ -387,7 +389,8 @@ impl Store {
 }
 
 /// A key and its value, as stored.
-pub(crate) type RawPair = (Vec<u8>, Vec<u8>);
+/// A key and its value, as stored.
+pub type RawPair = (Vec<u8>, Vec<u8>);
 
 fn unexpected(r: &Response) -> StoreError {
     StoreError::Owner {

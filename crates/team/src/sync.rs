@@ -1,0 +1,336 @@
+//! Making a team, joining one, pulling the hub into the local copy, and
+//! leaving.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kdeck_store::{Batch, Store};
+
+use super::hub::{FORMAT, HubEntity, TEAM_LABEL, format_of, read_object};
+use super::{Hub, HubVersion, Membership, SHARED, TeamError};
+
+/// Whether bytes read as the entity a tree keeps.
+pub(crate) fn check_entity(tree: &str, bytes: &[u8]) -> Result<(), String> {
+    use kdeck_model as m;
+    fn is<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<(), String> {
+        serde_json::from_slice::<T>(b)
+            .map(|_| ())
+            .map_err(|e| format!("it does not read: {e}"))
+    }
+    match tree {
+        "spaces" => is::<m::Space>(bytes),
+        "apps" => is::<m::App>(bytes),
+        "routes" => is::<m::Route>(bytes),
+        "domains" => is::<m::Domain>(bytes),
+        "bindings" => is::<m::Binding>(bytes),
+        "solutions" => is::<m::Solution>(bytes),
+        "catalogs" => is::<m::Catalog>(bytes),
+        "revisions" => is::<m::Revision>(bytes),
+        "canaries" => is::<m::Canary>(bytes),
+        "roles" => is::<m::RoleGrant>(bytes),
+        "placements" => is::<m::Placement>(bytes),
+        other => Err(format!("{other} is not a kind the team shares")),
+    }
+}
+
+/// What a pull did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pulled {
+    /// Shared entities the hub holds.
+    pub entities: usize,
+    /// Of them, new or changed here.
+    pub changed: usize,
+    /// Removed here, as they were on the hub.
+    pub removed: usize,
+    /// Hub objects passed over, each named with why.
+    pub skipped: Vec<String>,
+}
+
+/// The hub's entities, refusing objects of a newer format and naming the
+/// ones that do not read.
+async fn read_hub(hub: &Hub) -> Result<(Vec<HubEntity>, Vec<String>), TeamError> {
+    let (objects, _) = hub.list().await?;
+    let mut entities = Vec::new();
+    let mut skipped = Vec::new();
+    for cm in &objects {
+        let f = format_of(cm);
+        if f > FORMAT {
+            return Err(TeamError::Newer {
+                object: format!("ConfigMap {}", cm.metadata.name.clone().unwrap_or_default()),
+                found: f,
+                supported: FORMAT,
+            });
+        }
+        match read_object(cm) {
+            Ok(e) => entities.push(e),
+            Err(why) => skipped.push(why),
+        }
+    }
+    Ok((entities, skipped))
+}
+
+/// The local shared entities: tree → key → bytes.
+fn local(store: &Store) -> Result<BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>, TeamError> {
+    let mut out = BTreeMap::new();
+    for tree in SHARED {
+        let pairs = store.scan_raw(tree, b"")?;
+        out.insert(
+            *tree,
+            pairs
+                .into_iter()
+                .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
+                .collect(),
+        );
+    }
+    Ok(out)
+}
+
+/// The writes that make the local copy the hub's: puts of what differs,
+/// the versions, and deletes of what the hub no longer has (of what came
+/// from it; with `everything`, of all that it does not have).
+fn converge(store: &Store, entities: &[HubEntity], everything: bool) -> Result<(Batch, Pulled), TeamError> {
+    let here = local(store)?;
+    let versions: BTreeSet<String> = store
+        .scan_raw(<HubVersion as kdeck_store::Entity>::TREE, b"")?
+        .into_iter()
+        .map(|(k, _)| String::from_utf8_lossy(&k).into_owned())
+        .collect();
+    let mut batch = Batch::new();
+    let mut pulled = Pulled {
+        entities: entities.len(),
+        ..Default::default()
+    };
+    let mut on_hub: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for e in entities {
+        on_hub.insert((e.tree, e.key.as_str()));
+        let same = here.get(e.tree).and_then(|t| t.get(&e.key)) == Some(&e.value);
+        if !same {
+            batch.raw(e.tree, e.key.as_bytes().to_vec(), Some(e.value.clone()));
+            pulled.changed += 1;
+        }
+        batch.put(&HubVersion {
+            tree: e.tree.to_string(),
+            key: e.key.clone(),
+            name: e.name.clone(),
+            resource_version: e.resource_version.clone(),
+        })?;
+    }
+    for (tree, keys) in &here {
+        for key in keys.keys() {
+            if on_hub.contains(&(*tree, key.as_str())) {
+                continue;
+            }
+            let vkey = HubVersion::key_of(tree, key);
+            if everything || versions.contains(&vkey) {
+                batch.raw(tree, key.as_bytes().to_vec(), None);
+                batch.delete::<HubVersion>(&vkey);
+                pulled.removed += 1;
+            }
+        }
+    }
+    Ok((batch, pulled))
+}
+
+impl Hub {
+    /// Brings the local copy to what the hub holds, and records the sync.
+    pub async fn pull(&self, store: &Store, now: &str) -> Result<Pulled, TeamError> {
+        let read = read_hub(self).await;
+        let mut m = store.get::<Membership>("team")?;
+        let (entities, skipped) = match read {
+            Ok(r) => r,
+            Err(e) => {
+                if let (TeamError::Unreachable { .. }, Some(m)) = (&e, m.as_mut())
+                    && m.unreachable_since.is_none()
+                {
+                    m.unreachable_since = Some(now.to_string());
+                    store.put(m)?;
+                }
+                return Err(self.since(e, m.as_ref()));
+            }
+        };
+        let (mut batch, mut pulled) = converge(store, &entities, false)?;
+        pulled.skipped = skipped;
+        if let Some(mut m) = m {
+            m.last_sync = Some(now.to_string());
+            m.unreachable_since = None;
+            batch.put(&m)?;
+        }
+        store.write(batch)?;
+        Ok(pulled)
+    }
+
+    /// An unreachable hub's error, saying since when.
+    pub fn since(&self, e: TeamError, m: Option<&Membership>) -> TeamError {
+        match e {
+            TeamError::Unreachable { hub, reason, .. } => TeamError::Unreachable {
+                hub,
+                reason,
+                since: m
+                    .and_then(|m| m.unreachable_since.clone())
+                    .map(|s| format!(" since {s}"))
+                    .unwrap_or_default(),
+            },
+            other => other,
+        }
+    }
+
+    /// Objects in the namespace that are not the team's (kube-root-ca.crt aside).
+    async fn strangers(&self) -> Result<Vec<String>, TeamError> {
+        let all = self
+            .api
+            .list(&kube::api::ListParams::default())
+            .await
+            .map_err(|e| self.said("list configmaps", e))?;
+        Ok(all
+            .items
+            .iter()
+            .filter(|cm: &&ConfigMap| {
+                cm.metadata.name.as_deref() != Some("kube-root-ca.crt")
+                    && cm.metadata.labels.as_ref().and_then(|l| l.get(TEAM_LABEL)).is_none()
+            })
+            .filter_map(|cm| cm.metadata.name.clone())
+            .collect())
+    }
+}
+
+/// Makes a team on `cluster`: its namespace (created when missing, refused
+/// when it holds something else), and every local shared entity pushed there.
+pub async fn init(
+    store: &Store,
+    gateway: &kdeck_fleet::Gateway,
+    cluster: &str,
+    namespace: &str,
+    by: &str,
+    now: &str,
+) -> Result<Pulled, TeamError> {
+    if let Some(m) = store.get::<Membership>("team")? {
+        return Err(TeamError::Usage(format!(
+            "this data dir is in the team on {}/{} already; `kdeck team leave` first",
+            m.hub, m.namespace
+        )));
+    }
+    let hub = Hub::at(store, gateway, cluster, namespace).await?;
+    gateway
+        .create_namespace(&hub.cluster, namespace)
+        .await
+        .map_err(|p| TeamError::Unreachable {
+            hub: cluster.to_string(),
+            reason: p.message,
+            since: String::new(),
+        })?;
+    let others = hub.strangers().await?;
+    if !others.is_empty() {
+        return Err(TeamError::Usage(format!(
+            "namespace {namespace} on {cluster} holds objects that are not a kdeck team's ({}): choose another --namespace",
+            others.into_iter().take(5).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let (there, _) = read_hub(&hub).await?;
+    if !there.is_empty() {
+        return Err(TeamError::Usage(format!(
+            "namespace {namespace} on {cluster} holds a team already ({} settings): `kdeck team join {cluster} --namespace {namespace}` joins it",
+            there.len()
+        )));
+    }
+    let mut all = Batch::new();
+    let mut count = 0;
+    for (tree, keys) in local(store)? {
+        for (k, v) in keys {
+            all.raw(tree, k.into_bytes(), Some(v));
+            count += 1;
+        }
+    }
+    // Pushed as new: the hub has none of them.
+    let mut batch = hub.push_new(store, &all, by, now).await?;
+    batch.put(&Membership {
+        hub: cluster.to_string(),
+        namespace: namespace.to_string(),
+        joined_at: now.to_string(),
+        last_sync: Some(now.to_string()),
+        unreachable_since: None,
+    })?;
+    store.write(batch)?;
+    Ok(Pulled {
+        entities: count,
+        changed: count,
+        ..Default::default()
+    })
+}
+
+impl Hub {
+    /// Pushes every entity of `all` as new (none is on the hub yet).
+    async fn push_new(&self, store: &Store, all: &Batch, by: &str, at: &str) -> Result<Batch, TeamError> {
+        // Forget versions of an earlier team: they are not this hub's.
+        let mut clean = Batch::new();
+        for (k, _) in store.scan_raw(<HubVersion as kdeck_store::Entity>::TREE, b"")? {
+            clean.delete::<HubVersion>(&String::from_utf8_lossy(&k));
+        }
+        store.write(clean)?;
+        self.push(store, all, by, at).await
+    }
+}
+
+/// Joins the team on `cluster`: the local copy becomes the hub's. Local
+/// shared settings the hub does not have are refused unless `discard`.
+pub async fn join(
+    store: &Store,
+    gateway: &kdeck_fleet::Gateway,
+    cluster: &str,
+    namespace: &str,
+    discard: bool,
+    now: &str,
+) -> Result<Pulled, TeamError> {
+    if let Some(m) = store.get::<Membership>("team")? {
+        return Err(TeamError::Usage(format!(
+            "this data dir is in the team on {}/{} already; `kdeck team leave` first",
+            m.hub, m.namespace
+        )));
+    }
+    let hub = Hub::at(store, gateway, cluster, namespace).await?;
+    let (entities, skipped) = read_hub(&hub).await?;
+    if entities.is_empty() && skipped.is_empty() {
+        return Err(TeamError::Usage(format!(
+            "no team in namespace {namespace} on {cluster}: `kdeck team init {cluster} --namespace {namespace}` makes one"
+        )));
+    }
+    let on_hub: BTreeSet<(&str, &str)> = entities.iter().map(|e| (e.tree, e.key.as_str())).collect();
+    let mine: Vec<String> = local(store)?
+        .iter()
+        .flat_map(|(t, keys)| keys.keys().map(move |k| (*t, k.clone())))
+        .filter(|(t, k)| !on_hub.contains(&(*t, k.as_str())))
+        .map(|(t, k)| format!("{t} {k}"))
+        .collect();
+    if !mine.is_empty() && !discard {
+        return Err(TeamError::Usage(format!(
+            "this data dir has {} setting(s) the team does not ({}{}): joining would drop them; `kdeck export` or `solutions save` what you want to keep, then join with --discard-local",
+            mine.len(),
+            mine.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+            if mine.len() > 3 { ", …" } else { "" }
+        )));
+    }
+    let (mut batch, mut pulled) = converge(store, &entities, true)?;
+    pulled.skipped = skipped;
+    batch.put(&Membership {
+        hub: cluster.to_string(),
+        namespace: namespace.to_string(),
+        joined_at: now.to_string(),
+        last_sync: Some(now.to_string()),
+        unreachable_since: None,
+    })?;
+    store.write(batch)?;
+    Ok(pulled)
+}
+
+/// Leaves the team: the settings stay here as local ones; the hub is untouched.
+pub fn leave(store: &Store) -> Result<Membership, TeamError> {
+    let m = store
+        .get::<Membership>("team")?
+        .ok_or_else(|| TeamError::Usage("this data dir is in no team".into()))?;
+    let mut batch = Batch::new();
+    batch.delete::<Membership>("team");
+    for (k, _) in store.scan_raw(<HubVersion as kdeck_store::Entity>::TREE, b"")? {
+        batch.delete::<HubVersion>(&String::from_utf8_lossy(&k));
+    }
+    store.write(batch)?;
+    Ok(m)
+}
