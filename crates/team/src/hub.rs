@@ -49,7 +49,9 @@ pub fn object_name(tree: &str, key: &str) -> String {
             slug.push('-');
         }
     }
-    let slug: String = slug.trim_matches('-').chars().take(180).collect();
+    // At most 63 characters, a DNS label's length, which every API takes.
+    let room = 63usize.saturating_sub(tree.len() + 2 + 16);
+    let slug: String = slug.trim_matches('-').chars().take(room).collect();
     format!(
         "{tree}-{}-{:016x}",
         slug.trim_end_matches('-'),
@@ -304,8 +306,8 @@ mod tests {
     #[test]
     fn object_names_are_names_the_api_takes_and_stable() {
         let n = object_name("routes", "prod-eu1/shop.apps.Example.com/api");
-        assert!(n.starts_with("routes-prod-eu1-shop-apps-example-com-api-"), "{n}");
-        assert!(n.len() <= 253);
+        assert!(n.starts_with("routes-prod-eu1-shop-apps-example-com-"), "{n}");
+        assert!(n.len() <= 63, "{}", n.len());
         assert!(
             n.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
@@ -313,6 +315,6 @@ mod tests {
         assert_eq!(n, object_name("routes", "prod-eu1/shop.apps.Example.com/api"));
         assert_ne!(object_name("apps", "a/b/c"), object_name("apps", "a/b-c"));
         let long = object_name("apps", &"x".repeat(400));
-        assert!(long.len() <= 253, "{}", long.len());
+        assert!(long.len() <= 63, "{}", long.len());
     }
 }

@@ -11,10 +11,12 @@
 //! overwrite. Only then does the command land locally. Cluster credentials
 //! stay each user's own.
 
+mod follow;
 mod hub;
 mod membership;
 mod sync;
 
+pub use follow::{HubState, follow};
 pub use hub::{FORMAT, Hub, object_name};
 pub use membership::{HubVersion, Membership};
 pub use sync::{Pulled, init, join, leave};

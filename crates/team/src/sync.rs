@@ -44,12 +44,14 @@ pub struct Pulled {
     pub removed: usize,
     /// Hub objects passed over, each named with why.
     pub skipped: Vec<String>,
+    /// The hub's list version, to watch from.
+    pub resource_version: String,
 }
 
 /// The hub's entities, refusing objects of a newer format and naming the
 /// ones that do not read.
-async fn read_hub(hub: &Hub) -> Result<(Vec<HubEntity>, Vec<String>), TeamError> {
-    let (objects, _) = hub.list().await?;
+async fn read_hub(hub: &Hub) -> Result<(Vec<HubEntity>, Vec<String>, String), TeamError> {
+    let (objects, rv) = hub.list().await?;
     let mut entities = Vec::new();
     let mut skipped = Vec::new();
     for cm in &objects {
@@ -66,7 +68,7 @@ async fn read_hub(hub: &Hub) -> Result<(Vec<HubEntity>, Vec<String>), TeamError>
             Err(why) => skipped.push(why),
         }
     }
-    Ok((entities, skipped))
+    Ok((entities, skipped, rv))
 }
 
 /// The local shared entities: tree → key → bytes.
@@ -136,7 +138,7 @@ impl Hub {
     pub async fn pull(&self, store: &Store, now: &str) -> Result<Pulled, TeamError> {
         let read = read_hub(self).await;
         let mut m = store.get::<Membership>("team")?;
-        let (entities, skipped) = match read {
+        let (entities, skipped, rv) = match read {
             Ok(r) => r,
             Err(e) => {
                 if let (TeamError::Unreachable { .. }, Some(m)) = (&e, m.as_mut())
@@ -150,6 +152,7 @@ impl Hub {
         };
         let (mut batch, mut pulled) = converge(store, &entities, false)?;
         pulled.skipped = skipped;
+        pulled.resource_version = rv;
         if let Some(mut m) = m {
             m.last_sync = Some(now.to_string());
             m.unreachable_since = None;
@@ -225,8 +228,8 @@ pub async fn init(
             others.into_iter().take(5).collect::<Vec<_>>().join(", ")
         )));
     }
-    let (there, _) = read_hub(&hub).await?;
-    if !there.is_empty() {
+    let (there, _, _) = read_hub(&hub).await?;
+    if !there.is_empty() || hub.marker().await?.is_some() {
         return Err(TeamError::Usage(format!(
             "namespace {namespace} on {cluster} holds a team already ({} settings): `kdeck team join {cluster} --namespace {namespace}` joins it",
             there.len()
@@ -240,6 +243,7 @@ pub async fn init(
             count += 1;
         }
     }
+    hub.mark(by, now).await?;
     // Pushed as new: the hub has none of them.
     let mut batch = hub.push_new(store, &all, by, now).await?;
     batch.put(&Membership {
@@ -257,7 +261,41 @@ pub async fn init(
     })
 }
 
+/// The name of the object that says a namespace holds a team.
+const MARKER: &str = "kdeck-team";
+
 impl Hub {
+    /// The team's marker object, when the namespace holds a team.
+    async fn marker(&self) -> Result<Option<ConfigMap>, TeamError> {
+        self.api
+            .get_opt(MARKER)
+            .await
+            .map_err(|e| self.said("get configmaps", e))
+    }
+
+    /// Marks the namespace as a team's: by whom, when, in which format.
+    async fn mark(&self, by: &str, at: &str) -> Result<(), TeamError> {
+        let mut cm = ConfigMap::default();
+        cm.metadata.name = Some(MARKER.into());
+        cm.metadata.labels = Some(BTreeMap::from([
+            (TEAM_LABEL.to_string(), "team".to_string()),
+            (
+                kdeck_fleet::gateway::MANAGED_BY.to_string(),
+                kdeck_fleet::gateway::MANAGED_BY_KDECK.to_string(),
+            ),
+        ]));
+        cm.metadata.annotations = Some(BTreeMap::from([
+            (super::hub::FORMAT_KEY.to_string(), FORMAT.to_string()),
+            (super::hub::BY.to_string(), by.to_string()),
+            (super::hub::AT.to_string(), at.to_string()),
+        ]));
+        self.api
+            .create(&kube::api::PostParams::default(), &cm)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.said("create configmaps", e))
+    }
+
     /// Pushes every entity of `all` as new (none is on the hub yet).
     async fn push_new(&self, store: &Store, all: &Batch, by: &str, at: &str) -> Result<Batch, TeamError> {
         // Forget versions of an earlier team: they are not this hub's.
@@ -287,12 +325,20 @@ pub async fn join(
         )));
     }
     let hub = Hub::at(store, gateway, cluster, namespace).await?;
-    let (entities, skipped) = read_hub(&hub).await?;
-    if entities.is_empty() && skipped.is_empty() {
+    let Some(marker) = hub.marker().await? else {
         return Err(TeamError::Usage(format!(
             "no team in namespace {namespace} on {cluster}: `kdeck team init {cluster} --namespace {namespace}` makes one"
         )));
+    };
+    let f = format_of(&marker);
+    if f > FORMAT {
+        return Err(TeamError::Newer {
+            object: format!("team in {namespace}"),
+            found: f,
+            supported: FORMAT,
+        });
     }
+    let (entities, skipped, _) = read_hub(&hub).await?;
     let on_hub: BTreeSet<(&str, &str)> = entities.iter().map(|e| (e.tree, e.key.as_str())).collect();
     let mine: Vec<String> = local(store)?
         .iter()

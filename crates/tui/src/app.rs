@@ -151,6 +151,18 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
     // domain) reach this cockpit without a key press.
     let (stored_tx, mut stored_rx) = mpsc::channel::<Vec<kdeck_command::apps::Managed>>(2);
     let _watch = opts.executor.clone().map(|ex| StoreWatch::start(ex, stored_tx));
+    // In a team, the hub is followed: others' changes land in the store
+    // (and so here), and a hub that stops answering is said in the header.
+    let (team_tx, mut team_rx) = tokio::sync::watch::channel::<Option<kdeck_team::HubState>>(None);
+    let _team = opts.executor.clone().map(|ex| {
+        let clock = opts.clock.clone();
+        tokio::spawn(kdeck_team::follow(
+            ex.store().clone(),
+            ex.gateway().clone(),
+            move || kdeck_model::clock::rfc3339(clock.now()),
+            team_tx,
+        ))
+    });
     let mut logs: Option<LogStream> = None;
     let mut last_focus: Vec<SpaceRef> = Vec::new();
     let mut ended_by = None;
@@ -239,6 +251,10 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
                     format!("kdeck {}", d.verb),
                     format!("{}: {}", d.target, if d.ok { "done".to_string() } else { format!("failed: {}", d.message) }),
                 );
+                dirty = true;
+            }
+            Ok(()) = team_rx.changed() => {
+                c.team = team_rx.borrow_and_update().clone();
                 dirty = true;
             }
             Some(()) = access_rx.recv() => {

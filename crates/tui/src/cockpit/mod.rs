@@ -57,6 +57,9 @@ pub struct Cockpit {
     /// Commands running now: quitting asks first while there are any.
     pub running: usize,
     pub read_only: bool,
+    /// The team's hub, when this data dir is in a team: followed live, or
+    /// not answering (the team's settings read-only meanwhile).
+    pub team: Option<kdeck_team::HubState>,
     pub now: OffsetDateTime,
     pub quit: bool,
     /// Set when the theme should change (the loop owns the theme).
@@ -117,6 +120,7 @@ impl Cockpit {
             toasts: Vec::new(),
             running: 0,
             read_only: false,
+            team: None,
             now,
             quit: false,
             theme_request: None,

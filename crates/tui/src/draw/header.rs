@@ -40,6 +40,19 @@ pub fn draw(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
     if c.running > 0 {
         spans.push(Span::styled(format!("│ {} running ", c.running), t.header));
     }
+    match &c.team {
+        Some(kdeck_team::HubState::Live { hub }) => {
+            spans.push(Span::styled(format!("│ team {hub} "), t.header));
+        }
+        Some(kdeck_team::HubState::Unreachable { hub, since, .. }) => {
+            let since = since.get(11..19).unwrap_or(since);
+            spans.push(Span::styled(
+                format!(" TEAM HUB {hub} DOWN SINCE {since}: TEAM SETTINGS READ-ONLY "),
+                t.warn.add_modifier(Modifier::REVERSED),
+            ));
+        }
+        None => {}
+    }
     if c.read_only {
         spans.push(Span::styled(" READ-ONLY ", t.warn.add_modifier(Modifier::REVERSED)));
     }
