@@ -15,8 +15,15 @@ use common::Setup;
 
 const HUB: &str = "prod-eu1";
 
+/// Each data dir is another person: ana, bob, vic.
 fn kdeck(data: &Path, args: &[&str]) -> Output {
+    let user = match data.file_name().and_then(|n| n.to_str()) {
+        Some("data") => "ana",
+        Some("data-b") => "bob",
+        _ => "vic",
+    };
     Command::new(env!("CARGO_BIN_EXE_kdeck"))
+        .env("USER", user)
         .arg("--data-dir")
         .arg(data)
         .args(args)
@@ -95,6 +102,20 @@ fn two_data_dirs_share_a_team_through_the_hub() {
     ok(&b, &["domains", "add", "stage-eu1", "apps.stage-eu1.example.com"]);
     ok(&a, &["team", "sync"]);
     assert!(ok(&a, &["domains", "list"]).contains("apps.stage-eu1.example.com"));
+    // And the journal has bob's command, beside ana's own.
+    let journal = ok(&a, &["history", "-o", "json"]);
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&journal).unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["actor"].as_str().unwrap_or("").starts_with("bob@") && e["command"]["type"] == "add_domain"),
+        "{journal}"
+    );
+    assert_eq!(
+        entries.iter().filter(|e| e["command"]["type"] == "team_init").count(),
+        1,
+        "ana's own entries once: {journal}"
+    );
     let status = ok(&a, &["team", "status", "-o", "json"]);
     let st: serde_json::Value = serde_json::from_str(&status).unwrap();
     assert_eq!(

@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 use common::Setup;
 use common::tmux::{Tmux, bin, sh_quote};
 
+/// The CLI as bob (ana's cockpit runs as the test's user).
 fn ok(data: &Path, args: &[&str]) -> String {
     let out = Command::new(bin())
+        .env("USER", "bob")
         .arg("--data-dir")
         .arg(data)
         .args(args)
@@ -77,6 +79,12 @@ fn another_operators_draft_shows_live_and_a_hub_outage_is_said() {
     });
     let shown = made.elapsed();
     assert!(shown <= Duration::from_secs(2), "the draft took {shown:?} to show");
+    // A's journal view has bob's command.
+    t.keys(&["H"]);
+    t.wait_for("bob's command in the journal", Duration::from_secs(10), |x| {
+        x.lines().any(|l| l.contains("bob@") && l.contains("apps create"))
+    });
+    t.keys(&["Escape"]);
     // A deploys it from the cockpit (drafts come last).
     t.keys(&["G", "A"]);
     t.wait_for("the production question", Duration::from_secs(10), |x| {

@@ -68,7 +68,9 @@ pub(super) fn history(executor: &Executor, args: &HistoryArgs, format: Format) -
         until: bound("until", &args.until)?,
         failed: args.failed,
     };
-    let mut entries: Vec<JournalEntry> = executor.journal().list()?;
+    // In a team, the others' entries (read from the hub now) are among them.
+    super::runtime()?.block_on(kdeck_command::team::pull_journal(executor));
+    let mut entries: Vec<JournalEntry> = kdeck_command::team::with_team(executor, executor.journal().list()?);
     entries.retain(|e| filter.keeps(e));
     if let Some(n) = args.limit {
         let skip = entries.len().saturating_sub(n);

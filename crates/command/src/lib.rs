@@ -440,7 +440,10 @@ impl Executor {
             }
         };
         match self.journal.finish(&entry, batch) {
-            Ok(()) => Ok(entry),
+            Ok(()) => {
+                team::record(self, &entry).await;
+                Ok(entry)
+            }
             Err(e) => {
                 // The writes did not land; record that much if the store still takes it.
                 entry.status = Status::Failed {

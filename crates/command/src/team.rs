@@ -52,6 +52,14 @@ pub(crate) async fn before(ex: &Executor, c: &Command) -> Option<Failure> {
     }
 }
 
+/// The team's journal read into the local copy, when in a team (best
+/// effort: what was read before stays).
+pub async fn pull_journal(ex: &Executor) {
+    if let Ok(Some((hub, _))) = Hub::of(ex.store(), ex.gateway()).await {
+        let _ = hub.pull_journal(ex.store()).await;
+    }
+}
+
 /// Pushes a command's shared writes to the hub; the local writes then
 /// carry the hub's new versions. On a conflict the local copy is pulled
 /// again, so that it holds theirs.
@@ -140,4 +148,39 @@ pub(crate) fn leave(ex: &Executor) -> Result<Applied, Failure> {
         )],
         batch: Batch::new(),
     })
+}
+
+/// Appends a finished entry to the team's journal on the hub (best
+/// effort: the command is done; a hub that does not take it is said by the
+/// next command, which it refuses).
+pub(crate) async fn record(ex: &Executor, entry: &super::JournalEntry) {
+    if matches!(entry.command, Command::TeamLeave) {
+        return;
+    }
+    let Ok(Some((hub, _))) = Hub::of(ex.store(), ex.gateway()).await else {
+        return;
+    };
+    if let Ok(v) = serde_json::to_value(entry) {
+        let _ = hub.record(&v).await;
+    }
+}
+
+/// The entries of the team's other members kept here (pulled from the
+/// hub's journal), with this data dir's own, in time order.
+pub fn with_team(ex: &Executor, mut own: Vec<super::JournalEntry>) -> Vec<super::JournalEntry> {
+    let Ok(Some(_)) = ex.store().get::<kdeck_team::Membership>("team") else {
+        return own;
+    };
+    let theirs = kdeck_team::journal::entries(ex.store()).unwrap_or_default();
+    // This data dir's own entries are on the hub too: each once.
+    let mine: std::collections::BTreeSet<(String, u64, String)> =
+        own.iter().map(|e| (e.actor.clone(), e.id, e.at.clone())).collect();
+    own.extend(
+        theirs
+            .into_iter()
+            .filter_map(|v| serde_json::from_value::<super::JournalEntry>(v).ok())
+            .filter(|e| !mine.contains(&(e.actor.clone(), e.id, e.at.clone()))),
+    );
+    own.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
+    own
 }

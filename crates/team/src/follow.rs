@@ -40,6 +40,20 @@ fn apply(store: &Store, ev: WatchEvent<k8s_openapi::api::core::v1::ConfigMap>) -
         WatchEvent::Bookmark(_) => return Ok(()),
         WatchEvent::Error(e) => return Err(format!("{} ({})", e.message, e.code)),
     };
+    if cm
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(TEAM_LABEL))
+        .map(String::as_str)
+        == Some("journal")
+    {
+        let mut batch = Batch::new();
+        if !deleted {
+            crate::journal::keep(&mut batch, &cm);
+        }
+        return store.write(batch).map_err(|e| e.to_string());
+    }
     let Ok(e) = read_object(&cm) else {
         // Passed over; `kdeck team sync` names it.
         return Ok(());
@@ -118,11 +132,15 @@ pub async fn follow(
                 continue;
             }
         };
+        if hub.pull_journal(&store).await.is_err() {
+            tokio::time::sleep(pause).await;
+            continue;
+        }
         pause = Duration::from_millis(500);
         let _ = state.send(Some(HubState::Live { hub: m.hub.clone() }));
         // Watch from the list until the server ends it (or it fails): then list again.
         let wp = WatchParams::default()
-            .labels(&format!("{TEAM_LABEL}=settings"))
+            .labels(&format!("{TEAM_LABEL} in (settings,journal)"))
             .timeout(290);
         let Ok(stream) = hub.api.watch(&wp, &rv).await else {
             tokio::time::sleep(pause).await;

@@ -13,6 +13,7 @@
 
 mod follow;
 mod hub;
+pub mod journal;
 mod membership;
 mod sync;
 

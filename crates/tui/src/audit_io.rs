@@ -49,10 +49,12 @@ pub async fn load_revisions(
 /// The newest entries the filter keeps, oldest first.
 pub async fn load_journal(ex: Executor, filter: Filter) -> Result<Vec<JournalEntry>, String> {
     let read = tokio::task::spawn_blocking(move || {
-        let mut all = ex
+        let own = ex
             .journal()
             .list()
             .map_err(|e| format!("cannot read the journal: {e}"))?;
+        // In a team, the others' commands are in it too.
+        let mut all = kdeck_command::team::with_team(&ex, own);
         all.retain(|e| filter.keeps(e));
         let skip = all.len().saturating_sub(crate::overlays::journal::SHOWN);
         all.drain(..skip);
