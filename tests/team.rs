@@ -221,6 +221,32 @@ fn two_data_dirs_share_a_team_through_the_hub() {
     assert!(e.contains("the hub's RBAC does not let you"), "{e}");
     assert!(!ok(&v, &["domains", "list"]).contains("apps.other.example.com"));
 
+    // A cluster shared on purpose reaches a member who did not have it;
+    // nothing else of anyone's credentials does.
+    let d = s.dir.path().join("data-d");
+    ok(
+        &d,
+        &[
+            "clusters",
+            "import",
+            s.dir.path().join("kubeconfig").to_str().unwrap(),
+            "--context",
+            HUB,
+        ],
+    );
+    assert!(fails(&a, &["team", "share", "stage-eu1"]).contains("confirm with --yes"));
+    ok(&a, &["team", "share", "stage-eu1", "--yes"]);
+    let said = ok(&d, &["team", "join", HUB]);
+    assert!(said.contains("joined, pulled"), "{said}");
+    assert!(ok(&d, &["clusters", "list"]).contains("stage-eu1"));
+    assert!(ok(&d, &["domains", "list"]).contains("apps.dev.example.com"));
+    // The viewer may not read Secrets there: no shared cluster for them, and no error.
+    ok(&v, &["team", "sync"]);
+    assert!(
+        !ok(&v, &["clusters", "list"]).contains("kdeck-sim"),
+        "the viewer's own clusters only"
+    );
+
     // Leaving keeps the settings here.
     ok(&b, &["team", "leave"]);
     assert!(ok(&b, &["domains", "list"]).contains("apps.dev.example.com"));
@@ -304,4 +330,83 @@ fn bad_hubs_and_bad_objects_are_refused_or_passed_over_with_the_reason() {
         e.contains("is format 2, written by a newer kdeck; this kdeck reads format 1"),
         "{e}"
     );
+}
+
+/// Kill -9 in the middle of syncs and of commands loses no acknowledged
+/// change: every command that exited 0 is on the hub and, after the next
+/// sync, in every member's copy; a killed command is either there or not,
+/// never half in a store.
+#[test]
+fn kill_9_during_syncs_and_commands_loses_no_acknowledged_change() {
+    let s = Setup::new();
+    let a = s.dir.path().join("data");
+    ok(&a, &["team", "init", HUB]);
+    let b = another(&s, "data-b", "admin");
+    ok(&b, &["team", "join", HUB]);
+    // Every answer takes a while, so that kills land inside requests.
+    s.handles[0].set_faults(kdeck_sim::Faults {
+        latency_ms: 15,
+        ..Default::default()
+    });
+    let mut acknowledged = Vec::new();
+    let mut rng = common::Lcg(7);
+    for i in 0..24 {
+        let suffix = format!("apps-{i}.example.com");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kdeck"));
+        cmd.env("USER", "bob")
+            .arg("--data-dir")
+            .arg(&b)
+            .args(["domains", "add", "stage-eu1", &suffix]);
+        // A sync of the other member, killed part-way.
+        let mut sync = Command::new(env!("CARGO_BIN_EXE_kdeck"))
+            .arg("--data-dir")
+            .arg(&a)
+            .args(["team", "sync"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        if i % 3 == 0 {
+            // This command is killed too: not acknowledged.
+            let mut child = cmd
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(rng.below(120)));
+            let _ = child.kill();
+            let _ = child.wait();
+        } else if cmd.output().unwrap().status.success() {
+            acknowledged.push(format!("stage-eu1/{suffix}"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(rng.below(60)));
+        let _ = sync.kill();
+        let _ = sync.wait();
+    }
+    s.handles[0].set_faults(kdeck_sim::Faults::default());
+    assert!(acknowledged.len() >= 14, "{acknowledged:?}");
+    ok(&a, &["team", "sync"]);
+    ok(&b, &["team", "sync"]);
+    let in_a = ok(&a, &["domains", "list", "-o", "json"]);
+    let in_b = ok(&b, &["domains", "list", "-o", "json"]);
+    for d in &acknowledged {
+        let suffix = d.trim_start_matches("stage-eu1/");
+        assert!(in_a.contains(suffix), "{d} acknowledged, missing in ana's copy: {in_a}");
+        assert!(in_b.contains(suffix), "{d} acknowledged, missing in bob's copy: {in_b}");
+    }
+    // Both copies are the hub's: the same domains.
+    let names = |text: &str| -> Vec<String> {
+        let v: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
+        let mut n: Vec<String> = v
+            .iter()
+            .map(|d| d["suffix"].as_str().unwrap_or("").to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&in_a), names(&in_b));
+    // And both stores still take commands.
+    ok(&a, &["domains", "add", "stage-eu1", "after.example.com"]);
+    ok(&b, &["team", "sync"]);
+    assert!(ok(&b, &["domains", "list"]).contains("after.example.com"));
 }

@@ -36,6 +36,15 @@ pub enum TeamCmd {
     Sync,
     /// Leave the team: the settings stay here as local ones, the hub is untouched
     Leave,
+    /// Share a cluster with the team, credentials included (in a Secret of the hub's namespace)
+    Share {
+        cluster: String,
+        /// Yes: everyone who may read Secrets there gets its credentials
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Stop sharing a cluster (members who have it keep it)
+    Unshare { cluster: String },
 }
 
 #[derive(Serialize)]
@@ -73,6 +82,29 @@ pub fn team(ex: &Executor, cmd: TeamCmd, format: Format) -> Result<(), CliError>
             format,
         ),
         TeamCmd::Leave => run_command(ex, Command::TeamLeave, format),
+        TeamCmd::Share { cluster, yes } => {
+            if !yes {
+                return Err(CliError::usage(format!(
+                    "sharing {cluster} gives its credentials to everyone who may read Secrets in the team's namespace; confirm with --yes"
+                )));
+            }
+            run_command(
+                ex,
+                Command::TeamShareCluster {
+                    name: cluster,
+                    stop: false,
+                },
+                format,
+            )
+        }
+        TeamCmd::Unshare { cluster } => run_command(
+            ex,
+            Command::TeamShareCluster {
+                name: cluster,
+                stop: true,
+            },
+            format,
+        ),
         TeamCmd::Sync | TeamCmd::Status => {
             let sync_only = matches!(cmd, TeamCmd::Sync);
             let rt = super::runtime()?;

@@ -291,6 +291,13 @@ pub enum Command {
     },
     /// Leave the team: the settings stay here as local ones.
     TeamLeave,
+    /// Put a cluster, credentials and all, in the hub for the team's
+    /// members who do not have it (or, `stop`, take it out).
+    TeamShareCluster {
+        name: String,
+        #[serde(default)]
+        stop: bool,
+    },
     /// A cluster's own settings: read-only, production.
     SetCluster {
         name: String,
@@ -362,6 +369,7 @@ impl Command {
                 format!("team on {cluster}/{namespace}")
             }
             Command::TeamLeave => "the team".to_string(),
+            Command::TeamShareCluster { name, .. } => format!("cluster {name}"),
             Command::RemoveSolution { name } => format!("solution {name}"),
             Command::InstallSolution { solution, spaces } => format!("solution {solution} in {}", spaces.join(",")),
             Command::SetWebhook(w) => format!("app {}", w.app),
@@ -462,6 +470,8 @@ impl Command {
             Command::TeamInit { .. } => "team init",
             Command::TeamJoin { .. } => "team join",
             Command::TeamLeave => "team leave",
+            Command::TeamShareCluster { stop: false, .. } => "team share",
+            Command::TeamShareCluster { stop: true, .. } => "team unshare",
             Command::RemoveSolution { .. } => "solutions remove",
             Command::InstallSolution { .. } => "market install",
         }
@@ -483,7 +493,8 @@ impl Command {
             | Command::RemovePlacement { .. }
             | Command::SaveSolution(_)
             | Command::RemoveSolution { .. }
-            | Command::TeamLeave => vec![],
+            | Command::TeamLeave
+            | Command::TeamShareCluster { .. } => vec![],
             Command::TeamInit { cluster, .. } | Command::TeamJoin { cluster, .. } => vec![cluster.clone()],
             Command::InstallSolution { spaces, .. } => spaces.iter().map(|s| head(s)).collect(),
             // The clusters its selectors choose when it runs.
@@ -560,6 +571,7 @@ impl Command {
                 | Command::TeamInit { .. }
                 | Command::TeamJoin { .. }
                 | Command::TeamLeave
+                | Command::TeamShareCluster { .. }
                 | Command::DetachSpace { .. }
                 | Command::CreateApp(_)
                 | Command::EditApp(_)

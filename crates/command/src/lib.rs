@@ -408,6 +408,7 @@ impl Executor {
                 discard_local,
             } => team::join(self, cluster, namespace, *discard_local).await,
             Command::TeamLeave => team::leave(self),
+            Command::TeamShareCluster { name, stop } => team::share(self, name, *stop).await,
             Command::RemoveSolution { name } => solutions::remove(self, name),
             Command::InstallSolution { solution, spaces } => solutions::install(self, solution, spaces).await,
             Command::Copy(spec) => {

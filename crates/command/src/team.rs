@@ -19,6 +19,7 @@ fn local_only(c: &Command) -> bool {
             | Command::TeamInit { .. }
             | Command::TeamJoin { .. }
             | Command::TeamLeave
+            | Command::TeamShareCluster { .. }
     )
 }
 
@@ -183,4 +184,43 @@ pub fn with_team(ex: &Executor, mut own: Vec<super::JournalEntry>) -> Vec<super:
     );
     own.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
     own
+}
+
+pub(crate) async fn share(ex: &Executor, name: &str, stop: bool) -> Result<Applied, Failure> {
+    let (hub, _) = Hub::of(ex.store(), ex.gateway())
+        .await
+        .map_err(failure)?
+        .ok_or_else(|| {
+            Failure::new(
+                FailureKind::Usage,
+                "this data dir is in no team: `kdeck team init` or `team join` first",
+            )
+        })?;
+    let item = format!("cluster {name}");
+    if stop {
+        let was = hub.unshare_cluster(name).await.map_err(failure)?;
+        return Ok(Applied {
+            items: vec![ItemOutcome::ok(
+                item,
+                if was {
+                    "no longer shared; members who have it keep it"
+                } else {
+                    "was not shared"
+                },
+            )],
+            batch: Batch::new(),
+        });
+    }
+    let c = super::cluster_of(ex, name)?;
+    hub.share_cluster(&c, ex.actor(), &ex.now()).await.map_err(failure)?;
+    Ok(Applied {
+        items: vec![ItemOutcome::ok(
+            item,
+            format!(
+                "shared, credentials included, in a Secret of {}/{}: members who do not have it get it at their next sync",
+                hub.cluster.name, hub.namespace
+            ),
+        )],
+        batch: Batch::new(),
+    })
 }

@@ -29,6 +29,7 @@ pub struct Hub {
     pub cluster: Cluster,
     pub namespace: String,
     pub(crate) api: Api<ConfigMap>,
+    pub(crate) client: kube::Client,
 }
 
 /// FNV-1a: a hash that is the same on every machine and build.
@@ -164,7 +165,8 @@ impl Hub {
             since: String::new(),
         })?;
         Ok(Hub {
-            api: Api::namespaced(client, namespace),
+            api: Api::namespaced(client.clone(), namespace),
+            client,
             cluster: c,
             namespace: namespace.to_string(),
         })

@@ -11,6 +11,7 @@
 //! overwrite. Only then does the command land locally. Cluster credentials
 //! stay each user's own.
 
+mod clusters;
 mod follow;
 mod hub;
 pub mod journal;

@@ -46,6 +46,8 @@ pub struct Pulled {
     pub skipped: Vec<String>,
     /// The hub's list version, to watch from.
     pub resource_version: String,
+    /// Clusters the team shares that were not here, now imported.
+    pub clusters: Vec<String>,
 }
 
 /// The hub's entities, refusing objects of a newer format and naming the
@@ -153,6 +155,7 @@ impl Hub {
         let (mut batch, mut pulled) = converge(store, &entities, false)?;
         pulled.skipped = skipped;
         pulled.resource_version = rv;
+        pulled.clusters = self.adopt_clusters(store, &mut batch).await.unwrap_or_default();
         if let Some(mut m) = m {
             m.last_sync = Some(now.to_string());
             m.unreachable_since = None;
@@ -356,6 +359,7 @@ pub async fn join(
     }
     let (mut batch, mut pulled) = converge(store, &entities, true)?;
     pulled.skipped = skipped;
+    pulled.clusters = hub.adopt_clusters(store, &mut batch).await?;
     batch.put(&Membership {
         hub: cluster.to_string(),
         namespace: namespace.to_string(),
