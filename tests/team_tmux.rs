@@ -102,9 +102,7 @@ fn another_operators_draft_shows_live_and_a_hub_outage_is_said() {
     // The hub goes down: the banner says since when; it comes back: gone.
     s.handles[0].set_up(false);
     t.wait_for("the banner", Duration::from_secs(30), |x| {
-        x.lines()
-            .next()
-            .is_some_and(|l| l.contains("TEAM HUB prod-eu1 DOWN SINCE"))
+        x.lines().next().is_some_and(|l| l.contains("HUB prod-eu1 DOWN SINCE"))
     });
     s.handles[0].set_up(true);
     t.wait_for("the hub back", Duration::from_secs(30), |x| {

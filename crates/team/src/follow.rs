@@ -17,8 +17,9 @@ use kdeck_store::{Batch, Store};
 /// The hub, as a cockpit shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HubState {
-    /// Following it.
-    Live { hub: String },
+    /// Following it; `view_only` when the hub's RBAC lets this user read
+    /// the team's settings and not change them.
+    Live { hub: String, view_only: bool },
     /// It does not answer: the team's settings are read-only here.
     Unreachable { hub: String, since: String, reason: String },
 }
@@ -137,7 +138,14 @@ pub async fn follow(
             continue;
         }
         pause = Duration::from_millis(500);
-        let _ = state.send(Some(HubState::Live { hub: m.hub.clone() }));
+        let view_only = gateway
+            .can(&hub.cluster, &hub.namespace, "update", "", "configmaps")
+            .await
+            .is_ok_and(|may| !may);
+        let _ = state.send(Some(HubState::Live {
+            hub: m.hub.clone(),
+            view_only,
+        }));
         // Watch from the list until the server ends it (or it fails): then list again.
         let wp = WatchParams::default()
             .labels(&format!("{TEAM_LABEL} in (settings,journal)"))

@@ -22,6 +22,28 @@ pub fn draw(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
         spans.push(Span::styled(" PROD ", t.prod.add_modifier(Modifier::REVERSED)));
         spans.push(Span::styled(" ", t.header));
     }
+    // The team's hub first: a down hub matters more than the counts.
+    match &c.team {
+        Some(kdeck_team::HubState::Live { hub, view_only: false }) => {
+            spans.push(Span::styled(format!("│ team {hub} "), t.header));
+        }
+        Some(kdeck_team::HubState::Live { hub, view_only: true }) => {
+            spans.push(Span::styled(format!("│ team {hub} "), t.header));
+            spans.push(Span::styled(
+                " TEAM VIEW-ONLY ",
+                t.warn.add_modifier(Modifier::REVERSED),
+            ));
+        }
+        Some(kdeck_team::HubState::Unreachable { hub, since, .. }) => {
+            let since = since.get(11..19).unwrap_or(since);
+            spans.push(Span::styled("│ ", t.header));
+            spans.push(Span::styled(
+                format!(" HUB {hub} DOWN SINCE {since} · TEAM READ-ONLY "),
+                t.warn.add_modifier(Modifier::REVERSED),
+            ));
+        }
+        None => {}
+    }
     spans.push(Span::styled("│ ", t.header));
     let summary = c.health_summary();
     if summary.is_empty() {
@@ -39,19 +61,6 @@ pub fn draw(f: &mut Frame, area: Rect, c: &Cockpit, t: &Theme) {
     }
     if c.running > 0 {
         spans.push(Span::styled(format!("│ {} running ", c.running), t.header));
-    }
-    match &c.team {
-        Some(kdeck_team::HubState::Live { hub }) => {
-            spans.push(Span::styled(format!("│ team {hub} "), t.header));
-        }
-        Some(kdeck_team::HubState::Unreachable { hub, since, .. }) => {
-            let since = since.get(11..19).unwrap_or(since);
-            spans.push(Span::styled(
-                format!(" TEAM HUB {hub} DOWN SINCE {since}: TEAM SETTINGS READ-ONLY "),
-                t.warn.add_modifier(Modifier::REVERSED),
-            ));
-        }
-        None => {}
     }
     if c.read_only {
         spans.push(Span::styled(" READ-ONLY ", t.warn.add_modifier(Modifier::REVERSED)));
