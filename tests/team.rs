@@ -271,6 +271,10 @@ fn bad_hubs_and_bad_objects_are_refused_or_passed_over_with_the_reason() {
     );
     let e = fails(&a, &["team", "join", HUB]);
     assert!(e.contains("no team in namespace kdeck-team on prod-eu1"), "{e}");
+    // A user the hub's RBAC lets do nothing there.
+    let v = another(&s, "data-v", "nobody");
+    let e = fails(&v, &["team", "init", HUB]);
+    assert!(e.contains("the hub's RBAC does not let you"), "{e}");
     ok(&a, &["domains", "add", HUB, "apps.prod-eu1.example.com"]);
     ok(&a, &["team", "init", HUB]);
     // A joiner with settings of its own is asked first.

@@ -219,10 +219,18 @@ pub async fn init(
     gateway
         .create_namespace(&hub.cluster, namespace)
         .await
-        .map_err(|p| TeamError::Unreachable {
-            hub: cluster.to_string(),
-            reason: p.message,
-            since: String::new(),
+        .map_err(|p| match p.kind {
+            kdeck_fleet::ProblemKind::Forbidden => TeamError::Forbidden {
+                hub: cluster.to_string(),
+                namespace: namespace.to_string(),
+                what: "create the team's namespace".into(),
+                reason: p.message,
+            },
+            _ => TeamError::Unreachable {
+                hub: cluster.to_string(),
+                reason: p.message,
+                since: String::new(),
+            },
         })?;
     let others = hub.strangers().await?;
     if !others.is_empty() {

@@ -263,7 +263,9 @@ pub async fn event_loop<B: ratatui::backend::Backend>(
             }
             Some(apps) = stored_rx.recv() => {
                 c.set_stored(apps);
-                effects.extend(c.journal_again());
+                // Another kdeck (or a team member, through the hub) changed
+                // the store: the open views read again.
+                effects.extend(c.after_command());
                 dirty = true;
             }
             Some(f) = fetch_rx.recv() => {
