@@ -224,13 +224,16 @@ fn the_demo_serves_a_catalog_of_its_own() {
     );
     let err = demo.0.stderr.take().unwrap();
     let mut url = String::new();
-    for line in BufReader::new(err).lines() {
+    let mut lines = BufReader::new(err).lines();
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(rest) = line.split("is served at ").nth(1) {
             url = rest.split_whitespace().next().unwrap().to_string();
             break;
         }
     }
+    // Its stderr stays read: a closed pipe would end it.
+    std::thread::spawn(move || for _ in lines {});
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
