@@ -14,7 +14,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 mod support;
@@ -28,19 +27,8 @@ const CLUSTERS: usize = 10;
 const ROUNDS: usize = 5;
 
 fn cli(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(kdeck_bin())
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("KDECK_HELM", charts::helm().0)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kdeck {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let helm = charts::helm().0;
+    cli_with(data, args, &[("KDECK_HELM", helm.as_os_str())])
 }
 
 fn main() {

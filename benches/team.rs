@@ -12,7 +12,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod support;
@@ -24,18 +23,7 @@ const FOLLOWERS: usize = 10;
 const CHANGES: usize = 50;
 
 fn cli(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(kdeck_bin())
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kdeck {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    cli_with(data, args, &[])
 }
 
 fn main() {

@@ -16,30 +16,20 @@ use common::Setup;
 const HUB: &str = "prod-eu1";
 
 /// Each data dir is another person: ana, bob, vic.
-fn kdeck(data: &Path, args: &[&str]) -> Output {
-    let user = match data.file_name().and_then(|n| n.to_str()) {
+fn user_of(data: &Path) -> &'static str {
+    match data.file_name().and_then(|n| n.to_str()) {
         Some("data") => "ana",
         Some("data-b") => "bob",
         _ => "vic",
-    };
-    Command::new(env!("CARGO_BIN_EXE_kdeck"))
-        .env("USER", user)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
+    }
+}
+
+fn kdeck(data: &Path, args: &[&str]) -> Output {
+    common::kdeck_as(data, Some(user_of(data)), args)
 }
 
 fn ok(data: &Path, args: &[&str]) -> String {
-    let out = kdeck(data, args);
-    assert!(
-        out.status.success(),
-        "kdeck {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::ok_as(data, Some(user_of(data)), args)
 }
 
 fn fails(data: &Path, args: &[&str]) -> String {

@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::Setup;
@@ -16,20 +15,7 @@ use common::tmux::{Tmux, bin, sh_quote};
 
 /// The CLI as bob (ana's cockpit runs as the test's user).
 fn ok(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(bin())
-        .env("USER", "bob")
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kdeck {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::ok_as(data, Some("bob"), args)
 }
 
 #[test]

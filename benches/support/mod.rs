@@ -82,6 +82,21 @@ pub fn cpu_ticks(pid: u32) -> Option<u64> {
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
+/// The CLI on a data dir, with `env` set: its stdout; it must succeed.
+pub fn cli_with(data: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> String {
+    let mut cmd = Command::new(kdeck_bin());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.arg("--data-dir").arg(data).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "kdeck {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A store of its own under `dir`, with the kubeconfig's clusters imported by the CLI.
 pub fn imported(dir: &Path, name: &str, kc: &Path) -> PathBuf {
     let data = dir.join(name);

@@ -16,6 +16,28 @@ use std::time::{Duration, Instant};
 
 use kdeck_sim::{FleetSize, SimHandle, SimOptions};
 
+/// The real binary on a data dir of its own, as `user` (USER, which names
+/// the journal's actor) when given.
+pub fn kdeck_as(data: &std::path::Path, user: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kdeck"));
+    if let Some(u) = user {
+        cmd.env("USER", u);
+    }
+    cmd.arg("--data-dir").arg(data).args(args).output().unwrap()
+}
+
+/// [`kdeck_as`] that must succeed: its stdout.
+pub fn ok_as(data: &std::path::Path, user: Option<&str>, args: &[&str]) -> String {
+    let out = kdeck_as(data, user, args);
+    assert!(
+        out.status.success(),
+        "kdeck {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 pub fn fixture(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")

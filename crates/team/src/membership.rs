@@ -19,6 +19,19 @@ pub struct Membership {
     pub unreachable_since: Option<String>,
 }
 
+impl Membership {
+    /// Joined (or made) now, in sync now.
+    pub fn new(hub: &str, namespace: &str, now: &str) -> Membership {
+        Membership {
+            hub: hub.to_string(),
+            namespace: namespace.to_string(),
+            joined_at: now.to_string(),
+            last_sync: Some(now.to_string()),
+            unreachable_since: None,
+        }
+    }
+}
+
 impl kdeck_store::Entity for Membership {
     const TREE: &'static str = "team";
     fn key(&self) -> String {

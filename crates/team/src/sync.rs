@@ -257,13 +257,7 @@ pub async fn init(
     hub.mark(by, now).await?;
     // Pushed as new: the hub has none of them.
     let mut batch = hub.push_new(store, &all, by, now).await?;
-    batch.put(&Membership {
-        hub: cluster.to_string(),
-        namespace: namespace.to_string(),
-        joined_at: now.to_string(),
-        last_sync: Some(now.to_string()),
-        unreachable_since: None,
-    })?;
+    batch.put(&Membership::new(cluster, namespace, now))?;
     store.write(batch)?;
     Ok(Pulled {
         entities: count,
@@ -368,13 +362,7 @@ pub async fn join(
     let (mut batch, mut pulled) = converge(store, &entities, true)?;
     pulled.skipped = skipped;
     pulled.clusters = hub.adopt_clusters(store, &mut batch).await?;
-    batch.put(&Membership {
-        hub: cluster.to_string(),
-        namespace: namespace.to_string(),
-        joined_at: now.to_string(),
-        last_sync: Some(now.to_string()),
-        unreachable_since: None,
-    })?;
+    batch.put(&Membership::new(cluster, namespace, now))?;
     store.write(batch)?;
     Ok(pulled)
 }
