@@ -58,28 +58,24 @@ pub(super) async fn resource(
                 return error_response(&ApiError::method_not_allowed());
             }
             let manager = manager_of(&req, &q);
-            let dry = q.get("dryRun").is_some();
+            let dry = dry_run(&q);
             match read_body(req).await.and_then(|(ct, b)| parse_body(&ct, &b)) {
-                Ok(body) => {
-                    if dry {
-                        Ok(body)
-                    } else {
-                        c.write(|s| s.create(t.res, &ns, body, &manager))
-                            .map(|v| (*v).clone())
-                            .map(return_created)
-                    }
-                }
+                Ok(body) => write_or_try(&c, dry, |s| s.create(t.res, &ns, body, &manager))
+                    .map(|v| (*v).clone())
+                    .map(return_created),
                 Err(e) => Err(e),
             }
         }
         ("update", sub) => {
             let manager = manager_of(&req, &q);
             let name = t.name.clone().unwrap_or_default();
+            let dry = dry_run(&q);
             match read_body(req).await.and_then(|(ct, b)| parse_body(&ct, &b)) {
                 Ok(body) if sub == Some("scale") => set_scale(&c, &t, &body),
-                Ok(body) => c
-                    .write(|s| s.update(t.res, &ns, &name, body, sub == Some("status"), &manager))
-                    .map(|v| (*v).clone()),
+                Ok(body) => write_or_try(&c, dry, |s| {
+                    s.update(t.res, &ns, &name, body, sub == Some("status"), &manager)
+                })
+                .map(|v| (*v).clone()),
                 Err(e) => Err(e),
             }
         }
@@ -133,9 +129,10 @@ pub(super) async fn resource(
                         Err(e) => Err(e),
                     }
                 }
-                Ok(body) => c
-                    .write(|s| s.patch(t.res, &ns, &name, ptype, &body, &manager, force, sub == Some("status")))
-                    .map(|v| (*v).clone()),
+                Ok(body) => write_or_try(&c, dry_run(&q), |s| {
+                    s.patch(t.res, &ns, &name, ptype, &body, &manager, force, sub == Some("status"))
+                })
+                .map(|v| (*v).clone()),
                 Err(e) => Err(e),
             }
         }
@@ -147,6 +144,8 @@ pub(super) async fn resource(
                 ..Default::default()
             };
             let body = read_body(req).await.map(|(_, b)| b).unwrap_or_default();
+            // kubectl sends DeleteOptions.dryRun in the body; other clients in the query.
+            let mut dry = dry_run(&q);
             if !body.iter().all(u8::is_ascii_whitespace) {
                 match serde_json::from_slice::<Value>(&body) {
                     Ok(v) => {
@@ -167,13 +166,17 @@ pub(super) async fn resource(
                             .pointer("/preconditions/resourceVersion")
                             .and_then(Value::as_str)
                             .map(str::to_string);
+                        dry |= v
+                            .get("dryRun")
+                            .and_then(Value::as_array)
+                            .is_some_and(|d| d.iter().any(|x| x == "All"));
                     }
                     Err(e) => {
                         return error_response(&ApiError::bad_request(format!("error decoding DeleteOptions: {e}")));
                     }
                 }
             }
-            c.write(|s| s.delete(t.res, &ns, &name, &opts)).map(|d| match d {
+            write_or_try(&c, dry, |s| s.delete(t.res, &ns, &name, &opts)).map(|d| match d {
                 Deleted::Marked(v) => (*v).clone(),
                 Deleted::Gone(v) => json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                     "details": {"name": name_of(&v), "group": res.group, "kind": res.plural, "uid": v.pointer("/metadata/uid")}}),
@@ -225,6 +228,22 @@ pub(super) async fn resource(
             json_response(code, &v)
         }
         Err(e) => error_response(&e),
+    }
+}
+
+/// Whether the request asks for a server-side dry run (`dryRun=All`).
+fn dry_run(q: &Query) -> bool {
+    q.get("dryRun").is_some_and(|d| d == "All")
+}
+
+/// A write, or with `dry` the same write tried on a scratch copy of the
+/// state: the same answer (defaults, validation, conflicts), nothing kept.
+fn write_or_try<R>(c: &SimCluster, dry: bool, f: impl FnOnce(&mut crate::state::State) -> R) -> R {
+    if dry {
+        let mut scratch = c.read().scratch();
+        f(&mut scratch)
+    } else {
+        c.write(f)
     }
 }
 

@@ -252,6 +252,20 @@ fn has_status_subresource(r: &Resource) -> bool {
 }
 
 impl State {
+    /// A copy to try a write on and throw away: a server-side dry run
+    /// (`dryRun=All`) is admitted, defaulted and validated as the write
+    /// would be, and changes nothing, tells no watcher.
+    pub fn scratch(&self) -> State {
+        State {
+            objects: self.objects.clone(),
+            encoded: self.encoded.clone(),
+            rv: self.rv,
+            history: VecDeque::new(),
+            history_cap: self.history_cap,
+            pending: Vec::new(),
+        }
+    }
+
     pub fn new(history_cap: usize) -> Self {
         Self {
             objects: BTreeMap::new(),
