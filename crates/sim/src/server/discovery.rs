@@ -31,6 +31,25 @@ pub(super) fn verbs_for(r: &Resource) -> Vec<&'static str> {
     .collect()
 }
 
+/// The categories a kind is in, as the real server (and Tekton's CRDs)
+/// declare them: `kubectl get all` reads the kinds in `all`.
+pub(super) fn categories(r: &Resource) -> Vec<&'static str> {
+    match r.kind {
+        "Pod"
+        | "ReplicationController"
+        | "Service"
+        | "DaemonSet"
+        | "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "HorizontalPodAutoscaler"
+        | "CronJob"
+        | "Job" => vec!["all"],
+        "PipelineRun" | "TaskRun" | "Pipeline" | "Task" => vec!["tekton", "tekton-pipelines"],
+        _ => vec![],
+    }
+}
+
 pub(super) fn resource_list(group: &str, version: &str) -> Option<Value> {
     let gv = if group.is_empty() {
         version.to_string()
@@ -41,7 +60,7 @@ pub(super) fn resource_list(group: &str, version: &str) -> Option<Value> {
     for r in RESOURCES.iter().filter(|r| r.group == group && r.version == version) {
         out.push(
             json!({"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind,
-                        "verbs": verbs_for(r), "shortNames": r.short_names}),
+                        "verbs": verbs_for(r), "shortNames": r.short_names, "categories": categories(r)}),
         );
         for s in r.subresources {
             let entry = match *s {
