@@ -12,8 +12,17 @@ pub(super) fn dns_label_ok(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// As the API server's IsDNS1123Subdomain: at most 253 characters of
+/// dot-separated parts of lowercase letters, digits and '-' that start and
+/// end with a letter or digit (a part may be longer than a label's 63).
 pub(super) fn dns_subdomain_ok(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 253 && s.split('.').all(dns_label_ok)
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !p.starts_with('-')
+            && !p.ends_with('-')
+    };
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(part)
 }
 
 /// The checks a real server makes that a user trips over: 422 with a cause per field.
@@ -214,5 +223,20 @@ fn quantities(kind: &str, obj: &Value, causes: &mut Vec<(String, String)>) {
                 check(format!("spec.limits[{i}].{field}[{k}]"), v);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn subdomains_are_checked_as_the_api_server_checks_them() {
+        use super::dns_subdomain_ok as ok;
+        // A part longer than a label's 63 is still a subdomain.
+        assert!(ok(&"a".repeat(70)));
+        assert!(ok("sh.helm.release.v1.web.v1"));
+        assert!(!ok(&"a".repeat(254)));
+        assert!(!ok("Upper"));
+        assert!(!ok("a..b"));
+        assert!(!ok("-a"));
     }
 }
