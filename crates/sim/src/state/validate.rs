@@ -18,7 +18,8 @@ pub(super) fn dns_label_ok(s: &str) -> bool {
 pub(super) fn dns_subdomain_ok(s: &str) -> bool {
     let part = |p: &str| {
         !p.is_empty()
-            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !p.starts_with('-')
             && !p.ends_with('-')
     };
