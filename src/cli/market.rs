@@ -284,11 +284,7 @@ pub(super) fn releases(ex: &Executor, cmd: ReleasesCmd, format: Format) -> Resul
                     revision: r.version,
                     updated: r.info.last_deployed.clone().unwrap_or_default(),
                     status: r.info.status.clone(),
-                    chart: r
-                        .chart
-                        .as_ref()
-                        .map(|c| format!("{}-{}", c.metadata.name, c.metadata.version))
-                        .unwrap_or_default(),
+                    chart: r.chart_label(),
                     app_version: r
                         .chart
                         .as_ref()
@@ -334,11 +330,7 @@ pub(super) fn releases(ex: &Executor, cmd: ReleasesCmd, format: Format) -> Resul
                 namespace: r.namespace.clone(),
                 revision: r.version,
                 status: r.info.status.clone(),
-                chart: r
-                    .chart
-                    .as_ref()
-                    .map(|c| format!("{}-{}", c.metadata.name, c.metadata.version))
-                    .unwrap_or_default(),
+                chart: r.chart_label(),
                 values: r.config.clone().unwrap_or(serde_json::json!({})),
                 notes: r.info.notes.clone().unwrap_or_default(),
                 manifest: r.manifest.clone(),

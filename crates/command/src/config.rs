@@ -144,6 +144,34 @@ fn entries(o: &DynamicObject, store: Store) -> BTreeMap<String, String> {
     out
 }
 
+/// The ConfigMaps and the Secrets an app reads by env or mount, by name.
+pub fn reads(a: &App) -> (std::collections::BTreeSet<String>, std::collections::BTreeSet<String>) {
+    let (mut cms, mut secrets) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+    for e in &a.env {
+        match &e.source {
+            EnvSource::ConfigMapKey { name, .. } => {
+                cms.insert(name.clone());
+            }
+            EnvSource::SecretKey { name, .. } => {
+                secrets.insert(name.clone());
+            }
+            EnvSource::Value(_) => {}
+        }
+    }
+    for m in &a.mounts {
+        match &m.source {
+            MountSource::ConfigMap { name } => {
+                cms.insert(name.clone());
+            }
+            MountSource::Secret { name } => {
+                secrets.insert(name.clone());
+            }
+            _ => {}
+        }
+    }
+    (cms, secrets)
+}
+
 /// The stored apps of a space that read an object, by env or mount.
 pub fn users(ex: &Executor, space: &SpaceRef, store: Store, name: &str) -> Result<Vec<App>, Failure> {
     Ok(ex
@@ -152,15 +180,11 @@ pub fn users(ex: &Executor, space: &SpaceRef, store: Store, name: &str) -> Resul
         .into_iter()
         .filter(|a| a.app.space == *space)
         .filter(|a| {
-            a.env.iter().any(|e| match (&e.source, store) {
-                (EnvSource::ConfigMapKey { name: n, .. }, Store::Config)
-                | (EnvSource::SecretKey { name: n, .. }, Store::Secret) => n == name,
-                _ => false,
-            }) || a.mounts.iter().any(|m| match (&m.source, store) {
-                (MountSource::ConfigMap { name: n }, Store::Config)
-                | (MountSource::Secret { name: n }, Store::Secret) => n == name,
-                _ => false,
-            })
+            let (cms, secrets) = reads(a);
+            match store {
+                Store::Config => cms.contains(name),
+                Store::Secret => secrets.contains(name),
+            }
         })
         .collect())
 }

@@ -67,6 +67,16 @@ pub struct ChartMeta {
     pub app_version: Option<String>,
 }
 
+impl HelmRelease {
+    /// `CHART-VERSION`, as helm list and helm history name a release's chart.
+    pub fn chart_label(&self) -> String {
+        self.chart
+            .as_ref()
+            .map(|c| format!("{}-{}", c.metadata.name, c.metadata.version))
+            .unwrap_or_default()
+    }
+}
+
 /// A release's record from its Secret's `release` key (as the API gives
 /// it: already base64-decoded once, so base64 of gzip of JSON).
 pub fn decode(record: &[u8]) -> Result<HelmRelease, String> {

@@ -14,8 +14,8 @@ use super::config::{ConfigChange, Hidden, Store as ConfigStore};
 use super::{Applied, Batch, Command, Executor, Failure, FailureKind, ItemOutcome, cluster_of, invalid};
 use kdeck_fleet::describe;
 use kdeck_model::{
-    App, AppRef, Binding, Bundle, ConnectorValue, EnvSource, MountSource, SavedBinding, SavedConfig, SavedRoute,
-    Solution, SolutionSource, Space, SpaceRef,
+    App, AppRef, Binding, Bundle, ConnectorValue, SavedBinding, SavedConfig, SavedRoute, Solution, SolutionSource,
+    Space, SpaceRef,
 };
 
 /// The stored apps `what` names: `CLUSTER/SPACE/APP`s, or `CLUSTER/SPACE`s (every app in it).
@@ -64,31 +64,10 @@ fn apps_named(ex: &Executor, what: &[String]) -> Result<Vec<App>, Failure> {
     Ok(out)
 }
 
-/// The ConfigMaps and Secrets an app reads: env, mounts and connectors.
+/// The ConfigMaps and Secrets an app reads: env and mounts, and the
+/// Secrets its connectors offer values from.
 fn reads(a: &App) -> (BTreeSet<String>, BTreeSet<String>) {
-    let (mut cms, mut secrets) = (BTreeSet::new(), BTreeSet::new());
-    for e in &a.env {
-        match &e.source {
-            EnvSource::ConfigMapKey { name, .. } => {
-                cms.insert(name.clone());
-            }
-            EnvSource::SecretKey { name, .. } => {
-                secrets.insert(name.clone());
-            }
-            EnvSource::Value(_) => {}
-        }
-    }
-    for m in &a.mounts {
-        match &m.source {
-            MountSource::ConfigMap { name } => {
-                cms.insert(name.clone());
-            }
-            MountSource::Secret { name } => {
-                secrets.insert(name.clone());
-            }
-            _ => {}
-        }
-    }
+    let (cms, mut secrets) = super::config::reads(a);
     for c in &a.connectors {
         for v in c.values.values() {
             if let ConnectorValue::SecretKey { name, .. } = v {

@@ -199,6 +199,17 @@ impl Hub {
     }
 }
 
+/// Refuses a data dir that is in a team already.
+fn not_in_team(store: &Store) -> Result<(), TeamError> {
+    match store.get::<Membership>("team")? {
+        Some(m) => Err(TeamError::Usage(format!(
+            "this data dir is in the team on {}/{} already; `kdeck team leave` first",
+            m.hub, m.namespace
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Makes a team on `cluster`: its namespace (created when missing, refused
 /// when it holds something else), and every local shared entity pushed there.
 pub async fn init(
@@ -209,12 +220,7 @@ pub async fn init(
     by: &str,
     now: &str,
 ) -> Result<Pulled, TeamError> {
-    if let Some(m) = store.get::<Membership>("team")? {
-        return Err(TeamError::Usage(format!(
-            "this data dir is in the team on {}/{} already; `kdeck team leave` first",
-            m.hub, m.namespace
-        )));
-    }
+    not_in_team(store)?;
     let hub = Hub::at(store, gateway, cluster, namespace).await?;
     gateway
         .create_namespace(&hub.cluster, namespace)
@@ -323,12 +329,7 @@ pub async fn join(
     discard: bool,
     now: &str,
 ) -> Result<Pulled, TeamError> {
-    if let Some(m) = store.get::<Membership>("team")? {
-        return Err(TeamError::Usage(format!(
-            "this data dir is in the team on {}/{} already; `kdeck team leave` first",
-            m.hub, m.namespace
-        )));
-    }
+    not_in_team(store)?;
     let hub = Hub::at(store, gateway, cluster, namespace).await?;
     let Some(marker) = hub.marker().await? else {
         return Err(TeamError::Usage(format!(

@@ -126,11 +126,7 @@ pub fn release_history_lines(revs: &[kdeck_command::releases::HelmRelease]) -> V
         ),
     )];
     for r in revs {
-        let chart = r
-            .chart
-            .as_ref()
-            .map(|c| format!("{}-{}", c.metadata.name, c.metadata.version))
-            .unwrap_or_default();
+        let chart = r.chart_label();
         let tone = if r.info.status == "failed" {
             Tone::Error
         } else {

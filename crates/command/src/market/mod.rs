@@ -6,7 +6,6 @@
 //! outcome; a rerun does only what is missing.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;

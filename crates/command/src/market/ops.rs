@@ -17,17 +17,7 @@ pub(crate) async fn render(
     let helm = Helm::find()?;
     let archive = fetch(found).await?;
     let r = helm.template(name, &archive.path, ns, values, sets).await?;
-    Ok(Desired {
-        chart: ChartMeta {
-            name: found.chart.name.clone(),
-            version: found.chart.version.clone(),
-            app_version: found.chart.app_version.clone(),
-        },
-        config: with_sets(values, sets),
-        manifest: r.manifest,
-        objects: r.objects,
-        description: what.to_string(),
-    })
+    Ok(Desired::rendered(found, r, values, sets, what))
 }
 
 /// A chart on the chosen clusters, [`CONCURRENCY`] at a time; the
@@ -134,9 +124,8 @@ pub(crate) async fn upgrade(ex: &Executor, s: &UpgradeSpec, progress: &Progress)
     let found = find_chart(ex, s.catalog.as_deref(), &chart, s.version.as_deref())?;
     let helm = Helm::find()?;
     let archive = fetch(&found).await?;
-    let archive = Arc::new(archive);
     let done = each(&clusters, CONCURRENCY, progress, |c| {
-        let (found, helm, archive, have) = (&found, &helm, archive.clone(), &have);
+        let (found, helm, archive, have) = (&found, &helm, &archive, &have);
         let (ns, name) = (&ns, &name);
         async move {
             let old = have
@@ -157,17 +146,7 @@ pub(crate) async fn upgrade(ex: &Executor, s: &UpgradeSpec, progress: &Progress)
                 Ok(r) => r,
                 Err(f) => return ItemOutcome::failed(c.name.clone(), f.reason, None),
             };
-            let desired = Desired {
-                chart: ChartMeta {
-                    name: found.chart.name.clone(),
-                    version: found.chart.version.clone(),
-                    app_version: found.chart.app_version.clone(),
-                },
-                config: with_sets(&values, &s.sets),
-                manifest: r.manifest,
-                objects: r.objects,
-                description: "Upgrade complete".into(),
-            };
+            let desired = Desired::rendered(found, r, &values, &s.sets, "Upgrade complete");
             release_on(ex, &c, ns, name, &desired, Mode::Upgrade).await
         }
     })

@@ -14,6 +14,29 @@ pub struct Desired {
     pub description: String,
 }
 
+impl Desired {
+    /// A chart version of the catalogs as Helm rendered it with these values.
+    pub(crate) fn rendered(
+        found: &Found,
+        r: crate::helm::Rendered,
+        values: &Value,
+        sets: &[String],
+        what: &str,
+    ) -> Desired {
+        Desired {
+            chart: ChartMeta {
+                name: found.chart.name.clone(),
+                version: found.chart.version.clone(),
+                app_version: found.chart.app_version.clone(),
+            },
+            config: with_sets(values, sets),
+            manifest: r.manifest,
+            objects: r.objects,
+            description: what.to_string(),
+        }
+    }
+}
+
 /// What a cluster's revisions of a release say before a change.
 #[derive(Debug, Default)]
 pub(crate) struct Past {
