@@ -309,7 +309,9 @@ pub(super) fn demo_cmd(args: DemoArgs, global: &Global) -> Result<(), CliError> 
             "look at them with: kubectl --kubeconfig {} get deploy -A",
             kubeconfig.display()
         );
-        eprintln!("its catalog \"demo\" is served at {catalog} (`kdeck market search`)");
+        eprintln!(
+            "its catalog \"demo\" is served at {catalog} (M in the demo's cockpit; `kdeck catalogs add demo {catalog}` in your own store)"
+        );
         eprintln!("Ctrl-C stops the demo and removes its store");
         interrupt.recv().await;
         Ok(None)
