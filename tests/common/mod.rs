@@ -5,7 +5,7 @@ pub mod charts;
 pub mod http;
 pub mod tmux;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kdeck_command::Executor;
@@ -165,7 +165,12 @@ impl Setup {
     }
 
     pub fn kubectl(&self, context: &str, args: &[&str]) -> Output {
-        Command::new("kubectl")
+        self.kubectl_at(Path::new("kubectl"), context, args)
+    }
+
+    /// A given kubectl binary (see [`kubectls`]) against a context.
+    pub fn kubectl_at(&self, bin: &Path, context: &str, args: &[&str]) -> Output {
+        Command::new(bin)
             .arg("--kubeconfig")
             .arg(self.dir.path().join("kubeconfig"))
             .arg("--context")
@@ -239,4 +244,28 @@ impl Lcg {
         }
         idx.into_iter().take(k).map(|i| &from[i]).collect()
     }
+}
+
+/// The oldest and newest kubectl the machine's dispatcher carries (1.27
+/// and 1.33): they differ in what they send (1.32 and later send protobuf
+/// for typed creates; 1.27 reads OpenAPI v2 for some commands).
+pub fn kubectls() -> Vec<(String, PathBuf)> {
+    let out = Command::new("sh")
+        .args(["-c", "readlink -f \"$(command -v kubectl)\""])
+        .output()
+        .unwrap();
+    let real = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let dir = real.parent().expect("kubectl lives in a directory").to_path_buf();
+    ["1.27", "1.33"]
+        .iter()
+        .map(|v| {
+            let bin = dir.join(format!("kubectl.{v}"));
+            assert!(
+                bin.exists(),
+                "kubectl {v} is expected beside the dispatcher at {}",
+                bin.display()
+            );
+            (v.to_string(), bin)
+        })
+        .collect()
 }

@@ -18,6 +18,7 @@ pub mod resources;
 pub mod select;
 pub mod server;
 pub mod state;
+pub mod table;
 pub mod tls;
 
 use std::net::SocketAddr;

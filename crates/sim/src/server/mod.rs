@@ -20,6 +20,7 @@ use super::faults::FaultRequest;
 use super::logs;
 use super::resources::{self, RESOURCES, ResId, Resource};
 use super::select::{FieldSelector, LabelSelector};
+use super::table::{self, Shape};
 use crate::cluster::{SimCluster, Stats, User};
 use crate::state::{DeleteOptions, Deleted, EventType, Key, PatchType, name_of};
 

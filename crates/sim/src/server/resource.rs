@@ -34,10 +34,10 @@ pub(super) async fn resource(
         return error_response(&ApiError::no_route());
     }
     let ns = t.ns.clone().unwrap_or_default();
-    let meta_only = wants_metadata_only(&req);
+    let shape = shape_of(&req, &q);
     let result = match (verb, t.sub.as_deref()) {
         ("list", _) => {
-            return match list(&c, &t, &q, meta_only) {
+            return match list(&c, &t, &q, shape) {
                 Ok(bytes) => {
                     let mut r = Response::new(full(bytes));
                     r.headers_mut().insert(
@@ -49,10 +49,21 @@ pub(super) async fn resource(
                 Err(e) => error_response(&e),
             };
         }
-        ("watch", _) => return watch(c, t, q, meta_only),
+        ("watch", _) => return watch(c, t, q, shape),
         ("get", Some("log")) => return logs::serve(c, &ns, t.name.as_deref().unwrap_or(""), &q.0).await,
         ("get", Some("scale")) => scale_of(&c, &t),
-        ("get", _) => get(&c, &t).map(|v| if meta_only { as_metadata(&v) } else { (*v).clone() }),
+        ("get", _) => get(&c, &t).map(|v| match shape {
+            Shape::Full => (*v).clone(),
+            Shape::Metadata => table::metadata_of(&v),
+            Shape::Table(include) => {
+                let rv = v.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
+                table::table(
+                    res,
+                    json!({"resourceVersion": rv}),
+                    vec![table::row(res, &v, include, table::now_unix())],
+                )
+            }
+        }),
         ("create", _) => {
             if t.name.is_some() {
                 return error_response(&ApiError::method_not_allowed());
@@ -267,7 +278,7 @@ pub(super) fn get(c: &SimCluster, t: &Target) -> Result<Arc<Value>, ApiError> {
 }
 
 /// A list answer, put together from the stored objects' JSON.
-pub(super) fn list(c: &SimCluster, t: &Target, q: &Query, meta_only: bool) -> Result<Vec<u8>, ApiError> {
+pub(super) fn list(c: &SimCluster, t: &Target, q: &Query, shape: Shape) -> Result<Vec<u8>, ApiError> {
     let res = resources::get(t.res);
     let labels = LabelSelector::parse(q.get("labelSelector").unwrap_or(""))?;
     let fields = FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), res.kind)?;
@@ -288,28 +299,47 @@ pub(super) fn list(c: &SimCluster, t: &Target, q: &Query, meta_only: bool) -> Re
     };
     let ns = if res.namespaced { t.ns.as_deref() } else { None };
     // Under the lock: stored JSON for a full list (a copy of bytes), the
-    // metadata for a metadata-only one.
-    let (items, last) = st.list_with(t.res, ns, &labels, &fields, after.as_ref(), limit, |_, v, json| {
-        if meta_only {
-            Bytes::from(serde_json::to_vec(&as_metadata(v)).unwrap_or_default())
-        } else {
-            json
-        }
-    });
+    // metadata for a metadata-only one, a row for a Table.
+    let now = table::now_unix();
+    let (items, last) = st.list_with(
+        t.res,
+        ns,
+        &labels,
+        &fields,
+        after.as_ref(),
+        limit,
+        |_, v, json| match shape {
+            Shape::Full => json,
+            Shape::Metadata => Bytes::from(serde_json::to_vec(&table::metadata_of(v)).unwrap_or_default()),
+            Shape::Table(include) => {
+                Bytes::from(serde_json::to_vec(&table::row(res, v, include, now)).unwrap_or_default())
+            }
+        },
+    );
     drop(st);
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
     if let Some(k) = last {
         meta["continue"] = json!(encode_continue(list_rv, &k));
     }
-    let (kind, api_version) = if meta_only {
-        ("PartialObjectMetadataList".to_string(), "meta.k8s.io/v1".to_string())
-    } else {
-        (format!("{}List", res.kind), res.api_version())
+    let (head, field) = match shape {
+        Shape::Full => (
+            json!({"kind": format!("{}List", res.kind), "apiVersion": res.api_version(), "metadata": meta}),
+            "items",
+        ),
+        Shape::Metadata => (
+            json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta}),
+            "items",
+        ),
+        Shape::Table(_) => (table::table(res, meta, Vec::new()), "rows"),
     };
-    let head = json!({"kind": kind, "apiVersion": api_version, "metadata": meta}).to_string();
+    let mut head = head;
+    if let Value::Object(m) = &mut head {
+        m.remove("rows");
+    }
+    let head = head.to_string();
     let mut out = Vec::with_capacity(head.len() + 16 + items.iter().map(|b| b.len() + 1).sum::<usize>());
     out.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
-    out.extend_from_slice(b",\"items\":[");
+    out.extend_from_slice(format!(",\"{field}\":[").as_bytes());
     for (i, b) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -405,19 +435,10 @@ pub(super) fn decode_continue(res: ResId, token: &str) -> Result<(u64, Key), Api
     Ok((rv, (res, ns, name)))
 }
 
-pub(super) fn wants_metadata_only(req: &Request<Incoming>) -> bool {
-    req.headers()
-        .get("accept")
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|a| a.contains("as=PartialObjectMetadata"))
-}
-
-pub(super) fn as_metadata(v: &Value) -> Value {
-    let mut m = v.get("metadata").cloned().unwrap_or(json!({}));
-    if let Value::Object(map) = &mut m {
-        map.remove("managedFields");
-    }
-    json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": m})
+/// What the client asked the answer to be: objects, their metadata, or a Table.
+pub(super) fn shape_of(req: &Request<Incoming>, q: &Query) -> Shape {
+    let accept = req.headers().get("accept").and_then(|h| h.to_str().ok()).unwrap_or("");
+    Shape::from_accept(accept, q.get("includeObject"))
 }
 
 pub(super) fn manager_of(req: &Request<Incoming>, q: &Query) -> String {

@@ -19,7 +19,7 @@ pub(super) fn encoded_line(etype: &str, json: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-pub(super) fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) -> Response<Body> {
+pub(super) fn watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shape) -> Response<Body> {
     let res = resources::get(t.res);
     let (labels, fields) = match (
         LabelSelector::parse(q.get("labelSelector").unwrap_or("")),
@@ -37,12 +37,15 @@ pub(super) fn watch(c: Arc<SimCluster>, t: Target, q: Query, meta_only: bool) ->
     let rv_param = q.get("resourceVersion").unwrap_or("").to_string();
     let ns = if res.namespaced { t.ns.clone() } else { None };
     let (tx, rx) = mpsc::channel::<Bytes>(256);
-    // The line for an object: its stored JSON, or its metadata for a metadata-only watch.
-    let line = move |etype: &str, v: &Value, json: &Bytes| {
-        if meta_only {
-            event_line(etype, &as_metadata(v))
-        } else {
-            encoded_line(etype, json)
+    // The line for an object: its stored JSON, its metadata for a
+    // metadata-only watch, or a one-row Table.
+    let line = move |etype: &str, v: &Value, json: &Bytes| match shape {
+        Shape::Full => encoded_line(etype, json),
+        Shape::Metadata => event_line(etype, &table::metadata_of(v)),
+        Shape::Table(include) => {
+            let rv = v.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
+            let row = table::row(res, v, include, table::now_unix());
+            event_line(etype, &table::table(res, json!({"resourceVersion": rv}), vec![row]))
         }
     };
     let matches = {
