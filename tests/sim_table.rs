@@ -165,6 +165,7 @@ fn kubectl_get_watch_prints_rows_as_they_change() {
         child.kill().unwrap();
         let mut text = String::new();
         child.stdout.take().unwrap().read_to_string(&mut text).unwrap();
+        child.wait().unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(
             lines[0].starts_with("NAME") && lines[0].contains("UP-TO-DATE"),

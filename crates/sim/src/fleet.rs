@@ -130,6 +130,25 @@ pub fn seed(c: &Arc<SimCluster>, size: FleetSize, index: usize) -> std::io::Resu
         for ns in ["default", "kube-system"] {
             s.put(of("Namespace"), "", json!({"metadata": {"name": ns}}));
         }
+        // The one node every pod is scheduled to.
+        s.put(of("Node"), "", json!({
+            "metadata": {"name": "sim-node-1", "labels": {"kubernetes.io/hostname": "sim-node-1", "kubernetes.io/os": "linux",
+                                                          "kubernetes.io/arch": "amd64", "node-role.kubernetes.io/control-plane": ""}},
+            "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"]},
+            "status": {
+                "capacity": {"cpu": "64", "memory": "256Gi", "pods": "110000", "ephemeral-storage": "1Ti"},
+                "allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110000", "ephemeral-storage": "1Ti"},
+                "conditions": [
+                    {"type": "MemoryPressure", "status": "False", "reason": "KubeletHasSufficientMemory", "message": "kubelet has sufficient memory available"},
+                    {"type": "DiskPressure", "status": "False", "reason": "KubeletHasNoDiskPressure", "message": "kubelet has no disk pressure"},
+                    {"type": "PIDPressure", "status": "False", "reason": "KubeletHasSufficientPID", "message": "kubelet has sufficient PID available"},
+                    {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
+                "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}, {"type": "Hostname", "address": "sim-node-1"}],
+                "nodeInfo": {"kubeletVersion": "v1.33.0", "kubeProxyVersion": "v1.33.0", "osImage": "kdeck simulated node",
+                             "kernelVersion": "6.1.0", "containerRuntimeVersion": "sim://1.0", "operatingSystem": "linux",
+                             "architecture": "amd64", "machineID": "", "systemUUID": "", "bootID": ""},
+            },
+        }));
         s.put(of("IngressClass"), "", json!({"metadata": {"name": "nginx", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
                                               "spec": {"controller": "k8s.io/ingress-nginx"}}));
         // A default class whose provisioner binds claims at once, as kind's and most managed clusters' do.

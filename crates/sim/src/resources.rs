@@ -75,6 +75,7 @@ pub const RESOURCES: &[Resource] = &[
     res!("", "v1", "pods", "pod", "Pod", true, &["po"], &["status", "log"]),
     res!("", "v1", "services", "service", "Service", true, &["svc"], &["status"]),
     res!("", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], RW),
+    res!("", "v1", "nodes", "node", "Node", false, &["no"], &["status"]),
     res!("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"], RW),
     res!("", "v1", "secrets", "secret", "Secret", true, RW, RW),
     res!(
@@ -189,6 +190,37 @@ pub const RESOURCES: &[Resource] = &[
         &["status", "scale"]
     ),
     res!(
+        "apps",
+        "v1",
+        "daemonsets",
+        "daemonset",
+        "DaemonSet",
+        true,
+        &["ds"],
+        &["status"]
+    ),
+    res!("batch", "v1", "jobs", "job", "Job", true, RW, &["status"]),
+    res!(
+        "batch",
+        "v1",
+        "cronjobs",
+        "cronjob",
+        "CronJob",
+        true,
+        &["cj"],
+        &["status"]
+    ),
+    res!(
+        "policy",
+        "v1",
+        "poddisruptionbudgets",
+        "poddisruptionbudget",
+        "PodDisruptionBudget",
+        true,
+        &["pdb"],
+        &["status"]
+    ),
+    res!(
         "networking.k8s.io",
         "v1",
         "ingresses",
@@ -206,6 +238,37 @@ pub const RESOURCES: &[Resource] = &[
         "IngressClass",
         false,
         RW,
+        RW
+    ),
+    res!(
+        "networking.k8s.io",
+        "v1",
+        "networkpolicies",
+        "networkpolicy",
+        "NetworkPolicy",
+        true,
+        &["netpol"],
+        RW
+    ),
+    res!(
+        "discovery.k8s.io",
+        "v1",
+        "endpointslices",
+        "endpointslice",
+        "EndpointSlice",
+        true,
+        RW,
+        RW
+    ),
+    res!("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, RW, RW),
+    res!(
+        "scheduling.k8s.io",
+        "v1",
+        "priorityclasses",
+        "priorityclass",
+        "PriorityClass",
+        false,
+        &["pc"],
         RW
     ),
     res!("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, RW, RW),

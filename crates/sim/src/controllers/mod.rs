@@ -19,6 +19,7 @@ use crate::state::{DeleteOptions, EventType, State, labels_of, name_of, now_rfc3
 
 mod capacity;
 mod deployments;
+pub mod jobs;
 mod namespaces;
 mod pods;
 mod statefulsets;
@@ -58,6 +59,7 @@ struct Ids {
     pv: ResId,
     sc: ResId,
     hpa: ResId,
+    job: ResId,
 }
 
 fn ids(quiet: bool) -> Ids {
@@ -82,6 +84,7 @@ fn ids(quiet: bool) -> Ids {
         pv: of("PersistentVolume"),
         sc: of("StorageClass"),
         hpa: of("HorizontalPodAutoscaler"),
+        job: of("Job"),
     }
 }
 
@@ -277,7 +280,7 @@ fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {
     let st = c.read();
     for ((r, ns, name), v) in st.objects.iter() {
         if [
-            ids.deploy, ids.rs, ids.sts, ids.pod, ids.ns, ids.pr, ids.tr, ids.el, ids.pvc, ids.pv, ids.hpa,
+            ids.deploy, ids.rs, ids.sts, ids.pod, ids.ns, ids.pr, ids.tr, ids.el, ids.pvc, ids.pv, ids.hpa, ids.job,
         ]
         .contains(r)
         {
@@ -294,7 +297,14 @@ fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {
 fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet<Obj>) {
     let ns = ns_of(v);
     let name = name_of(v).to_string();
-    if res == ids.deploy || res == ids.sts || res == ids.pr || res == ids.tr || res == ids.el || res == ids.hpa {
+    if res == ids.deploy
+        || res == ids.sts
+        || res == ids.pr
+        || res == ids.tr
+        || res == ids.el
+        || res == ids.hpa
+        || res == ids.job
+    {
         dirty.insert((res, ns.clone(), name.clone()));
     }
     // Quotas count pods and claims: their namespace's quotas are looked at again.
@@ -328,6 +338,9 @@ fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet
         }
         if let Some(sts) = owner_of(v, "StatefulSet") {
             dirty.insert((ids.sts, ns.clone(), sts));
+        }
+        if let Some(job) = owner_of(v, "Job") {
+            dirty.insert((ids.job, ns.clone(), job));
         }
         if let Some(tr) = owner_of(v, "TaskRun") {
             dirty.insert((ids.tr, ns.clone(), tr));
@@ -371,7 +384,7 @@ fn reconcile(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, o: &Obj,
     } else if *r == ids.pod {
         pod(s, ids, cfg, &obj, cx);
     } else if *r == ids.ns {
-        namespace(s, ids, &obj);
+        namespace(s, ids, &obj, cx);
     } else if *r == ids.pr {
         pipelinerun(s, ids, cfg, &obj, cx);
     } else if *r == ids.tr {
@@ -384,6 +397,8 @@ fn reconcile(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, o: &Obj,
         volume(s, ids, &obj);
     } else if *r == ids.hpa {
         hpa(s, ids, cfg, &obj, cx);
+    } else if *r == ids.job {
+        jobs::job(s, ids, cfg, &obj, cx);
     }
 }
 

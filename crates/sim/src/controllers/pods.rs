@@ -60,6 +60,27 @@ pub(super) fn pod(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, p: 
     if p.pointer("/status/phase").and_then(Value::as_str) != Some("Pending") {
         return;
     }
+    // A pod nobody placed (kubectl run, a bare manifest): the scheduler binds it.
+    if p.pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
+        let mut bound = p.clone();
+        bound["spec"]["nodeName"] = json!("sim-node-1");
+        bound["status"]["conditions"] =
+            json!([{"type": "PodScheduled", "status": "True", "lastTransitionTime": now_rfc3339()}]);
+        let bound = s.put(ids.pod, &ns, bound);
+        emit(
+            s,
+            ids,
+            &bound,
+            "Normal",
+            "Scheduled",
+            &format!("Successfully assigned {ns}/{name} to sim-node-1"),
+        );
+        return;
+    }
     let images: Vec<String> = p
         .pointer("/spec/containers")
         .and_then(Value::as_array)
@@ -119,7 +140,7 @@ pub(super) fn pod(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, p: 
         .unwrap_or_default();
     let status = json!({
         "phase": "Running", "startTime": now, "podIP": format!("10.244.0.{}", 2 + (now_millis() % 250)), "hostIP": "10.0.0.1",
-        "qosClass": "BestEffort",
+        "qosClass": crate::state::qos_class(p),
         "conditions": [
             {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
             {"type": "Initialized", "status": "True", "lastTransitionTime": now},

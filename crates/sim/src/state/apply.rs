@@ -116,7 +116,7 @@ impl State {
             let mut obj = body.clone();
             meta_mut(&mut obj).insert("name".into(), json!(name));
             validate(res, name, &obj)?;
-            self.check_namespace(res, ns)?;
+            self.check_namespace(res, ns, name)?;
             self.admit_request(res, ns, name, &mut obj)?;
             return Ok(self.insert_new(res_id, ns, obj, manager, "Apply", applied_fields));
         };

@@ -91,6 +91,8 @@ pub struct State {
     pub history_cap: usize,
     /// Events created by this state since the last drain, for broadcasting.
     pub pending: Vec<Arc<Event>>,
+    /// Service cluster IPs and node ports handed out so far.
+    pub(crate) allocated: u32,
 }
 
 fn encode(v: &Value) -> Bytes {
@@ -228,6 +230,30 @@ fn api_defaults(kind: &str, obj: &mut Value) {
     }
 }
 
+/// A pod's QoS class from its containers' requests and limits.
+pub(crate) fn qos_class(pod: &Value) -> &'static str {
+    let containers = pod.pointer("/spec/containers").and_then(Value::as_array);
+    let mut any = false;
+    let mut guaranteed = true;
+    for c in containers.into_iter().flatten() {
+        let req = c.pointer("/resources/requests").and_then(Value::as_object);
+        let lim = c.pointer("/resources/limits").and_then(Value::as_object);
+        any |= req.is_some_and(|r| !r.is_empty()) || lim.is_some_and(|l| !l.is_empty());
+        for r in ["cpu", "memory"] {
+            let l = lim.and_then(|l| l.get(r));
+            let q = req.and_then(|q| q.get(r)).or(l);
+            if l.is_none() || q != l {
+                guaranteed = false;
+            }
+        }
+    }
+    match (any, guaranteed) {
+        (false, _) => "BestEffort",
+        (true, true) => "Guaranteed",
+        (true, false) => "Burstable",
+    }
+}
+
 /// Everything but metadata and status: a change here bumps generation.
 fn spec_part(v: &Value) -> Value {
     let mut c = v.clone();
@@ -263,6 +289,7 @@ impl State {
             history: VecDeque::new(),
             history_cap: self.history_cap,
             pending: Vec::new(),
+            allocated: self.allocated,
         }
     }
 
@@ -274,6 +301,7 @@ impl State {
             history: VecDeque::new(),
             history_cap,
             pending: Vec::new(),
+            allocated: 0,
         }
     }
 
@@ -388,7 +416,7 @@ impl State {
         self.rv
     }
 
-    fn check_namespace(&self, res: &Resource, ns: &str) -> Result<(), ApiError> {
+    fn check_namespace(&self, res: &Resource, ns: &str, name: &str) -> Result<(), ApiError> {
         if !res.namespaced {
             return Ok(());
         }
@@ -398,7 +426,7 @@ impl State {
             Some(n) if meta(n).get("deletionTimestamp").is_some() => Err(ApiError::new(
                 403,
                 "Forbidden",
-                format!("{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated", res.plural, ""),
+                format!("{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated", res.plural),
             )
             .with_details(json!({"causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}]}))),
             Some(_) => Ok(()),

@@ -41,7 +41,7 @@ impl State {
             name
         };
         validate(res, &name, &obj)?;
-        self.check_namespace(res, ns)?;
+        self.check_namespace(res, ns, &name)?;
         if self.get(res_id, if res.namespaced { ns } else { "" }, &name).is_some() {
             return Err(ApiError::already_exists(res, &name));
         }
@@ -52,6 +52,10 @@ impl State {
                 m.remove("status");
             }
         }
+        if res.kind == "Pod" {
+            // A new pod is Pending until the scheduler and the kubelet move it on.
+            obj["status"] = json!({"phase": "Pending", "qosClass": qos_class(&obj)});
+        }
         let fields = field_paths(&obj);
         Ok(self.insert_new(
             res_id,
@@ -61,6 +65,52 @@ impl State {
             "Update",
             fields,
         ))
+    }
+
+    /// A new Service's cluster IP and node ports, as the API server's
+    /// allocators hand them out: unique, from 10.96.0.0/12 and 30000-32767.
+    fn allocate_service(&mut self, obj: &mut Value) {
+        let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) else {
+            return;
+        };
+        let kind = spec
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("ClusterIP")
+            .to_string();
+        if kind == "ExternalName" {
+            return;
+        }
+        let ip = match spec.get("clusterIP").and_then(Value::as_str) {
+            Some(ip) if !ip.is_empty() => ip.to_string(),
+            _ => {
+                self.allocated += 1;
+                let n = self.allocated;
+                let ip = format!("10.{}.{}.{}", 96 + (n >> 16) % 16, (n >> 8) & 0xff, n & 0xff);
+                spec.insert("clusterIP".into(), json!(ip));
+                ip
+            }
+        };
+        spec.insert("clusterIPs".into(), json!([ip]));
+        if ip != "None" {
+            spec.entry("ipFamilies").or_insert_with(|| json!(["IPv4"]));
+            spec.entry("ipFamilyPolicy").or_insert_with(|| json!("SingleStack"));
+        }
+        spec.entry("internalTrafficPolicy").or_insert_with(|| json!("Cluster"));
+        if kind == "NodePort" || kind == "LoadBalancer" {
+            spec.entry("externalTrafficPolicy").or_insert_with(|| json!("Cluster"));
+            for p in spec
+                .get_mut("ports")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if p.get("nodePort").and_then(Value::as_i64).unwrap_or(0) == 0 {
+                    self.allocated += 1;
+                    p["nodePort"] = json!(30000 + self.allocated % 2768);
+                }
+            }
+        }
     }
 
     /// PUT: replaces the object; `status` says whether it is the status subresource.
@@ -293,6 +343,9 @@ impl State {
         obj["apiVersion"] = json!(res.api_version());
         obj["kind"] = json!(res.kind);
         api_defaults(res.kind, &mut obj);
+        if res.kind == "Service" {
+            self.allocate_service(&mut obj);
+        }
         let rv = self.next_rv();
         let name = name_of(&obj).to_string();
         {
@@ -310,6 +363,9 @@ impl State {
             if obj_has_spec(res) {
                 m.insert("generation".into(), json!(1));
             }
+        }
+        if res.kind == "Job" {
+            crate::controllers::jobs::job_defaults(&mut obj);
         }
         if !manager.is_empty() {
             set_managed(&mut obj, manager, op, fields, res);
@@ -332,6 +388,18 @@ impl State {
     pub(super) fn replace_stored(&mut self, res_id: ResId, ns: &str, old: &Value, mut obj: Value) -> Arc<Value> {
         let res = resources::get(res_id);
         api_defaults(res.kind, &mut obj);
+        if res.kind == "Service" {
+            // Allocated addresses stay when an update leaves them out.
+            for k in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
+                let kept = old.pointer(&format!("/spec/{k}")).cloned();
+                if let (Some(kept), Some(spec)) = (kept, obj.get_mut("spec").and_then(Value::as_object_mut)) {
+                    let empty = spec.get(k).is_none_or(|v| v.as_str() == Some(""));
+                    if empty {
+                        spec.insert(k.into(), kept);
+                    }
+                }
+            }
+        }
         let rv = self.next_rv();
         let gen_bump = obj_has_spec(res) && spec_part(old) != spec_part(&obj);
         let name = name_of(old).to_string();

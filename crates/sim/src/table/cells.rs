@@ -466,6 +466,199 @@ const EVENT_LISTENER: &[Column] = &[
     col("Ready", "string", 0, ".status.conditions[?(@.type=='Ready')].status"),
     col("Reason", "string", 0, ".status.conditions[?(@.type=='Ready')].reason"),
 ];
+const DAEMONSET: &[Column] = &[
+    NAME,
+    col(
+        "Desired",
+        "integer",
+        0,
+        "The total number of nodes that should be running the daemon pod.",
+    ),
+    col(
+        "Current",
+        "integer",
+        0,
+        "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.",
+    ),
+    col(
+        "Ready",
+        "integer",
+        0,
+        "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and ready.",
+    ),
+    col(
+        "Up-to-date",
+        "integer",
+        0,
+        "The total number of nodes that are running updated daemon pod.",
+    ),
+    col(
+        "Available",
+        "integer",
+        0,
+        "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available.",
+    ),
+    col(
+        "Node Selector",
+        "string",
+        0,
+        "NodeSelector is a selector which must be true for the pod to fit on a node.",
+    ),
+    AGE,
+    CONTAINERS,
+    IMAGES,
+    SELECTOR,
+];
+const JOB: &[Column] = &[
+    NAME,
+    col("Status", "string", 0, "Status of the job."),
+    col(
+        "Completions",
+        "string",
+        0,
+        "The number of pods which reached phase Succeeded.",
+    ),
+    col("Duration", "string", 0, "Time required to complete the job."),
+    AGE,
+    CONTAINERS,
+    IMAGES,
+    SELECTOR,
+];
+const CRONJOB: &[Column] = &[
+    NAME,
+    col("Schedule", "string", 0, "The schedule in Cron format."),
+    col("Timezone", "string", 0, "The time zone name for the given schedule."),
+    col(
+        "Suspend",
+        "boolean",
+        0,
+        "This flag tells the controller to suspend subsequent executions.",
+    ),
+    col("Active", "integer", 0, "A list of pointers to currently running jobs."),
+    col(
+        "Last Schedule",
+        "string",
+        0,
+        "Information when was the last time the job was successfully scheduled.",
+    ),
+    AGE,
+    CONTAINERS,
+    IMAGES,
+    SELECTOR,
+];
+const PDB: &[Column] = &[
+    NAME,
+    col(
+        "Min Available",
+        "string",
+        0,
+        "The minimum number of pods that must be available.",
+    ),
+    col(
+        "Max Unavailable",
+        "string",
+        0,
+        "The maximum number of pods that may be unavailable.",
+    ),
+    col(
+        "Allowed Disruptions",
+        "integer",
+        0,
+        "Calculated number of pods that may be disrupted at this time.",
+    ),
+    AGE,
+];
+const NODE: &[Column] = &[
+    NAME,
+    col("Status", "string", 0, "The status of the node"),
+    col("Roles", "string", 0, "The roles of the node"),
+    AGE,
+    col("Version", "string", 0, "Kubelet Version reported by the node."),
+    col("Internal-IP", "string", 1, "List of addresses reachable to the node."),
+    col("External-IP", "string", 1, "List of addresses reachable to the node."),
+    col(
+        "OS-Image",
+        "string",
+        1,
+        "OS Image reported by the node from /etc/os-release.",
+    ),
+    col(
+        "Kernel-Version",
+        "string",
+        1,
+        "Kernel Version reported by the node from 'uname -r'.",
+    ),
+    col(
+        "Container-Runtime",
+        "string",
+        1,
+        "ContainerRuntime Version reported by the node through runtime remote API.",
+    ),
+];
+const NETWORK_POLICY: &[Column] = &[
+    NAME,
+    col(
+        "Pod-Selector",
+        "string",
+        0,
+        "podSelector selects the pods to which this NetworkPolicy object applies.",
+    ),
+    AGE,
+];
+const LEASE: &[Column] = &[
+    NAME,
+    col(
+        "Holder",
+        "string",
+        0,
+        "holderIdentity contains the identity of the holder of a current lease.",
+    ),
+    AGE,
+];
+const PRIORITY_CLASS: &[Column] = &[
+    NAME,
+    col(
+        "Value",
+        "integer",
+        0,
+        "value represents the integer value of this priority class.",
+    ),
+    col(
+        "Global-Default",
+        "boolean",
+        0,
+        "globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class.",
+    ),
+    AGE,
+    col(
+        "PreemptionPolicy",
+        "string",
+        0,
+        "preemptionPolicy is the Policy for preempting pods with lower priority.",
+    ),
+];
+const ENDPOINT_SLICE: &[Column] = &[
+    NAME,
+    col(
+        "AddressType",
+        "string",
+        0,
+        "addressType specifies the type of address carried by this EndpointSlice.",
+    ),
+    col(
+        "Ports",
+        "string",
+        0,
+        "ports specifies the list of network ports exposed by each endpoint in this slice.",
+    ),
+    col(
+        "Endpoints",
+        "string",
+        0,
+        "endpoints is a list of unique endpoints in this slice.",
+    ),
+    AGE,
+];
 const DEFAULT: &[Column] = &[NAME, CREATED_AT];
 const CUSTOM: &[Column] = &[NAME, AGE];
 
@@ -477,6 +670,15 @@ pub fn columns(res: &Resource) -> &'static [Column] {
         ("apps", "ReplicaSet") => REPLICASET,
         ("apps", "StatefulSet") => STATEFULSET,
         ("apps", "ControllerRevision") => CONTROLLER_REVISION,
+        ("apps", "DaemonSet") => DAEMONSET,
+        ("batch", "Job") => JOB,
+        ("batch", "CronJob") => CRONJOB,
+        ("policy", "PodDisruptionBudget") => PDB,
+        ("", "Node") => NODE,
+        ("networking.k8s.io", "NetworkPolicy") => NETWORK_POLICY,
+        ("coordination.k8s.io", "Lease") => LEASE,
+        ("scheduling.k8s.io", "PriorityClass") => PRIORITY_CLASS,
+        ("discovery.k8s.io", "EndpointSlice") => ENDPOINT_SLICE,
         ("", "Service") => SERVICE,
         ("", "Endpoints") => ENDPOINTS,
         ("", "Namespace") => NAMESPACE,
@@ -653,6 +855,141 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
                 })
                 .unwrap_or_else(|| "<none>".into());
             vec![name, json!(controller), json!(n(v, "/revision")), age(v, now)]
+        }
+        ("apps", "DaemonSet") => {
+            let (c, i) = layout_containers(v, "/spec/template/spec");
+            vec![
+                name,
+                json!(n(v, "/status/desiredNumberScheduled")),
+                json!(n(v, "/status/currentNumberScheduled")),
+                json!(n(v, "/status/numberReady")),
+                json!(n(v, "/status/updatedNumberScheduled")),
+                json!(n(v, "/status/numberAvailable")),
+                json!(or_none(labels(v.pointer("/spec/template/spec/nodeSelector")))),
+                age(v, now),
+                c,
+                i,
+                json!(selector(v.pointer("/spec/selector"))),
+            ]
+        }
+        ("batch", "Job") => job(v, now),
+        ("batch", "CronJob") => {
+            let (c, i) = layout_containers(v, "/spec/jobTemplate/spec/template/spec");
+            vec![
+                name,
+                json!(s(v, "/spec/schedule")),
+                json!(or_none(s(v, "/spec/timeZone").to_string())),
+                json!(v.pointer("/spec/suspend").and_then(Value::as_bool).unwrap_or(false)),
+                json!(arr(v, "/status/active").len()),
+                json!(match v.pointer("/status/lastScheduleTime").and_then(Value::as_str) {
+                    Some(t) => since(Some(t), now),
+                    None => "<none>".into(),
+                }),
+                age(v, now),
+                c,
+                i,
+                json!(selector(v.pointer("/spec/jobTemplate/spec/selector"))),
+            ]
+        }
+        ("policy", "PodDisruptionBudget") => {
+            let text = |p: &str| match v.pointer(p) {
+                Some(Value::String(x)) => x.clone(),
+                Some(Value::Number(x)) => x.to_string(),
+                _ => "N/A".into(),
+            };
+            vec![
+                name,
+                json!(text("/spec/minAvailable")),
+                json!(text("/spec/maxUnavailable")),
+                json!(n(v, "/status/disruptionsAllowed")),
+                age(v, now),
+            ]
+        }
+        ("", "Node") => {
+            let ready = condition(v, "Ready").map(|c| s(c, "/status")).unwrap_or("");
+            let mut status = match ready {
+                "True" => "Ready".to_string(),
+                _ => "NotReady".to_string(),
+            };
+            if v.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+                status.push_str(",SchedulingDisabled");
+            }
+            let mut roles: Vec<String> = v
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.keys()
+                        .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            roles.sort();
+            let address = |t: &str| {
+                arr(v, "/status/addresses")
+                    .iter()
+                    .find(|a| s(a, "/type") == t)
+                    .map(|a| s(a, "/address").to_string())
+                    .unwrap_or_else(|| "<none>".into())
+            };
+            vec![
+                name,
+                json!(status),
+                json!(or_none(roles.join(","))),
+                age(v, now),
+                json!(s(v, "/status/nodeInfo/kubeletVersion")),
+                json!(address("InternalIP")),
+                json!(address("ExternalIP")),
+                json!(s(v, "/status/nodeInfo/osImage")),
+                json!(s(v, "/status/nodeInfo/kernelVersion")),
+                json!(s(v, "/status/nodeInfo/containerRuntimeVersion")),
+            ]
+        }
+        ("networking.k8s.io", "NetworkPolicy") => {
+            let sel = selector(v.pointer("/spec/podSelector"));
+            let sel = if sel == "<none>" { "<none>".to_string() } else { sel };
+            vec![name, json!(sel), age(v, now)]
+        }
+        ("coordination.k8s.io", "Lease") => vec![name, json!(s(v, "/spec/holderIdentity")), age(v, now)],
+        ("scheduling.k8s.io", "PriorityClass") => vec![
+            name,
+            json!(n(v, "/value")),
+            json!(v.get("globalDefault").and_then(Value::as_bool).unwrap_or(false)),
+            age(v, now),
+            json!(non_empty(s(v, "/preemptionPolicy"), "PreemptLowerPriority")),
+        ],
+        ("discovery.k8s.io", "EndpointSlice") => {
+            let ports: Vec<String> = arr(v, "/ports")
+                .iter()
+                .map(|p| match p.get("port").and_then(Value::as_i64) {
+                    Some(n) => n.to_string(),
+                    None => non_empty(s(p, "/name"), "*").to_string(),
+                })
+                .collect();
+            let addrs: Vec<String> = arr(v, "/endpoints")
+                .iter()
+                .flat_map(|e| {
+                    arr(e, "/addresses")
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                })
+                .collect();
+            let list = |l: &[String]| {
+                if l.is_empty() {
+                    "<unset>".to_string()
+                } else {
+                    with_more(l, l.len())
+                }
+            };
+            vec![
+                name,
+                json!(s(v, "/addressType")),
+                json!(list(&ports)),
+                json!(list(&addrs)),
+                age(v, now),
+            ]
         }
         ("", "Service") => service(v, now),
         ("", "Endpoints") => {
@@ -1179,5 +1516,56 @@ fn hpa(v: &Value, now: i64) -> Vec<Value> {
         json!(n(v, "/spec/maxReplicas")),
         json!(n(v, "/status/currentReplicas")),
         age(v, now),
+    ]
+}
+
+fn job(v: &Value, now: i64) -> Vec<Value> {
+    let (c, i) = layout_containers(v, "/spec/template/spec");
+    let succeeded = n(v, "/status/succeeded");
+    let completions = match v.pointer("/spec/completions").and_then(Value::as_i64) {
+        Some(total) => format!("{succeeded}/{total}"),
+        None => match v.pointer("/spec/parallelism").and_then(Value::as_i64) {
+            Some(p) if p > 1 => format!("{succeeded}/1 of {p}"),
+            _ => format!("{succeeded}/1"),
+        },
+    };
+    let start = v
+        .pointer("/status/startTime")
+        .and_then(Value::as_str)
+        .and_then(super::unix_of);
+    let end = v
+        .pointer("/status/completionTime")
+        .and_then(Value::as_str)
+        .and_then(super::unix_of);
+    let duration = match (start, end) {
+        (Some(s), Some(e)) => super::human_duration(e - s),
+        (Some(s), None) => super::human_duration(now - s),
+        _ => String::new(),
+    };
+    let has = |t: &str| condition(v, t).is_some_and(|c| s(c, "/status") == "True");
+    let status = if has("Complete") {
+        "Complete"
+    } else if has("Failed") {
+        "Failed"
+    } else if v.pointer("/metadata/deletionTimestamp").is_some() {
+        "Terminating"
+    } else if has("FailureTarget") {
+        "FailureTarget"
+    } else if has("SuccessCriteriaMet") {
+        "SuccessCriteriaMet"
+    } else if has("Suspended") {
+        "Suspended"
+    } else {
+        "Running"
+    };
+    vec![
+        json!(s(v, "/metadata/name")),
+        json!(status),
+        json!(completions),
+        json!(duration),
+        age(v, now),
+        c,
+        i,
+        json!(selector(v.pointer("/spec/selector"))),
     ]
 }

@@ -1,0 +1,205 @@
+//! Object lifecycles as a real cluster runs them, through the real kubectl:
+//! a bare pod (`kubectl run`) is scheduled and runs; `kubectl expose` gets
+//! a Service with a cluster IP (and node ports); a Job's pod runs to
+//! completion; nodes are listed; a deleted namespace stays Terminating,
+//! refuses new content and says what remains until its last finalizer goes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Setup, kubectls};
+
+const CTX: &str = "prod-eu1";
+const NS: &str = "shop-prod";
+
+fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn run_expose_and_jobs_behave_as_on_a_cluster() {
+    let s = Setup::new();
+    for (version, bin) in kubectls() {
+        let k = |args: &[&str]| {
+            let mut all = vec!["-n", NS];
+            all.extend_from_slice(args);
+            s.kubectl_at(&bin, CTX, &all)
+        };
+        let pod = format!("hello-{}", version.replace('.', "-"));
+        ok(k(&[
+            "run",
+            &pod,
+            "--image=nginx:1.27",
+            "--port=80",
+            "--labels=run=hello",
+        ]));
+        ok(k(&[
+            "wait",
+            "--for=condition=Ready",
+            &format!("pod/{pod}"),
+            "--timeout=20s",
+        ]));
+        let seen = ok(k(&[
+            "get",
+            "pod",
+            &pod,
+            "-o",
+            "jsonpath={.spec.nodeName} {.status.phase} {.status.podIP} {.status.qosClass}",
+        ]));
+        let f: Vec<&str> = seen.split(' ').collect();
+        assert_eq!(
+            (f[0], f[1], f[3]),
+            ("sim-node-1", "Running", "BestEffort"),
+            "{version}: {seen}"
+        );
+        assert!(f[2].starts_with("10.244."), "{version}: {seen}");
+
+        ok(k(&["expose", "pod", &pod, "--port=8080", "--target-port=80"]));
+        let svc = ok(k(&[
+            "get",
+            "service",
+            &pod,
+            "-o",
+            "jsonpath={.spec.clusterIP} {.spec.ports[0].port} {.spec.selector.run}",
+        ]));
+        let f: Vec<&str> = svc.split(' ').collect();
+        assert!(
+            f[0].starts_with("10.96."),
+            "{version}: a cluster IP is allocated: {svc}"
+        );
+        assert_eq!((f[1], f[2]), ("8080", "hello"), "{version}");
+        let np = format!("web-np-{}", version.replace('.', "-"));
+        ok(k(&[
+            "expose",
+            "deployment",
+            "web",
+            "--name",
+            &np,
+            "--type=NodePort",
+            "--port=80",
+            "--target-port=8080",
+        ]));
+        let node_port: u32 = ok(k(&["get", "service", &np, "-o", "jsonpath={.spec.ports[0].nodePort}"]))
+            .parse()
+            .unwrap();
+        assert!((30000..=32767).contains(&node_port), "{version}: {node_port}");
+        // Addresses are unique.
+        let ips = ok(k(&["get", "services", "-o", "jsonpath={.items[*].spec.clusterIP}"]));
+        let mut all: Vec<&str> = ips.split(' ').filter(|ip| *ip != "None").collect();
+        let n = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), n, "{version}: {ips}");
+
+        let job = format!("once-{}", version.replace('.', "-"));
+        ok(k(&["create", "job", &job, "--image=busybox", "--", "echo", "hi"]));
+        ok(k(&[
+            "wait",
+            "--for=condition=complete",
+            &format!("job/{job}"),
+            "--timeout=20s",
+        ]));
+        let out = ok(k(&["get", "job", &job]));
+        let row = out.lines().nth(1).unwrap_or("");
+        assert!(row.contains("Complete") && row.contains("1/1"), "{version}: {out}");
+        let pods = ok(k(&[
+            "get",
+            "pods",
+            "-l",
+            &format!("job-name={job}"),
+            "-o",
+            "jsonpath={.items[*].status.phase}",
+        ]));
+        assert_eq!(pods, "Succeeded", "{version}");
+        let out = ok(s.kubectl_at(&bin, CTX, &["get", "nodes"]));
+        assert!(
+            out.lines()
+                .nth(1)
+                .is_some_and(|l| l.starts_with("sim-node-1") && l.contains("Ready")),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn a_deleted_namespace_terminates_until_its_content_is_gone() {
+    let s = Setup::new();
+    let k = |args: &[&str]| s.kubectl(CTX, args);
+    ok(k(&["create", "namespace", "gone"]));
+    ok(k(&[
+        "-n",
+        "gone",
+        "create",
+        "deployment",
+        "d",
+        "--image=nginx",
+        "--replicas=2",
+    ]));
+    ok(k(&["-n", "gone", "create", "configmap", "held", "--from-literal=a=b"]));
+    ok(k(&[
+        "-n",
+        "gone",
+        "patch",
+        "configmap",
+        "held",
+        "-p",
+        r#"{"metadata":{"finalizers":["example.com/hold"]}}"#,
+    ]));
+    ok(k(&[
+        "-n",
+        "gone",
+        "wait",
+        "--for=condition=Available",
+        "deployment/d",
+        "--timeout=20s",
+    ]));
+    ok(k(&["delete", "namespace", "gone", "--wait=false"]));
+    s.until(
+        "the content but the held ConfigMap is gone",
+        Duration::from_secs(20),
+        || {
+            let out = k(&["-n", "gone", "get", "pods,deployments,configmaps", "-o", "name"]);
+            String::from_utf8_lossy(&out.stdout).trim() == "configmap/held"
+        },
+    );
+    let out = ok(k(&["get", "namespace", "gone"]));
+    assert!(out.contains("Terminating"), "{out}");
+    let said = ok(k(&[
+        "get",
+        "namespace",
+        "gone",
+        "-o",
+        "jsonpath={.status.conditions[*].message}",
+    ]));
+    assert!(
+        said.contains("Some resources are remaining: configmaps has 1 resource instances"),
+        "{said}"
+    );
+    assert!(said.contains("example.com/hold in 1 resource instances"), "{said}");
+    let out = k(&["-n", "gone", "create", "configmap", "late", "--from-literal=a=b"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "new content is refused");
+    assert!(
+        err.contains(r#"configmaps "late" is forbidden: unable to create new content in namespace gone because it is being terminated"#),
+        "{err}"
+    );
+    ok(k(&[
+        "-n",
+        "gone",
+        "patch",
+        "configmap",
+        "held",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+    ]));
+    ok(k(&["wait", "--for=delete", "namespace/gone", "--timeout=20s"]));
+}
