@@ -10,6 +10,7 @@ pub mod faults;
 pub mod fleet;
 pub mod logs;
 mod merge;
+pub mod openapi;
 pub mod patch;
 pub mod proto;
 pub mod quantity;

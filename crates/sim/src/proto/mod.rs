@@ -130,6 +130,35 @@ fn schema() -> &'static Schema {
     })
 }
 
+/// A message's fields for the OpenAPI documents: name, type (`string`,
+/// `bytes`, `bool`, `int32`, `int64` or a message), list, map, embedded.
+pub(crate) fn fields_of(message: &str) -> Option<Vec<(&'static str, &'static str, bool, bool, bool)>> {
+    let defs = schema().get(message)?;
+    let mut out: Vec<_> = defs
+        .values()
+        .map(|d| {
+            let ty = match d.ty {
+                Ty::Str => "string",
+                Ty::Bytes => "bytes",
+                Ty::Bool => "bool",
+                Ty::Int32 => "int32",
+                Ty::Int64 => "int64",
+                Ty::Msg(m) => m,
+            };
+            let inline = INLINE.contains(&d.name) && matches!(d.ty, Ty::Msg(_));
+            (d.name, ty, d.repeated, d.map, inline)
+        })
+        .collect();
+    out.sort_unstable();
+    Some(out)
+}
+
+/// The message of a kind, when the field table has it.
+pub(crate) fn message_for(api_version: &str, kind: &str) -> Option<String> {
+    let name = message_of(api_version, kind);
+    schema().contains_key(name.as_str()).then_some(name)
+}
+
 /// Optional fields whose zero is a value, not an absence.
 const KEEP_ZERO: &[&str] = &[
     "replicas",

@@ -370,7 +370,17 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
             );
             r
         }
-        Route::OpenApiV3 => error_response(&ApiError::no_route()),
+        Route::OpenApiV3 => {
+            let rest = path.trim_start_matches('/').trim_start_matches("openapi/v3");
+            if rest.trim_matches('/').is_empty() {
+                json_response(200, &crate::openapi::index())
+            } else {
+                match crate::openapi::document(rest) {
+                    Some(d) => json_response(200, &d),
+                    None => error_response(&ApiError::no_route()),
+                }
+            }
+        }
         Route::Health => Response::new(full("ok")),
         Route::Faults => faults_endpoint(&c, &user, req).await,
         Route::ServiceProxy(ns, svc) => listener::sink(c, &user, req, &ns, &svc).await,
