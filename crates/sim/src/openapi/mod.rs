@@ -86,7 +86,14 @@ fn reference(m: &str) -> Value {
 /// messages it refers to are added to `todo`.
 fn properties(m: &str, described_as: &str, todo: &mut Vec<String>, props: &mut Map<String, Value>) {
     let field_docs = docs().get(described_as).map(|d| &d.1);
-    for (name, ty, repeated, map, inline) in proto::fields_of(m).unwrap_or_default() {
+    for proto::FieldInfo {
+        name,
+        ty,
+        repeated,
+        map,
+        inline,
+    } in proto::fields_of(m).unwrap_or_default()
+    {
         if inline {
             properties(ty, described_as, todo, props);
             continue;

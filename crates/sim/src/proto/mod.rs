@@ -130,26 +130,38 @@ fn schema() -> &'static Schema {
     })
 }
 
-/// A message's fields for the OpenAPI documents: name, type (`string`,
-/// `bytes`, `bool`, `int32`, `int64` or a message), list, map, embedded.
-pub(crate) fn fields_of(message: &str) -> Option<Vec<(&'static str, &'static str, bool, bool, bool)>> {
+/// A field as the OpenAPI documents describe it.
+pub(crate) struct FieldInfo {
+    pub name: &'static str,
+    /// `string`, `bytes`, `bool`, `int32`, `int64` or a message.
+    pub ty: &'static str,
+    pub repeated: bool,
+    pub map: bool,
+    /// Embedded in the parent's JSON.
+    pub inline: bool,
+}
+
+/// A message's fields, by name.
+pub(crate) fn fields_of(message: &str) -> Option<Vec<FieldInfo>> {
     let defs = schema().get(message)?;
-    let mut out: Vec<_> = defs
+    let mut out: Vec<FieldInfo> = defs
         .values()
-        .map(|d| {
-            let ty = match d.ty {
+        .map(|d| FieldInfo {
+            name: d.name,
+            ty: match d.ty {
                 Ty::Str => "string",
                 Ty::Bytes => "bytes",
                 Ty::Bool => "bool",
                 Ty::Int32 => "int32",
                 Ty::Int64 => "int64",
                 Ty::Msg(m) => m,
-            };
-            let inline = INLINE.contains(&d.name) && matches!(d.ty, Ty::Msg(_));
-            (d.name, ty, d.repeated, d.map, inline)
+            },
+            repeated: d.repeated,
+            map: d.map,
+            inline: INLINE.contains(&d.name) && matches!(d.ty, Ty::Msg(_)),
         })
         .collect();
-    out.sort_unstable();
+    out.sort_unstable_by_key(|f| f.name);
     Some(out)
 }
 
