@@ -221,15 +221,36 @@ fn build(group: &str, version: &str) -> Value {
         } else {
             format!("{base}/{}", r.plural)
         };
-        paths.insert(
-            path,
-            json!({"get": {
-                "description": format!("list or watch objects of kind {}", r.kind),
-                "operationId": format!("list{}", r.kind),
+        let gvk = json!({"group": r.group, "version": r.version, "kind": r.kind});
+        let writes = json!([
+            {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true},
+             "description": "When present, indicates that modifications should not be persisted."},
+            {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true},
+             "description": "fieldManager is a name associated with the actor or entity that is making these changes."},
+            {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true},
+             "description": "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields: Ignore, Warn or Strict."},
+        ]);
+        let op = |action: &str, verb: &str, params: bool| {
+            let mut o = json!({
+                "description": format!("{action} {} objects of kind {}", verb, r.kind),
+                "operationId": format!("{action}{}", r.kind),
                 "responses": {"200": {"description": "OK"}},
-                "x-kubernetes-action": "list",
-                "x-kubernetes-group-version-kind": {"group": r.group, "version": r.version, "kind": r.kind},
-            }}),
+                "x-kubernetes-action": action,
+                "x-kubernetes-group-version-kind": gvk,
+            });
+            if params {
+                o["parameters"] = writes.clone();
+            }
+            o
+        };
+        paths.insert(
+            path.clone(),
+            json!({"get": op("list", "or watch", false), "post": op("post", "create", true)}),
+        );
+        paths.insert(
+            format!("{path}/{{name}}"),
+            json!({"get": op("get", "read", false), "put": op("put", "replace", true),
+                   "patch": op("patch", "partially update", true), "delete": op("delete", "delete", true)}),
         );
     }
     json!({

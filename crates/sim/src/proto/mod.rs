@@ -171,6 +171,91 @@ pub(crate) fn message_for(api_version: &str, kind: &str) -> Option<String> {
     schema().contains_key(name.as_str()).then_some(name)
 }
 
+/// The field a JSON key names in a message, looking into embedded messages.
+fn lookup(message: &str, key: &str) -> Option<Def> {
+    let defs = schema().get(message)?;
+    if let Some(d) = defs
+        .values()
+        .find(|d| d.name == key && !(INLINE.contains(&d.name) && matches!(d.ty, Ty::Msg(_))))
+    {
+        return Some(*d);
+    }
+    defs.values()
+        .filter(|d| INLINE.contains(&d.name))
+        .find_map(|d| match d.ty {
+            Ty::Msg(inner) => lookup(inner, key),
+            _ => None,
+        })
+}
+
+/// Fields of a JSON object its kind does not have, as the API server's
+/// strict decoding names them (`spec.replicaz`, `spec.template.spec.
+/// containers[0].imagez`), taken out of the object as its decoding drops
+/// them. Kinds outside the field table (custom resources) are left alone;
+/// strategic merge directives (`$patch`, `$setElementOrder/...`) are not fields.
+pub(crate) fn unknown_fields(api_version: &str, kind: &str, v: &mut Value) -> Vec<String> {
+    let Some(message) = message_for(api_version, kind) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    walk(&message, v, "", &mut out);
+    out
+}
+
+fn walk(message: &str, v: &mut Value, path: &str, out: &mut Vec<String>) {
+    if special_json(message) {
+        return;
+    }
+    let Value::Object(m) = v else { return };
+    let keys: Vec<String> = m.keys().cloned().collect();
+    for k in keys {
+        if k.starts_with('$') || (path.is_empty() && (k == "apiVersion" || k == "kind")) {
+            continue;
+        }
+        let here = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        let Some(def) = lookup(message, &k) else {
+            out.push(here);
+            m.remove(&k);
+            continue;
+        };
+        let Ty::Msg(inner) = def.ty else { continue };
+        let Some(child) = m.get_mut(&k) else { continue };
+        if def.map {
+            if let Value::Object(entries) = child {
+                for (ek, ev) in entries.iter_mut() {
+                    walk(inner, ev, &format!("{here}.{ek}"), out);
+                }
+            }
+        } else if def.repeated {
+            if let Value::Array(items) = child {
+                for (i, item) in items.iter_mut().enumerate() {
+                    walk(inner, item, &format!("{here}[{i}]"), out);
+                }
+            }
+        } else {
+            walk(inner, child, &here, out);
+        }
+    }
+}
+
+/// Messages whose JSON is not an object of their fields.
+fn special_json(message: &str) -> bool {
+    matches!(
+        message,
+        "meta.Time"
+            | "meta.MicroTime"
+            | "resource.Quantity"
+            | "intstr.IntOrString"
+            | "runtime.RawExtension"
+            | "meta.FieldsV1"
+            | "authentication.v1.ExtraValue"
+    ) || !schema().contains_key(message)
+}
+
 /// Optional fields whose zero is a value, not an absence.
 const KEEP_ZERO: &[&str] = &[
     "replicas",

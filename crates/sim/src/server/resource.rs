@@ -35,6 +35,8 @@ pub(super) async fn resource(
     }
     let ns = t.ns.clone().unwrap_or_default();
     let shape = shape_of(&req, &q);
+    // Unknown fields dropped under fieldValidation=Warn, said back as warnings.
+    let mut warnings: Vec<String> = Vec::new();
     let result = match (verb, t.sub.as_deref()) {
         ("list", _) => {
             return match list(&c, &t, &q, shape) {
@@ -70,7 +72,11 @@ pub(super) async fn resource(
             }
             let manager = manager_of(&req, &q);
             let dry = dry_run(&q);
-            match read_body(req).await.and_then(|(ct, b)| parse_body(&ct, &b)) {
+            match read_body(req)
+                .await
+                .and_then(|(ct, b)| parse_body(&ct, &b))
+                .and_then(|b| field_check(res, &q, b, &mut warnings))
+            {
                 Ok(body) => write_or_try(&c, dry, |s| s.create(t.res, &ns, body, &manager))
                     .map(|v| (*v).clone())
                     .map(return_created),
@@ -81,7 +87,13 @@ pub(super) async fn resource(
             let manager = manager_of(&req, &q);
             let name = t.name.clone().unwrap_or_default();
             let dry = dry_run(&q);
-            match read_body(req).await.and_then(|(ct, b)| parse_body(&ct, &b)) {
+            match read_body(req)
+                .await
+                .and_then(|(ct, b)| parse_body(&ct, &b))
+                .and_then(|b| match sub {
+                    Some("scale") => Ok(b),
+                    _ => field_check(res, &q, b, &mut warnings),
+                }) {
                 Ok(body) if sub == Some("scale") => set_scale(&c, &t, &body),
                 Ok(body) => write_or_try(&c, dry, |s| {
                     s.update(t.res, &ns, &name, body, sub == Some("status"), &manager)
@@ -122,7 +134,13 @@ pub(super) async fn resource(
                 (None, PatchType::Apply) => String::new(),
                 (None, _) => manager_of(&req, &q),
             };
-            match read_body(req).await.and_then(|(ct, b)| parse_body(&ct, &b)) {
+            match read_body(req)
+                .await
+                .and_then(|(ct, b)| parse_body(&ct, &b))
+                .and_then(|b| match (sub, ptype) {
+                    (Some("scale"), _) | (_, PatchType::Json) => Ok(b),
+                    _ => field_check(res, &q, b, &mut warnings),
+                }) {
                 Ok(body) if sub == Some("scale") => {
                     let current = scale_of(&c, &t);
                     match current {
@@ -236,10 +254,51 @@ pub(super) async fn resource(
             if let Value::Object(m) = &mut v {
                 m.remove("__created");
             }
-            json_response(code, &v)
+            let mut r = json_response(code, &v);
+            for w in &warnings {
+                let text = format!(
+                    "299 - {}",
+                    serde_json::to_string(&format!("unknown field {w:?}")).unwrap_or_default()
+                );
+                if let Ok(h) = hyper::header::HeaderValue::from_str(&text) {
+                    r.headers_mut().append("warning", h);
+                }
+            }
+            r
         }
         Err(e) => error_response(&e),
     }
+}
+
+/// Server-side field validation (`fieldValidation`): fields the kind does
+/// not have fail the request under Strict (kubectl's default), are dropped
+/// and warned of under Warn (the default when none is asked for), dropped
+/// silently under Ignore.
+fn field_check(res: &Resource, q: &Query, mut body: Value, warnings: &mut Vec<String>) -> Result<Value, ApiError> {
+    let mode = q.get("fieldValidation").unwrap_or("Warn");
+    if !matches!(mode, "Strict" | "Warn" | "Ignore") {
+        return Err(ApiError::bad_request(format!(
+            "fieldValidation: Invalid value: \"{mode}\": fieldValidation must be one of Ignore, Warn, Strict"
+        )));
+    }
+    let unknown = crate::proto::unknown_fields(&res.api_version(), res.kind, &mut body);
+    if unknown.is_empty() || mode == "Ignore" {
+        return Ok(body);
+    }
+    if mode == "Strict" {
+        let list = unknown
+            .iter()
+            .map(|f| format!("unknown field {f:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {list}",
+            kind = res.kind,
+            version = res.version
+        )));
+    }
+    warnings.extend(unknown);
+    Ok(body)
 }
 
 /// Whether the request asks for a server-side dry run (`dryRun=All`).

@@ -196,10 +196,84 @@ fn api_defaults(kind: &str, obj: &mut Value) {
             }
         }
     }
+    /// Sets each missing key of an object to its default.
+    fn fill(obj: Option<&mut Value>, defaults: Value) {
+        let (Some(Value::Object(o)), Value::Object(d)) = (obj, defaults) else {
+            return;
+        };
+        for (k, v) in d {
+            let empty = o
+                .get(&k)
+                .is_none_or(|x| x.is_null() || x.as_object().is_some_and(|m| m.is_empty()));
+            if empty {
+                o.insert(k, v);
+            }
+        }
+    }
+    /// The pod spec defaults of `SetDefaults_PodSpec`, in pods and templates.
+    fn pod_spec(spec: Option<&mut Value>, restart: bool) {
+        let Some(spec) = spec else { return };
+        let mut d = json!({"dnsPolicy": "ClusterFirst", "terminationGracePeriodSeconds": 30,
+                           "schedulerName": "default-scheduler", "securityContext": {}});
+        if restart {
+            d["restartPolicy"] = json!("Always");
+        }
+        fill(Some(spec), d);
+    }
     match kind {
-        "Pod" => pod(obj.get_mut("spec")),
+        "Pod" => {
+            pod_spec(obj.get_mut("spec"), true);
+            fill(
+                obj.get_mut("spec"),
+                json!({"enableServiceLinks": true, "priority": 0, "preemptionPolicy": "PreemptLowerPriority",
+                       "serviceAccountName": "default"}),
+            );
+            let sa = obj.pointer("/spec/serviceAccountName").cloned();
+            if let (Some(sa), Some(spec)) = (sa, obj.get_mut("spec")) {
+                fill(Some(spec), json!({"serviceAccount": sa}));
+            }
+            pod(obj.get_mut("spec"))
+        }
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            pod_spec(obj.pointer_mut("/spec/template/spec"), kind != "Job");
+            let spec = obj.get_mut("spec");
+            match kind {
+                "Deployment" => {
+                    fill(
+                        spec,
+                        json!({"replicas": 1, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600,
+                               "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}}),
+                    );
+                    if obj.pointer("/spec/strategy/type").and_then(Value::as_str) == Some("RollingUpdate") {
+                        fill(
+                            obj.pointer_mut("/spec/strategy"),
+                            json!({"rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}),
+                        );
+                    }
+                }
+                "StatefulSet" => fill(
+                    spec,
+                    json!({"replicas": 1, "revisionHistoryLimit": 10, "podManagementPolicy": "OrderedReady",
+                           "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
+                           "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"}}),
+                ),
+                "DaemonSet" => fill(
+                    spec,
+                    json!({"revisionHistoryLimit": 10,
+                           "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}}),
+                ),
+                "ReplicaSet" => fill(spec, json!({"replicas": 1})),
+                _ => {}
+            }
             pod(obj.pointer_mut("/spec/template/spec"))
+        }
+        "CronJob" => {
+            fill(
+                obj.get_mut("spec"),
+                json!({"concurrencyPolicy": "Allow", "suspend": false, "successfulJobsHistoryLimit": 3,
+                       "failedJobsHistoryLimit": 1}),
+            );
+            pod_spec(obj.pointer_mut("/spec/jobTemplate/spec/template/spec"), false);
         }
         "Service" => {
             if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
