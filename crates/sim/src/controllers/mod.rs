@@ -293,10 +293,41 @@ fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {
     }
 }
 
+/// Whether an object waits on a foreground deletion of its dependents.
+fn foreground(v: &Value) -> bool {
+    v.pointer("/metadata/deletionTimestamp").is_some()
+        && v.pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"))
+}
+
 /// Which objects an event makes worth a look.
 fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet<Obj>) {
     let ns = ns_of(v);
     let name = name_of(v).to_string();
+    // The garbage collector: an owner waiting in the foreground is looked
+    // at when it changes and when one of its dependents goes.
+    if foreground(v) {
+        dirty.insert((res, ns.clone(), name.clone()));
+    }
+    if etype == EventType::Deleted {
+        for owner in v
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let kind = owner.get("kind").and_then(Value::as_str).unwrap_or("");
+            if let (Some(r), Some(n)) = (resources::by_kind(kind), owner.get("name").and_then(Value::as_str)) {
+                let owner_ns = if resources::get(r).namespaced {
+                    ns.clone()
+                } else {
+                    String::new()
+                };
+                dirty.insert((r, owner_ns, n.to_string()));
+            }
+        }
+    }
     if res == ids.deploy
         || res == ids.sts
         || res == ids.pr
@@ -375,6 +406,10 @@ fn reconcile(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, o: &Obj,
     let Some(obj) = s.get(*r, ns, name).cloned() else {
         return;
     };
+    if foreground(&obj) && *r != ids.pod {
+        s.finish_foreground(*r, ns, name);
+        return;
+    }
     if *r == ids.deploy {
         deployment(s, ids, cfg, &obj, cx);
     } else if *r == ids.rs {

@@ -247,6 +247,31 @@ impl State {
         }
         let uid = m.get("uid").and_then(Value::as_str).unwrap_or("").to_string();
         let policy = opts.propagation.as_deref().unwrap_or("Background");
+        if policy == "Foreground" && res.kind != "Namespace" {
+            // The owner stays, marked, until the garbage collector has
+            // deleted its dependents; the answer is the marked object.
+            if m.get("deletionTimestamp").is_some() {
+                return Ok(Deleted::Marked(old));
+            }
+            let mut obj = (*old).clone();
+            let mm = meta_mut(&mut obj);
+            mm.insert("deletionTimestamp".into(), json!(now_rfc3339()));
+            mm.insert("deletionGracePeriodSeconds".into(), json!(0));
+            let fins = mm.entry("finalizers").or_insert_with(|| json!([]));
+            if let Value::Array(f) = fins
+                && !f.iter().any(|x| x == "foregroundDeletion")
+            {
+                f.push(json!("foregroundDeletion"));
+            }
+            let key = (res_id, ns.to_string(), name.to_string());
+            let rv = self.next_rv();
+            meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
+            let obj = Arc::new(obj);
+            self.objects.insert(key, obj.clone());
+            self.record(res_id, ns, EventType::Modified, obj.clone());
+            self.delete_dependents(&uid, opts);
+            return Ok(Deleted::Marked(obj));
+        }
         if policy == "Orphan" {
             self.orphan_dependents(&uid);
         } else {
@@ -288,6 +313,36 @@ impl State {
             return Ok(Deleted::Marked(obj));
         }
         Ok(Deleted::Gone(self.remove(res_id, ns, name).unwrap_or(old)))
+    }
+
+    /// The garbage collector's part of a foreground deletion: once an
+    /// owner marked `foregroundDeletion` has no dependents left, the
+    /// finalizer goes, and with it the owner when no other finalizer holds it.
+    pub fn finish_foreground(&mut self, res_id: ResId, ns: &str, name: &str) {
+        let Some(old) = self.get(res_id, ns, name).cloned() else {
+            return;
+        };
+        let waiting = meta(&old)
+            .get("finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"));
+        let uid = meta(&old).get("uid").and_then(Value::as_str).unwrap_or("").to_string();
+        if !waiting || meta(&old).get("deletionTimestamp").is_none() || !self.dependents(&uid).is_empty() {
+            return;
+        }
+        let mut obj = (*old).clone();
+        if let Some(Value::Array(f)) = obj.pointer_mut("/metadata/finalizers") {
+            f.retain(|x| x != "foregroundDeletion");
+        }
+        let left = obj
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty());
+        if left {
+            self.replace_stored(res_id, ns, &old, obj);
+        } else {
+            self.remove(res_id, ns, name);
+        }
     }
 
     pub(super) fn dependents(&self, uid: &str) -> Vec<Key> {
