@@ -18,6 +18,8 @@ use crate::cluster::SimCluster;
 use crate::state::{DeleteOptions, EventType, State, labels_of, name_of, now_rfc3339, random_suffix};
 
 mod capacity;
+mod cronjobs;
+mod daemonsets;
 mod deployments;
 pub mod jobs;
 mod namespaces;
@@ -60,6 +62,9 @@ struct Ids {
     sc: ResId,
     hpa: ResId,
     job: ResId,
+    cj: ResId,
+    ds: ResId,
+    node: ResId,
 }
 
 fn ids(quiet: bool) -> Ids {
@@ -85,6 +90,9 @@ fn ids(quiet: bool) -> Ids {
         sc: of("StorageClass"),
         hpa: of("HorizontalPodAutoscaler"),
         job: of("Job"),
+        cj: of("CronJob"),
+        ds: of("DaemonSet"),
+        node: of("Node"),
     }
 }
 
@@ -281,6 +289,7 @@ fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {
     for ((r, ns, name), v) in st.objects.iter() {
         if [
             ids.deploy, ids.rs, ids.sts, ids.pod, ids.ns, ids.pr, ids.tr, ids.el, ids.pvc, ids.pv, ids.hpa, ids.job,
+            ids.cj, ids.ds,
         ]
         .contains(r)
         {
@@ -335,6 +344,8 @@ fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet
         || res == ids.el
         || res == ids.hpa
         || res == ids.job
+        || res == ids.cj
+        || res == ids.ds
     {
         dirty.insert((res, ns.clone(), name.clone()));
     }
@@ -373,9 +384,17 @@ fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet
         if let Some(job) = owner_of(v, "Job") {
             dirty.insert((ids.job, ns.clone(), job));
         }
+        if let Some(ds) = owner_of(v, "DaemonSet") {
+            dirty.insert((ids.ds, ns.clone(), ds));
+        }
         if let Some(tr) = owner_of(v, "TaskRun") {
             dirty.insert((ids.tr, ns.clone(), tr));
         }
+    }
+    if res == ids.job
+        && let Some(cj) = owner_of(v, "CronJob")
+    {
+        dirty.insert((ids.cj, ns.clone(), cj));
     }
     if res == ids.tr
         && let Some(pr) = owner_of(v, "PipelineRun")
@@ -434,6 +453,10 @@ fn reconcile(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, o: &Obj,
         hpa(s, ids, cfg, &obj, cx);
     } else if *r == ids.job {
         jobs::job(s, ids, cfg, &obj, cx);
+    } else if *r == ids.cj {
+        cronjobs::cronjob(s, ids, &obj, cx);
+    } else if *r == ids.ds {
+        daemonsets::daemonset(s, ids, &obj);
     }
 }
 

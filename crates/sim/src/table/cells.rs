@@ -879,7 +879,11 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
                 name,
                 json!(s(v, "/spec/schedule")),
                 json!(or_none(s(v, "/spec/timeZone").to_string())),
-                json!(v.pointer("/spec/suspend").and_then(Value::as_bool).unwrap_or(false)),
+                json!(match v.pointer("/spec/suspend").and_then(Value::as_bool) {
+                    Some(true) => "True",
+                    Some(false) => "False",
+                    None => "<unset>",
+                }),
                 json!(arr(v, "/status/active").len()),
                 json!(match v.pointer("/status/lastScheduleTime").and_then(Value::as_str) {
                     Some(t) => since(Some(t), now),
