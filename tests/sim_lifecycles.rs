@@ -203,3 +203,73 @@ fn a_deleted_namespace_terminates_until_its_content_is_gone() {
     ]));
     ok(k(&["wait", "--for=delete", "namespace/gone", "--timeout=20s"]));
 }
+
+#[test]
+fn services_have_endpoints_and_slices_of_their_ready_pods() {
+    let s = Setup::new();
+    let k = |args: &[&str]| {
+        let mut all = vec!["-n", NS];
+        all.extend_from_slice(args);
+        s.kubectl(CTX, &all)
+    };
+    ok(k(&["scale", "deployment", "web", "--replicas=3"]));
+    ok(k(&["rollout", "status", "deployment/web", "--timeout=20s"]));
+    let pod_ips = ok(k(&[
+        "get",
+        "pods",
+        "-l",
+        "app.kubernetes.io/name=web",
+        "-o",
+        "jsonpath={.items[*].status.podIP}",
+    ]));
+    let mut want: Vec<String> = pod_ips.split(' ').map(|ip| format!("{ip}:8080")).collect();
+    want.sort();
+    let mut uniq = want.clone();
+    uniq.dedup();
+    assert_eq!((want.len(), uniq.len()), (3, 3), "pods have their own IPs: {pod_ips}");
+    s.until("three endpoints", Duration::from_secs(10), || {
+        let out = k(&[
+            "get",
+            "endpoints",
+            "web",
+            "-o",
+            "jsonpath={range .subsets[*].addresses[*]}{.ip}{' '}{end}",
+        ]);
+        String::from_utf8_lossy(&out.stdout).split_whitespace().count() == 3
+    });
+    let out = ok(k(&["get", "endpoints", "web", "--no-headers"]));
+    let mut shown: Vec<String> = out
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    shown.sort();
+    assert_eq!(shown, want, "{out}");
+    let slice = ok(k(&[
+        "get",
+        "endpointslices",
+        "-l",
+        "kubernetes.io/service-name=web",
+        "-o",
+        "jsonpath={.items[0].addressType} {.items[0].ports[0].port} {.items[0].metadata.ownerReferences[0].kind}",
+    ]));
+    assert_eq!(slice, "IPv4 8080 Service");
+    let described = ok(k(&["describe", "service", "web"]));
+    assert!(
+        described.contains("Endpoints:") && described.contains(":8080"),
+        "{described}"
+    );
+    // A Service without a selector has none until a client writes them.
+    ok(k(&["create", "service", "clusterip", "external", "--tcp=80:80"]));
+    ok(k(&[
+        "patch",
+        "service",
+        "external",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/spec/selector"}]"#,
+    ]));
+    assert!(!k(&["get", "endpoints", "external"]).status.success());
+}

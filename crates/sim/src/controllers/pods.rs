@@ -138,8 +138,9 @@ pub(super) fn pod(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, p: 
                 .collect()
         })
         .unwrap_or_default();
+    let ip = s.next_pod_ip();
     let status = json!({
-        "phase": "Running", "startTime": now, "podIP": format!("10.244.0.{}", 2 + (now_millis() % 250)), "hostIP": "10.0.0.1",
+        "phase": "Running", "startTime": now, "podIP": ip, "podIPs": [{"ip": ip}], "hostIP": "10.0.0.1",
         "qosClass": crate::state::qos_class(p),
         "conditions": [
             {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
@@ -160,11 +161,4 @@ pub(super) fn pod(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, p: 
 pub(super) fn ms_since(t: &str) -> Option<u64> {
     let t = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
     Some((time::OffsetDateTime::now_utc() - t).whole_milliseconds().max(0) as u64)
-}
-
-pub(super) fn now_millis() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }

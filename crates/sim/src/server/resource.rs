@@ -330,10 +330,13 @@ pub(super) fn get(c: &SimCluster, t: &Target) -> Result<Arc<Value>, ApiError> {
     } else {
         ""
     };
-    c.read()
-        .get(t.res, ns, name)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(res, name))
+    let st = c.read();
+    let found = if crate::state::State::is_derived(t.res) {
+        st.derived_one(t.res, ns, name)
+    } else {
+        st.get(t.res, ns, name).cloned()
+    };
+    found.ok_or_else(|| ApiError::not_found(res, name))
 }
 
 /// A list answer, put together from the stored objects' JSON.
@@ -360,21 +363,25 @@ pub(super) fn list(c: &SimCluster, t: &Target, q: &Query, shape: Shape) -> Resul
     // Under the lock: stored JSON for a full list (a copy of bytes), the
     // metadata for a metadata-only one, a row for a Table.
     let now = table::now_unix();
-    let (items, last) = st.list_with(
-        t.res,
-        ns,
-        &labels,
-        &fields,
-        after.as_ref(),
-        limit,
-        |_, v, json| match shape {
-            Shape::Full => json,
-            Shape::Metadata => Bytes::from(serde_json::to_vec(&table::metadata_of(v)).unwrap_or_default()),
-            Shape::Table(include) => {
-                Bytes::from(serde_json::to_vec(&table::row(res, v, include, now)).unwrap_or_default())
-            }
-        },
-    );
+    let encode = |v: &Arc<Value>, json: Bytes| match shape {
+        Shape::Full => json,
+        Shape::Metadata => Bytes::from(serde_json::to_vec(&table::metadata_of(v)).unwrap_or_default()),
+        Shape::Table(include) => Bytes::from(serde_json::to_vec(&table::row(res, v, include, now)).unwrap_or_default()),
+    };
+    let (items, last) = if crate::state::State::is_derived(t.res) {
+        // Computed from the Services and pods stored now: one page, no continue.
+        let items = st
+            .derived(t.res, ns)
+            .iter()
+            .filter(|v| crate::state::selects(&labels, v) && fields.matches(v))
+            .map(|v| encode(v, Bytes::from(serde_json::to_vec(&**v).unwrap_or_default())))
+            .collect();
+        (items, None)
+    } else {
+        st.list_with(t.res, ns, &labels, &fields, after.as_ref(), limit, |_, v, json| {
+            encode(v, json)
+        })
+    };
     drop(st);
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
     if let Some(k) = last {

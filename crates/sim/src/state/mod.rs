@@ -18,6 +18,7 @@ use crate::patch::{self, field_paths, from_fields_v1, to_fields_v1};
 
 mod admission;
 mod apply;
+mod endpoints;
 mod validate;
 mod write;
 use apply::*;
@@ -93,6 +94,8 @@ pub struct State {
     pub pending: Vec<Arc<Event>>,
     /// Service cluster IPs and node ports handed out so far.
     pub(crate) allocated: u32,
+    /// Pod IPs handed out so far.
+    pub(crate) pod_ips: u32,
 }
 
 fn encode(v: &Value) -> Bytes {
@@ -304,6 +307,15 @@ fn api_defaults(kind: &str, obj: &mut Value) {
     }
 }
 
+impl State {
+    /// A pod IP no running pod of this cluster has, from 10.244.0.0/16.
+    pub fn next_pod_ip(&mut self) -> String {
+        self.pod_ips = self.pod_ips.wrapping_add(1);
+        let n = self.pod_ips % 65_000 + 2;
+        format!("10.244.{}.{}", n >> 8, n & 0xff)
+    }
+}
+
 /// A pod's QoS class from its containers' requests and limits.
 pub(crate) fn qos_class(pod: &Value) -> &'static str {
     let containers = pod.pointer("/spec/containers").and_then(Value::as_array);
@@ -364,6 +376,7 @@ impl State {
             history_cap: self.history_cap,
             pending: Vec::new(),
             allocated: self.allocated,
+            pod_ips: self.pod_ips,
         }
     }
 
@@ -376,6 +389,7 @@ impl State {
             history_cap,
             pending: Vec::new(),
             allocated: 0,
+            pod_ips: 0,
         }
     }
 
