@@ -13,6 +13,19 @@ pub struct Resource {
     pub short_names: &'static [&'static str],
     /// Subresources served: "status", "scale", "log".
     pub subresources: &'static [&'static str],
+    /// A custom resource's printer columns: name, type, priority,
+    /// description and JSONPath, from its definition.
+    pub printer: &'static [PrinterColumn],
+}
+
+/// One of a CustomResourceDefinition's `additionalPrinterColumns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrinterColumn {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub priority: u8,
+    pub description: &'static str,
+    pub json_path: &'static str,
 }
 
 impl Resource {
@@ -57,6 +70,7 @@ macro_rules! res {
             namespaced: $ns,
             short_names: $short,
             subresources: $sub,
+            printer: &[],
         }
     };
 }
@@ -404,6 +418,16 @@ pub const RESOURCES: &[Resource] = &[
         &["ctb"],
         RW
     ),
+    res!(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "customresourcedefinition",
+        "CustomResourceDefinition",
+        false,
+        &["crd", "crds"],
+        &["status"]
+    ),
 ];
 
 /// Reviews: asked by a create, answered, never stored.
@@ -411,10 +435,45 @@ pub fn is_review(r: &Resource) -> bool {
     r.kind.starts_with("SelfSubject")
 }
 
-/// Kinds that a CustomResourceDefinition serves on a real cluster (Tekton's):
-/// they take no strategic merge patch.
+/// Kinds that a CustomResourceDefinition serves on a real cluster (Tekton's,
+/// and those of definitions created on a simulated one): they take no
+/// strategic merge patch.
 pub fn is_custom(r: &Resource) -> bool {
-    r.group.ends_with("tekton.dev")
+    r.group.ends_with("tekton.dev") || is_defined(r)
+}
+
+/// Whether a kind was made served by a CustomResourceDefinition at run time.
+pub fn is_defined(r: &Resource) -> bool {
+    dynamic().iter().any(|d| std::ptr::eq(*d, r))
+}
+
+/// The kinds CustomResourceDefinitions made served, on any simulated
+/// cluster of this process; each cluster serves those its own definitions
+/// name. Each distinct definition is kept for the life of the process.
+fn dynamic() -> std::sync::RwLockReadGuard<'static, Vec<&'static Resource>> {
+    DYNAMIC.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+static DYNAMIC: std::sync::RwLock<Vec<&'static Resource>> = std::sync::RwLock::new(Vec::new());
+
+/// The id of a kind a definition serves: `key` says the definition (its
+/// group, version, names, scope and columns); the kind is built, and its
+/// strings kept, only the first time a key is seen.
+pub fn register(key: &str, build: impl FnOnce() -> Resource) -> ResId {
+    static KEYS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut keys = KEYS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(i) = keys.iter().position(|k| k == key) {
+        return RESOURCES.len() + i;
+    }
+    let mut all = DYNAMIC.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    all.push(Box::leak(Box::new(build())));
+    keys.push(key.to_string());
+    RESOURCES.len() + all.len() - 1
+}
+
+/// A string kept for the life of the process, for a registered kind.
+pub fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
 }
 
 /// Index of a resource in [`RESOURCES`]: the key objects are stored under.
@@ -431,7 +490,10 @@ pub fn by_kind(kind: &str) -> Option<ResId> {
 }
 
 pub fn get(id: ResId) -> &'static Resource {
-    &RESOURCES[id]
+    match RESOURCES.get(id) {
+        Some(r) => r,
+        None => dynamic().get(id - RESOURCES.len()).copied().unwrap_or(&RESOURCES[0]),
+    }
 }
 
 /// The groups, in discovery order, each with its one version.

@@ -2,8 +2,16 @@
 
 use super::*;
 
-pub(super) fn api_group_list(tekton: bool) -> Value {
-    let groups: Vec<Value> = resources::groups()
+pub(super) fn api_group_list(c: &SimCluster) -> Value {
+    let tekton = c.config.tekton;
+    let mut all = resources::groups();
+    for id in c.read().custom_resources() {
+        let r = resources::get(id);
+        if !all.iter().any(|(g, v)| *g == r.group && *v == r.version) {
+            all.push((r.group, r.version));
+        }
+    }
+    let groups: Vec<Value> = all
         .into_iter()
         .filter(|(g, _)| tekton || !g.ends_with("tekton.dev"))
         .map(|(g, v)| {
@@ -50,14 +58,19 @@ pub(super) fn categories(r: &Resource) -> Vec<&'static str> {
     }
 }
 
-pub(super) fn resource_list(group: &str, version: &str) -> Option<Value> {
+pub(super) fn resource_list(c: &SimCluster, group: &str, version: &str) -> Option<Value> {
     let gv = if group.is_empty() {
         version.to_string()
     } else {
         format!("{group}/{version}")
     };
     let mut out = Vec::new();
-    for r in RESOURCES.iter().filter(|r| r.group == group && r.version == version) {
+    let custom: Vec<&Resource> = c.read().custom_resources().into_iter().map(resources::get).collect();
+    for r in RESOURCES
+        .iter()
+        .chain(custom)
+        .filter(|r| r.group == group && r.version == version)
+    {
         out.push(
             json!({"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind,
                         "verbs": verbs_for(r), "shortNames": r.short_names, "categories": categories(r)}),

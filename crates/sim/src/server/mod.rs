@@ -131,7 +131,9 @@ enum Route {
     Resource(Target),
 }
 
-fn route(path: &str) -> Option<Route> {
+/// What a path names; `custom` finds the kinds this cluster's
+/// CustomResourceDefinitions serve.
+fn route(path: &str, custom: &dyn Fn(&str, &str, &str) -> Option<ResId>) -> Option<Route> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
         ["version"] => return Some(Route::Version),
@@ -153,7 +155,7 @@ fn route(path: &str) -> Option<Route> {
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
         _ => return None,
     };
-    let res_of = |plural: &str| resources::find(group, version, plural);
+    let res_of = |plural: &str| resources::find(group, version, plural).or_else(|| custom(group, version, plural));
     let t = match rest {
         ["namespaces", ns, plural, tail @ ..] if res_of(plural).is_some_and(|r| resources::get(r).namespaced) => {
             Target {
@@ -301,7 +303,8 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
     }
     let path = req.uri().path().to_string();
     let q = Query(parse_query(req.uri().query().unwrap_or("")));
-    let Some(r) = route(&path) else {
+    let custom = |g: &str, v: &str, p: &str| c.read().custom_resource(g, v, p);
+    let Some(r) = route(&path, &custom) else {
         return error_response(&ApiError::no_route());
     };
     if matches!(r, Route::Health) {
@@ -326,7 +329,7 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
     };
     let tekton_route = match &r {
         Route::GroupVersion(g, _) => g.ends_with("tekton.dev"),
-        Route::Resource(t) => resources::is_custom(resources::get(t.res)),
+        Route::Resource(t) => resources::get(t.res).group.ends_with("tekton.dev"),
         _ => false,
     };
     if tekton_route && !c.config.tekton {
@@ -357,8 +360,8 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
             200,
             &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
         ),
-        Route::Apis => json_response(200, &api_group_list(c.config.tekton)),
-        Route::GroupVersion(g, v) => match resource_list(&g, &v) {
+        Route::Apis => json_response(200, &api_group_list(&c)),
+        Route::GroupVersion(g, v) => match resource_list(&c, &g, &v) {
             Some(l) => json_response(200, &l),
             None => error_response(&ApiError::no_route()),
         },
@@ -440,6 +443,7 @@ async fn faults_endpoint(c: &Arc<SimCluster>, user: &User, req: Request<Incoming
         namespaced: false,
         short_names: &[],
         subresources: &[],
+        printer: &[],
     };
     if !allowed(c, user, "create", &faults, None, None, None) {
         return error_response(&ApiError::new(
@@ -495,7 +499,7 @@ mod tests {
 
     #[test]
     fn routes() {
-        let t = |p: &str| match route(p) {
+        let t = |p: &str| match route(p, &|_, _, _| None) {
             Some(Route::Resource(t)) => Some((resources::get(t.res).plural, t.ns, t.name, t.sub)),
             _ => None,
         };
@@ -528,6 +532,9 @@ mod tests {
         );
         assert_eq!(t("/apis/apps/v1/namespaces/a/widgets"), None);
         assert_eq!(t("/apis/apps/v1/namespaces/a/deployments/web/log"), None);
-        assert!(matches!(route("/apis/tekton.dev/v1"), Some(Route::GroupVersion(..))));
+        assert!(matches!(
+            route("/apis/tekton.dev/v1", &|_, _, _| None),
+            Some(Route::GroupVersion(..))
+        ));
     }
 }

@@ -18,6 +18,7 @@ use crate::patch::{self, field_paths, from_fields_v1, to_fields_v1};
 
 mod admission;
 mod apply;
+mod crds;
 mod endpoints;
 mod validate;
 mod write;

@@ -49,6 +49,9 @@ pub(super) fn validate(res: &Resource, name: &str, obj: &Value) -> Result<(), Ap
             format!("Invalid value: \"{name}\": a lowercase {rule} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
         ));
     }
+    if res.kind == "CustomResourceDefinition" {
+        causes.extend(super::crds::check_definition(name, obj));
+    }
     let pod_spec = match res.kind {
         "Deployment" | "ReplicaSet" | "StatefulSet" => {
             if let Some(r) = obj.pointer("/spec/replicas").and_then(Value::as_i64)

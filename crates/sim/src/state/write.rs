@@ -246,6 +246,15 @@ impl State {
             }
         }
         let uid = m.get("uid").and_then(Value::as_str).unwrap_or("").to_string();
+        if res.kind == "CustomResourceDefinition" {
+            // A definition takes its custom resources with it.
+            for id in self.kinds_of_definition(&old) {
+                let keys: Vec<Key> = self.iter_kind(id, None).map(|(k, _)| k.clone()).collect();
+                for (r, n, name) in keys {
+                    self.remove(r, &n, &name);
+                }
+            }
+        }
         let policy = opts.propagation.as_deref().unwrap_or("Background");
         if policy == "Foreground" && res.kind != "Namespace" {
             // The owner stays, marked, until the garbage collector has
@@ -421,6 +430,9 @@ impl State {
         }
         if res.kind == "Job" {
             crate::controllers::jobs::job_defaults(&mut obj);
+        }
+        if res.kind == "CustomResourceDefinition" {
+            super::crds::definition_status(&mut obj);
         }
         if !manager.is_empty() {
             set_managed(&mut obj, manager, op, fields, res);

@@ -8,6 +8,8 @@
 //! passes through here.
 
 mod cells;
+mod objects;
+mod path;
 
 use serde_json::{Map, Value, json};
 
