@@ -273,3 +273,85 @@ fn services_have_endpoints_and_slices_of_their_ready_pods() {
     ]));
     assert!(!k(&["get", "endpoints", "external"]).status.success());
 }
+
+#[test]
+fn events_are_served_in_both_versions_and_derived_kinds_are_watched() {
+    let s = Setup::new();
+    let k = |args: &[&str]| {
+        let mut all = vec!["-n", NS];
+        all.extend_from_slice(args);
+        s.kubectl(CTX, &all)
+    };
+    // An events.k8s.io/v1 Event written is a core Event, and reads back in both versions.
+    let file = s.dir.path().join("event.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata: {name: hello.1, namespace: shop-prod}\neventTime: \"2026-12-02T08:00:00.000000Z\"\nreportingController: example.com/ctl\nreportingInstance: ctl-1\naction: Check\nreason: Checked\ntype: Normal\nnote: all good\nregarding: {kind: Deployment, name: web, namespace: shop-prod, apiVersion: apps/v1}\n",
+    )
+    .unwrap();
+    ok(s.kubectl(CTX, &["create", "-f", file.to_str().unwrap()]));
+    assert_eq!(
+        ok(k(&[
+            "get",
+            "events.v1.",
+            "hello.1",
+            "-o",
+            "jsonpath={.message} {.involvedObject.kind} {.reportingComponent}"
+        ])),
+        "all good Deployment example.com/ctl"
+    );
+    assert_eq!(
+        ok(k(&[
+            "get",
+            "events.v1.events.k8s.io",
+            "hello.1",
+            "-o",
+            "jsonpath={.note} {.regarding.name} {.reportingController}"
+        ])),
+        "all good web example.com/ctl"
+    );
+    let out = ok(k(&["get", "events.events.k8s.io"]));
+    assert!(
+        out.starts_with("LAST SEEN") && out.contains("deployment/web") && out.contains("all good"),
+        "{out}"
+    );
+
+    // A watch of Endpoints says when a Service's pods change.
+    let mut child = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(s.dir.path().join("kubeconfig"))
+        .args([
+            "--context",
+            CTX,
+            "-n",
+            NS,
+            "get",
+            "endpoints",
+            "web",
+            "-w",
+            "--no-headers",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    ok(k(&["scale", "deployment", "web", "--replicas=2"]));
+    std::thread::sleep(Duration::from_millis(2000));
+    child.kill().unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
+    child.wait().unwrap();
+    let counts: Vec<usize> = text
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .unwrap_or("")
+                .split(',')
+                .filter(|x| !x.is_empty())
+                .count()
+        })
+        .collect();
+    assert_eq!(counts.first(), Some(&1), "{text}");
+    assert_eq!(counts.last(), Some(&2), "the watch saw the second address: {text}");
+}

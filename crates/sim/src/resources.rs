@@ -275,6 +275,7 @@ pub const RESOURCES: &[Resource] = &[
         RW
     ),
     res!("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, RW, RW),
+    res!("events.k8s.io", "v1", "events", "event", "Event", true, &["ev"], RW),
     res!(
         "scheduling.k8s.io",
         "v1",

@@ -34,6 +34,9 @@ pub(super) async fn resource(
         return error_response(&ApiError::no_route());
     }
     let ns = t.ns.clone().unwrap_or_default();
+    if res.group == "events.k8s.io" && !matches!(verb, "get" | "list" | "watch") {
+        return events_v1_write(&c, req, &t, &q, verb).await;
+    }
     let shape = shape_of(&req, &q);
     // Unknown fields dropped under fieldValidation=Warn, said back as warnings.
     let mut warnings: Vec<String> = Vec::new();
@@ -51,6 +54,7 @@ pub(super) async fn resource(
                 Err(e) => error_response(&e),
             };
         }
+        ("watch", _) if crate::state::State::is_derived(t.res) => return derived_watch(c, t, q, shape),
         ("watch", _) => return watch(c, t, q, shape),
         ("get", Some("log")) => return logs::serve(c, &ns, t.name.as_deref().unwrap_or(""), &q.0).await,
         ("get", Some("scale")) => scale_of(&c, &t),
@@ -516,4 +520,51 @@ pub(super) fn manager_of(req: &Request<Incoming>, q: &Query) -> String {
         .and_then(|h| h.to_str().ok())
         .map(|ua| ua.split('/').next().unwrap_or(ua).to_string())
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// Writes to events.k8s.io/v1 Events land on the core Events they are.
+async fn events_v1_write(c: &SimCluster, req: Request<Incoming>, t: &Target, q: &Query, verb: &str) -> Response<Body> {
+    use crate::state::events::{from_events_v1, to_events_v1};
+    let core = resources::ids::of("Event");
+    let ns = t.ns.clone().unwrap_or_default();
+    let name = t.name.clone().unwrap_or_default();
+    let manager = manager_of(&req, q);
+    let dry = dry_run(q);
+    let answer = match verb {
+        "create" | "update" => match read_body(req).await.and_then(|(ct, b)| parse_body(&ct, &b)) {
+            Ok(body) => {
+                let body = from_events_v1(&body);
+                let created = verb == "create";
+                write_or_try(c, dry, |s| {
+                    if created {
+                        s.create(core, &ns, body, &manager)
+                    } else {
+                        s.update(core, &ns, &name, body, false, &manager)
+                    }
+                })
+                .map(|v| {
+                    let out = to_events_v1(&v);
+                    if created { return_created(out) } else { out }
+                })
+            }
+            Err(e) => Err(e),
+        },
+        "delete" => write_or_try(c, dry, |s| s.delete(core, &ns, &name, &DeleteOptions::default())).map(|d| match d {
+            Deleted::Marked(v) | Deleted::Gone(v) => {
+                json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                       "details": {"name": name_of(&v), "group": "events.k8s.io", "kind": "events", "uid": v.pointer("/metadata/uid")}})
+            }
+        }),
+        _ => Err(ApiError::method_not_allowed()),
+    };
+    match answer {
+        Ok(mut v) => {
+            let code = if v.get("__created").is_some() { 201 } else { 200 };
+            if let Value::Object(m) = &mut v {
+                m.remove("__created");
+            }
+            json_response(code, &v)
+        }
+        Err(e) => error_response(&e),
+    }
 }

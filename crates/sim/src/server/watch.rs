@@ -233,3 +233,116 @@ pub(super) fn watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shape) -> Re
     });
     stream_response("application/json", rx)
 }
+
+/// A watch of a derived kind (Endpoints, EndpointSlices, events.k8s.io
+/// Events): the objects as they are now, then, each time one of the kinds
+/// they are computed from changes in a namespace, what changed in that
+/// namespace's derived objects, as ADDED, MODIFIED or DELETED.
+pub(super) fn derived_watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shape) -> Response<Body> {
+    let res = resources::get(t.res);
+    let (labels, fields) = match (
+        LabelSelector::parse(q.get("labelSelector").unwrap_or("")),
+        FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), res.kind),
+    ) {
+        (Ok(l), Ok(f)) => (l, f),
+        (Err(e), _) | (_, Err(e)) => return error_response(&e),
+    };
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let ns = if res.namespaced { t.ns.clone() } else { None };
+    let sources = crate::state::State::derived_from(t.res);
+    let keep = move |v: &Value| crate::state::selects(&labels, v) && fields.matches(v);
+    let line = move |etype: &str, v: &Value| match shape {
+        Shape::Full => event_line(etype, v),
+        Shape::Metadata => event_line(etype, &table::metadata_of(v)),
+        Shape::Table(include) => {
+            let rv = v.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
+            let row = table::row(res, v, include, table::now_unix());
+            event_line(etype, &table::table(res, json!({"resourceVersion": rv}), vec![row]))
+        }
+    };
+    type Seen = std::collections::BTreeMap<(String, String), Arc<Value>>;
+    let res_id = t.res;
+    let snapshot = move |st: &crate::state::State, ns: Option<&str>| -> Seen {
+        st.derived(res_id, ns)
+            .into_iter()
+            .filter(|v| keep(v))
+            .map(|v| {
+                let key = (
+                    v.pointer("/metadata/namespace")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    name_of(&v).to_string(),
+                );
+                (key, v)
+            })
+            .collect()
+    };
+    let (mut live, mut seen) = {
+        let st = c.read();
+        (c.events.subscribe(), snapshot(&st, ns.as_deref()))
+    };
+    let replay = !q.get("resourceVersion").is_some_and(|rv| !rv.is_empty() && rv != "0");
+    let (tx, rx) = mpsc::channel::<Bytes>(256);
+    tokio::spawn(async move {
+        if replay {
+            for v in seen.values() {
+                if tx.send(line("ADDED", v)).await.is_err() {
+                    return;
+                }
+            }
+        }
+        let deadline = timeout.map(|d| tokio::time::Instant::now() + d);
+        loop {
+            let wait = deadline.map_or(Duration::from_secs(3600), |d| {
+                d.saturating_duration_since(tokio::time::Instant::now())
+            });
+            let ev = tokio::select! {
+                _ = tx.closed() => return,
+                _ = tokio::time::sleep(wait) => return,
+                ev = live.recv() => ev,
+            };
+            let changed_ns = match ev {
+                Ok(ev) if sources.contains(&ev.res) && ns.as_deref().is_none_or(|n| n == ev.ns) => ev.ns.clone(),
+                Ok(_) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    let status = ApiError::expired("too old resource version").to_status();
+                    let _ = tx.send(event_line("ERROR", &status)).await;
+                    return;
+                }
+                Err(_) => return,
+            };
+            let now = snapshot(&c.read(), Some(&changed_ns));
+            let mut lines = Vec::new();
+            for (k, v) in &now {
+                match seen.get(k) {
+                    None => lines.push(line("ADDED", v)),
+                    Some(old) if old.pointer("/metadata/resourceVersion") != v.pointer("/metadata/resourceVersion") => {
+                        lines.push(line("MODIFIED", v))
+                    }
+                    Some(_) => {}
+                }
+            }
+            let gone: Vec<(String, String)> = seen
+                .keys()
+                .filter(|k| k.0 == changed_ns && !now.contains_key(*k))
+                .cloned()
+                .collect();
+            for k in gone {
+                if let Some(v) = seen.remove(&k) {
+                    lines.push(line("DELETED", &v));
+                }
+            }
+            seen.extend(now);
+            for l in lines {
+                if tx.send(l).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    stream_response("application/json", rx)
+}

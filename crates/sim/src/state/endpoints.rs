@@ -1,4 +1,4 @@
-//! Endpoints and EndpointSlices: what the endpoints and endpointslice
+//! Kinds derived from others when read. Endpoints and EndpointSlices: what the endpoints and endpointslice
 //! controllers keep for each Service with a selector, the addresses of the
 //! pods it selects. The simulator computes them when they are read, from
 //! the Services and pods stored at that moment, instead of storing two more
@@ -179,15 +179,33 @@ fn slice_of(st: &State, svc: &Value) -> Value {
 }
 
 impl State {
-    /// Whether objects of a kind are derived when read (Endpoints, EndpointSlices).
+    /// Whether objects of a kind are derived when read (Endpoints,
+    /// EndpointSlices, and events.k8s.io Events, which are core Events).
     pub fn is_derived(res: ResId) -> bool {
-        matches!(resources::get(res).kind, "Endpoints" | "EndpointSlice")
+        let r = resources::get(res);
+        matches!(r.kind, "Endpoints" | "EndpointSlice") || (r.group == "events.k8s.io" && r.kind == "Event")
+    }
+
+    /// The kinds a derived kind is computed from: a change to one of them
+    /// may change it.
+    pub fn derived_from(res: ResId) -> Vec<ResId> {
+        if resources::get(res).group == "events.k8s.io" {
+            vec![resources::ids::of("Event")]
+        } else {
+            vec![resources::ids::of("Pod"), resources::ids::of("Service")]
+        }
     }
 
     /// The derived objects of a kind in a namespace (or all), in key order,
     /// with those a client stored in their place.
     pub fn derived(&self, res: ResId, ns: Option<&str>) -> Vec<Arc<Value>> {
         let kind = resources::get(res).kind;
+        if resources::get(res).group == "events.k8s.io" {
+            return self
+                .iter_kind(resources::ids::of("Event"), ns)
+                .map(|(_, e)| Arc::new(super::events::to_events_v1(e)))
+                .collect();
+        }
         let svc_res = resources::ids::of("Service");
         let mut out: BTreeMap<(String, String), Arc<Value>> = BTreeMap::new();
         for (_, svc) in self.iter_kind(svc_res, ns) {

@@ -20,6 +20,7 @@ mod admission;
 mod apply;
 mod crds;
 mod endpoints;
+pub mod events;
 mod validate;
 mod write;
 use apply::*;

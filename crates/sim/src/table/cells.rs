@@ -461,6 +461,7 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
             ]
         }
         ("", "Event") => event(v, now),
+        ("events.k8s.io", "Event") => event(&crate::state::events::from_events_v1(v), now),
         ("", "ResourceQuota") => {
             let mut req = Vec::new();
             let mut lim = Vec::new();
