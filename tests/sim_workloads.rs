@@ -175,3 +175,56 @@ fn a_cronjob_makes_jobs_on_its_schedule_and_on_demand() {
         "{out}"
     );
 }
+
+#[test]
+fn a_disruption_budget_counts_the_healthy_pods_it_covers() {
+    let s = Setup::new();
+    ok(s.kubectl(CTX, &["-n", NS, "scale", "deployment", "web", "--replicas=3"]));
+    ok(s.kubectl(CTX, &["-n", NS, "rollout", "status", "deployment/web", "--timeout=20s"]));
+    ok(s.kubectl(
+        CTX,
+        &[
+            "-n",
+            NS,
+            "create",
+            "pdb",
+            "web",
+            "--selector=app.kubernetes.io/name=web",
+            "--min-available=2",
+        ],
+    ));
+    s.until("the budget's status", Duration::from_secs(10), || {
+        let out = s.kubectl(CTX, &["-n", NS, "get", "pdb", "web", "-o", "jsonpath={.status.expectedPods} {.status.currentHealthy} {.status.desiredHealthy} {.status.disruptionsAllowed}"]);
+        String::from_utf8_lossy(&out.stdout) == "3 3 2 1"
+    });
+    let out = ok(s.kubectl(CTX, &["-n", NS, "get", "pdb", "web", "--no-headers"]));
+    let cols: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(&cols[..4], ["web", "2", "N/A", "1"], "{out}");
+    ok(s.kubectl(
+        CTX,
+        &[
+            "-n",
+            NS,
+            "create",
+            "pdb",
+            "all",
+            "--selector=app.kubernetes.io/name=web",
+            "--max-unavailable=0",
+        ],
+    ));
+    s.until("no disruption allowed", Duration::from_secs(10), || {
+        let out = s.kubectl(
+            CTX,
+            &[
+                "-n",
+                NS,
+                "get",
+                "pdb",
+                "all",
+                "-o",
+                "jsonpath={.status.disruptionsAllowed} {.status.conditions[0].reason}",
+            ],
+        );
+        String::from_utf8_lossy(&out.stdout) == "0 InsufficientPods"
+    });
+}

@@ -21,6 +21,7 @@ mod capacity;
 mod cronjobs;
 mod daemonsets;
 mod deployments;
+mod disruption;
 pub mod jobs;
 mod namespaces;
 mod pods;
@@ -65,6 +66,7 @@ struct Ids {
     cj: ResId,
     ds: ResId,
     node: ResId,
+    pdb: ResId,
 }
 
 fn ids(quiet: bool) -> Ids {
@@ -93,6 +95,7 @@ fn ids(quiet: bool) -> Ids {
         cj: of("CronJob"),
         ds: of("DaemonSet"),
         node: of("Node"),
+        pdb: of("PodDisruptionBudget"),
     }
 }
 
@@ -296,7 +299,7 @@ fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {
             let _ = v;
             dirty.insert((*r, ns.clone(), name.clone()));
         }
-        if *r == ids.quota {
+        if *r == ids.quota || *r == ids.pdb {
             dirty.insert((*r, ns.clone(), String::new()));
         }
     }
@@ -352,6 +355,10 @@ fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet
     // Quotas count pods and claims: their namespace's quotas are looked at again.
     if res == ids.pod || res == ids.pvc || res == ids.quota {
         dirty.insert((ids.quota, ns.clone(), String::new()));
+    }
+    // Budgets count their pods: the namespace's budgets are looked at again.
+    if res == ids.pod || res == ids.pdb {
+        dirty.insert((ids.pdb, ns.clone(), String::new()));
     }
     if res == ids.pvc {
         if etype == EventType::Deleted {
@@ -420,6 +427,10 @@ fn reconcile(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, o: &Obj,
     let (r, ns, name) = o;
     if *r == ids.quota {
         quotas(s, ids, ns);
+        return;
+    }
+    if *r == ids.pdb {
+        disruption::budgets(s, ids, ns);
         return;
     }
     let Some(obj) = s.get(*r, ns, name).cloned() else {

@@ -122,6 +122,13 @@ impl State {
         };
         // Conflicts: a field another manager owns, set here to a different value.
         let owners = managers(&old);
+        // Compared as stored: the applied values with the API defaults the
+        // stored ones carry, which no manager owns.
+        let defaulted = {
+            let mut d = body.clone();
+            api_defaults(res.kind, &mut d);
+            d
+        };
         if !force {
             let mut conflicts = Vec::new();
             for (m, op, fields) in &owners {
@@ -129,7 +136,7 @@ impl State {
                     continue;
                 }
                 for f in fields.intersection(&applied_fields) {
-                    if patch::at_path(&old, f) != patch::at_path(body, f) {
+                    if patch::at_path(&old, f) != patch::at_path(&defaulted, f) {
                         conflicts.push((m.clone(), f.clone()));
                     }
                 }

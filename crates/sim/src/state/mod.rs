@@ -198,6 +198,22 @@ fn api_defaults(kind: &str, obj: &mut Value) {
         for list in ["containers", "initContainers"] {
             for c in spec.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
                 ports(c.get_mut("ports"));
+                // SetDefaults_Container: the pull policy from the image's tag.
+                let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+                let tag = image.rsplit('/').next().unwrap_or("").split_once(':').map(|(_, t)| t);
+                let latest = !image.contains('@') && tag.is_none_or(|t| t == "latest");
+                let policy = if latest { "Always" } else { "IfNotPresent" };
+                fill(
+                    Some(c),
+                    json!({"imagePullPolicy": policy, "terminationMessagePath": "/dev/termination-log",
+                           "terminationMessagePolicy": "File", "resources": {}}),
+                );
+                for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+                    fill(
+                        c.get_mut(probe),
+                        json!({"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}),
+                    );
+                }
             }
         }
     }
