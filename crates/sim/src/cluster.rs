@@ -1,6 +1,7 @@
 //! One simulated cluster: its state, its users, its faults, and the
 //! notifications that watches and controllers listen to.
 
+use crate::ptr::At;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -297,7 +298,7 @@ impl SimCluster {
                     .unwrap_or("")
                     .to_string();
                 let ns = o
-                    .pointer("/metadata/namespace")
+                    .at("/metadata/namespace")
                     .and_then(serde_json::Value::as_str)
                     .unwrap_or("")
                     .to_string();

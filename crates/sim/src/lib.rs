@@ -13,6 +13,7 @@ mod merge;
 pub mod openapi;
 pub mod patch;
 pub mod proto;
+pub mod ptr;
 pub mod quantity;
 pub mod rbac;
 pub mod resources;

@@ -1,6 +1,7 @@
 //! Pod logs: deterministic, seeded lines at a steady rate from the moment a
 //! container started, served with the options `kubectl logs` uses.
 
+use crate::ptr::At;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -129,7 +130,7 @@ pub async fn serve(c: Arc<SimCluster>, ns: &str, name: &str, q: &[(String, Strin
         Some(p) => p,
         None => return super::server_error(&ApiError::not_found(resources::get(pod_res), name)),
     };
-    let containers = crate::state::names_in(pod.pointer("/spec/containers"));
+    let containers = crate::state::names_in(pod.at("/spec/containers"));
     let container = match get("container").filter(|c| !c.is_empty()) {
         Some(cn) if containers.iter().any(|x| x == cn) => cn.to_string(),
         Some(cn) => {
@@ -146,21 +147,21 @@ pub async fn serve(c: Arc<SimCluster>, ns: &str, name: &str, q: &[(String, Strin
         }
     };
     let started = pod
-        .pointer("/status/containerStatuses")
+        .at("/status/containerStatuses")
         .and_then(Value::as_array)
         .and_then(|cs| {
             cs.iter()
                 .find(|s| s.get("name").and_then(Value::as_str) == Some(container.as_str()))
         })
         .and_then(|s| {
-            s.pointer("/state/running/startedAt")
-                .or_else(|| s.pointer("/state/terminated/startedAt"))
+            s.at("/state/running/startedAt")
+                .or_else(|| s.at("/state/terminated/startedAt"))
         })
         .and_then(Value::as_str)
         .and_then(parse_time);
     let Some(start) = started else {
         let reason = pod
-            .pointer("/status/containerStatuses/0/state/waiting/reason")
+            .at("/status/containerStatuses/0/state/waiting/reason")
             .and_then(Value::as_str)
             .unwrap_or("ContainerCreating");
         return super::server_error(&ApiError::bad_request(format!(
@@ -169,7 +170,7 @@ pub async fn serve(c: Arc<SimCluster>, ns: &str, name: &str, q: &[(String, Strin
     };
     // A Tekton step prints its script's lines from when its turn comes.
     let step = pod
-        .pointer(&format!(
+        .at(&format!(
             "/metadata/annotations/{}",
             crate::controllers::STEPS_ANNOTATION.replace('/', "~1")
         ))

@@ -2,6 +2,7 @@
 //! ownership. Merge patch and strategic merge are in the simulator's own `merge` module.
 
 use crate::error::SimError;
+use crate::ptr::At;
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
@@ -125,13 +126,13 @@ pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), SimError> {
             }
             "copy" => {
                 let v = work
-                    .pointer(from()?)
+                    .at(from()?)
                     .cloned()
                     .ok_or_else(|| format!("path {:?} does not exist", from().unwrap_or_default()))?;
                 add(&mut work, path, v)?;
             }
             "test" => {
-                if work.pointer(path) != Some(&value()?) {
+                if work.at(path) != Some(&value()?) {
                     return Err(SimError(format!("test operation failed at {path:?}")));
                 }
             }

@@ -3,6 +3,7 @@
 //! users, groups and service accounts by RoleBindings (in a namespace) and
 //! ClusterRoleBindings (everywhere). A user nobody bound can do nothing.
 
+use crate::ptr::At;
 use serde_json::{Value, json};
 
 use crate::resources::{self, ResId};
@@ -258,8 +259,8 @@ fn ids() -> (ResId, ResId, ResId, ResId) {
 /// The rules a binding's role holds (a Role in the binding's namespace, or a ClusterRole).
 fn rules_of<'a>(s: &'a State, binding: &Value, ns: &str) -> Vec<&'a Value> {
     let (role, cluster_role, _, _) = ids();
-    let name = binding.pointer("/roleRef/name").and_then(Value::as_str).unwrap_or("");
-    let r = match binding.pointer("/roleRef/kind").and_then(Value::as_str) {
+    let name = binding.at("/roleRef/name").and_then(Value::as_str).unwrap_or("");
+    let r = match binding.at("/roleRef/kind").and_then(Value::as_str) {
         Some("Role") => s.get(role, ns, name),
         _ => s.get(cluster_role, "", name),
     };

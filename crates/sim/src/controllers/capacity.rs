@@ -5,6 +5,7 @@
 //! between its bounds on a simulated CPU and memory load.
 
 use super::*;
+use crate::ptr::At;
 use crate::quantity;
 
 /// The annotation on a Deployment or StatefulSet that sets its simulated
@@ -21,7 +22,7 @@ pub(super) fn quotas(s: &mut State, ids: &Ids, ns: &str) {
     let qs: Vec<Arc<Value>> = s.iter_kind(ids.quota, Some(ns)).map(|(_, q)| q.clone()).collect();
     for q in qs {
         let hard = q
-            .pointer("/spec/hard")
+            .at("/spec/hard")
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
@@ -41,19 +42,19 @@ pub(super) fn quotas(s: &mut State, ids: &Ids, ns: &str) {
 /// and bound (a PersistentVolume of its size), or left Pending with the
 /// reason as an Event.
 pub(super) fn claim(s: &mut State, ids: &Ids, pvc: &Value) {
-    if is_terminating(pvc) || pvc.pointer("/status/phase").and_then(Value::as_str) == Some("Bound") {
+    if is_terminating(pvc) || pvc.at("/status/phase").and_then(Value::as_str) == Some("Bound") {
         return;
     }
     let ns = ns_of(pvc);
     let name = name_of(pvc).to_string();
     let class_name = pvc
-        .pointer("/spec/storageClassName")
+        .at("/spec/storageClassName")
         .and_then(Value::as_str)
         .map(str::to_string);
     let class = match &class_name {
         Some(c) => s.get(ids.sc, "", c).cloned(),
         None => s.iter_kind(ids.sc, None).map(|(_, c)| c.clone()).find(|c| {
-            c.pointer("/metadata/annotations/storageclass.kubernetes.io~1is-default-class")
+            c.at("/metadata/annotations/storageclass.kubernetes.io~1is-default-class")
                 .and_then(Value::as_str)
                 == Some("true")
         }),
@@ -71,13 +72,10 @@ pub(super) fn claim(s: &mut State, ids: &Ids, pvc: &Value) {
     let uid = uid_of(pvc);
     let pv_name = format!("pvc-{uid}");
     let size = pvc
-        .pointer("/spec/resources/requests/storage")
+        .at("/spec/resources/requests/storage")
         .cloned()
         .unwrap_or(json!("1Gi"));
-    let modes = pvc
-        .pointer("/spec/accessModes")
-        .cloned()
-        .unwrap_or(json!(["ReadWriteOnce"]));
+    let modes = pvc.at("/spec/accessModes").cloned().unwrap_or(json!(["ReadWriteOnce"]));
     let provisioner = class.get("provisioner").cloned().unwrap_or(json!("kdeck.dev/sim"));
     let pv = json!({
         "metadata": {"name": pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": provisioner},
@@ -115,7 +113,7 @@ pub(super) fn claim(s: &mut State, ids: &Ids, pvc: &Value) {
 
 /// A volume whose claim is gone: deleted (reclaim policy Delete) or Released.
 pub(super) fn volume(s: &mut State, ids: &Ids, pv: &Value) {
-    let Some(cref) = pv.pointer("/spec/claimRef") else {
+    let Some(cref) = pv.at("/spec/claimRef") else {
         return;
     };
     let ns = cref.get("namespace").and_then(Value::as_str).unwrap_or("");
@@ -124,11 +122,7 @@ pub(super) fn volume(s: &mut State, ids: &Ids, pv: &Value) {
     if s.get(ids.pvc, ns, claim).is_some_and(|c| uid_of(c) == uid) {
         return;
     }
-    if pv
-        .pointer("/spec/persistentVolumeReclaimPolicy")
-        .and_then(Value::as_str)
-        == Some("Delete")
-    {
+    if pv.at("/spec/persistentVolumeReclaimPolicy").and_then(Value::as_str) == Some("Delete") {
         s.remove(ids.pv, "", name_of(pv));
     } else {
         set_status(s, ids.pv, pv, json!({"phase": "Released"}));
@@ -164,14 +158,8 @@ pub(super) fn hpa(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, h: 
         }
         c
     };
-    let kind = h
-        .pointer("/spec/scaleTargetRef/kind")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let target_name = h
-        .pointer("/spec/scaleTargetRef/name")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let kind = h.at("/spec/scaleTargetRef/kind").and_then(Value::as_str).unwrap_or("");
+    let target_name = h.at("/spec/scaleTargetRef/name").and_then(Value::as_str).unwrap_or("");
     let target_id = match kind {
         "Deployment" => Some(ids.deploy),
         "StatefulSet" => Some(ids.sts),
@@ -189,17 +177,9 @@ pub(super) fn hpa(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, h: 
         set_status(s, ids.hpa, h, status);
         return;
     };
-    let min = h
-        .pointer("/spec/minReplicas")
-        .and_then(Value::as_u64)
-        .unwrap_or(1)
-        .max(1);
-    let max = h
-        .pointer("/spec/maxReplicas")
-        .and_then(Value::as_u64)
-        .unwrap_or(1)
-        .max(min);
-    let current = target.pointer("/spec/replicas").and_then(Value::as_u64).unwrap_or(1);
+    let min = h.at("/spec/minReplicas").and_then(Value::as_u64).unwrap_or(1).max(1);
+    let max = h.at("/spec/maxReplicas").and_then(Value::as_u64).unwrap_or(1).max(min);
+    let current = target.at("/spec/replicas").and_then(Value::as_u64).unwrap_or(1);
     if current == 0 {
         let status = json!({"currentReplicas": 0, "desiredReplicas": 0, "conditions": [
             cond("AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale"),
@@ -209,7 +189,7 @@ pub(super) fn hpa(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, h: 
     }
     // The target's pods, and what their containers request.
     let selector = target
-        .pointer("/spec/selector/matchLabels")
+        .at("/spec/selector/matchLabels")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
@@ -219,7 +199,7 @@ pub(super) fn hpa(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, h: 
         .filter(|(_, p)| {
             selector
                 .iter()
-                .all(|(k, v)| p.pointer("/metadata/labels").and_then(|l| l.get(k)) == Some(v))
+                .all(|(k, v)| p.at("/metadata/labels").and_then(|l| l.get(k)) == Some(v))
         })
         .map(|(_, p)| p.clone())
         .collect();
@@ -228,26 +208,21 @@ pub(super) fn hpa(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, h: 
     let mut metrics = Vec::new();
     let mut desired = 0_u64;
     let mut reasons = Vec::new();
-    for m in h
-        .pointer("/spec/metrics")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for m in h.at("/spec/metrics").and_then(Value::as_array).into_iter().flatten() {
         if m.get("type").and_then(Value::as_str) != Some("Resource") {
             continue;
         }
-        let rname = m.pointer("/resource/name").and_then(Value::as_str).unwrap_or("cpu");
-        let Some(goal) = m.pointer("/resource/target/averageUtilization").and_then(Value::as_u64) else {
+        let rname = m.at("/resource/name").and_then(Value::as_str).unwrap_or("cpu");
+        let Some(goal) = m.at("/resource/target/averageUtilization").and_then(Value::as_u64) else {
             continue;
         };
         let request: Option<i128> = target
-            .pointer("/spec/template/spec/containers")
+            .at("/spec/template/spec/containers")
             .and_then(Value::as_array)
             .map(|cs| {
                 cs.iter()
                     .map(|c| {
-                        c.pointer(&format!("/resources/requests/{rname}"))
+                        c.at(&format!("/resources/requests/{rname}"))
                             .and_then(Value::as_str)
                             .and_then(quantity::parse)
                     })
@@ -257,7 +232,7 @@ pub(super) fn hpa(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, h: 
             .or_else(|| pods.first().and_then(|p| pod_request(p, rname)));
         let Some(request) = request.filter(|r| *r > 0) else {
             let cname = target
-                .pointer("/spec/template/spec/containers/0/name")
+                .at("/spec/template/spec/containers/0/name")
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let status = json!({"currentReplicas": current, "desiredReplicas": current, "conditions": [
@@ -269,7 +244,7 @@ pub(super) fn hpa(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, h: 
         };
         let annotation = if rname == "memory" { MEMORY_DEMAND } else { CPU_DEMAND };
         let demand = target
-            .pointer(&format!("/metadata/annotations/{}", annotation.replace('/', "~1")))
+            .at(&format!("/metadata/annotations/{}", annotation.replace('/', "~1")))
             .and_then(Value::as_str)
             .and_then(|v| v.parse::<u64>().ok())
             .or(if rname == "cpu" { fault_demand } else { None })
@@ -295,7 +270,7 @@ pub(super) fn hpa(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, h: 
     }
     // Scale-down stabilization: the highest recommendation within the window wins.
     let window = h
-        .pointer("/spec/behavior/scaleDown/stabilizationWindowSeconds")
+        .at("/spec/behavior/scaleDown/stabilizationWindowSeconds")
         .and_then(Value::as_u64)
         .unwrap_or(300);
     let now = Instant::now();
@@ -351,7 +326,7 @@ pub(super) fn hpa(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, h: 
             "the desired count is within the acceptable range",
         )
     });
-    let mut status = json!({"observedGeneration": h.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
+    let mut status = json!({"observedGeneration": h.at("/metadata/generation").cloned().unwrap_or(json!(1)),
                             "currentReplicas": current, "desiredReplicas": bounded,
                             "currentMetrics": metrics, "conditions": conditions});
     if let Some(t) = prev.get("lastScaleTime") {
@@ -384,11 +359,11 @@ pub(super) fn hpa(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, h: 
 }
 
 fn pod_request(p: &Value, rname: &str) -> Option<i128> {
-    p.pointer("/spec/containers")?
+    p.at("/spec/containers")?
         .as_array()?
         .iter()
         .map(|c| {
-            c.pointer(&format!("/resources/requests/{rname}"))
+            c.at(&format!("/resources/requests/{rname}"))
                 .and_then(Value::as_str)
                 .and_then(quantity::parse)
         })

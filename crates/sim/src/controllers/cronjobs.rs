@@ -2,6 +2,7 @@
 //! in UTC) comes round, with the concurrency policy and history limits.
 
 use super::*;
+use crate::ptr::At;
 
 /// The times a cron field allows, or why it does not parse.
 fn field(spec: &str, lo: u32, hi: u32, names: &[&str]) -> Result<Vec<bool>, String> {
@@ -133,7 +134,7 @@ pub(super) fn cronjob(s: &mut State, ids: &Ids, cj: &Value, cx: &mut Ctx) {
         Instant::now() + Duration::from_secs((60 - now.rem_euclid(60)) as u64),
         (ids.cj, ns.clone(), name.clone()),
     ));
-    let schedule = match Schedule::parse(cj.pointer("/spec/schedule").and_then(Value::as_str).unwrap_or("")) {
+    let schedule = match Schedule::parse(cj.at("/spec/schedule").and_then(Value::as_str).unwrap_or("")) {
         Ok(sch) => sch,
         Err(e) => {
             emit(
@@ -153,7 +154,7 @@ pub(super) fn cronjob(s: &mut State, ids: &Ids, cj: &Value, cx: &mut Ctx) {
         .map(|(_, j)| j.clone())
         .collect();
     let finished = |j: &Value, t: &str| {
-        j.pointer("/status/conditions")
+        j.at("/status/conditions")
             .and_then(Value::as_array)
             .is_some_and(|cs| cs.iter().any(|c| c["type"] == t && c["status"] == "True"))
     };
@@ -162,18 +163,18 @@ pub(super) fn cronjob(s: &mut State, ids: &Ids, cj: &Value, cx: &mut Ctx) {
         .filter(|j| !finished(j, "Complete") && !finished(j, "Failed"))
         .collect();
     let mut status = cj.get("status").cloned().unwrap_or(json!({}));
-    let suspended = cj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
+    let suspended = cj.at("/spec/suspend").and_then(Value::as_bool) == Some(true);
     let since = status
         .get("lastScheduleTime")
         .and_then(Value::as_str)
-        .or_else(|| cj.pointer("/metadata/creationTimestamp").and_then(Value::as_str))
+        .or_else(|| cj.at("/metadata/creationTimestamp").and_then(Value::as_str))
         .and_then(crate::table::unix_of)
         .unwrap_or(now);
     let mut created = None;
     if !suspended && let Some(due) = schedule.last_between(since, now) {
         let job_name = format!("{name}-{}", due / 60);
         let policy = cj
-            .pointer("/spec/concurrencyPolicy")
+            .at("/spec/concurrencyPolicy")
             .and_then(Value::as_str)
             .unwrap_or("Allow");
         let go = match policy {
@@ -195,7 +196,7 @@ pub(super) fn cronjob(s: &mut State, ids: &Ids, cj: &Value, cx: &mut Ctx) {
             _ => true,
         };
         if go && s.get(ids.job, &ns, &job_name).is_none() {
-            let tmpl = cj.pointer("/spec/jobTemplate").cloned().unwrap_or(json!({}));
+            let tmpl = cj.at("/spec/jobTemplate").cloned().unwrap_or(json!({}));
             let scheduled = time::OffsetDateTime::from_unix_timestamp(due)
                 .map(crate::state::seconds_utc)
                 .unwrap_or_default();
@@ -223,10 +224,10 @@ pub(super) fn cronjob(s: &mut State, ids: &Ids, cj: &Value, cx: &mut Ctx) {
         ("Complete", "/spec/successfulJobsHistoryLimit", 3),
         ("Failed", "/spec/failedJobsHistoryLimit", 1),
     ] {
-        let keep = cj.pointer(limit).and_then(Value::as_u64).unwrap_or(default) as usize;
+        let keep = cj.at(limit).and_then(Value::as_u64).unwrap_or(default) as usize;
         let mut done: Vec<&Arc<Value>> = jobs.iter().filter(|j| finished(j, kind)).collect();
         done.sort_by_key(|j| {
-            j.pointer("/metadata/creationTimestamp")
+            j.at("/metadata/creationTimestamp")
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string()
@@ -273,7 +274,7 @@ pub(super) fn cronjob(s: &mut State, ids: &Ids, cj: &Value, cx: &mut Ctx) {
     if let Some(last) = jobs
         .iter()
         .filter(|j| finished(j, "Complete"))
-        .filter_map(|j| j.pointer("/status/completionTime").and_then(Value::as_str))
+        .filter_map(|j| j.at("/status/completionTime").and_then(Value::as_str))
         .max()
     {
         status["lastSuccessfulTime"] = json!(last);

@@ -3,6 +3,7 @@
 //! changes.
 
 use super::*;
+use crate::ptr::At;
 
 pub(super) fn daemonset(s: &mut State, ids: &Ids, ds: &Value) {
     if is_terminating(ds) {
@@ -11,9 +12,9 @@ pub(super) fn daemonset(s: &mut State, ids: &Ids, ds: &Value) {
     let ns = ns_of(ds);
     let uid = uid_of(ds);
     let name = name_of(ds).to_string();
-    let template = ds.pointer("/spec/template").cloned().unwrap_or(json!({}));
+    let template = ds.at("/spec/template").cloned().unwrap_or(json!({}));
     let hash = short_hash(&template);
-    let generation = ds.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+    let generation = ds.at("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
     let nodes: Vec<Arc<Value>> = s
         .iter_kind(ids.node, None)
         .filter(|(_, n)| node_selected(&template, n))
@@ -25,7 +26,7 @@ pub(super) fn daemonset(s: &mut State, ids: &Ids, ds: &Value) {
         .map(|(_, p)| p.clone())
         .collect();
     let hash_of = |p: &Value| {
-        p.pointer("/metadata/labels/controller-revision-hash")
+        p.at("/metadata/labels/controller-revision-hash")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string()
@@ -47,7 +48,7 @@ pub(super) fn daemonset(s: &mut State, ids: &Ids, ds: &Value) {
         let node_name = name_of(node).to_string();
         let on_node = current
             .iter()
-            .any(|p| p.pointer("/spec/nodeName").and_then(Value::as_str) == Some(node_name.as_str()));
+            .any(|p| p.at("/spec/nodeName").and_then(Value::as_str) == Some(node_name.as_str()));
         if on_node {
             continue;
         }
@@ -99,7 +100,7 @@ pub(super) fn daemonset(s: &mut State, ids: &Ids, ds: &Value) {
 
 /// Whether a pod template's nodeSelector takes a node.
 fn node_selected(template: &Value, node: &Value) -> bool {
-    let Some(sel) = template.pointer("/spec/nodeSelector").and_then(Value::as_object) else {
+    let Some(sel) = template.at("/spec/nodeSelector").and_then(Value::as_object) else {
         return true;
     };
     let labels = labels_of(node);

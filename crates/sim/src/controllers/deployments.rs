@@ -2,11 +2,12 @@
 //! revisions, progress conditions.
 
 use super::*;
+use crate::ptr::At;
 
 pub(super) fn replicaset(s: &mut State, ids: &Ids, rs: &Value, cx: &mut Ctx) {
     let ns = ns_of(rs);
     let uid = uid_of(rs);
-    let want = rs.pointer("/spec/replicas").and_then(Value::as_u64).unwrap_or(1) as usize;
+    let want = rs.at("/spec/replicas").and_then(Value::as_u64).unwrap_or(1) as usize;
     let pods: Vec<Arc<Value>> = s
         .iter_kind(ids.pod, Some(&ns))
         .filter(|(_, p)| owned_by(p, &uid))
@@ -15,7 +16,7 @@ pub(super) fn replicaset(s: &mut State, ids: &Ids, rs: &Value, cx: &mut Ctx) {
     let live: Vec<&Arc<Value>> = pods.iter().filter(|p| !is_terminating(p)).collect();
     let mut failure = None;
     if live.len() < want {
-        let template = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
+        let template = rs.at("/spec/template").cloned().unwrap_or(json!({}));
         for _ in live.len()..want {
             let name = format!("{}-{}", name_of(rs), random_suffix(5));
             let mut p = new_pod(rs, &name, &template, &[]);
@@ -56,9 +57,9 @@ pub(super) fn replicaset(s: &mut State, ids: &Ids, rs: &Value, cx: &mut Ctx) {
         .collect();
     let ready = pods.iter().filter(|p| pod_ready(p)).count();
     let mut status = json!({"replicas": pods.len(), "fullyLabeledReplicas": pods.len(), "readyReplicas": ready, "availableReplicas": ready,
-                        "observedGeneration": rs.pointer("/metadata/generation").cloned().unwrap_or(json!(1))});
+                        "observedGeneration": rs.at("/metadata/generation").cloned().unwrap_or(json!(1))});
     let prev = rs
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)
         .and_then(|cs| cs.iter().find(|c| c.get("type") == Some(&json!("ReplicaFailure"))));
     if let Some(msg) = failure {
@@ -83,8 +84,8 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
     let ns = ns_of(d);
     let uid = uid_of(d);
     let dname = name_of(d).to_string();
-    let want = d.pointer("/spec/replicas").and_then(Value::as_u64).unwrap_or(1);
-    let template = d.pointer("/spec/template").cloned().unwrap_or(json!({}));
+    let want = d.at("/spec/replicas").and_then(Value::as_u64).unwrap_or(1);
+    let template = d.at("/spec/template").cloned().unwrap_or(json!({}));
     let hash = short_hash(&template);
     let owned: Vec<Arc<Value>> = s
         .iter_kind(ids.rs, Some(&ns))
@@ -92,16 +93,16 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
         .map(|(_, r)| r.clone())
         .collect();
     let revision_of = |r: &Value| {
-        r.pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
+        r.at("/metadata/annotations/deployment.kubernetes.io~1revision")
             .and_then(Value::as_str)
             .and_then(|s| s.parse::<u64>().ok())
             .unwrap_or(0)
     };
     let max_rev = owned.iter().map(|r| revision_of(r)).max().unwrap_or(0);
-    let paused = d.pointer("/spec/paused").and_then(Value::as_bool).unwrap_or(false);
+    let paused = d.at("/spec/paused").and_then(Value::as_bool).unwrap_or(false);
     let new_rs = owned
         .iter()
-        .find(|r| r.pointer("/metadata/labels/pod-template-hash").and_then(Value::as_str) == Some(hash.as_str()))
+        .find(|r| r.at("/metadata/labels/pod-template-hash").and_then(Value::as_str) == Some(hash.as_str()))
         .cloned();
     let new_rs = match new_rs {
         Some(r) => {
@@ -118,11 +119,11 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
         None => {
             let mut t = template.clone();
             t["metadata"]["labels"]["pod-template-hash"] = json!(hash);
-            let mut sel = d.pointer("/spec/selector").cloned().unwrap_or(json!({}));
+            let mut sel = d.at("/spec/selector").cloned().unwrap_or(json!({}));
             sel["matchLabels"]["pod-template-hash"] = json!(hash);
             let name = format!("{dname}-{hash}");
             let rs = json!({
-                "metadata": {"name": name, "namespace": ns, "labels": t.pointer("/metadata/labels"),
+                "metadata": {"name": name, "namespace": ns, "labels": t.at("/metadata/labels"),
                              "annotations": {"deployment.kubernetes.io/revision": (max_rev + 1).to_string(),
                                              "deployment.kubernetes.io/desired-replicas": want.to_string()},
                              "ownerReferences": [owner_ref(d, true)]},
@@ -143,7 +144,7 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
     let new_name = name_of(&new_rs).to_string();
     // Scale the new one to the goal; old ones go to zero once the new one is fully ready.
     let set_replicas = |s: &mut State, r: &Value, n: u64| {
-        if r.pointer("/spec/replicas").and_then(Value::as_u64) != Some(n) {
+        if r.at("/spec/replicas").and_then(Value::as_u64) != Some(n) {
             let mut v = r.clone();
             v["spec"]["replicas"] = json!(n);
             v["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = json!(want.to_string());
@@ -152,14 +153,11 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
     };
     set_replicas(s, &new_rs, want);
     let new_rs = s.get(ids.rs, &ns, &new_name).cloned().unwrap_or(new_rs);
-    let new_ready = new_rs
-        .pointer("/status/readyReplicas")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let new_count = new_rs.pointer("/status/replicas").and_then(Value::as_u64).unwrap_or(0);
+    let new_ready = new_rs.at("/status/readyReplicas").and_then(Value::as_u64).unwrap_or(0);
+    let new_count = new_rs.at("/status/replicas").and_then(Value::as_u64).unwrap_or(0);
     if new_ready >= want {
         for r in owned.iter().filter(|r| name_of(r) != new_name) {
-            if r.pointer("/spec/replicas").and_then(Value::as_u64).unwrap_or(0) > 0 {
+            if r.at("/spec/replicas").and_then(Value::as_u64).unwrap_or(0) > 0 {
                 set_replicas(s, r, 0);
                 emit(
                     s,
@@ -173,16 +171,13 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
         }
     }
     // Keep at most revisionHistoryLimit old ReplicaSets.
-    let limit = d
-        .pointer("/spec/revisionHistoryLimit")
-        .and_then(Value::as_u64)
-        .unwrap_or(10) as usize;
+    let limit = d.at("/spec/revisionHistoryLimit").and_then(Value::as_u64).unwrap_or(10) as usize;
     let mut old: Vec<&Arc<Value>> = owned
         .iter()
         .filter(|r| {
             name_of(r) != new_name
-                && r.pointer("/spec/replicas").and_then(Value::as_u64) == Some(0)
-                && r.pointer("/status/replicas").and_then(Value::as_u64).unwrap_or(0) == 0
+                && r.at("/spec/replicas").and_then(Value::as_u64) == Some(0)
+                && r.at("/status/replicas").and_then(Value::as_u64).unwrap_or(0) == 0
         })
         .collect();
     if old.len() > limit {
@@ -201,7 +196,7 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
     let sum = |f: &str| {
         owned
             .iter()
-            .map(|r| r.pointer(&format!("/status/{f}")).and_then(Value::as_u64).unwrap_or(0))
+            .map(|r| r.at(&format!("/status/{f}")).and_then(Value::as_u64).unwrap_or(0))
             .sum::<u64>()
     };
     let replicas = sum("replicas");
@@ -216,7 +211,7 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
     };
     let complete = new_ready >= want && replicas == new_count && available >= want;
     let deadline_secs = d
-        .pointer("/spec/progressDeadlineSeconds")
+        .at("/spec/progressDeadlineSeconds")
         .and_then(Value::as_u64)
         .unwrap_or(600);
     let deadline = cfg.progress_deadline.min(Duration::from_secs(deadline_secs));
@@ -292,7 +287,7 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
     // A pod the new ReplicaSet could not create (a quota) shows on the Deployment, as the real controller copies it.
     if let Some(f) = s
         .get(ids.rs, &ns, &new_name)
-        .and_then(|r| r.pointer("/status/conditions").cloned())
+        .and_then(|r| r.at("/status/conditions").cloned())
         .and_then(|cs| {
             cs.as_array()?
                 .iter()
@@ -309,7 +304,7 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
         ));
     }
     let mut status = json!({
-        "observedGeneration": d.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
+        "observedGeneration": d.at("/metadata/generation").cloned().unwrap_or(json!(1)),
         "replicas": replicas, "updatedReplicas": new_count, "readyReplicas": ready, "availableReplicas": available,
         "conditions": conditions,
     });
@@ -319,7 +314,7 @@ pub(super) fn deployment(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConf
     // Only a real change is written (timestamps of unchanged conditions are kept above).
     set_status(s, ids.deploy, d, status);
     let rev = revision_of(&new_rs);
-    if d.pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
+    if d.at("/metadata/annotations/deployment.kubernetes.io~1revision")
         .and_then(Value::as_str)
         != Some(rev.to_string().as_str())
         && let Some(cur) = s.get(ids.deploy, &ns, &dname).cloned()

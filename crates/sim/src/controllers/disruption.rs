@@ -3,6 +3,7 @@
 //! disruptions allowed now).
 
 use super::*;
+use crate::ptr::At;
 
 /// `minAvailable` or `maxUnavailable`, a count or a percentage of `of`.
 fn scaled(v: &Value, of: usize, round_up: bool) -> Option<usize> {
@@ -20,7 +21,7 @@ fn scaled(v: &Value, of: usize, round_up: bool) -> Option<usize> {
 pub(super) fn budgets(s: &mut State, ids: &Ids, ns: &str) {
     let pdbs: Vec<Arc<Value>> = s.iter_kind(ids.pdb, Some(ns)).map(|(_, p)| p.clone()).collect();
     for pdb in pdbs {
-        let selector = pdb.pointer("/spec/selector").cloned().unwrap_or(json!({}));
+        let selector = pdb.at("/spec/selector").cloned().unwrap_or(json!({}));
         let take = |p: &Value| {
             let labels = labels_of(p);
             let ml = selector.get("matchLabels").and_then(Value::as_object);
@@ -34,22 +35,22 @@ pub(super) fn budgets(s: &mut State, ids: &Ids, ns: &str) {
             .collect();
         let expected = pods.len();
         let healthy = pods.iter().filter(|p| pod_ready(p)).count();
-        let desired = if let Some(min) = pdb.pointer("/spec/minAvailable") {
+        let desired = if let Some(min) = pdb.at("/spec/minAvailable") {
             scaled(min, expected, true).unwrap_or(expected)
-        } else if let Some(max) = pdb.pointer("/spec/maxUnavailable") {
+        } else if let Some(max) = pdb.at("/spec/maxUnavailable") {
             expected.saturating_sub(scaled(max, expected, false).unwrap_or(0))
         } else {
             expected
         };
         let allowed = healthy.saturating_sub(desired);
-        let prev = pdb.pointer("/status/conditions/0");
+        let prev = pdb.at("/status/conditions/0");
         let cond = if allowed > 0 {
             condition("DisruptionAllowed", "True", "SufficientPods", "", prev)
         } else {
             condition("DisruptionAllowed", "False", "InsufficientPods", "", prev)
         };
         let status = json!({
-            "observedGeneration": pdb.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
+            "observedGeneration": pdb.at("/metadata/generation").cloned().unwrap_or(json!(1)),
             "expectedPods": expected, "currentHealthy": healthy, "desiredHealthy": desired,
             "disruptionsAllowed": allowed, "conditions": [cond],
         });

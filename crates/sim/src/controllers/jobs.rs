@@ -2,6 +2,7 @@
 //! A simulated container runs for the kubelet's start-up delay and exits 0.
 
 use super::*;
+use crate::ptr::At;
 
 pub(super) fn job(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, job: &Value, cx: &mut Ctx) {
     if is_terminating(job) {
@@ -10,25 +11,20 @@ pub(super) fn job(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, job
     let ns = ns_of(job);
     let uid = uid_of(job);
     let name = name_of(job).to_string();
-    let completions = job.pointer("/spec/completions").and_then(Value::as_u64).unwrap_or(1) as usize;
-    let parallelism = job.pointer("/spec/parallelism").and_then(Value::as_u64).unwrap_or(1) as usize;
-    let suspended = job.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
+    let completions = job.at("/spec/completions").and_then(Value::as_u64).unwrap_or(1) as usize;
+    let parallelism = job.at("/spec/parallelism").and_then(Value::as_u64).unwrap_or(1) as usize;
+    let suspended = job.at("/spec/suspend").and_then(Value::as_bool) == Some(true);
     let pods: Vec<Arc<Value>> = s
         .iter_kind(ids.pod, Some(&ns))
         .filter(|(_, p)| owned_by(p, &uid))
         .map(|(_, p)| p.clone())
         .collect();
-    let phase = |p: &Value| {
-        p.pointer("/status/phase")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
+    let phase = |p: &Value| p.at("/status/phase").and_then(Value::as_str).unwrap_or("").to_string();
     let now = now_rfc3339();
     // Running pods finish once they have run for the start-up delay.
     for p in pods.iter().filter(|p| phase(p) == "Running") {
         let started = p
-            .pointer("/status/startTime")
+            .at("/status/startTime")
             .and_then(Value::as_str)
             .and_then(ms_since)
             .unwrap_or(0);
@@ -52,7 +48,7 @@ pub(super) fn job(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, job
             .into_iter()
             .flatten()
         {
-            let started_at = c.pointer("/state/running/startedAt").cloned().unwrap_or(json!(now));
+            let started_at = c.at("/state/running/startedAt").cloned().unwrap_or(json!(now));
             c["ready"] = json!(false);
             c["started"] = json!(false);
             c["state"] = json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": started_at, "finishedAt": now}});
@@ -89,7 +85,7 @@ pub(super) fn job(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, job
     let mut created = 0;
     if !done && !suspended {
         let want = parallelism.min(completions - succeeded).saturating_sub(active.len());
-        let template = job.pointer("/spec/template").cloned().unwrap_or(json!({}));
+        let template = job.at("/spec/template").cloned().unwrap_or(json!({}));
         for _ in 0..want {
             let pod_name = format!("{name}-{}", random_suffix(5));
             let labels = [

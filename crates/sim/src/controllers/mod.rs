@@ -6,6 +6,7 @@
 //! unpullable), terminating pods and namespaces, Tekton PipelineRuns →
 //! TaskRuns → step pods, and Events for all of it.
 
+use crate::ptr::At;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,21 +103,18 @@ fn ids(quiet: bool) -> Ids {
 type Obj = (ResId, String, String);
 
 fn ns_of(v: &Value) -> String {
-    v.pointer("/metadata/namespace")
+    v.at("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string()
 }
 
 fn uid_of(v: &Value) -> String {
-    v.pointer("/metadata/uid")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
+    v.at("/metadata/uid").and_then(Value::as_str).unwrap_or("").to_string()
 }
 
 fn owner_of(v: &Value, kind: &str) -> Option<String> {
-    v.pointer("/metadata/ownerReferences")?
+    v.at("/metadata/ownerReferences")?
         .as_array()?
         .iter()
         .find(|r| r.get("kind").and_then(Value::as_str) == Some(kind))
@@ -125,7 +123,7 @@ fn owner_of(v: &Value, kind: &str) -> Option<String> {
 }
 
 fn owned_by(v: &Value, uid: &str) -> bool {
-    v.pointer("/metadata/ownerReferences")
+    v.at("/metadata/ownerReferences")
         .and_then(Value::as_array)
         .is_some_and(|refs| refs.iter().any(|r| r.get("uid").and_then(Value::as_str) == Some(uid)))
 }
@@ -136,16 +134,14 @@ fn owner_ref(owner: &Value, controller: bool) -> Value {
 }
 
 fn is_terminating(v: &Value) -> bool {
-    v.pointer("/metadata/deletionTimestamp").is_some()
+    v.at("/metadata/deletionTimestamp").is_some()
 }
 
 fn pod_ready(v: &Value) -> bool {
-    v.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c.get("type") == Some(&json!("Ready")) && c.get("status") == Some(&json!("True")))
-        })
+    v.at("/status/conditions").and_then(Value::as_array).is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c.get("type") == Some(&json!("Ready")) && c.get("status") == Some(&json!("True")))
+    })
 }
 
 /// A short stable hash of a JSON value, in the alphabet of pod-template-hash.
@@ -307,8 +303,9 @@ fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {
 
 /// Whether an object waits on a foreground deletion of its dependents.
 fn foreground(v: &Value) -> bool {
-    v.pointer("/metadata/deletionTimestamp").is_some()
-        && v.pointer("/metadata/finalizers")
+    let Some(m) = v.get("metadata") else { return false };
+    m.get("deletionTimestamp").is_some()
+        && m.get("finalizers")
             .and_then(Value::as_array)
             .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"))
 }
@@ -324,7 +321,7 @@ fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet
     }
     if etype == EventType::Deleted {
         for owner in v
-            .pointer("/metadata/ownerReferences")
+            .at("/metadata/ownerReferences")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -362,7 +359,7 @@ fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet
     }
     if res == ids.pvc {
         if etype == EventType::Deleted {
-            if let Some(pv) = v.pointer("/spec/volumeName").and_then(Value::as_str) {
+            if let Some(pv) = v.at("/spec/volumeName").and_then(Value::as_str) {
                 dirty.insert((ids.pv, String::new(), pv.to_string()));
             }
         } else {

@@ -4,6 +4,7 @@
 //! when nothing is left, with conditions saying what remains meanwhile.
 
 use super::*;
+use crate::ptr::At;
 
 pub(super) fn namespace(s: &mut State, ids: &Ids, n: &Value, cx: &mut Ctx) {
     if !is_terminating(n) {
@@ -28,7 +29,7 @@ pub(super) fn namespace(s: &mut State, ids: &Ids, n: &Value, cx: &mut Ctx) {
         // Content gone: the "kubernetes" finalizer is done; the namespace
         // goes unless someone else's finalizer holds it.
         let held = n
-            .pointer("/metadata/finalizers")
+            .at("/metadata/finalizers")
             .and_then(Value::as_array)
             .is_some_and(|f| !f.is_empty());
         if held {
@@ -46,7 +47,7 @@ pub(super) fn namespace(s: &mut State, ids: &Ids, n: &Value, cx: &mut Ctx) {
         *kinds.entry(resources::get(*r).qualified()).or_default() += 1;
         let held = s
             .get(*r, &ns, name)
-            .and_then(|o| o.pointer("/metadata/finalizers"))
+            .and_then(|o| o.at("/metadata/finalizers"))
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
@@ -59,7 +60,7 @@ pub(super) fn namespace(s: &mut State, ids: &Ids, n: &Value, cx: &mut Ctx) {
         .map(|(k, c)| format!("{k} has {c} resource instances"))
         .collect::<Vec<_>>()
         .join(", ");
-    let prev = n.pointer("/status/conditions").and_then(Value::as_array);
+    let prev = n.at("/status/conditions").and_then(Value::as_array);
     let prev_of = |t: &str| prev.and_then(|cs| cs.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(t)));
     let mut conditions = vec![
         condition(

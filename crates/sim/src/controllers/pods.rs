@@ -2,9 +2,10 @@
 //! or completed, with their container states and events.
 
 use super::*;
+use crate::ptr::At;
 
 pub(super) fn new_pod(owner: &Value, name: &str, template: &Value, extra_labels: &[(&str, String)]) -> Value {
-    let mut labels = template.pointer("/metadata/labels").cloned().unwrap_or(json!({}));
+    let mut labels = template.at("/metadata/labels").cloned().unwrap_or(json!({}));
     for (k, v) in extra_labels {
         labels[*k] = json!(v);
     }
@@ -24,7 +25,7 @@ pub(super) fn new_pod(owner: &Value, name: &str, template: &Value, extra_labels:
         .unwrap_or_default();
     json!({
         "metadata": {"name": name, "namespace": ns_of(owner), "labels": labels,
-                     "annotations": template.pointer("/metadata/annotations").cloned().unwrap_or(json!({})),
+                     "annotations": template.at("/metadata/annotations").cloned().unwrap_or(json!({})),
                      "ownerReferences": [owner_ref(owner, true)]},
         "spec": spec,
         "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": now_rfc3339()}],
@@ -37,12 +38,12 @@ pub(super) fn pod(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, p: 
     let name = name_of(p).to_string();
     if is_terminating(p) {
         let grace = p
-            .pointer("/metadata/deletionGracePeriodSeconds")
+            .at("/metadata/deletionGracePeriodSeconds")
             .and_then(Value::as_u64)
             .unwrap_or(0);
         let wait = cfg.pod_termination.min(Duration::from_secs(grace));
         let elapsed = p
-            .pointer("/metadata/deletionTimestamp")
+            .at("/metadata/deletionTimestamp")
             .and_then(Value::as_str)
             .and_then(ms_since)
             .unwrap_or(0);
@@ -57,15 +58,11 @@ pub(super) fn pod(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, p: 
         }
         return;
     }
-    if p.pointer("/status/phase").and_then(Value::as_str) != Some("Pending") {
+    if p.at("/status/phase").and_then(Value::as_str) != Some("Pending") {
         return;
     }
     // A pod nobody placed (kubectl run, a bare manifest): the scheduler binds it.
-    if p.pointer("/spec/nodeName")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .is_empty()
-    {
+    if p.at("/spec/nodeName").and_then(Value::as_str).unwrap_or("").is_empty() {
         let mut bound = p.clone();
         bound["spec"]["nodeName"] = json!("sim-node-1");
         bound["status"]["conditions"] =
@@ -82,7 +79,7 @@ pub(super) fn pod(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, p: 
         return;
     }
     let images: Vec<String> = p
-        .pointer("/spec/containers")
+        .at("/spec/containers")
         .and_then(Value::as_array)
         .map(|cs| {
             cs.iter()
@@ -92,7 +89,7 @@ pub(super) fn pod(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, p: 
         .unwrap_or_default();
     if let Some(bad) = images.iter().find(|i| unpullable(i)) {
         let waiting = p
-            .pointer("/status/containerStatuses/0/state/waiting/reason")
+            .at("/status/containerStatuses/0/state/waiting/reason")
             .and_then(Value::as_str);
         if waiting != Some("ImagePullBackOff") {
             let mut st = p.get("status").cloned().unwrap_or(json!({}));
@@ -124,9 +121,9 @@ pub(super) fn pod(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, p: 
         cx.seen.remove(&(ns.clone(), name.clone()));
     }
     let now = now_rfc3339();
-    let step_lines = p.pointer("/metadata/labels/tekton.dev~1taskRun").is_some();
+    let step_lines = p.at("/metadata/labels/tekton.dev~1taskRun").is_some();
     let containers: Vec<Value> = p
-        .pointer("/spec/containers")
+        .at("/spec/containers")
         .and_then(Value::as_array)
         .map(|cs| {
             cs.iter()

@@ -1,6 +1,7 @@
 //! StatefulSets: ordered pods with stable names and their claims.
 
 use super::*;
+use crate::ptr::At;
 
 pub(super) fn statefulset(s: &mut State, ids: &Ids, sts: &Value) {
     if is_terminating(sts) {
@@ -9,8 +10,8 @@ pub(super) fn statefulset(s: &mut State, ids: &Ids, sts: &Value) {
     let ns = ns_of(sts);
     let uid = uid_of(sts);
     let name = name_of(sts).to_string();
-    let want = sts.pointer("/spec/replicas").and_then(Value::as_u64).unwrap_or(1);
-    let template = sts.pointer("/spec/template").cloned().unwrap_or(json!({}));
+    let want = sts.at("/spec/replicas").and_then(Value::as_u64).unwrap_or(1);
+    let template = sts.at("/spec/template").cloned().unwrap_or(json!({}));
     let hash = short_hash(&template);
     let rev = format!("{name}-{hash}");
     revisions(s, ids, sts, &rev, &hash, &template);
@@ -31,7 +32,7 @@ pub(super) fn statefulset(s: &mut State, ids: &Ids, sts: &Value) {
         match pods.get(&i) {
             Some(p) => {
                 let current = p
-                    .pointer("/metadata/labels/controller-revision-hash")
+                    .at("/metadata/labels/controller-revision-hash")
                     .and_then(Value::as_str)
                     == Some(rev.as_str());
                 if !current
@@ -42,7 +43,7 @@ pub(super) fn statefulset(s: &mut State, ids: &Ids, sts: &Value) {
                     // Roll one pod at a time, highest first is the real order; one per pass keeps it ordered.
                     let top = (0..want).rev().find(|j| {
                         pods.get(j).is_some_and(|q| {
-                            q.pointer("/metadata/labels/controller-revision-hash")
+                            q.at("/metadata/labels/controller-revision-hash")
                                 .and_then(Value::as_str)
                                 != Some(rev.as_str())
                         })
@@ -116,7 +117,7 @@ pub(super) fn statefulset(s: &mut State, ids: &Ids, sts: &Value) {
     let updated = pods
         .iter()
         .filter(|p| {
-            p.pointer("/metadata/labels/controller-revision-hash")
+            p.at("/metadata/labels/controller-revision-hash")
                 .and_then(Value::as_str)
                 == Some(rev.as_str())
         })
@@ -127,7 +128,7 @@ pub(super) fn statefulset(s: &mut State, ids: &Ids, sts: &Value) {
     } else {
         pods.iter()
             .filter_map(|p| {
-                p.pointer("/metadata/labels/controller-revision-hash")
+                p.at("/metadata/labels/controller-revision-hash")
                     .and_then(Value::as_str)
             })
             .find(|h| *h != rev)
@@ -139,7 +140,7 @@ pub(super) fn statefulset(s: &mut State, ids: &Ids, sts: &Value) {
     } else {
         pods.len().saturating_sub(updated)
     };
-    let status = json!({"observedGeneration": sts.pointer("/metadata/generation").cloned().unwrap_or(json!(1)), "replicas": pods.len(),
+    let status = json!({"observedGeneration": sts.at("/metadata/generation").cloned().unwrap_or(json!(1)), "replicas": pods.len(),
                         "readyReplicas": ready, "currentReplicas": current_replicas,
                         "updatedReplicas": updated, "availableReplicas": ready,
                         "currentRevision": current, "updateRevision": rev, "collisionCount": 0});
@@ -169,7 +170,7 @@ fn revisions(s: &mut State, ids: &Ids, sts: &Value, rev: &str, hash: &str, templ
         }
         Some(_) => {}
         None => {
-            let mut labels = template.pointer("/metadata/labels").cloned().unwrap_or(json!({}));
+            let mut labels = template.at("/metadata/labels").cloned().unwrap_or(json!({}));
             labels["controller-revision-hash"] = json!(hash);
             let cr = json!({
                 "apiVersion": "apps/v1", "kind": "ControllerRevision",
@@ -182,7 +183,7 @@ fn revisions(s: &mut State, ids: &Ids, sts: &Value, rev: &str, hash: &str, templ
         }
     }
     let limit = sts
-        .pointer("/spec/revisionHistoryLimit")
+        .at("/spec/revisionHistoryLimit")
         .and_then(Value::as_u64)
         .unwrap_or(10) as usize;
     let mut old: Vec<&Arc<Value>> = owned.iter().filter(|r| name_of(r) != rev).collect();
@@ -200,7 +201,7 @@ fn revisions(s: &mut State, ids: &Ids, sts: &Value, rev: &str, hash: &str, templ
 fn claims_for(s: &mut State, ids: &Ids, sts: &Value, pod_name: &str, pod: &mut Value) -> Result<(), String> {
     let ns = ns_of(sts);
     let templates = sts
-        .pointer("/spec/volumeClaimTemplates")
+        .at("/spec/volumeClaimTemplates")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -208,10 +209,10 @@ fn claims_for(s: &mut State, ids: &Ids, sts: &Value, pod_name: &str, pod: &mut V
         let tname = name_of(&t).to_string();
         let claim = format!("{tname}-{pod_name}");
         if s.get(ids.pvc, &ns, &claim).is_none() {
-            let mut labels = sts.pointer("/spec/selector/matchLabels").cloned().unwrap_or(json!({}));
+            let mut labels = sts.at("/spec/selector/matchLabels").cloned().unwrap_or(json!({}));
             if let Some(l) = labels.as_object_mut() {
                 for (k, v) in t
-                    .pointer("/metadata/labels")
+                    .at("/metadata/labels")
                     .and_then(Value::as_object)
                     .into_iter()
                     .flatten()

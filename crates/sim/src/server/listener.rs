@@ -5,6 +5,7 @@
 //! `X-Gitlab-Token`, event types, a CEL filter), resolves the bindings from
 //! the body and headers, and creates the template's resources.
 
+use crate::ptr::At;
 use std::collections::BTreeMap;
 
 use super::*;
@@ -14,8 +15,8 @@ use hyper::HeaderMap;
 fn accepted(el: &Value, event_id: &str) -> Response<Body> {
     json_response(
         202,
-        &json!({"eventListener": name_of(el), "namespace": el.pointer("/metadata/namespace"),
-                "eventListenerUID": el.pointer("/metadata/uid"), "eventID": event_id}),
+        &json!({"eventListener": name_of(el), "namespace": el.at("/metadata/namespace"),
+                "eventListenerUID": el.at("/metadata/uid"), "eventID": event_id}),
     )
 }
 
@@ -103,13 +104,13 @@ fn secret_value(s: &State, ns: &str, r: Option<&Value>) -> Option<String> {
     let name = r.get("secretName")?.as_str()?;
     let key = r.get("secretKey")?.as_str()?;
     let sec = s.get(resources::ids::of("Secret"), ns, name)?;
-    let b64 = sec.pointer(&format!("/data/{key}"))?.as_str()?;
+    let b64 = sec.at(&format!("/data/{key}"))?.as_str()?;
     let raw = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
     String::from_utf8(raw).ok()
 }
 
 fn interceptor(s: &State, ns: &str, i: &Value, raw: &[u8], body: &Value, headers: &HeaderMap) -> Verdict {
-    let name = i.pointer("/ref/name").and_then(Value::as_str).unwrap_or("");
+    let name = i.at("/ref/name").and_then(Value::as_str).unwrap_or("");
     let ps = i.get("params").cloned().unwrap_or(json!([]));
     let types: Vec<String> = param(&ps, "eventTypes")
         .and_then(Value::as_array)
@@ -234,7 +235,7 @@ pub(super) async fn sink(
         let svc_obj = st.get(ids("Service"), ns, name).cloned();
         let el = svc_obj
             .as_ref()
-            .and_then(|s| s.pointer("/metadata/labels/eventlistener").and_then(Value::as_str))
+            .and_then(|s| s.at("/metadata/labels/eventlistener").and_then(Value::as_str))
             .and_then(|el| st.get(ids("EventListener"), ns, el).cloned());
         (svc_obj, el)
     };
@@ -254,12 +255,7 @@ pub(super) async fn sink(
     let outcome = c.write(|s| {
         let mut denied = None;
         let mut made = 0;
-        for t in el
-            .pointer("/spec/triggers")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for t in el.at("/spec/triggers").and_then(Value::as_array).into_iter().flatten() {
             let (tname, spec) = match t.get("triggerRef").and_then(Value::as_str) {
                 Some(r) => match s.get(ids("Trigger"), ns, r) {
                     Some(tr) => (r.to_string(), tr.get("spec").cloned().unwrap_or(json!({}))),
@@ -301,7 +297,7 @@ pub(super) async fn sink(
                     };
                     for p in s
                         .get(ids(kind.0), kind.1, r)
-                        .and_then(|tb| tb.pointer("/spec/params").cloned())
+                        .and_then(|tb| tb.at("/spec/params").cloned())
                         .as_ref()
                         .and_then(Value::as_array)
                         .into_iter()
@@ -317,13 +313,13 @@ pub(super) async fn sink(
                 }
             }
             let template = spec
-                .pointer("/template/ref")
+                .at("/template/ref")
                 .and_then(Value::as_str)
                 .and_then(|r| s.get(ids("TriggerTemplate"), ns, r).cloned());
             let Some(template) = template else { continue };
             let mut vars = BTreeMap::new();
             for p in template
-                .pointer("/spec/params")
+                .at("/spec/params")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -339,7 +335,7 @@ pub(super) async fn sink(
                 vars.insert(format!("tt.params.{n}"), v);
             }
             for r in template
-                .pointer("/spec/resourcetemplates")
+                .at("/spec/resourcetemplates")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()

@@ -2,6 +2,7 @@
 //! apply, delete, and the scale subresource.
 
 use super::*;
+use crate::ptr::At;
 
 pub(super) async fn resource(
     c: Arc<SimCluster>,
@@ -62,7 +63,7 @@ pub(super) async fn resource(
             Shape::Full => (*v).clone(),
             Shape::Metadata => table::metadata_of(&v),
             Shape::Table(include) => {
-                let rv = v.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
+                let rv = v.at("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
                 table::table(
                     res,
                     json!({"resourceVersion": rv}),
@@ -191,12 +192,9 @@ pub(super) async fn resource(
                         if v.get("orphanDependents").and_then(Value::as_bool) == Some(true) {
                             opts.propagation = Some("Orphan".into());
                         }
-                        opts.precondition_uid = v
-                            .pointer("/preconditions/uid")
-                            .and_then(Value::as_str)
-                            .map(str::to_string);
+                        opts.precondition_uid = v.at("/preconditions/uid").and_then(Value::as_str).map(str::to_string);
                         opts.precondition_rv = v
-                            .pointer("/preconditions/resourceVersion")
+                            .at("/preconditions/resourceVersion")
                             .and_then(Value::as_str)
                             .map(str::to_string);
                         dry |= v
@@ -212,7 +210,7 @@ pub(super) async fn resource(
             write_or_try(&c, dry, |s| s.delete(t.res, &ns, &name, &opts)).map(|d| match d {
                 Deleted::Marked(v) => (*v).clone(),
                 Deleted::Gone(v) => json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                    "details": {"name": name_of(&v), "group": res.group, "kind": res.plural, "uid": v.pointer("/metadata/uid")}}),
+                    "details": {"name": name_of(&v), "group": res.group, "kind": res.plural, "uid": v.at("/metadata/uid")}}),
             })
         }
         ("deletecollection", _) => {
@@ -233,7 +231,7 @@ pub(super) async fn resource(
                 for it in items {
                     let n = name_of(&it).to_string();
                     let ins = it
-                        .pointer("/metadata/namespace")
+                        .at("/metadata/namespace")
                         .and_then(Value::as_str)
                         .unwrap_or("")
                         .to_string();
@@ -424,7 +422,7 @@ pub(super) fn scale_of(c: &SimCluster, t: &Target) -> Result<Value, ApiError> {
     let obj = get(c, t)?;
     let m = obj.get("metadata").cloned().unwrap_or(json!({}));
     let selector = obj
-        .pointer("/spec/selector/matchLabels")
+        .at("/spec/selector/matchLabels")
         .and_then(Value::as_object)
         .map(|ml| {
             ml.iter()
@@ -437,15 +435,15 @@ pub(super) fn scale_of(c: &SimCluster, t: &Target) -> Result<Value, ApiError> {
         "kind": "Scale", "apiVersion": "autoscaling/v1",
         "metadata": {"name": m.get("name"), "namespace": m.get("namespace"), "uid": m.get("uid"),
                      "resourceVersion": m.get("resourceVersion"), "creationTimestamp": m.get("creationTimestamp")},
-        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
-        "status": {"replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector},
+        "spec": {"replicas": obj.at("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {"replicas": obj.at("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector},
     }))
 }
 
 pub(super) fn set_scale(c: &SimCluster, t: &Target, scale: &Value) -> Result<Value, ApiError> {
     let res = resources::get(t.res);
     let name = t.name.clone().unwrap_or_default();
-    let Some(n) = scale.pointer("/spec/replicas").and_then(Value::as_i64) else {
+    let Some(n) = scale.at("/spec/replicas").and_then(Value::as_i64) else {
         return Err(ApiError::invalid(
             res,
             &name,
@@ -463,7 +461,7 @@ pub(super) fn set_scale(c: &SimCluster, t: &Target, scale: &Value) -> Result<Val
     }
     let ns = t.ns.clone().unwrap_or_default();
     let rv = scale
-        .pointer("/metadata/resourceVersion")
+        .at("/metadata/resourceVersion")
         .and_then(Value::as_str)
         .map(str::to_string);
     let patch = match rv {
@@ -552,7 +550,7 @@ async fn events_v1_write(c: &SimCluster, req: Request<Incoming>, t: &Target, q: 
         "delete" => write_or_try(c, dry, |s| s.delete(core, &ns, &name, &DeleteOptions::default())).map(|d| match d {
             Deleted::Marked(v) | Deleted::Gone(v) => {
                 json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                       "details": {"name": name_of(&v), "group": "events.k8s.io", "kind": "events", "uid": v.pointer("/metadata/uid")}})
+                       "details": {"name": name_of(&v), "group": "events.k8s.io", "kind": "events", "uid": v.at("/metadata/uid")}})
             }
         }),
         _ => Err(ApiError::method_not_allowed()),

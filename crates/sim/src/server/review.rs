@@ -3,6 +3,7 @@
 //! `kubectl auth whoami`, `auth can-i` and `auth can-i --list` ask them.
 
 use super::*;
+use crate::ptr::At;
 use crate::rbac::{self, Ask};
 
 pub(super) async fn answer(c: Arc<SimCluster>, user: &User, req: Request<Incoming>, res: &Resource) -> Response<Body> {
@@ -18,7 +19,7 @@ pub(super) async fn answer(c: Arc<SimCluster>, user: &User, req: Request<Incomin
         "SelfSubjectReview" => json!({"userInfo": {"username": who.user, "groups": who.groups}}),
         "SelfSubjectAccessReview" => {
             let st = c.read();
-            if let Some(ra) = review.pointer("/spec/resourceAttributes") {
+            if let Some(ra) = review.at("/spec/resourceAttributes") {
                 let text = |k: &str| ra.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
                 let resource = match (text("resource"), text("subresource")) {
                     (Some(r), Some(sub)) => format!("{r}/{sub}"),
@@ -53,10 +54,7 @@ pub(super) async fn answer(c: Arc<SimCluster>, user: &User, req: Request<Incomin
         }
         "SelfSubjectRulesReview" => {
             let st = c.read();
-            let ns = review
-                .pointer("/spec/namespace")
-                .and_then(Value::as_str)
-                .map(str::to_string);
+            let ns = review.at("/spec/namespace").and_then(Value::as_str).map(str::to_string);
             let rules = rbac::rules_for(&st, &who, ns.as_deref());
             let resource_rules: Vec<Value> = rules
                 .iter()

@@ -1,6 +1,7 @@
 //! Watches: events from a resourceVersion on, as JSON lines.
 
 use super::*;
+use crate::ptr::At;
 
 pub(super) fn event_line(etype: &str, object: &Value) -> Bytes {
     let mut s = serde_json::to_string(&json!({"type": etype, "object": object})).unwrap_or_default();
@@ -43,7 +44,7 @@ pub(super) fn watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shape) -> Re
         Shape::Full => encoded_line(etype, json),
         Shape::Metadata => event_line(etype, &table::metadata_of(v)),
         Shape::Table(include) => {
-            let rv = v.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
+            let rv = v.at("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
             let row = table::row(res, v, include, table::now_unix());
             event_line(etype, &table::table(res, json!({"resourceVersion": rv}), vec![row]))
         }
@@ -258,7 +259,7 @@ pub(super) fn derived_watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shap
         Shape::Full => event_line(etype, v),
         Shape::Metadata => event_line(etype, &table::metadata_of(v)),
         Shape::Table(include) => {
-            let rv = v.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
+            let rv = v.at("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
             let row = table::row(res, v, include, table::now_unix());
             event_line(etype, &table::table(res, json!({"resourceVersion": rv}), vec![row]))
         }
@@ -271,7 +272,7 @@ pub(super) fn derived_watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shap
             .filter(|v| keep(v))
             .map(|v| {
                 let key = (
-                    v.pointer("/metadata/namespace")
+                    v.at("/metadata/namespace")
                         .and_then(Value::as_str)
                         .unwrap_or("")
                         .to_string(),
@@ -320,7 +321,7 @@ pub(super) fn derived_watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shap
             for (k, v) in &now {
                 match seen.get(k) {
                     None => lines.push(line("ADDED", v)),
-                    Some(old) if old.pointer("/metadata/resourceVersion") != v.pointer("/metadata/resourceVersion") => {
+                    Some(old) if old.at("/metadata/resourceVersion") != v.at("/metadata/resourceVersion") => {
                         lines.push(line("MODIFIED", v))
                     }
                     Some(_) => {}

@@ -4,6 +4,7 @@
 //! real 403 ("exceeded quota: …, requested: …, used: …, limited: …").
 
 use super::*;
+use crate::ptr::At;
 use crate::quantity;
 
 /// The quota resources a pod or claim uses, in thousandths.
@@ -14,14 +15,14 @@ pub fn usage_of(kind: &str, obj: &Value) -> BTreeMap<String, i128> {
             u.insert("pods".to_string(), 1000);
             u.insert("count/pods".to_string(), 1000);
             for c in obj
-                .pointer("/spec/containers")
+                .at("/spec/containers")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
             {
                 for (part, names) in [("requests", ["requests.", ""]), ("limits", ["limits.", "limits."])] {
                     for (r, v) in c
-                        .pointer(&format!("/resources/{part}"))
+                        .at(&format!("/resources/{part}"))
                         .and_then(Value::as_object)
                         .into_iter()
                         .flatten()
@@ -39,7 +40,7 @@ pub fn usage_of(kind: &str, obj: &Value) -> BTreeMap<String, i128> {
         "PersistentVolumeClaim" => {
             u.insert("persistentvolumeclaims".to_string(), 1000);
             if let Some(q) = obj
-                .pointer("/spec/resources/requests/storage")
+                .at("/spec/resources/requests/storage")
                 .and_then(Value::as_str)
                 .and_then(quantity::parse)
             {
@@ -53,12 +54,12 @@ pub fn usage_of(kind: &str, obj: &Value) -> BTreeMap<String, i128> {
 
 /// Whether a pod counts against quota: not ended, not being deleted.
 pub fn counts(kind: &str, obj: &Value) -> bool {
-    if obj.pointer("/metadata/deletionTimestamp").is_some() {
+    if obj.at("/metadata/deletionTimestamp").is_some() {
         return false;
     }
     kind != "Pod"
         || !matches!(
-            obj.pointer("/status/phase").and_then(Value::as_str),
+            obj.at("/status/phase").and_then(Value::as_str),
             Some("Succeeded" | "Failed")
         )
 }
@@ -99,7 +100,7 @@ impl State {
             .collect();
         quotas.sort_by_key(|q| name_of(q).to_string());
         for q in quotas {
-            let Some(hard) = q.pointer("/spec/hard").and_then(Value::as_object) else {
+            let Some(hard) = q.at("/spec/hard").and_then(Value::as_object) else {
                 continue;
             };
             // A pod must say what a quota on requests or limits counts.
@@ -169,12 +170,7 @@ impl State {
     fn limit_defaults(&self, ns: &str, pod: &mut Value) {
         let mut said = Vec::new();
         for (_, lr) in self.iter_kind(resources::ids::of("LimitRange"), Some(ns)) {
-            for l in lr
-                .pointer("/spec/limits")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for l in lr.at("/spec/limits").and_then(Value::as_array).into_iter().flatten() {
                 if l.get("type").and_then(Value::as_str) != Some("Container") {
                     continue;
                 }

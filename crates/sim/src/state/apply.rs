@@ -2,6 +2,7 @@
 //! owned whole.
 
 use super::*;
+use crate::ptr::At;
 
 pub(super) fn obj_has_spec(res: &Resource) -> bool {
     !matches!(
@@ -12,7 +13,7 @@ pub(super) fn obj_has_spec(res: &Resource) -> bool {
 
 /// The (manager, operation, fields) entries of an object's managedFields.
 pub(super) fn managers(obj: &Value) -> Vec<(String, String, BTreeSet<String>)> {
-    obj.pointer("/metadata/managedFields")
+    obj.at("/metadata/managedFields")
         .and_then(Value::as_array)
         .map(|entries| {
             entries

@@ -4,6 +4,7 @@
 //! deleted takes its custom resources with it.
 
 use super::*;
+use crate::ptr::At;
 use crate::resources::{PrinterColumn, Resource, leak};
 
 fn crd_res() -> ResId {
@@ -74,7 +75,7 @@ fn kind_of(d: &Value, version: &str) -> Option<ResId> {
 }
 
 fn established(d: &Value) -> bool {
-    d.pointer("/metadata/deletionTimestamp").is_none()
+    d.at("/metadata/deletionTimestamp").is_none()
 }
 
 impl State {
@@ -84,8 +85,8 @@ impl State {
             .map(|(_, d)| d)
             .filter(|d| established(d))
             .filter(|d| {
-                d.pointer("/spec/group").and_then(Value::as_str) == Some(group)
-                    && d.pointer("/spec/names/plural").and_then(Value::as_str) == Some(plural)
+                d.at("/spec/group").and_then(Value::as_str) == Some(group)
+                    && d.at("/spec/names/plural").and_then(Value::as_str) == Some(plural)
             })
             .find_map(|d| kind_of(d, version))
     }
@@ -94,12 +95,7 @@ impl State {
     pub fn custom_resources(&self) -> Vec<ResId> {
         let mut out = Vec::new();
         for (_, d) in self.iter_kind(crd_res(), None).filter(|(_, d)| established(d)) {
-            for v in d
-                .pointer("/spec/versions")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for v in d.at("/spec/versions").and_then(Value::as_array).into_iter().flatten() {
                 if let Some(id) = v.get("name").and_then(Value::as_str).and_then(|name| kind_of(d, name)) {
                     out.push(id);
                 }
@@ -110,7 +106,7 @@ impl State {
 
     /// The kinds a definition serves, to take their objects when it goes.
     pub(super) fn kinds_of_definition(&self, d: &Value) -> Vec<ResId> {
-        d.pointer("/spec/versions")
+        d.at("/spec/versions")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -123,7 +119,7 @@ impl State {
 /// names accepted, established, the storage version stored.
 pub(super) fn definition_status(d: &mut Value) {
     let now = now_rfc3339();
-    let mut accepted = d.pointer("/spec/names").cloned().unwrap_or(json!({}));
+    let mut accepted = d.at("/spec/names").cloned().unwrap_or(json!({}));
     let kind = accepted.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
     if accepted.get("singular").is_none() {
         accepted["singular"] = json!(kind.to_lowercase());
@@ -132,7 +128,7 @@ pub(super) fn definition_status(d: &mut Value) {
         accepted["listKind"] = json!(format!("{kind}List"));
     }
     let stored: Vec<Value> = d
-        .pointer("/spec/versions")
+        .at("/spec/versions")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -152,8 +148,8 @@ pub(super) fn definition_status(d: &mut Value) {
 /// What the apiextensions server checks of a definition.
 pub(super) fn check_definition(name: &str, d: &Value) -> Vec<(String, String)> {
     let mut causes = Vec::new();
-    let group = d.pointer("/spec/group").and_then(Value::as_str).unwrap_or("");
-    let plural = d.pointer("/spec/names/plural").and_then(Value::as_str).unwrap_or("");
+    let group = d.at("/spec/group").and_then(Value::as_str).unwrap_or("");
+    let plural = d.at("/spec/names/plural").and_then(Value::as_str).unwrap_or("");
     if group.is_empty() {
         causes.push(("spec.group".into(), "Required value".into()));
     } else if !group.contains('.') {
@@ -165,7 +161,7 @@ pub(super) fn check_definition(name: &str, d: &Value) -> Vec<(String, String)> {
     if plural.is_empty() {
         causes.push(("spec.names.plural".into(), "Required value".into()));
     }
-    if d.pointer("/spec/names/kind")
+    if d.at("/spec/names/kind")
         .and_then(Value::as_str)
         .unwrap_or("")
         .is_empty()
@@ -178,7 +174,7 @@ pub(super) fn check_definition(name: &str, d: &Value) -> Vec<(String, String)> {
             format!("Invalid value: \"{name}\": must be spec.names.plural+\".\"+spec.group"),
         ));
     }
-    match d.pointer("/spec/scope").and_then(Value::as_str) {
+    match d.at("/spec/scope").and_then(Value::as_str) {
         Some("Namespaced" | "Cluster") => {}
         Some(other) => causes.push((
             "spec.scope".into(),
@@ -187,7 +183,7 @@ pub(super) fn check_definition(name: &str, d: &Value) -> Vec<(String, String)> {
         None => causes.push(("spec.scope".into(), "Required value".into())),
     }
     let versions = d
-        .pointer("/spec/versions")
+        .at("/spec/versions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();

@@ -7,6 +7,7 @@
 //! selector) are stored as any object and win over the computed ones.
 
 use super::*;
+use crate::ptr::At;
 
 /// A stable id in UUID form for an object derived from another.
 fn derived_uid(from: &str, kind: &str) -> String {
@@ -21,13 +22,13 @@ fn derived_uid(from: &str, kind: &str) -> String {
 /// The pods a Service selects, with whether each is ready.
 fn selected<'a>(st: &'a State, svc: &'a Value) -> Vec<&'a Arc<Value>> {
     let Some(sel) = svc
-        .pointer("/spec/selector")
+        .at("/spec/selector")
         .and_then(Value::as_object)
         .filter(|m| !m.is_empty())
     else {
         return Vec::new();
     };
-    let ns = svc.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+    let ns = svc.at("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
     st.iter_kind(resources::ids::of("Pod"), Some(ns))
         .map(|(_, p)| p)
         .filter(|p| {
@@ -35,7 +36,7 @@ fn selected<'a>(st: &'a State, svc: &'a Value) -> Vec<&'a Arc<Value>> {
             sel.iter().all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str())
         })
         .filter(|p| {
-            p.pointer("/status/podIP")
+            p.at("/status/podIP")
                 .and_then(Value::as_str)
                 .is_some_and(|ip| !ip.is_empty())
         })
@@ -43,7 +44,7 @@ fn selected<'a>(st: &'a State, svc: &'a Value) -> Vec<&'a Arc<Value>> {
 }
 
 fn ready(p: &Value) -> bool {
-    p.pointer("/status/conditions")
+    p.at("/status/conditions")
         .and_then(Value::as_array)
         .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
 }
@@ -53,7 +54,7 @@ fn target_port(port: &Value, pod: &Value) -> Option<i64> {
     match port.get("targetPort") {
         Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(name)) => pod
-            .pointer("/spec/containers")
+            .at("/spec/containers")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -66,7 +67,7 @@ fn target_port(port: &Value, pod: &Value) -> Option<i64> {
 
 /// The newest resourceVersion among the objects something was derived from.
 fn newest_rv<'a>(objs: impl Iterator<Item = &'a Value>) -> String {
-    objs.filter_map(|o| o.pointer("/metadata/resourceVersion").and_then(Value::as_str))
+    objs.filter_map(|o| o.at("/metadata/resourceVersion").and_then(Value::as_str))
         .filter_map(|rv| rv.parse::<u64>().ok())
         .max()
         .unwrap_or(0)
@@ -76,10 +77,10 @@ fn newest_rv<'a>(objs: impl Iterator<Item = &'a Value>) -> String {
 fn derived_meta(svc: &Value, kind: &str, name: String, rv: String, labels: Value) -> Value {
     json!({
         "name": name,
-        "namespace": svc.pointer("/metadata/namespace"),
-        "uid": derived_uid(svc.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or(""), kind),
+        "namespace": svc.at("/metadata/namespace"),
+        "uid": derived_uid(svc.at("/metadata/uid").and_then(Value::as_str).unwrap_or(""), kind),
         "resourceVersion": rv,
-        "creationTimestamp": svc.pointer("/metadata/creationTimestamp"),
+        "creationTimestamp": svc.at("/metadata/creationTimestamp"),
         "labels": labels,
     })
 }
@@ -87,24 +88,16 @@ fn derived_meta(svc: &Value, kind: &str, name: String, rv: String, labels: Value
 fn endpoints_of(st: &State, svc: &Value) -> Value {
     let pods = selected(st, svc);
     let name = name_of(svc).to_string();
-    let labels = svc.pointer("/metadata/labels").cloned().unwrap_or(json!({}));
+    let labels = svc.at("/metadata/labels").cloned().unwrap_or(json!({}));
     let mut subsets = Vec::new();
-    for port in svc
-        .pointer("/spec/ports")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for port in svc.at("/spec/ports").and_then(Value::as_array).into_iter().flatten() {
         let (mut ok, mut not_ready) = (Vec::new(), Vec::new());
         let mut resolved = None;
-        for p in pods
-            .iter()
-            .filter(|p| p.pointer("/metadata/deletionTimestamp").is_none())
-        {
+        for p in pods.iter().filter(|p| p.at("/metadata/deletionTimestamp").is_none()) {
             resolved = resolved.or_else(|| target_port(port, p));
-            let addr = json!({"ip": p.pointer("/status/podIP"), "nodeName": p.pointer("/spec/nodeName"),
-                              "targetRef": {"kind": "Pod", "name": name_of(p), "namespace": p.pointer("/metadata/namespace"),
-                                            "uid": p.pointer("/metadata/uid")}});
+            let addr = json!({"ip": p.at("/status/podIP"), "nodeName": p.at("/spec/nodeName"),
+                              "targetRef": {"kind": "Pod", "name": name_of(p), "namespace": p.at("/metadata/namespace"),
+                                            "uid": p.at("/metadata/uid")}});
             if ready(p) { ok.push(addr) } else { not_ready.push(addr) }
         }
         if ok.is_empty() && not_ready.is_empty() {
@@ -136,11 +129,11 @@ fn endpoints_of(st: &State, svc: &Value) -> Value {
 fn slice_of(st: &State, svc: &Value) -> Value {
     let pods = selected(st, svc);
     let name = name_of(svc).to_string();
-    let mut labels = svc.pointer("/metadata/labels").cloned().unwrap_or(json!({}));
+    let mut labels = svc.at("/metadata/labels").cloned().unwrap_or(json!({}));
     labels["kubernetes.io/service-name"] = json!(name);
     labels["endpointslice.kubernetes.io/managed-by"] = json!("endpointslice-controller.k8s.io");
     let ports: Vec<Value> = svc
-        .pointer("/spec/ports")
+        .at("/spec/ports")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -153,27 +146,24 @@ fn slice_of(st: &State, svc: &Value) -> Value {
     let endpoints: Vec<Value> = pods
         .iter()
         .map(|p| {
-            let terminating = p.pointer("/metadata/deletionTimestamp").is_some();
-            json!({"addresses": [p.pointer("/status/podIP")],
+            let terminating = p.at("/metadata/deletionTimestamp").is_some();
+            json!({"addresses": [p.at("/status/podIP")],
                    "conditions": {"ready": ready(p) && !terminating, "serving": ready(p), "terminating": terminating},
-                   "nodeName": p.pointer("/spec/nodeName"),
-                   "targetRef": {"kind": "Pod", "name": name_of(p), "namespace": p.pointer("/metadata/namespace"),
-                                 "uid": p.pointer("/metadata/uid")}})
+                   "nodeName": p.at("/spec/nodeName"),
+                   "targetRef": {"kind": "Pod", "name": name_of(p), "namespace": p.at("/metadata/namespace"),
+                                 "uid": p.at("/metadata/uid")}})
         })
         .collect();
     let rv = newest_rv(std::iter::once(svc).chain(pods.iter().map(|p| p.as_ref())));
-    let suffix: String = derived_uid(
-        svc.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or(""),
-        "slice",
-    )
-    .chars()
-    .filter(|c| c.is_ascii_alphanumeric())
-    .take(5)
-    .collect();
+    let suffix: String = derived_uid(svc.at("/metadata/uid").and_then(Value::as_str).unwrap_or(""), "slice")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(5)
+        .collect();
     let mut meta = derived_meta(svc, "EndpointSlice", format!("{name}-{suffix}"), rv, labels);
     meta["generateName"] = json!(format!("{name}-"));
     meta["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "Service", "name": name,
-                                      "uid": svc.pointer("/metadata/uid"), "controller": true, "blockOwnerDeletion": true}]);
+                                      "uid": svc.at("/metadata/uid"), "controller": true, "blockOwnerDeletion": true}]);
     json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": meta,
            "addressType": "IPv4", "endpoints": endpoints, "ports": ports})
 }
@@ -210,7 +200,7 @@ impl State {
         let mut out: BTreeMap<(String, String), Arc<Value>> = BTreeMap::new();
         for (_, svc) in self.iter_kind(svc_res, ns) {
             let has_selector = svc
-                .pointer("/spec/selector")
+                .at("/spec/selector")
                 .and_then(Value::as_object)
                 .is_some_and(|m| !m.is_empty());
             if !has_selector {
@@ -240,7 +230,7 @@ impl State {
 }
 
 fn ns_of_value(v: &Value) -> String {
-    v.pointer("/metadata/namespace")
+    v.at("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string()

@@ -2,6 +2,7 @@
 //! field by field as the API server converts them between the two versions.
 
 use super::*;
+use crate::ptr::At;
 
 /// A core Event as events.k8s.io/v1 shows it.
 pub fn to_events_v1(e: &Value) -> Value {
@@ -32,7 +33,7 @@ pub fn to_events_v1(e: &Value) -> Value {
         let t = ["lastTimestamp", "firstTimestamp"]
             .iter()
             .find_map(|k| e.get(*k).and_then(Value::as_str))
-            .or_else(|| e.pointer("/metadata/creationTimestamp").and_then(Value::as_str))
+            .or_else(|| e.at("/metadata/creationTimestamp").and_then(Value::as_str))
             .unwrap_or("");
         out["eventTime"] = json!(t.replace('Z', ".000000Z"));
     }

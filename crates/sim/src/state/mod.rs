@@ -4,6 +4,7 @@
 //! conflicts, server-side apply ownership, deletion with finalizers, grace
 //! and owner-reference cascades).
 
+use crate::ptr::At;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::Bound;
 use std::sync::Arc;
@@ -185,11 +186,33 @@ fn meta_mut(v: &mut Value) -> &mut Map<String, Value> {
 /// Some of the defaults a real API server fills in on every write, so that
 /// an object read back says them: a port's protocol (TCP), a Service's type
 /// (ClusterIP) and session affinity (None).
+/// Sets each missing (or null, or empty-object) key of an object to its
+/// default; a default is built only when it is missing, so a write that
+/// already carries them allocates nothing.
+macro_rules! fill {
+    ($target:expr, $($key:literal => $value:expr),+ $(,)?) => {
+        if let Some(Value::Object(o)) = $target {
+            $(
+                if o.get($key).is_none_or(|x| x.is_null() || x.as_object().is_some_and(|m| m.is_empty())) {
+                    o.insert($key.to_string(), $value);
+                }
+            )+
+        }
+    };
+}
+
+/// `obj[a][b]...` without the allocations of a JSON pointer.
+fn at_mut<'a>(obj: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
+    path.iter().try_fold(obj, |v, k| v.get_mut(*k))
+}
+
 fn api_defaults(kind: &str, obj: &mut Value) {
     fn ports(list: Option<&mut Value>) {
         for p in list.and_then(Value::as_array_mut).into_iter().flatten() {
-            if let Some(m) = p.as_object_mut() {
-                m.entry("protocol").or_insert_with(|| json!("TCP"));
+            if let Some(m) = p.as_object_mut()
+                && !m.contains_key("protocol")
+            {
+                m.insert("protocol".into(), json!("TCP"));
             }
         }
     }
@@ -203,98 +226,93 @@ fn api_defaults(kind: &str, obj: &mut Value) {
                 let tag = image.rsplit('/').next().unwrap_or("").split_once(':').map(|(_, t)| t);
                 let latest = !image.contains('@') && tag.is_none_or(|t| t == "latest");
                 let policy = if latest { "Always" } else { "IfNotPresent" };
-                fill(
-                    Some(c),
-                    json!({"imagePullPolicy": policy, "terminationMessagePath": "/dev/termination-log",
-                           "terminationMessagePolicy": "File", "resources": {}}),
+                fill!(Some(&mut *c),
+                    "imagePullPolicy" => json!(policy),
+                    "terminationMessagePath" => json!("/dev/termination-log"),
+                    "terminationMessagePolicy" => json!("File"),
+                    "resources" => json!({}),
                 );
                 for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
-                    fill(
-                        c.get_mut(probe),
-                        json!({"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}),
+                    fill!(c.get_mut(probe),
+                        "timeoutSeconds" => json!(1),
+                        "periodSeconds" => json!(10),
+                        "successThreshold" => json!(1),
+                        "failureThreshold" => json!(3),
                     );
                 }
-            }
-        }
-    }
-    /// Sets each missing key of an object to its default.
-    fn fill(obj: Option<&mut Value>, defaults: Value) {
-        let (Some(Value::Object(o)), Value::Object(d)) = (obj, defaults) else {
-            return;
-        };
-        for (k, v) in d {
-            let empty = o
-                .get(&k)
-                .is_none_or(|x| x.is_null() || x.as_object().is_some_and(|m| m.is_empty()));
-            if empty {
-                o.insert(k, v);
             }
         }
     }
     /// The pod spec defaults of `SetDefaults_PodSpec`, in pods and templates.
     fn pod_spec(spec: Option<&mut Value>, restart: bool) {
         let Some(spec) = spec else { return };
-        let mut d = json!({"dnsPolicy": "ClusterFirst", "terminationGracePeriodSeconds": 30,
-                           "schedulerName": "default-scheduler", "securityContext": {}});
+        fill!(Some(&mut *spec),
+            "dnsPolicy" => json!("ClusterFirst"),
+            "terminationGracePeriodSeconds" => json!(30),
+            "schedulerName" => json!("default-scheduler"),
+            "securityContext" => json!({}),
+        );
         if restart {
-            d["restartPolicy"] = json!("Always");
+            fill!(Some(spec), "restartPolicy" => json!("Always"));
         }
-        fill(Some(spec), d);
     }
     match kind {
         "Pod" => {
             pod_spec(obj.get_mut("spec"), true);
-            fill(
-                obj.get_mut("spec"),
-                json!({"enableServiceLinks": true, "priority": 0, "preemptionPolicy": "PreemptLowerPriority",
-                       "serviceAccountName": "default"}),
+            fill!(obj.get_mut("spec"),
+                "enableServiceLinks" => json!(true),
+                "priority" => json!(0),
+                "preemptionPolicy" => json!("PreemptLowerPriority"),
+                "serviceAccountName" => json!("default"),
             );
-            let sa = obj.pointer("/spec/serviceAccountName").cloned();
-            if let (Some(sa), Some(spec)) = (sa, obj.get_mut("spec")) {
-                fill(Some(spec), json!({"serviceAccount": sa}));
+            if let Some(spec) = obj.get_mut("spec")
+                && spec.get("serviceAccount").is_none()
+                && let Some(sa) = spec.get("serviceAccountName").cloned()
+            {
+                spec["serviceAccount"] = sa;
             }
             pod(obj.get_mut("spec"))
         }
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            pod_spec(obj.pointer_mut("/spec/template/spec"), kind != "Job");
+            pod_spec(at_mut(obj, &["spec", "template", "spec"]), kind != "Job");
             let spec = obj.get_mut("spec");
             match kind {
                 "Deployment" => {
-                    fill(
-                        spec,
-                        json!({"replicas": 1, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600,
-                               "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}}),
+                    fill!(spec,
+                        "replicas" => json!(1),
+                        "revisionHistoryLimit" => json!(10),
+                        "progressDeadlineSeconds" => json!(600),
+                        "strategy" => json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}),
                     );
-                    if obj.pointer("/spec/strategy/type").and_then(Value::as_str) == Some("RollingUpdate") {
-                        fill(
-                            obj.pointer_mut("/spec/strategy"),
-                            json!({"rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}),
-                        );
+                    let strategy = at_mut(obj, &["spec", "strategy"]);
+                    if strategy.as_ref().and_then(|s| s.get("type")).and_then(Value::as_str) == Some("RollingUpdate") {
+                        fill!(strategy, "rollingUpdate" => json!({"maxUnavailable": "25%", "maxSurge": "25%"}));
                     }
                 }
-                "StatefulSet" => fill(
-                    spec,
-                    json!({"replicas": 1, "revisionHistoryLimit": 10, "podManagementPolicy": "OrderedReady",
-                           "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
-                           "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"}}),
+                "StatefulSet" => fill!(spec,
+                    "replicas" => json!(1),
+                    "revisionHistoryLimit" => json!(10),
+                    "podManagementPolicy" => json!("OrderedReady"),
+                    "updateStrategy" => json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}),
+                    "persistentVolumeClaimRetentionPolicy" => json!({"whenDeleted": "Retain", "whenScaled": "Retain"}),
                 ),
-                "DaemonSet" => fill(
-                    spec,
-                    json!({"revisionHistoryLimit": 10,
-                           "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}}),
+                "DaemonSet" => fill!(spec,
+                    "revisionHistoryLimit" => json!(10),
+                    "updateStrategy" => json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}),
                 ),
-                "ReplicaSet" => fill(spec, json!({"replicas": 1})),
+                "ReplicaSet" => fill!(spec, "replicas" => json!(1)),
                 _ => {}
             }
-            pod(obj.pointer_mut("/spec/template/spec"))
+            pod(at_mut(obj, &["spec", "template", "spec"]))
         }
         "CronJob" => {
-            fill(
-                obj.get_mut("spec"),
-                json!({"concurrencyPolicy": "Allow", "suspend": false, "successfulJobsHistoryLimit": 3,
-                       "failedJobsHistoryLimit": 1}),
+            fill!(obj.get_mut("spec"),
+                "concurrencyPolicy" => json!("Allow"),
+                "suspend" => json!(false),
+                "successfulJobsHistoryLimit" => json!(3),
+                "failedJobsHistoryLimit" => json!(1),
             );
-            pod_spec(obj.pointer_mut("/spec/jobTemplate/spec/template/spec"), false);
+            pod_spec(at_mut(obj, &["spec", "jobTemplate", "spec", "template", "spec"]), false);
         }
         "Service" => {
             if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
@@ -336,12 +354,12 @@ impl State {
 
 /// A pod's QoS class from its containers' requests and limits.
 pub(crate) fn qos_class(pod: &Value) -> &'static str {
-    let containers = pod.pointer("/spec/containers").and_then(Value::as_array);
+    let containers = pod.at("/spec/containers").and_then(Value::as_array);
     let mut any = false;
     let mut guaranteed = true;
     for c in containers.into_iter().flatten() {
-        let req = c.pointer("/resources/requests").and_then(Value::as_object);
-        let lim = c.pointer("/resources/limits").and_then(Value::as_object);
+        let req = c.at("/resources/requests").and_then(Value::as_object);
+        let lim = c.at("/resources/limits").and_then(Value::as_object);
         any |= req.is_some_and(|r| !r.is_empty()) || lim.is_some_and(|l| !l.is_empty());
         for r in ["cpu", "memory"] {
             let l = lim.and_then(|l| l.get(r));

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::error::SimError;
+use crate::ptr::At;
 
 pub(super) fn dns_label_ok(s: &str) -> bool {
     !s.is_empty()
@@ -54,7 +55,7 @@ pub(super) fn validate(res: &Resource, name: &str, obj: &Value) -> Result<(), Ap
     }
     let pod_spec = match res.kind {
         "Deployment" | "ReplicaSet" | "StatefulSet" => {
-            if let Some(r) = obj.pointer("/spec/replicas").and_then(Value::as_i64)
+            if let Some(r) = obj.at("/spec/replicas").and_then(Value::as_i64)
                 && r < 0
             {
                 causes.push((
@@ -62,10 +63,10 @@ pub(super) fn validate(res: &Resource, name: &str, obj: &Value) -> Result<(), Ap
                     format!("Invalid value: {r}: must be greater than or equal to 0"),
                 ));
             }
-            if obj.pointer("/spec/selector").is_none() {
+            if obj.at("/spec/selector").is_none() {
                 causes.push(("spec.selector".into(), "Required value".into()));
-            } else if let Some(Value::Object(ml)) = obj.pointer("/spec/selector/matchLabels") {
-                let tl = obj.pointer("/spec/template/metadata/labels").and_then(Value::as_object);
+            } else if let Some(Value::Object(ml)) = obj.at("/spec/selector/matchLabels") {
+                let tl = obj.at("/spec/template/metadata/labels").and_then(Value::as_object);
                 let ok = ml.iter().all(|(k, v)| tl.and_then(|t| t.get(k)) == Some(v));
                 if !ok {
                     causes.push((
@@ -74,7 +75,7 @@ pub(super) fn validate(res: &Resource, name: &str, obj: &Value) -> Result<(), Ap
                     ));
                 }
             }
-            obj.pointer("/spec/template/spec").map(|s| ("spec.template.spec", s))
+            obj.at("/spec/template/spec").map(|s| ("spec.template.spec", s))
         }
         "Pod" => obj.get("spec").map(|s| ("spec", s)),
         _ => None,
@@ -117,8 +118,8 @@ pub(super) fn validate(res: &Resource, name: &str, obj: &Value) -> Result<(), Ap
         }
     }
     if res.kind == "HorizontalPodAutoscaler" {
-        let min = obj.pointer("/spec/minReplicas").and_then(Value::as_i64).unwrap_or(1);
-        let max = obj.pointer("/spec/maxReplicas").and_then(Value::as_i64).unwrap_or(0);
+        let min = obj.at("/spec/minReplicas").and_then(Value::as_i64).unwrap_or(1);
+        let max = obj.at("/spec/maxReplicas").and_then(Value::as_i64).unwrap_or(0);
         if min < 1 {
             causes.push((
                 "spec.minReplicas".into(),
@@ -141,7 +142,7 @@ pub(super) fn validate(res: &Resource, name: &str, obj: &Value) -> Result<(), Ap
         quantities(res.kind, obj, &mut causes);
     }
     if res.kind == "Service"
-        && let Some(ports) = obj.pointer("/spec/ports").and_then(Value::as_array)
+        && let Some(ports) = obj.at("/spec/ports").and_then(Value::as_array)
     {
         for (i, p) in ports.iter().enumerate() {
             let n = p.get("port").and_then(Value::as_i64).unwrap_or(0);
@@ -205,18 +206,13 @@ fn quantities(kind: &str, obj: &Value, causes: &mut Vec<(String, String)>) {
         }
     };
     if kind == "ResourceQuota" {
-        for (k, v) in obj
-            .pointer("/spec/hard")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
+        for (k, v) in obj.at("/spec/hard").and_then(Value::as_object).into_iter().flatten() {
             check(format!("spec.hard[{k}]"), v);
         }
         return;
     }
     for (i, l) in obj
-        .pointer("/spec/limits")
+        .at("/spec/limits")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()

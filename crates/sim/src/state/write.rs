@@ -2,6 +2,7 @@
 //! the dependents a delete takes or orphans.
 
 use super::*;
+use crate::ptr::At;
 
 impl State {
     pub fn create(&mut self, res_id: ResId, ns: &str, mut obj: Value, manager: &str) -> Result<Arc<Value>, ApiError> {
@@ -193,7 +194,7 @@ impl State {
             PatchType::Json => patch::json_patch(&mut obj, body).map_err(|e| ApiError::new(422, "Invalid", e.0))?,
             PatchType::Apply => {}
         }
-        if let Some(rv) = body.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+        if let Some(rv) = body.at("/metadata/resourceVersion").and_then(Value::as_str)
             && rv != meta(&old).get("resourceVersion").and_then(Value::as_str).unwrap_or("")
         {
             return Err(ApiError::conflict(res, name));
@@ -292,7 +293,7 @@ impl State {
             .is_some_and(|f| !f.is_empty());
         let grace = if res.kind == "Pod" {
             opts.grace_seconds.unwrap_or_else(|| {
-                old.pointer("/spec/terminationGracePeriodSeconds")
+                old.at("/spec/terminationGracePeriodSeconds")
                     .and_then(Value::as_i64)
                     .unwrap_or(30)
             })
@@ -344,7 +345,7 @@ impl State {
             f.retain(|x| x != "foregroundDeletion");
         }
         let left = obj
-            .pointer("/metadata/finalizers")
+            .at("/metadata/finalizers")
             .and_then(Value::as_array)
             .is_some_and(|f| !f.is_empty());
         if left {
@@ -458,7 +459,7 @@ impl State {
         if res.kind == "Service" {
             // Allocated addresses stay when an update leaves them out.
             for k in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
-                let kept = old.pointer(&format!("/spec/{k}")).cloned();
+                let kept = old.at(&format!("/spec/{k}")).cloned();
                 if let (Some(kept), Some(spec)) = (kept, obj.get_mut("spec").and_then(Value::as_object_mut)) {
                     let empty = spec.get(k).is_none_or(|v| v.as_str() == Some(""));
                     if empty {

@@ -1,6 +1,7 @@
 //! Each kind's columns and the cells of one object, as the API server's
 //! printers compute them.
 
+use crate::ptr::At;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -71,18 +72,15 @@ fn builtin_columns(res: &Resource) -> &'static [Column] {
 }
 
 pub(super) fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
-    v.pointer(ptr).and_then(Value::as_str).unwrap_or("")
+    v.at(ptr).and_then(Value::as_str).unwrap_or("")
 }
 
 pub(super) fn n(v: &Value, ptr: &str) -> i64 {
-    v.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
+    v.at(ptr).and_then(Value::as_i64).unwrap_or(0)
 }
 
 pub(super) fn arr<'a>(v: &'a Value, ptr: &str) -> &'a [Value] {
-    v.pointer(ptr)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+    v.at(ptr).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
 }
 
 pub(super) fn or_none(x: String) -> String {
@@ -90,10 +88,7 @@ pub(super) fn or_none(x: String) -> String {
 }
 
 pub(super) fn age(v: &Value, now: i64) -> Value {
-    json!(since(
-        v.pointer("/metadata/creationTimestamp").and_then(Value::as_str),
-        now
-    ))
+    json!(since(v.at("/metadata/creationTimestamp").and_then(Value::as_str), now))
 }
 
 /// `k=v,k2=v2`, sorted by key, as labels.FormatLabels and selectors print.
@@ -186,7 +181,7 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
         ("", "Pod") => pod(v, now),
         ("apps", "Deployment") => {
             let (c, i) = layout_containers(v, "/spec/template/spec");
-            let desired = v.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+            let desired = v.at("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
             vec![
                 name,
                 json!(format!("{}/{desired}", n(v, "/status/readyReplicas"))),
@@ -195,25 +190,25 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
                 age(v, now),
                 c,
                 i,
-                json!(selector(v.pointer("/spec/selector"))),
+                json!(selector(v.at("/spec/selector"))),
             ]
         }
         ("apps", "ReplicaSet") => {
             let (c, i) = layout_containers(v, "/spec/template/spec");
             vec![
                 name,
-                json!(v.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)),
+                json!(v.at("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)),
                 json!(n(v, "/status/replicas")),
                 json!(n(v, "/status/readyReplicas")),
                 age(v, now),
                 c,
                 i,
-                json!(selector(v.pointer("/spec/selector"))),
+                json!(selector(v.at("/spec/selector"))),
             ]
         }
         ("apps", "StatefulSet") => {
             let (c, i) = layout_containers(v, "/spec/template/spec");
-            let desired = v.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+            let desired = v.at("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
             vec![
                 name,
                 json!(format!("{}/{desired}", n(v, "/status/readyReplicas"))),
@@ -248,11 +243,11 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
                 json!(n(v, "/status/numberReady")),
                 json!(n(v, "/status/updatedNumberScheduled")),
                 json!(n(v, "/status/numberAvailable")),
-                json!(or_none(labels(v.pointer("/spec/template/spec/nodeSelector")))),
+                json!(or_none(labels(v.at("/spec/template/spec/nodeSelector")))),
                 age(v, now),
                 c,
                 i,
-                json!(selector(v.pointer("/spec/selector"))),
+                json!(selector(v.at("/spec/selector"))),
             ]
         }
         ("batch", "Job") => job(v, now),
@@ -262,24 +257,24 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
                 name,
                 json!(s(v, "/spec/schedule")),
                 json!(or_none(s(v, "/spec/timeZone").to_string())),
-                json!(match v.pointer("/spec/suspend").and_then(Value::as_bool) {
+                json!(match v.at("/spec/suspend").and_then(Value::as_bool) {
                     Some(true) => "True",
                     Some(false) => "False",
                     None => "<unset>",
                 }),
                 json!(arr(v, "/status/active").len()),
-                json!(match v.pointer("/status/lastScheduleTime").and_then(Value::as_str) {
+                json!(match v.at("/status/lastScheduleTime").and_then(Value::as_str) {
                     Some(t) => since(Some(t), now),
                     None => "<none>".into(),
                 }),
                 age(v, now),
                 c,
                 i,
-                json!(selector(v.pointer("/spec/jobTemplate/spec/selector"))),
+                json!(selector(v.at("/spec/jobTemplate/spec/selector"))),
             ]
         }
         ("policy", "PodDisruptionBudget") => {
-            let text = |p: &str| match v.pointer(p) {
+            let text = |p: &str| match v.at(p) {
                 Some(Value::String(x)) => x.clone(),
                 Some(Value::Number(x)) => x.to_string(),
                 _ => "N/A".into(),
@@ -298,11 +293,11 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
                 "True" => "Ready".to_string(),
                 _ => "NotReady".to_string(),
             };
-            if v.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+            if v.at("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
                 status.push_str(",SchedulingDisabled");
             }
             let mut roles: Vec<String> = v
-                .pointer("/metadata/labels")
+                .at("/metadata/labels")
                 .and_then(Value::as_object)
                 .map(|m| {
                     m.keys()
@@ -334,7 +329,7 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
             ]
         }
         ("networking.k8s.io", "NetworkPolicy") => {
-            let sel = selector(v.pointer("/spec/podSelector"));
+            let sel = selector(v.at("/spec/podSelector"));
             let sel = if sel == "<none>" { "<none>".to_string() } else { sel };
             vec![name, json!(sel), age(v, now)]
         }
@@ -414,7 +409,7 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
         }
         ("", "ServiceAccount") => vec![name, json!(arr(v, "/secrets").len()), age(v, now)],
         ("", "PersistentVolumeClaim") => {
-            let phase = if v.pointer("/metadata/deletionTimestamp").is_some() {
+            let phase = if v.at("/metadata/deletionTimestamp").is_some() {
                 "Terminating"
             } else {
                 s(v, "/status/phase")
@@ -437,11 +432,11 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
             ]
         }
         ("", "PersistentVolume") => {
-            let claim = match v.pointer("/spec/claimRef") {
+            let claim = match v.at("/spec/claimRef") {
                 Some(c) => format!("{}/{}", s(c, "/namespace"), s(c, "/name")),
                 None => String::new(),
             };
-            let phase = if v.pointer("/metadata/deletionTimestamp").is_some() {
+            let phase = if v.at("/metadata/deletionTimestamp").is_some() {
                 "Terminating"
             } else {
                 s(v, "/status/phase")
@@ -466,13 +461,13 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
             let mut req = Vec::new();
             let mut lim = Vec::new();
             let hard: BTreeMap<&str, &Value> = v
-                .pointer("/spec/hard")
+                .at("/spec/hard")
                 .and_then(Value::as_object)
                 .map(|m| m.iter().map(|(k, x)| (k.as_str(), x)).collect())
                 .unwrap_or_default();
             for (k, h) in hard {
                 let used = v
-                    .pointer(&format!("/status/used/{}", k.replace('~', "~0").replace('/', "~1")))
+                    .at(&format!("/status/used/{}", k.replace('~', "~0").replace('/', "~1")))
                     .and_then(Value::as_str)
                     .unwrap_or("0");
                 let text = format!("{k}: {used}/{}", h.as_str().unwrap_or(""));
@@ -486,7 +481,7 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
         }
         ("networking.k8s.io", "Ingress") => ingress(v, now),
         ("networking.k8s.io", "IngressClass") => {
-            let params = match v.pointer("/spec/parameters") {
+            let params = match v.at("/spec/parameters") {
                 Some(p) => {
                     let group = s(p, "/apiGroup");
                     let kind = if group.is_empty() {
@@ -507,7 +502,7 @@ pub fn cells(res: &Resource, v: &Value, now: i64) -> Vec<Value> {
             ]
             .iter()
             .any(|a| {
-                v.pointer("/metadata/annotations")
+                v.at("/metadata/annotations")
                     .and_then(|m| m.get(*a))
                     .and_then(Value::as_str)
                     == Some("true")
@@ -597,7 +592,7 @@ pub(super) fn condition<'a>(v: &'a Value, kind: &str) -> Option<&'a Value> {
 
 /// A custom resource's `date` column: its age, or nothing.
 pub(super) fn date_cell(v: &Value, ptr: &str, now: i64) -> Value {
-    match v.pointer(ptr).and_then(Value::as_str) {
+    match v.at(ptr).and_then(Value::as_str) {
         Some(t) => json!(since(Some(t), now)),
         None => Value::Null,
     }

@@ -1,6 +1,7 @@
 //! The cells of the kinds whose printers do the most: pods, Services,
 //! Ingresses, Events, HorizontalPodAutoscalers and Jobs.
 
+use crate::ptr::At;
 use serde_json::{Value, json};
 
 use super::cells::{age, arr, condition, labels, layout_containers, n, non_empty, or_none, s, selector};
@@ -14,7 +15,7 @@ pub(super) fn pod(v: &Value, now: i64) -> Vec<Value> {
     let mut note_restart = |c: &Value, restarts: &mut i64| {
         *restarts += n(c, "/restartCount");
         if let Some(t) = c
-            .pointer("/lastState/terminated/finishedAt")
+            .at("/lastState/terminated/finishedAt")
             .and_then(Value::as_str)
             .and_then(super::unix_of)
         {
@@ -30,7 +31,7 @@ pub(super) fn pod(v: &Value, now: i64) -> Vec<Value> {
     let mut initializing = false;
     for (i, c) in inits.iter().enumerate() {
         note_restart(c, &mut restarts);
-        if c.pointer("/state/terminated").is_some() && n(c, "/state/terminated/exitCode") == 0 {
+        if c.at("/state/terminated").is_some() && n(c, "/state/terminated/exitCode") == 0 {
             continue;
         }
         let sidecar = init_specs
@@ -39,7 +40,7 @@ pub(super) fn pod(v: &Value, now: i64) -> Vec<Value> {
         if sidecar && c.get("started").and_then(Value::as_bool) == Some(true) {
             continue;
         }
-        reason = if let Some(t) = c.pointer("/state/terminated") {
+        reason = if let Some(t) = c.at("/state/terminated") {
             match s(t, "/reason") {
                 "" if n(t, "/signal") != 0 => format!("Init:Signal:{}", n(t, "/signal")),
                 "" => format!("Init:ExitCode:{}", n(t, "/exitCode")),
@@ -59,13 +60,13 @@ pub(super) fn pod(v: &Value, now: i64) -> Vec<Value> {
             note_restart(c, &mut restarts);
             if !s(c, "/state/waiting/reason").is_empty() {
                 reason = s(c, "/state/waiting/reason").to_string();
-            } else if let Some(t) = c.pointer("/state/terminated") {
+            } else if let Some(t) = c.at("/state/terminated") {
                 reason = match s(t, "/reason") {
                     "" if n(t, "/signal") != 0 => format!("Signal:{}", n(t, "/signal")),
                     "" => format!("ExitCode:{}", n(t, "/exitCode")),
                     r => r.to_string(),
                 };
-            } else if c.get("ready").and_then(Value::as_bool) == Some(true) && c.pointer("/state/running").is_some() {
+            } else if c.get("ready").and_then(Value::as_bool) == Some(true) && c.at("/state/running").is_some() {
                 has_running = true;
                 ready += 1;
             }
@@ -78,7 +79,7 @@ pub(super) fn pod(v: &Value, now: i64) -> Vec<Value> {
             };
         }
     }
-    if v.pointer("/metadata/deletionTimestamp").is_some() {
+    if v.at("/metadata/deletionTimestamp").is_some() {
         reason = if s(v, "/status/reason") == "NodeLost" {
             "Unknown".into()
         } else {
@@ -158,7 +159,7 @@ pub(super) fn service(v: &Value, now: i64) -> Vec<Value> {
         json!(external_ip),
         json!(or_none(ports.join(","))),
         age(v, now),
-        json!(or_none(labels(v.pointer("/spec/selector")))),
+        json!(or_none(labels(v.at("/spec/selector")))),
     ]
 }
 
@@ -252,14 +253,14 @@ pub(super) fn hpa(v: &Value, now: i64) -> Vec<Value> {
             match (s(m, "/type"), s(m, "/resource/target/type")) {
                 ("Resource", "Utilization") => {
                     let now_pct = cur
-                        .and_then(|c| c.pointer("/resource/current/averageUtilization"))
+                        .and_then(|c| c.at("/resource/current/averageUtilization"))
                         .and_then(Value::as_i64)
                         .map_or("<unknown>".to_string(), |p| format!("{p}%"));
                     format!("{res}: {now_pct}/{}%", n(m, "/resource/target/averageUtilization"))
                 }
                 ("Resource", _) => {
                     let now_v = cur
-                        .and_then(|c| c.pointer("/resource/current/averageValue"))
+                        .and_then(|c| c.at("/resource/current/averageValue"))
                         .and_then(Value::as_str)
                         .unwrap_or("<unknown>");
                     format!("{res}: {now_v}/{}", s(m, "/resource/target/averageValue"))
@@ -286,7 +287,7 @@ pub(super) fn hpa(v: &Value, now: i64) -> Vec<Value> {
             s(v, "/spec/scaleTargetRef/name")
         )),
         json!(targets),
-        json!(v.pointer("/spec/minReplicas").and_then(Value::as_i64).unwrap_or(1)),
+        json!(v.at("/spec/minReplicas").and_then(Value::as_i64).unwrap_or(1)),
         json!(n(v, "/spec/maxReplicas")),
         json!(n(v, "/status/currentReplicas")),
         age(v, now),
@@ -296,19 +297,19 @@ pub(super) fn hpa(v: &Value, now: i64) -> Vec<Value> {
 pub(super) fn job(v: &Value, now: i64) -> Vec<Value> {
     let (c, i) = layout_containers(v, "/spec/template/spec");
     let succeeded = n(v, "/status/succeeded");
-    let completions = match v.pointer("/spec/completions").and_then(Value::as_i64) {
+    let completions = match v.at("/spec/completions").and_then(Value::as_i64) {
         Some(total) => format!("{succeeded}/{total}"),
-        None => match v.pointer("/spec/parallelism").and_then(Value::as_i64) {
+        None => match v.at("/spec/parallelism").and_then(Value::as_i64) {
             Some(p) if p > 1 => format!("{succeeded}/1 of {p}"),
             _ => format!("{succeeded}/1"),
         },
     };
     let start = v
-        .pointer("/status/startTime")
+        .at("/status/startTime")
         .and_then(Value::as_str)
         .and_then(super::unix_of);
     let end = v
-        .pointer("/status/completionTime")
+        .at("/status/completionTime")
         .and_then(Value::as_str)
         .and_then(super::unix_of);
     let duration = match (start, end) {
@@ -321,7 +322,7 @@ pub(super) fn job(v: &Value, now: i64) -> Vec<Value> {
         "Complete"
     } else if has("Failed") {
         "Failed"
-    } else if v.pointer("/metadata/deletionTimestamp").is_some() {
+    } else if v.at("/metadata/deletionTimestamp").is_some() {
         "Terminating"
     } else if has("FailureTarget") {
         "FailureTarget"
@@ -340,6 +341,6 @@ pub(super) fn job(v: &Value, now: i64) -> Vec<Value> {
         age(v, now),
         c,
         i,
-        json!(selector(v.pointer("/spec/selector"))),
+        json!(selector(v.at("/spec/selector"))),
     ]
 }

@@ -4,6 +4,7 @@
 //! simulator's service proxy (`server::listener`).
 
 use super::*;
+use crate::ptr::At;
 
 pub(in crate::controllers) fn eventlistener(s: &mut State, ids: &Ids, el: &Value) {
     if is_terminating(el) {
@@ -32,7 +33,7 @@ pub(in crate::controllers) fn eventlistener(s: &mut State, ids: &Ids, el: &Value
                    "metadata": {"name": sink, "namespace": ns, "labels": labels, "ownerReferences": [owner_ref(el, true)]},
                    "spec": {"replicas": 1, "selector": {"matchLabels": labels},
                             "template": {"metadata": {"labels": labels},
-                                         "spec": {"serviceAccountName": el.pointer("/spec/serviceAccountName").cloned().unwrap_or(json!("default")),
+                                         "spec": {"serviceAccountName": el.at("/spec/serviceAccountName").cloned().unwrap_or(json!("default")),
                                                   "containers": [{"name": "event-listener",
                                                                   "image": "gcr.io/tekton-releases/github.com/tektoncd/triggers/cmd/eventlistenersink:v0.30.0",
                                                                   "ports": [{"containerPort": 8080, "protocol": "TCP"}]}]}}}}),
@@ -41,7 +42,7 @@ pub(in crate::controllers) fn eventlistener(s: &mut State, ids: &Ids, el: &Value
     let status = json!({
         "address": {"url": format!("http://{sink}.{ns}.svc.cluster.local:8080")},
         "configuration": {"generatedName": sink},
-        "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": el.pointer("/metadata/creationTimestamp").cloned().unwrap_or(json!(now_rfc3339()))}],
+        "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": el.at("/metadata/creationTimestamp").cloned().unwrap_or(json!(now_rfc3339()))}],
     });
     set_status(s, ids.el, el, status);
 }

@@ -7,6 +7,7 @@
 //! Tekton v1 does.
 
 use super::*;
+use crate::ptr::At;
 
 mod listener;
 pub mod script;
@@ -47,7 +48,7 @@ impl Tk {
 /// A run (PipelineRun or TaskRun) not ended yet: its namespace, name, the
 /// time now and its status with a start time; `None` once it ended or goes.
 fn open_run(obj: &Value) -> Option<(String, String, String, Value)> {
-    if obj.pointer("/status/completionTime").is_some() || is_terminating(obj) {
+    if obj.at("/status/completionTime").is_some() || is_terminating(obj) {
         return None;
     }
     let now = now_rfc3339();
@@ -82,13 +83,10 @@ fn end_run(
 }
 
 fn pipeline_spec(s: &State, ids: &Ids, ns: &str, pr: &Value) -> Result<(Value, String), String> {
-    if let Some(spec) = pr.pointer("/spec/pipelineSpec") {
+    if let Some(spec) = pr.at("/spec/pipelineSpec") {
         return Ok((spec.clone(), name_of(pr).to_string()));
     }
-    let name = pr
-        .pointer("/spec/pipelineRef/name")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let name = pr.at("/spec/pipelineRef/name").and_then(Value::as_str).unwrap_or("");
     s.get(ids.pipeline, ns, name)
         .and_then(|p| p.get("spec").cloned())
         .map(|spec| (spec, name.to_string()))
@@ -128,8 +126,8 @@ fn state_of(tr: Option<&Value>) -> Tk {
         return Tk::NotStarted;
     };
     match (
-        tr.pointer("/status/conditions/0/status").and_then(Value::as_str),
-        tr.pointer("/status/conditions/0/reason").and_then(Value::as_str),
+        tr.at("/status/conditions/0/status").and_then(Value::as_str),
+        tr.at("/status/conditions/0/reason").and_then(Value::as_str),
     ) {
         (Some("True"), _) => Tk::Succeeded,
         (Some("False"), Some("TaskRunCancelled")) => Tk::Cancelled,
@@ -157,11 +155,7 @@ pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimCo
     let Some((ns, prname, now, mut status)) = open_run(pr) else {
         return;
     };
-    let spec_status = pr
-        .pointer("/spec/status")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let spec_status = pr.at("/spec/status").and_then(Value::as_str).unwrap_or("").to_string();
     if spec_status == "PipelineRunPending" {
         status["conditions"] = json!([{"type": "Succeeded", "status": "Unknown", "reason": "PipelineRunPending", "message": format!("PipelineRun \"{prname}\" is pending"), "lastTransitionTime": now}]);
         return set_status(s, ids.pr, pr, status);
@@ -183,7 +177,7 @@ pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimCo
     };
     status["pipelineSpec"] = spec.clone();
     let mut params = subst::param_list(spec.get("params"));
-    let given = subst::param_list(pr.pointer("/spec/params"));
+    let given = subst::param_list(pr.at("/spec/params"));
     let declared: Vec<String> = spec
         .get("params")
         .and_then(Value::as_array)
@@ -213,8 +207,7 @@ pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimCo
     params.extend(given);
     let dag = tasks_of(&spec, "tasks");
     let fin = tasks_of(&spec, "finally");
-    let (timeout, started_ms, timed_out) =
-        clock(&status, pr.pointer("/spec/timeouts/pipeline").and_then(Value::as_str));
+    let (timeout, started_ms, timed_out) = clock(&status, pr.at("/spec/timeouts/pipeline").and_then(Value::as_str));
     // What each task did so far; skipped tasks stay skipped.
     let mut skipped: BTreeMap<String, String> = status
         .get("skippedTasks")
@@ -239,7 +232,7 @@ pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimCo
         let tr = s.get(ids.tr, &ns, &format!("{prname}-{n}")).cloned();
         for r in tr
             .as_ref()
-            .and_then(|v| v.pointer("/status/results"))
+            .and_then(|v| v.at("/status/results"))
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -271,7 +264,7 @@ pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimCo
     };
     let cancel = |s: &mut State, n: &str| {
         if let Some(tr) = s.get(ids.tr, &ns, &format!("{prname}-{n}")).cloned()
-            && tr.pointer("/spec/status").is_none()
+            && tr.at("/spec/status").is_none()
         {
             let mut v = (*tr).clone();
             v["spec"]["status"] = json!("TaskRunCancelled");
@@ -469,19 +462,19 @@ pub(super) fn pipelinerun(s: &mut State, ids: &Ids, _cfg: &crate::cluster::SimCo
         }
     }
     let old_reason = status
-        .pointer("/conditions/0/reason")
+        .at("/conditions/0/reason")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
     let old_message = status
-        .pointer("/conditions/0/message")
+        .at("/conditions/0/message")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
     if old_reason != reason || old_message != message {
         let transition = if old_reason == reason {
             status
-                .pointer("/conditions/0/lastTransitionTime")
+                .at("/conditions/0/lastTransitionTime")
                 .cloned()
                 .unwrap_or(json!(now))
         } else {
@@ -516,23 +509,23 @@ fn start_task(s: &mut State, ids: &Ids, pr: &Value, pipeline: &str, t: &Value, v
     labels.insert("tekton.dev/pipelineTask".into(), n.to_string());
     labels.insert("tekton.dev/pipeline".into(), pipeline.to_string());
     labels.insert("tekton.dev/memberOf".into(), member_of.to_string());
-    if let Some(task) = t.pointer("/taskRef/name").and_then(Value::as_str) {
+    if let Some(task) = t.at("/taskRef/name").and_then(Value::as_str) {
         labels.insert("tekton.dev/task".into(), task.to_string());
     }
     let mut spec = json!({"params": subst::substitute_value(&t.get("params").cloned().unwrap_or(json!([])), vars),
-                          "serviceAccountName": pr.pointer("/spec/taskRunTemplate/serviceAccountName").cloned().unwrap_or(json!("default"))});
+                          "serviceAccountName": pr.at("/spec/taskRunTemplate/serviceAccountName").cloned().unwrap_or(json!("default"))});
     match (t.get("taskRef"), t.get("taskSpec")) {
         (Some(r), _) => spec["taskRef"] = json!({"name": r.get("name"), "kind": "Task"}),
         (None, Some(ts)) => spec["taskSpec"] = ts.clone(),
         (None, None) => spec["taskSpec"] = json!({"steps": []}),
     }
-    if let Some(tt) = t.get("timeout").or_else(|| pr.pointer("/spec/timeouts/tasks")) {
+    if let Some(tt) = t.get("timeout").or_else(|| pr.at("/spec/timeouts/tasks")) {
         spec["timeout"] = tt.clone();
     }
     let tr = json!({
         "apiVersion": "tekton.dev/v1", "kind": "TaskRun",
         "metadata": {"name": format!("{prname}-{n}"), "namespace": ns, "ownerReferences": [owner_ref(pr, true)],
-                     "labels": labels, "annotations": pr.pointer("/metadata/annotations").cloned().unwrap_or(json!({}))},
+                     "labels": labels, "annotations": pr.at("/metadata/annotations").cloned().unwrap_or(json!({}))},
         "spec": spec,
     });
     s.put(ids.tr, &ns, tr);

@@ -5,6 +5,7 @@
 use super::script::{Effect, Env, Shell};
 use super::subst::{self, Vars};
 use super::*;
+use crate::ptr::At;
 
 /// Annotation on a step pod: what each step prints, when it starts and how
 /// it ends (the simulator's runtime; the log endpoint reads it).
@@ -16,10 +17,10 @@ fn fail(s: &mut State, ids: &Ids, tr: &Value, status: Value, reason: &str, messa
 
 /// The task's spec: inline, or the Task it names.
 fn task_spec(s: &State, ids: &Ids, ns: &str, tr: &Value) -> Result<Value, String> {
-    if let Some(spec) = tr.pointer("/spec/taskSpec") {
+    if let Some(spec) = tr.at("/spec/taskSpec") {
         return Ok(spec.clone());
     }
-    let name = tr.pointer("/spec/taskRef/name").and_then(Value::as_str).unwrap_or("");
+    let name = tr.at("/spec/taskRef/name").and_then(Value::as_str).unwrap_or("");
     s.get(ids.task, ns, name)
         .and_then(|t| t.get("spec").cloned())
         .ok_or_else(|| {
@@ -34,14 +35,14 @@ fn task_spec(s: &State, ids: &Ids, ns: &str, tr: &Value) -> Result<Value, String
 fn plan(s: &State, ids: &Ids, cfg: &crate::cluster::SimConfig, tr: &Value, spec: &Value) -> (Vec<Value>, Value) {
     let ns = ns_of(tr);
     let mut params = subst::param_list(spec.get("params"));
-    params.extend(subst::param_list(tr.pointer("/spec/params")));
+    params.extend(subst::param_list(tr.at("/spec/params")));
     let mut vars = Vars::new();
     subst::add_params(&mut vars, &params);
     vars.insert("context.taskRun.name".into(), name_of(tr).to_string());
     vars.insert("context.taskRun.namespace".into(), ns.clone());
     vars.insert(
         "context.task.name".into(),
-        tr.pointer("/spec/taskRef/name")
+        tr.at("/spec/taskRef/name")
             .and_then(Value::as_str)
             .unwrap_or(name_of(tr))
             .to_string(),
@@ -66,7 +67,7 @@ fn plan(s: &State, ids: &Ids, cfg: &crate::cluster::SimConfig, tr: &Value, spec:
         .flatten()
         .any(|v| {
             let name = v.get("name").and_then(Value::as_str).unwrap_or("");
-            let secret = v.pointer("/secret/secretName").and_then(Value::as_str).unwrap_or("");
+            let secret = v.at("/secret/secretName").and_then(Value::as_str).unwrap_or("");
             let mounted = spec
                 .get("steps")
                 .and_then(Value::as_array)
@@ -87,7 +88,7 @@ fn plan(s: &State, ids: &Ids, cfg: &crate::cluster::SimConfig, tr: &Value, spec:
     let deployments = s
         .iter_kind(ids.deploy, Some(&ns))
         .map(|(_, d)| {
-            let cs = crate::state::names_in(d.pointer("/spec/template/spec/containers"));
+            let cs = crate::state::names_in(d.at("/spec/template/spec/containers"));
             (name_of(d).to_string(), cs)
         })
         .collect();
@@ -144,8 +145,8 @@ pub(in crate::controllers) fn taskrun(
         Err(msg) => return fail(s, ids, tr, status, "TaskRunResolutionFailed", msg),
     };
     status["taskSpec"] = spec.clone();
-    let cancelled = tr.pointer("/spec/status").and_then(Value::as_str) == Some("TaskRunCancelled");
-    let (timeout, started, timed_out) = clock(&status, tr.pointer("/spec/timeout").and_then(Value::as_str));
+    let cancelled = tr.at("/spec/status").and_then(Value::as_str) == Some("TaskRunCancelled");
+    let (timeout, started, timed_out) = clock(&status, tr.at("/spec/timeout").and_then(Value::as_str));
     let pod_name = format!("{trname}-pod");
     let pod = s.get(ids.pod, &ns, &pod_name).cloned();
     if cancelled || timed_out {
@@ -172,7 +173,7 @@ pub(in crate::controllers) fn taskrun(
         }
         let (reason, msg) = if cancelled {
             let m = tr
-                .pointer("/spec/statusMessage")
+                .at("/spec/statusMessage")
                 .and_then(Value::as_str)
                 .unwrap_or("TaskRun cancelled as the PipelineRun it belongs to has been cancelled.");
             ("TaskRunCancelled", format!("TaskRun \"{trname}\" was cancelled. {m}"))
@@ -203,7 +204,7 @@ pub(in crate::controllers) fn taskrun(
         let plan = json!({"steps": steps, "results": results});
         let template = json!({"metadata": {"labels": labels, "annotations": {STEPS_ANNOTATION: plan.to_string()}},
                               "spec": {"containers": containers, "restartPolicy": "Never",
-                                       "serviceAccountName": tr.pointer("/spec/serviceAccountName").cloned().unwrap_or(json!("default"))}});
+                                       "serviceAccountName": tr.at("/spec/serviceAccountName").cloned().unwrap_or(json!("default"))}});
         let p = new_pod(tr, &pod_name, &template, &[]);
         s.put(ids.pod, &ns, p);
         status["podName"] = json!(pod_name);
@@ -215,7 +216,7 @@ pub(in crate::controllers) fn taskrun(
         return;
     }
     let plan: Value = pod
-        .pointer(&format!(
+        .at(&format!(
             "/metadata/annotations/{}",
             STEPS_ANNOTATION.replace('/', "~1")
         ))
@@ -224,7 +225,7 @@ pub(in crate::controllers) fn taskrun(
         .unwrap_or(json!({}));
     let steps = plan.get("steps").and_then(Value::as_array).cloned().unwrap_or_default();
     let pod_start = pod
-        .pointer("/status/startTime")
+        .at("/status/startTime")
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or(now.clone());
@@ -284,8 +285,8 @@ pub(in crate::controllers) fn taskrun(
                                 "message": "Not all Steps in the Task have finished executing", "lastTransitionTime": now}),
     };
     let complete = complete || failed.is_some();
-    let changed = status.pointer("/conditions/0/reason") != cond.get("reason")
-        || status.get("steps") != Some(&json!(step_status));
+    let changed =
+        status.at("/conditions/0/reason") != cond.get("reason") || status.get("steps") != Some(&json!(step_status));
     status["podName"] = json!(pod_name);
     status["steps"] = json!(step_status);
     if !changed && !complete {
@@ -308,11 +309,11 @@ pub(in crate::controllers) fn taskrun(
                 .find(|e| e.get("container").and_then(Value::as_str) == Some(cname.as_str()))
                 .and_then(|e| e.get("terminated").cloned());
             if let Some(mut t) = ended
-                && c.pointer("/state/terminated").is_none()
+                && c.at("/state/terminated").is_none()
             {
                 // The container ran from the pod's start (waiting for its
                 // turn, as Tekton's entrypoint makes it); its log keeps that.
-                if let Some(started) = c.pointer("/state/running/startedAt").cloned() {
+                if let Some(started) = c.at("/state/running/startedAt").cloned() {
                     t["startedAt"] = started;
                 }
                 c["state"] = json!({"terminated": t});
@@ -357,7 +358,7 @@ pub(in crate::controllers) fn taskrun(
             ("Normal", "Succeeded")
         };
         let msg = cur
-            .pointer("/status/conditions/0/message")
+            .at("/status/conditions/0/message")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
