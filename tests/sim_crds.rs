@@ -9,20 +9,10 @@
 
 mod common;
 
-use common::{Setup, kubectls};
+use common::{Setup, kubectls, succeeds as ok};
 
 const CTX: &str = "prod-eu1";
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/crd");
-
-fn ok(out: std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn a_definition_makes_its_kind_served_until_it_is_deleted() {

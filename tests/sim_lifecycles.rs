@@ -9,20 +9,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Setup, kubectls};
+use common::{Setup, kubectls, succeeds as ok};
 
 const CTX: &str = "prod-eu1";
 const NS: &str = "shop-prod";
-
-fn ok(out: std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn run_expose_and_jobs_behave_as_on_a_cluster() {

@@ -9,15 +9,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::Setup;
+use common::{Setup, succeeds as ok};
 
 const CTX: &str = "prod-eu1";
 const NS: &str = "shop-prod";
-
-fn ok(out: std::process::Output) -> String {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn a_daemonset_runs_a_pod_on_the_node_and_rolls_it() {

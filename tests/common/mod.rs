@@ -269,3 +269,14 @@ pub fn kubectls() -> Vec<(String, PathBuf)> {
         })
         .collect()
 }
+
+/// A command that must succeed: its stdout (stdout and stderr said when not).
+pub fn succeeds(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -121,6 +121,15 @@ impl Schedule {
     }
 }
 
+/// A Job deleted with its pods, as the controller deletes the ones it replaces or prunes.
+fn delete_job(s: &mut State, ids: &Ids, ns: &str, job: &Value) {
+    let background = DeleteOptions {
+        propagation: Some("Background".into()),
+        ..Default::default()
+    };
+    let _ = s.delete(ids.job, ns, name_of(job), &background);
+}
+
 pub(super) fn cronjob(s: &mut State, ids: &Ids, cj: &Value, cx: &mut Ctx) {
     if is_terminating(cj) {
         return;
@@ -181,15 +190,7 @@ pub(super) fn cronjob(s: &mut State, ids: &Ids, cj: &Value, cx: &mut Ctx) {
             "Forbid" => active.is_empty(),
             "Replace" => {
                 for j in &active {
-                    let _ = s.delete(
-                        ids.job,
-                        &ns,
-                        name_of(j),
-                        &DeleteOptions {
-                            propagation: Some("Background".into()),
-                            ..Default::default()
-                        },
-                    );
+                    delete_job(s, ids, &ns, j);
                 }
                 true
             }
@@ -234,15 +235,7 @@ pub(super) fn cronjob(s: &mut State, ids: &Ids, cj: &Value, cx: &mut Ctx) {
         });
         let extra = done.len().saturating_sub(keep);
         for j in done.into_iter().take(extra) {
-            let _ = s.delete(
-                ids.job,
-                &ns,
-                name_of(j),
-                &DeleteOptions {
-                    propagation: Some("Background".into()),
-                    ..Default::default()
-                },
-            );
+            delete_job(s, ids, &ns, j);
             emit(
                 s,
                 ids,

@@ -20,19 +20,23 @@ pub(super) fn encoded_line(etype: &str, json: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-pub(super) fn watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shape) -> Response<Body> {
-    let res = resources::get(t.res);
-    let (labels, fields) = match (
-        LabelSelector::parse(q.get("labelSelector").unwrap_or("")),
-        FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), res.kind),
-    ) {
-        (Ok(l), Ok(f)) => (l, f),
-        (Err(e), _) | (_, Err(e)) => return error_response(&e),
-    };
+/// A watch's selectors and timeout from its query.
+fn watch_params(res: &Resource, q: &Query) -> Result<(LabelSelector, FieldSelector, Option<Duration>), ApiError> {
+    let labels = LabelSelector::parse(q.get("labelSelector").unwrap_or(""))?;
+    let fields = FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), res.kind)?;
     let timeout = q
         .get("timeoutSeconds")
         .and_then(|s| s.parse::<u64>().ok())
         .map(Duration::from_secs);
+    Ok((labels, fields, timeout))
+}
+
+pub(super) fn watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shape) -> Response<Body> {
+    let res = resources::get(t.res);
+    let (labels, fields, timeout) = match watch_params(res, &q) {
+        Ok(p) => p,
+        Err(e) => return error_response(&e),
+    };
     let bookmarks = q.flag("allowWatchBookmarks");
     let send_initial = q.flag("sendInitialEvents");
     let rv_param = q.get("resourceVersion").unwrap_or("").to_string();
@@ -241,17 +245,10 @@ pub(super) fn watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shape) -> Re
 /// namespace's derived objects, as ADDED, MODIFIED or DELETED.
 pub(super) fn derived_watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shape) -> Response<Body> {
     let res = resources::get(t.res);
-    let (labels, fields) = match (
-        LabelSelector::parse(q.get("labelSelector").unwrap_or("")),
-        FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), res.kind),
-    ) {
-        (Ok(l), Ok(f)) => (l, f),
-        (Err(e), _) | (_, Err(e)) => return error_response(&e),
+    let (labels, fields, timeout) = match watch_params(res, &q) {
+        Ok(p) => p,
+        Err(e) => return error_response(&e),
     };
-    let timeout = q
-        .get("timeoutSeconds")
-        .and_then(|s| s.parse::<u64>().ok())
-        .map(Duration::from_secs);
     let ns = if res.namespaced { t.ns.clone() } else { None };
     let sources = crate::state::State::derived_from(t.res);
     let keep = move |v: &Value| crate::state::selects(&labels, v) && fields.matches(v);

@@ -4,30 +4,39 @@
 use super::*;
 use crate::ptr::At;
 
-/// A core Event as events.k8s.io/v1 shows it.
-pub fn to_events_v1(e: &Value) -> Value {
-    let mut out = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": e.get("metadata").cloned().unwrap_or(json!({}))});
-    let moves = [
-        ("message", "note"),
-        ("involvedObject", "regarding"),
-        ("related", "related"),
-        ("source", "deprecatedSource"),
-        ("firstTimestamp", "deprecatedFirstTimestamp"),
-        ("lastTimestamp", "deprecatedLastTimestamp"),
-        ("count", "deprecatedCount"),
-        ("reportingComponent", "reportingController"),
-        ("reportingInstance", "reportingInstance"),
-        ("eventTime", "eventTime"),
-        ("action", "action"),
-        ("reason", "reason"),
-        ("type", "type"),
-        ("series", "series"),
-    ];
-    for (from, to) in moves {
-        if let Some(v) = e.get(from).filter(|v| !v.is_null() && v.as_str() != Some("")) {
-            out[to] = v.clone();
+/// Core Event fields and their events.k8s.io/v1 names.
+const FIELDS: &[(&str, &str)] = &[
+    ("message", "note"),
+    ("involvedObject", "regarding"),
+    ("related", "related"),
+    ("source", "deprecatedSource"),
+    ("firstTimestamp", "deprecatedFirstTimestamp"),
+    ("lastTimestamp", "deprecatedLastTimestamp"),
+    ("count", "deprecatedCount"),
+    ("reportingComponent", "reportingController"),
+    ("reportingInstance", "reportingInstance"),
+    ("eventTime", "eventTime"),
+    ("action", "action"),
+    ("reason", "reason"),
+    ("type", "type"),
+    ("series", "series"),
+];
+
+/// An Event with its fields renamed one way or the other.
+fn convert(e: &Value, api_version: &str, to_v1: bool) -> Value {
+    let mut out = json!({"apiVersion": api_version, "kind": "Event", "metadata": e.get("metadata").cloned().unwrap_or(json!({}))});
+    for (core, v1) in FIELDS {
+        let (from, to) = if to_v1 { (core, v1) } else { (v1, core) };
+        if let Some(v) = e.get(*from).filter(|v| !v.is_null() && v.as_str() != Some("")) {
+            out[*to] = v.clone();
         }
     }
+    out
+}
+
+/// A core Event as events.k8s.io/v1 shows it.
+pub fn to_events_v1(e: &Value) -> Value {
+    let mut out = convert(e, "events.k8s.io/v1", true);
     if out.get("eventTime").is_none() {
         // eventTime is required in events.k8s.io: the server fills it from the older timestamps.
         let t = ["lastTimestamp", "firstTimestamp"]
@@ -42,28 +51,5 @@ pub fn to_events_v1(e: &Value) -> Value {
 
 /// An events.k8s.io/v1 Event as the core Event it is stored as.
 pub fn from_events_v1(e: &Value) -> Value {
-    let mut out =
-        json!({"apiVersion": "v1", "kind": "Event", "metadata": e.get("metadata").cloned().unwrap_or(json!({}))});
-    let moves = [
-        ("note", "message"),
-        ("regarding", "involvedObject"),
-        ("related", "related"),
-        ("deprecatedSource", "source"),
-        ("deprecatedFirstTimestamp", "firstTimestamp"),
-        ("deprecatedLastTimestamp", "lastTimestamp"),
-        ("deprecatedCount", "count"),
-        ("reportingController", "reportingComponent"),
-        ("reportingInstance", "reportingInstance"),
-        ("eventTime", "eventTime"),
-        ("action", "action"),
-        ("reason", "reason"),
-        ("type", "type"),
-        ("series", "series"),
-    ];
-    for (from, to) in moves {
-        if let Some(v) = e.get(from).filter(|v| !v.is_null()) {
-            out[to] = v.clone();
-        }
-    }
-    out
+    convert(e, "v1", false)
 }

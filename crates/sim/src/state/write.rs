@@ -273,12 +273,7 @@ impl State {
             {
                 f.push(json!("foregroundDeletion"));
             }
-            let key = (res_id, ns.to_string(), name.to_string());
-            let rv = self.next_rv();
-            meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
-            let obj = Arc::new(obj);
-            self.objects.insert(key, obj.clone());
-            self.record(res_id, ns, EventType::Modified, obj.clone());
+            let obj = self.store_marked(res_id, ns, name, obj);
             self.delete_dependents(&uid, opts);
             return Ok(Deleted::Marked(obj));
         }
@@ -313,16 +308,21 @@ impl State {
             if res.kind == "Namespace" {
                 obj["status"] = json!({"phase": "Terminating"});
             }
-            // Carry the new deletionTimestamp through replace_stored, which keeps the old one.
-            let key = (res_id, ns.to_string(), name.to_string());
-            let rv = self.next_rv();
-            meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
-            let obj = Arc::new(obj);
-            self.objects.insert(key, obj.clone());
-            self.record(res_id, ns, EventType::Modified, obj.clone());
-            return Ok(Deleted::Marked(obj));
+            return Ok(Deleted::Marked(self.store_marked(res_id, ns, name, obj)));
         }
         Ok(Deleted::Gone(self.remove(res_id, ns, name).unwrap_or(old)))
+    }
+
+    /// Stores an object just marked for deletion, as a MODIFIED: directly,
+    /// since replace_stored keeps the old deletionTimestamp.
+    fn store_marked(&mut self, res_id: ResId, ns: &str, name: &str, mut obj: Value) -> Arc<Value> {
+        let rv = self.next_rv();
+        meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
+        let obj = Arc::new(obj);
+        self.objects
+            .insert((res_id, ns.to_string(), name.to_string()), obj.clone());
+        self.record(res_id, ns, EventType::Modified, obj.clone());
+        obj
     }
 
     /// The garbage collector's part of a foreground deletion: once an
