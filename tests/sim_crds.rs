@@ -3,8 +3,9 @@
 //! kind served (discovery, short names, create, get with the definition's
 //! printer columns, merge patch, apply); a strategic merge patch is refused
 //! as for any custom resource; a definition that breaks the rules is
-//! refused naming the field; deleting the definition takes its objects and
-//! the kind with it.
+//! refused naming the field; objects are checked against the definition's
+//! schema (types, unknown fields) and `kubectl explain` reads it; deleting
+//! the definition takes its objects and the kind with it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -91,6 +92,52 @@ fn a_definition_makes_its_kind_served_until_it_is_deleted() {
         );
         let all = ok(k(&["get", "crontabs", "-A", "-o", "name"]));
         assert_eq!(all.trim(), "crontab.stable.example.com/my-new-cron-object", "{version}");
+
+        // The definition's schema: explain, types, unknown fields.
+        let out = ok(k(&["explain", "crontab.spec"]));
+        assert!(
+            out.contains("KIND:       CronTab") && out.contains("replicas\t<integer>"),
+            "{version}: {out}"
+        );
+        let wrong = s.dir.path().join(format!("wrong-{version}.yaml"));
+        let text = std::fs::read_to_string(&cr).unwrap();
+        std::fs::write(&wrong, text.replace("replicas: 2", "replicas: two")).unwrap();
+        let out = k(&["apply", "-f", wrong.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(
+                r#"spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string""#
+            ),
+            "{version}: {err}"
+        );
+        let extra = s.dir.path().join(format!("extra-{version}.yaml"));
+        std::fs::write(
+            &extra,
+            text.replace("name: my-new-cron-object", "name: extra")
+                .replace("replicas: 2", "replicas: 2\n  colour: blue"),
+        )
+        .unwrap();
+        let out = k(&["create", "-f", extra.to_str().unwrap()]);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(r#"strict decoding error: unknown field "spec.colour""#),
+            "{version}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = k(&["create", "-f", extra.to_str().unwrap(), "--validate=warn"]);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(r#"Warning: unknown field "spec.colour""#),
+            "{version}"
+        );
+        let spec = ok(k(&[
+            "-n",
+            "shop-prod",
+            "get",
+            "crontab",
+            "extra",
+            "-o",
+            "jsonpath={.spec}",
+        ]));
+        assert!(!spec.contains("colour"), "{version}: pruned: {spec}");
 
         ok(k(&["delete", "crd", "crontabs.stable.example.com"]));
         let out = s.kubectl(

@@ -140,6 +140,52 @@ fn schema_of(m: &str, kinds: &BTreeMap<String, &Resource>, todo: &mut Vec<String
     s
 }
 
+// Each kind's collection path, its GET naming the kind: how clients
+// (kubectl explain) find a resource's schema.
+/// A kind's collection and item paths, each operation naming the kind:
+/// how clients (kubectl explain, its field validation check) find it.
+fn kind_paths(r: &Resource) -> Map<String, Value> {
+    let mut paths = Map::new();
+    let base = format!("/{}", path_of(r.group, r.version));
+    let path = if r.namespaced {
+        format!("{base}/namespaces/{{namespace}}/{}", r.plural)
+    } else {
+        format!("{base}/{}", r.plural)
+    };
+    let gvk = json!({"group": r.group, "version": r.version, "kind": r.kind});
+    let writes = json!([
+        {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true},
+         "description": "When present, indicates that modifications should not be persisted."},
+        {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true},
+         "description": "fieldManager is a name associated with the actor or entity that is making these changes."},
+        {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true},
+         "description": "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields: Ignore, Warn or Strict."},
+    ]);
+    let op = |action: &str, verb: &str, params: bool| {
+        let mut o = json!({
+            "description": format!("{action} {} objects of kind {}", verb, r.kind),
+            "operationId": format!("{action}{}", r.kind),
+            "responses": {"200": {"description": "OK"}},
+            "x-kubernetes-action": action,
+            "x-kubernetes-group-version-kind": gvk,
+        });
+        if params {
+            o["parameters"] = writes.clone();
+        }
+        o
+    };
+    paths.insert(
+        path.clone(),
+        json!({"get": op("list", "or watch", false), "post": op("post", "create", true)}),
+    );
+    paths.insert(
+        format!("{path}/{{name}}"),
+        json!({"get": op("get", "read", false), "put": op("put", "replace", true),
+                   "patch": op("patch", "partially update", true), "delete": op("delete", "delete", true)}),
+    );
+    paths
+}
+
 /// The group versions served, as `/openapi/v3` names their documents.
 fn group_versions() -> BTreeSet<(&'static str, &'static str)> {
     RESOURCES
@@ -157,10 +203,12 @@ fn path_of(group: &str, version: &str) -> String {
     }
 }
 
-/// The `/openapi/v3` index.
-pub fn index() -> Value {
+/// The `/openapi/v3` index, with the group versions of a cluster's own
+/// CustomResourceDefinitions (`custom`).
+pub fn index(custom: &[(&str, &str)]) -> Value {
     let paths: Map<String, Value> = group_versions()
         .into_iter()
+        .chain(custom.iter().copied())
         .map(|(g, v)| {
             let p = path_of(g, v);
             (
@@ -211,51 +259,64 @@ fn build(group: &str, version: &str) -> Value {
         let s = schema_of(&m, &kinds, &mut todo);
         schemas.insert(name, s);
     }
-    // Each kind's collection path, its GET naming the kind: how clients
-    // (kubectl explain) find a resource's schema.
     let mut paths = Map::new();
     for r in kinds.values() {
-        let base = format!("/{}", path_of(r.group, r.version));
-        let path = if r.namespaced {
-            format!("{base}/namespaces/{{namespace}}/{}", r.plural)
-        } else {
-            format!("{base}/{}", r.plural)
-        };
-        let gvk = json!({"group": r.group, "version": r.version, "kind": r.kind});
-        let writes = json!([
-            {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true},
-             "description": "When present, indicates that modifications should not be persisted."},
-            {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true},
-             "description": "fieldManager is a name associated with the actor or entity that is making these changes."},
-            {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true},
-             "description": "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields: Ignore, Warn or Strict."},
-        ]);
-        let op = |action: &str, verb: &str, params: bool| {
-            let mut o = json!({
-                "description": format!("{action} {} objects of kind {}", verb, r.kind),
-                "operationId": format!("{action}{}", r.kind),
-                "responses": {"200": {"description": "OK"}},
-                "x-kubernetes-action": action,
-                "x-kubernetes-group-version-kind": gvk,
-            });
-            if params {
-                o["parameters"] = writes.clone();
-            }
-            o
-        };
-        paths.insert(
-            path.clone(),
-            json!({"get": op("list", "or watch", false), "post": op("post", "create", true)}),
-        );
-        paths.insert(
-            format!("{path}/{{name}}"),
-            json!({"get": op("get", "read", false), "put": op("put", "replace", true),
-                   "patch": op("patch", "partially update", true), "delete": op("delete", "delete", true)}),
-        );
+        paths.extend(kind_paths(r));
     }
     json!({
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.33.0"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    })
+}
+
+/// A CustomResourceDefinition's kinds as OpenAPI names them: the group
+/// reversed, `com.example.stable.v1.CronTab`.
+fn custom_name(r: &Resource) -> String {
+    let group: Vec<&str> = r.group.split('.').rev().collect();
+    format!("{}.{}.{}", group.join("."), r.version, r.kind)
+}
+
+/// The document of a group version served by a cluster's definitions:
+/// each kind's schema from its definition, with the type fields and the
+/// ObjectMeta of every object.
+pub fn custom_document(kinds: &[(&Resource, Value)]) -> Value {
+    let mut schemas = Map::new();
+    let mut todo = vec!["meta.ObjectMeta".to_string()];
+    let none = BTreeMap::new();
+    while let Some(m) = todo.pop() {
+        let name = long_name(&m);
+        if !schemas.contains_key(&name) {
+            let sch = schema_of(&m, &none, &mut todo);
+            schemas.insert(name, sch);
+        }
+    }
+    let mut paths = Map::new();
+    for (r, schema) in kinds {
+        let mut sch = if schema.is_object() {
+            schema.clone()
+        } else {
+            json!({"type": "object"})
+        };
+        let props = sch
+            .as_object_mut()
+            .map(|o| o.entry("properties").or_insert_with(|| json!({})));
+        if let Some(Value::Object(p)) = props {
+            p.insert("apiVersion".into(), json!({"type": "string", "description": "APIVersion defines the versioned schema of this representation of an object."}));
+            p.insert("kind".into(), json!({"type": "string", "description": "Kind is a string value representing the REST resource this object represents."}));
+            p.insert(
+                "metadata".into(),
+                json!({"allOf": [reference("meta.ObjectMeta")], "description": "Standard object's metadata."}),
+            );
+        }
+        sch["x-kubernetes-group-version-kind"] = json!([{"group": r.group, "version": r.version, "kind": r.kind}]);
+        schemas.insert(custom_name(r), sch);
+        paths.extend(kind_paths(r));
+    }
+    json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"},
         "paths": paths,
         "components": {"schemas": schemas},
     })
@@ -267,7 +328,7 @@ mod tests {
 
     #[test]
     fn documents_describe_each_kind_and_its_fields() {
-        let idx = index();
+        let idx = index(&[]);
         assert!(idx["paths"]["apis/apps/v1"]["serverRelativeURL"].as_str().is_some());
         let doc = document("apis/apps/v1").unwrap();
         let d = &doc["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"];

@@ -375,12 +375,24 @@ async fn handle(c: Arc<SimCluster>, req: Request<Incoming>) -> Response<Body> {
         }
         Route::OpenApiV3 => {
             let rest = path.trim_start_matches('/').trim_start_matches("openapi/v3");
+            let custom: Vec<&'static Resource> = c.read().custom_resources().into_iter().map(resources::get).collect();
             if rest.trim_matches('/').is_empty() {
-                json_response(200, &crate::openapi::index())
+                let gvs: Vec<(&str, &str)> = custom.iter().map(|r| (r.group, r.version)).collect();
+                json_response(200, &crate::openapi::index(&gvs))
+            } else if let Some(d) = crate::openapi::document(rest) {
+                json_response(200, &d)
             } else {
-                match crate::openapi::document(rest) {
-                    Some(d) => json_response(200, &d),
-                    None => error_response(&ApiError::no_route()),
+                // A group version of this cluster's definitions: their schemas.
+                let gv = rest.trim_matches('/').trim_start_matches("apis/");
+                let kinds: Vec<(&Resource, Value)> = custom
+                    .iter()
+                    .filter(|r| format!("{}/{}", r.group, r.version) == gv)
+                    .map(|r| (*r, c.read().custom_schema(r).unwrap_or(json!({"type": "object"}))))
+                    .collect();
+                if kinds.is_empty() {
+                    error_response(&ApiError::no_route())
+                } else {
+                    json_response(200, &crate::openapi::custom_document(&kinds))
                 }
             }
         }

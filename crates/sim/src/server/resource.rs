@@ -80,7 +80,7 @@ pub(super) async fn resource(
             match read_body(req)
                 .await
                 .and_then(|(ct, b)| parse_body(&ct, &b))
-                .and_then(|b| field_check(res, &q, b, &mut warnings))
+                .and_then(|b| field_check(&c, res, &q, b, &mut warnings))
             {
                 Ok(body) => write_or_try(&c, dry, |s| s.create(t.res, &ns, body, &manager))
                     .map(|v| (*v).clone())
@@ -97,7 +97,7 @@ pub(super) async fn resource(
                 .and_then(|(ct, b)| parse_body(&ct, &b))
                 .and_then(|b| match sub {
                     Some("scale") => Ok(b),
-                    _ => field_check(res, &q, b, &mut warnings),
+                    _ => field_check(&c, res, &q, b, &mut warnings),
                 }) {
                 Ok(body) if sub == Some("scale") => set_scale(&c, &t, &body),
                 Ok(body) => write_or_try(&c, dry, |s| {
@@ -144,7 +144,7 @@ pub(super) async fn resource(
                 .and_then(|(ct, b)| parse_body(&ct, &b))
                 .and_then(|b| match (sub, ptype) {
                     (Some("scale"), _) | (_, PatchType::Json) => Ok(b),
-                    _ => field_check(res, &q, b, &mut warnings),
+                    _ => field_check(&c, res, &q, b, &mut warnings),
                 }) {
                 Ok(body) if sub == Some("scale") => {
                     let current = scale_of(&c, &t);
@@ -276,14 +276,25 @@ pub(super) async fn resource(
 /// not have fail the request under Strict (kubectl's default), are dropped
 /// and warned of under Warn (the default when none is asked for), dropped
 /// silently under Ignore.
-fn field_check(res: &Resource, q: &Query, mut body: Value, warnings: &mut Vec<String>) -> Result<Value, ApiError> {
+fn field_check(
+    c: &SimCluster,
+    res: &Resource,
+    q: &Query,
+    mut body: Value,
+    warnings: &mut Vec<String>,
+) -> Result<Value, ApiError> {
     let mode = q.get("fieldValidation").unwrap_or("Warn");
     if !matches!(mode, "Strict" | "Warn" | "Ignore") {
         return Err(ApiError::bad_request(format!(
             "fieldValidation: Invalid value: \"{mode}\": fieldValidation must be one of Ignore, Warn, Strict"
         )));
     }
-    let unknown = crate::proto::unknown_fields(&res.api_version(), res.kind, &mut body);
+    // Custom resources by their definition's schema, the built-in kinds by their fields.
+    let custom = c.read().custom_schema(res);
+    let unknown = match custom {
+        Some(schema) => crate::state::unknown_custom_fields(&schema, &mut body),
+        None => crate::proto::unknown_fields(&res.api_version(), res.kind, &mut body),
+    };
     if unknown.is_empty() || mode == "Ignore" {
         return Ok(body);
     }

@@ -116,7 +116,7 @@ impl State {
         let Some(old) = old else {
             let mut obj = body.clone();
             meta_mut(&mut obj).insert("name".into(), json!(name));
-            validate(res, name, &obj)?;
+            self.validate_object(res, name, &obj)?;
             self.check_namespace(res, ns, name)?;
             self.admit_request(res, ns, name, &mut obj)?;
             return Ok(self.insert_new(res_id, ns, obj, manager, "Apply", applied_fields));
@@ -201,7 +201,7 @@ impl State {
                 }
             }
         }
-        validate(res, name, &obj)?;
+        self.validate_object(res, name, &obj)?;
         take_ownership(&mut obj, manager, "Apply", applied_fields, res, force);
         Ok(self.replace_stored(res_id, ns, &old, obj))
     }

@@ -20,6 +20,8 @@ use crate::patch::{self, field_paths, from_fields_v1, to_fields_v1};
 mod admission;
 mod apply;
 mod crds;
+mod schema;
+pub use schema::unknown_custom_fields;
 mod endpoints;
 pub mod events;
 mod validate;

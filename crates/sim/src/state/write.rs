@@ -41,7 +41,7 @@ impl State {
         } else {
             name
         };
-        validate(res, &name, &obj)?;
+        self.validate_object(res, &name, &obj)?;
         self.check_namespace(res, ns, &name)?;
         if self.get(res_id, if res.namespaced { ns } else { "" }, &name).is_some() {
             return Err(ApiError::already_exists(res, &name));
@@ -157,7 +157,7 @@ impl State {
                 m.remove("status");
             }
         }
-        validate(res, name, &obj)?;
+        self.validate_object(res, name, &obj)?;
         if !manager.is_empty() {
             let changed = changed_paths(&old, &obj);
             obj["metadata"]["managedFields"] = old["metadata"].get("managedFields").cloned().unwrap_or(json!([]));
@@ -216,7 +216,7 @@ impl State {
         if name_of(&obj) != name {
             return Err(ApiError::bad_request("metadata.name cannot be changed by a patch"));
         }
-        validate(res, name, &obj)?;
+        self.validate_object(res, name, &obj)?;
         if !manager.is_empty() {
             let changed = changed_paths(&old, &obj);
             take_ownership(&mut obj, manager, "Update", changed, res, true);
