@@ -28,14 +28,7 @@ pub fn kdeck_as(data: &std::path::Path, user: Option<&str>, args: &[&str]) -> Ou
 
 /// [`kdeck_as`] that must succeed: its stdout.
 pub fn ok_as(data: &std::path::Path, user: Option<&str>, args: &[&str]) -> String {
-    let out = kdeck_as(data, user, args);
-    assert!(
-        out.status.success(),
-        "kdeck {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    succeeded(format_args!("kdeck {args:?}"), kdeck_as(data, user, args))
 }
 
 pub fn fixture(name: &str) -> String {
@@ -147,14 +140,7 @@ impl Setup {
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.kdeck(args);
-        assert!(
-            out.status.success(),
-            "kdeck {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        succeeded(format_args!("kdeck {args:?}"), self.kdeck(args))
     }
 
     pub fn fails(&self, args: &[&str], code: i32, says: &str) {
@@ -272,9 +258,14 @@ pub fn kubectls() -> Vec<(String, PathBuf)> {
 
 /// A command that must succeed: its stdout (stdout and stderr said when not).
 pub fn succeeds(out: Output) -> String {
+    succeeded("the command", out)
+}
+
+/// `what` must have succeeded: its stdout; when not, what it was and all it said.
+pub fn succeeded(what: impl std::fmt::Display, out: Output) -> String {
     assert!(
         out.status.success(),
-        "{}{}",
+        "{what}: {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

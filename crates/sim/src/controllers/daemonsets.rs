@@ -5,7 +5,7 @@
 use super::*;
 use crate::ptr::At;
 
-pub(super) fn daemonset(s: &mut State, ids: &Ids, ds: &Value) {
+pub(super) fn daemonset(s: &mut State, ids: &Ids, ds: &Value, cx: &mut Ctx) {
     if is_terminating(ds) {
         return;
     }
@@ -63,26 +63,7 @@ pub(super) fn daemonset(s: &mut State, ids: &Ids, ds: &Value) {
             ],
         );
         p["spec"]["nodeName"] = json!(node_name);
-        if let Err(m) = s.admit("Pod", &ns, &mut p) {
-            emit(
-                s,
-                ids,
-                ds,
-                "Warning",
-                "FailedCreate",
-                &format!("Error creating: pods \"{pod_name}\" is forbidden: {m}"),
-            );
-            continue;
-        }
-        s.put(ids.pod, &ns, p);
-        emit(
-            s,
-            ids,
-            ds,
-            "Normal",
-            "SuccessfulCreate",
-            &format!("Created pod: {pod_name}"),
-        );
+        let _ = create_pod(s, ids, (ids.ds, ds), p, cx);
     }
     let desired = nodes.len();
     let ready = current.iter().filter(|p| pod_ready(p)).count();

@@ -19,28 +19,12 @@ pub(super) fn replicaset(s: &mut State, ids: &Ids, rs: &Value, cx: &mut Ctx) {
         let template = rs.at("/spec/template").cloned().unwrap_or(json!({}));
         for _ in live.len()..want {
             let name = format!("{}-{}", name_of(rs), random_suffix(5));
-            let mut p = new_pod(rs, &name, &template, &[]);
-            if let Err(m) = s.admit("Pod", &ns, &mut p) {
-                // Refused by admission (a quota): said as the real controller
-                // says it, and tried again later, as its requeue does.
-                let msg = format!("pods \"{name}\" is forbidden: {m}");
-                emit(s, ids, rs, "Warning", "FailedCreate", &format!("Error creating: {msg}"));
-                cx.later.push((
-                    Instant::now() + Duration::from_secs(2),
-                    (ids.rs, ns.clone(), name_of(rs).to_string()),
-                ));
+            let p = new_pod(rs, &name, &template, &[]);
+            // Refused by admission (a quota): said, and tried again later.
+            if let Err(msg) = create_pod(s, ids, (ids.rs, rs), p, cx) {
                 failure = Some(msg);
                 break;
             }
-            let created = s.put(ids.pod, &ns, p);
-            emit(
-                s,
-                ids,
-                rs,
-                "Normal",
-                "SuccessfulCreate",
-                &format!("Created pod: {}", name_of(&created)),
-            );
         }
     } else if live.len() > want {
         let mut victims: Vec<String> = live.iter().map(|p| name_of(p).to_string()).collect();

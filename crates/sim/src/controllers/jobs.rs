@@ -94,32 +94,11 @@ pub(super) fn job(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, job
                 ("controller-uid", uid.clone()),
                 ("job-name", name.clone()),
             ];
-            let mut p = new_pod(job, &pod_name, &template, &labels);
-            if let Err(m) = s.admit("Pod", &ns, &mut p) {
-                emit(
-                    s,
-                    ids,
-                    job,
-                    "Warning",
-                    "FailedCreate",
-                    &format!("Error creating: pods \"{pod_name}\" is forbidden: {m}"),
-                );
-                cx.later.push((
-                    Instant::now() + Duration::from_secs(2),
-                    (ids.job, ns.clone(), name.clone()),
-                ));
+            let p = new_pod(job, &pod_name, &template, &labels);
+            if create_pod(s, ids, (ids.job, job), p, cx).is_err() {
                 break;
             }
-            s.put(ids.pod, &ns, p);
             created += 1;
-            emit(
-                s,
-                ids,
-                job,
-                "Normal",
-                "SuccessfulCreate",
-                &format!("Created pod: {pod_name}"),
-            );
         }
     }
     let prev = job.get("status").cloned().unwrap_or(json!({}));

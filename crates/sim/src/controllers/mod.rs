@@ -16,7 +16,9 @@ use tokio::time::Instant;
 
 use super::resources::{self, ResId};
 use crate::cluster::SimCluster;
-use crate::state::{DeleteOptions, EventType, State, labels_of, name_of, now_rfc3339, random_suffix};
+use crate::state::{
+    DeleteOptions, EventType, State, labels_of, name_of, now_rfc3339, random_suffix, waits_in_foreground,
+};
 
 mod capacity;
 mod cronjobs;
@@ -301,22 +303,13 @@ fn resync(c: &SimCluster, ids: &Ids, dirty: &mut BTreeSet<Obj>) {
     }
 }
 
-/// Whether an object waits on a foreground deletion of its dependents.
-fn foreground(v: &Value) -> bool {
-    let Some(m) = v.get("metadata") else { return false };
-    m.get("deletionTimestamp").is_some()
-        && m.get("finalizers")
-            .and_then(Value::as_array)
-            .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"))
-}
-
 /// Which objects an event makes worth a look.
 fn mark(ids: &Ids, v: &Value, res: ResId, etype: EventType, dirty: &mut BTreeSet<Obj>) {
     let ns = ns_of(v);
     let name = name_of(v).to_string();
     // The garbage collector: an owner waiting in the foreground is looked
     // at when it changes and when one of its dependents goes.
-    if foreground(v) {
+    if waits_in_foreground(v) {
         dirty.insert((res, ns.clone(), name.clone()));
     }
     if etype == EventType::Deleted {
@@ -433,7 +426,7 @@ fn reconcile(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, o: &Obj,
     let Some(obj) = s.get(*r, ns, name).cloned() else {
         return;
     };
-    if foreground(&obj) && *r != ids.pod {
+    if waits_in_foreground(&obj) && *r != ids.pod {
         s.finish_foreground(*r, ns, name);
         return;
     }
@@ -464,7 +457,7 @@ fn reconcile(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, o: &Obj,
     } else if *r == ids.cj {
         cronjobs::cronjob(s, ids, &obj, cx);
     } else if *r == ids.ds {
-        daemonsets::daemonset(s, ids, &obj);
+        daemonsets::daemonset(s, ids, &obj, cx);
     }
 }
 

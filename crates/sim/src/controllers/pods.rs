@@ -33,6 +33,48 @@ pub(super) fn new_pod(owner: &Value, name: &str, template: &Value, extra_labels:
     })
 }
 
+/// A pod a controller creates, through admission: stored with the owner's
+/// SuccessfulCreate event, or refused (a quota) with its FailedCreate event
+/// and the owner looked at again in 2 s, as the real controllers requeue.
+/// The refusal comes back as the controller says it.
+pub(super) fn create_pod(
+    s: &mut State,
+    ids: &Ids,
+    owner: (ResId, &Value),
+    mut pod: Value,
+    cx: &mut Ctx,
+) -> Result<Arc<Value>, String> {
+    let (owner_res, owner) = owner;
+    let ns = ns_of(owner);
+    let name = name_of(&pod).to_string();
+    if let Err(m) = s.admit("Pod", &ns, &mut pod) {
+        let msg = format!("pods \"{name}\" is forbidden: {m}");
+        emit(
+            s,
+            ids,
+            owner,
+            "Warning",
+            "FailedCreate",
+            &format!("Error creating: {msg}"),
+        );
+        cx.later.push((
+            Instant::now() + Duration::from_secs(2),
+            (owner_res, ns, name_of(owner).to_string()),
+        ));
+        return Err(msg);
+    }
+    let created = s.put(ids.pod, &ns, pod);
+    emit(
+        s,
+        ids,
+        owner,
+        "Normal",
+        "SuccessfulCreate",
+        &format!("Created pod: {name}"),
+    );
+    Ok(created)
+}
+
 pub(super) fn pod(s: &mut State, ids: &Ids, cfg: &crate::cluster::SimConfig, p: &Value, cx: &mut Ctx) {
     let ns = ns_of(p);
     let name = name_of(p).to_string();

@@ -129,15 +129,38 @@ fn schema_of(m: &str, kinds: &BTreeMap<String, &Resource>, todo: &mut Vec<String
     }
     let mut props = Map::new();
     if kinds.contains_key(m) {
-        props.insert("apiVersion".into(), json!({"type": "string", "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"}));
-        props.insert("kind".into(), json!({"type": "string", "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"}));
+        type_fields(&mut props);
     }
     properties(m, m, todo, &mut props);
     let mut s = json!({"type": "object", "description": description, "properties": props});
     if let Some(r) = kinds.get(m) {
-        s["x-kubernetes-group-version-kind"] = json!([{"group": r.group, "version": r.version, "kind": r.kind}]);
+        s["x-kubernetes-group-version-kind"] = gvk(r);
     }
     s
+}
+
+/// The apiVersion and kind every top-level kind has.
+fn type_fields(props: &mut Map<String, Value>) {
+    props.insert("apiVersion".into(), json!({"type": "string", "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"}));
+    props.insert("kind".into(), json!({"type": "string", "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"}));
+}
+
+/// A kind's `x-kubernetes-group-version-kind`.
+fn gvk(r: &Resource) -> Value {
+    json!([{"group": r.group, "version": r.version, "kind": r.kind}])
+}
+
+/// The schemas of the messages in `todo` and every message they refer to.
+fn schemas_from(mut todo: Vec<String>, kinds: &BTreeMap<String, &Resource>) -> Map<String, Value> {
+    let mut schemas = Map::new();
+    while let Some(m) = todo.pop() {
+        let name = long_name(&m);
+        if !schemas.contains_key(&name) {
+            let s = schema_of(&m, kinds, &mut todo);
+            schemas.insert(name, s);
+        }
+    }
+    schemas
 }
 
 // Each kind's collection path, its GET naming the kind: how clients
@@ -249,16 +272,7 @@ fn build(group: &str, version: &str) -> Value {
         .filter(|r| r.group == group && r.version == version)
         .filter_map(|r| proto::message_for(&r.api_version(), r.kind).map(|m| (m, r)))
         .collect();
-    let mut todo: Vec<String> = kinds.keys().cloned().collect();
-    let mut schemas = Map::new();
-    while let Some(m) = todo.pop() {
-        let name = long_name(&m);
-        if schemas.contains_key(&name) {
-            continue;
-        }
-        let s = schema_of(&m, &kinds, &mut todo);
-        schemas.insert(name, s);
-    }
+    let schemas = schemas_from(kinds.keys().cloned().collect(), &kinds);
     let mut paths = Map::new();
     for r in kinds.values() {
         paths.extend(kind_paths(r));
@@ -282,16 +296,7 @@ fn custom_name(r: &Resource) -> String {
 /// each kind's schema from its definition, with the type fields and the
 /// ObjectMeta of every object.
 pub fn custom_document(kinds: &[(&Resource, Value)]) -> Value {
-    let mut schemas = Map::new();
-    let mut todo = vec!["meta.ObjectMeta".to_string()];
-    let none = BTreeMap::new();
-    while let Some(m) = todo.pop() {
-        let name = long_name(&m);
-        if !schemas.contains_key(&name) {
-            let sch = schema_of(&m, &none, &mut todo);
-            schemas.insert(name, sch);
-        }
-    }
+    let mut schemas = schemas_from(vec!["meta.ObjectMeta".to_string()], &BTreeMap::new());
     let mut paths = Map::new();
     for (r, schema) in kinds {
         let mut sch = if schema.is_object() {
@@ -303,14 +308,13 @@ pub fn custom_document(kinds: &[(&Resource, Value)]) -> Value {
             .as_object_mut()
             .map(|o| o.entry("properties").or_insert_with(|| json!({})));
         if let Some(Value::Object(p)) = props {
-            p.insert("apiVersion".into(), json!({"type": "string", "description": "APIVersion defines the versioned schema of this representation of an object."}));
-            p.insert("kind".into(), json!({"type": "string", "description": "Kind is a string value representing the REST resource this object represents."}));
+            type_fields(p);
             p.insert(
                 "metadata".into(),
                 json!({"allOf": [reference("meta.ObjectMeta")], "description": "Standard object's metadata."}),
             );
         }
-        sch["x-kubernetes-group-version-kind"] = json!([{"group": r.group, "version": r.version, "kind": r.kind}]);
+        sch["x-kubernetes-group-version-kind"] = gvk(r);
         schemas.insert(custom_name(r), sch);
         paths.extend(kind_paths(r));
     }

@@ -59,18 +59,7 @@ pub(super) async fn resource(
         ("watch", _) => return watch(c, t, q, shape),
         ("get", Some("log")) => return logs::serve(c, &ns, t.name.as_deref().unwrap_or(""), &q.0).await,
         ("get", Some("scale")) => scale_of(&c, &t),
-        ("get", _) => get(&c, &t).map(|v| match shape {
-            Shape::Full => (*v).clone(),
-            Shape::Metadata => table::metadata_of(&v),
-            Shape::Table(include) => {
-                let rv = v.at("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
-                table::table(
-                    res,
-                    json!({"resourceVersion": rv}),
-                    vec![table::row(res, &v, include, table::now_unix())],
-                )
-            }
-        }),
+        ("get", _) => get(&c, &t).map(|v| table::shaped(shape, res, &v).unwrap_or_else(|| (*v).clone())),
         ("create", _) => {
             if t.name.is_some() {
                 return error_response(&ApiError::method_not_allowed());
@@ -289,8 +278,13 @@ fn field_check(
             "fieldValidation: Invalid value: \"{mode}\": fieldValidation must be one of Ignore, Warn, Strict"
         )));
     }
-    // Custom resources by their definition's schema, the built-in kinds by their fields.
-    let custom = c.read().custom_schema(res);
+    // Custom resources by their definition's schema, the built-in kinds by
+    // their fields (no state lock for those).
+    let custom = if resources::is_defined(res) {
+        c.read().custom_schema(res)
+    } else {
+        None
+    };
     let unknown = match custom {
         Some(schema) => crate::state::unknown_custom_fields(&schema, &mut body),
         None => crate::proto::unknown_fields(&res.api_version(), res.kind, &mut body),

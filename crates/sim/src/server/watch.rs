@@ -44,14 +44,9 @@ pub(super) fn watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shape) -> Re
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     // The line for an object: its stored JSON, its metadata for a
     // metadata-only watch, or a one-row Table.
-    let line = move |etype: &str, v: &Value, json: &Bytes| match shape {
-        Shape::Full => encoded_line(etype, json),
-        Shape::Metadata => event_line(etype, &table::metadata_of(v)),
-        Shape::Table(include) => {
-            let rv = v.at("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
-            let row = table::row(res, v, include, table::now_unix());
-            event_line(etype, &table::table(res, json!({"resourceVersion": rv}), vec![row]))
-        }
+    let line = move |etype: &str, v: &Value, json: &Bytes| match table::shaped(shape, res, v) {
+        Some(shaped) => event_line(etype, &shaped),
+        None => encoded_line(etype, json),
     };
     let matches = {
         let ns = ns.clone();
@@ -252,15 +247,8 @@ pub(super) fn derived_watch(c: Arc<SimCluster>, t: Target, q: Query, shape: Shap
     let ns = if res.namespaced { t.ns.clone() } else { None };
     let sources = crate::state::State::derived_from(t.res);
     let keep = move |v: &Value| crate::state::selects(&labels, v) && fields.matches(v);
-    let line = move |etype: &str, v: &Value| match shape {
-        Shape::Full => event_line(etype, v),
-        Shape::Metadata => event_line(etype, &table::metadata_of(v)),
-        Shape::Table(include) => {
-            let rv = v.at("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
-            let row = table::row(res, v, include, table::now_unix());
-            event_line(etype, &table::table(res, json!({"resourceVersion": rv}), vec![row]))
-        }
-    };
+    let line =
+        move |etype: &str, v: &Value| event_line(etype, &table::shaped(shape, res, v).unwrap_or_else(|| v.clone()));
     type Seen = std::collections::BTreeMap<(String, String), Arc<Value>>;
     let res_id = t.res;
     let snapshot = move |st: &crate::state::State, ns: Option<&str>| -> Seen {

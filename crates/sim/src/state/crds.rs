@@ -11,6 +11,14 @@ fn crd_res() -> ResId {
     resources::ids::of("CustomResourceDefinition")
 }
 
+/// A version a definition serves.
+fn served_version<'a>(d: &'a Value, version: &str) -> Option<&'a Value> {
+    d.at("/spec/versions")?.as_array()?.iter().find(|v| {
+        v.get("name").and_then(Value::as_str) == Some(version)
+            && v.get("served").and_then(Value::as_bool) != Some(false)
+    })
+}
+
 /// A definition's kind at one of its versions, registered on first sight.
 fn kind_of(d: &Value, version: &str) -> Option<ResId> {
     let spec = d.get("spec")?;
@@ -18,10 +26,7 @@ fn kind_of(d: &Value, version: &str) -> Option<ResId> {
     let names = spec.get("names")?;
     let plural = names.get("plural")?.as_str()?;
     let kind = names.get("kind")?.as_str()?;
-    let v = spec.get("versions")?.as_array()?.iter().find(|v| {
-        v.get("name").and_then(Value::as_str) == Some(version)
-            && v.get("served").and_then(Value::as_bool) != Some(false)
-    })?;
+    let v = served_version(d, version)?;
     let singular = names
         .get("singular")
         .and_then(Value::as_str)
@@ -81,14 +86,25 @@ fn established(d: &Value) -> bool {
 impl State {
     /// The kind this cluster's definitions serve at `group/version/plural`.
     pub fn custom_resource(&self, group: &str, version: &str, plural: &str) -> Option<ResId> {
-        self.iter_kind(crd_res(), None)
-            .map(|(_, d)| d)
-            .filter(|d| established(d))
-            .filter(|d| {
-                d.at("/spec/group").and_then(Value::as_str) == Some(group)
-                    && d.at("/spec/names/plural").and_then(Value::as_str) == Some(plural)
-            })
-            .find_map(|d| kind_of(d, version))
+        kind_of(self.definition(group, plural)?, version)
+    }
+
+    /// The established definition of `plural.group` on this cluster.
+    fn definition(&self, group: &str, plural: &str) -> Option<&Arc<Value>> {
+        self.iter_kind(crd_res(), None).map(|(_, d)| d).find(|d| {
+            established(d)
+                && d.at("/spec/group").and_then(Value::as_str) == Some(group)
+                && d.at("/spec/names/plural").and_then(Value::as_str) == Some(plural)
+        })
+    }
+
+    /// The schema of a custom resource's kind at its version, from this cluster's definition.
+    pub fn custom_schema(&self, res: &Resource) -> Option<Value> {
+        if !resources::is_defined(res) {
+            return None;
+        }
+        let d = self.definition(res.group, res.plural)?;
+        served_version(d, res.version)?.at("/schema/openAPIV3Schema").cloned()
     }
 
     /// Every kind this cluster's definitions serve, for discovery.

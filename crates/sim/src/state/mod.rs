@@ -354,6 +354,16 @@ impl State {
     }
 }
 
+/// Whether an object is being deleted in the foreground: marked, and held
+/// by the `foregroundDeletion` finalizer until its dependents are gone.
+pub fn waits_in_foreground(v: &Value) -> bool {
+    let m = meta(v);
+    m.get("deletionTimestamp").is_some()
+        && m.get("finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"))
+}
+
 /// A pod's QoS class from its containers' requests and limits.
 pub(crate) fn qos_class(pod: &Value) -> &'static str {
     let containers = pod.at("/spec/containers").and_then(Value::as_array);

@@ -7,25 +7,6 @@ use super::*;
 use crate::resources::Resource;
 
 impl State {
-    /// The schema of a custom resource's kind at its version, from this cluster's definition.
-    pub fn custom_schema(&self, res: &Resource) -> Option<Value> {
-        if !resources::is_defined(res) {
-            return None;
-        }
-        self.iter_kind(resources::ids::of("CustomResourceDefinition"), None)
-            .map(|(_, d)| d)
-            .find(|d| {
-                d.at("/spec/group").and_then(Value::as_str) == Some(res.group)
-                    && d.at("/spec/names/plural").and_then(Value::as_str) == Some(res.plural)
-            })?
-            .at("/spec/versions")?
-            .as_array()?
-            .iter()
-            .find(|v| v.get("name").and_then(Value::as_str) == Some(res.version))?
-            .at("/schema/openAPIV3Schema")
-            .cloned()
-    }
-
     /// What every write checks: the kind's own rules, and a custom
     /// resource's schema.
     pub(super) fn validate_object(&self, res: &Resource, name: &str, obj: &Value) -> Result<(), ApiError> {

@@ -332,27 +332,16 @@ impl State {
         let Some(old) = self.get(res_id, ns, name).cloned() else {
             return;
         };
-        let waiting = meta(&old)
-            .get("finalizers")
-            .and_then(Value::as_array)
-            .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"));
         let uid = meta(&old).get("uid").and_then(Value::as_str).unwrap_or("").to_string();
-        if !waiting || meta(&old).get("deletionTimestamp").is_none() || !self.dependents(&uid).is_empty() {
+        if !waits_in_foreground(&old) || !self.dependents(&uid).is_empty() {
             return;
         }
         let mut obj = (*old).clone();
         if let Some(Value::Array(f)) = obj.pointer_mut("/metadata/finalizers") {
             f.retain(|x| x != "foregroundDeletion");
         }
-        let left = obj
-            .at("/metadata/finalizers")
-            .and_then(Value::as_array)
-            .is_some_and(|f| !f.is_empty());
-        if left {
-            self.replace_stored(res_id, ns, &old, obj);
-        } else {
-            self.remove(res_id, ns, name);
-        }
+        // Stored again, or gone when it was the last finalizer.
+        self.replace_stored(res_id, ns, &old, obj);
     }
 
     pub(super) fn dependents(&self, uid: &str) -> Vec<Key> {

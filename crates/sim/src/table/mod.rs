@@ -129,6 +129,20 @@ pub fn table(res: &Resource, meta: Value, rows: Vec<Value>) -> Value {
     })
 }
 
+/// One object as a single get or a watch event sends it in `shape`: its
+/// metadata, or a Table of one row; None when it is sent as it is stored.
+pub fn shaped(shape: Shape, res: &Resource, v: &Value) -> Option<Value> {
+    match shape {
+        Shape::Full => None,
+        Shape::Metadata => Some(metadata_of(v)),
+        Shape::Table(include) => {
+            let rv = v.get("metadata").and_then(|m| m.get("resourceVersion")).cloned();
+            let meta = json!({"resourceVersion": rv.unwrap_or(json!(""))});
+            Some(table(res, meta, vec![row(res, v, include, now_unix())]))
+        }
+    }
+}
+
 /// The object as `PartialObjectMetadata`, without managedFields.
 pub fn metadata_of(v: &Value) -> Value {
     let mut m = v.get("metadata").cloned().unwrap_or(json!({}));
